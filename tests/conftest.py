@@ -1,0 +1,66 @@
+"""Shared fixtures: a throwaway PostgreSQL cluster for the whole test session."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+for p in (REPO, REPO / "plugins", REPO / "scripts"):
+    if str(p) not in sys.path:
+        sys.path.insert(0, str(p))
+
+from localpg import Cluster  # noqa: E402
+
+
+class PgServer:
+    def __init__(self, cluster: Cluster):
+        self.cluster = cluster
+        self.host = "127.0.0.1"
+        self.port = cluster.port
+        self.user = "postgres"
+
+    def dsn(self, dbname: str = "postgres") -> str:
+        return f"host={self.host} port={self.port} dbname={dbname} user={self.user}"
+
+    def create_database(self, prefix: str = "t") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        conn = psycopg2.connect(self.dsn())
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(f'create database "{name}"')
+        conn.close()
+        return name
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL cluster private to this test session (reused if PG_TEST_PORT is set)."""
+    root = Path(tempfile.mkdtemp(prefix="ads-elt-pg-"))
+    cluster = Cluster(root)
+    cluster.start()
+    try:
+        yield PgServer(cluster)
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture
+def pg_db(pg_server):
+    """A fresh empty database; yields (PgServer, dbname)."""
+    name = pg_server.create_database()
+    yield pg_server, name
+
+
+@pytest.fixture
+def pg_conn(pg_db):
+    server, name = pg_db
+    conn = psycopg2.connect(server.dsn(name))
+    yield conn
+    conn.close()

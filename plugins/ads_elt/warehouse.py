@@ -71,6 +71,17 @@ create table if not exists ops.quarantine (
     quarantined_at timestamptz not null default now()
 );
 
+create table if not exists ops.workspace_accounts (
+    workspace_id text not null,
+    platform text not null,
+    account_id text not null,
+    account_name text,
+    currency text not null,
+    timezone text not null,
+    reporting_currency text not null,
+    primary key (workspace_id, platform, account_id)
+);
+
 create table if not exists ops.alert_log (
     alert_key text primary key,
     workspace_id text not null,

@@ -1,0 +1,68 @@
+# The two commands a new user needs: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DATE ?= 2026-11-20
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
+export DO_NOT_TRACK := 1
+
+.PHONY: help install postgres demo up stop psql ui test lint manifest constraints clean
+
+help:
+	@echo "make demo    run the daily DAG end to end on the local stack (DATE=$(DATE))"
+	@echo "make test    run the whole test suite on a throwaway Postgres"
+	@echo "make psql    SQL shell on the demo warehouse (reads SQL on stdin too)"
+	@echo "make ui      the Airflow UI on the demo's metadata"
+	@echo "make stop    stop the demo's Postgres and sandbox"
+
+# PostgreSQL server binaries: installed with apt-get when missing (needs root).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+		echo "installing PostgreSQL server binaries"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql postgresql-client >/dev/null; }
+	@command -v psql >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq postgresql-client >/dev/null; fi; }
+
+$(STAMP): requirements.txt constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
+	@touch $(STAMP)
+
+install: $(STAMP) postgres
+
+manifest: install
+	@DBT_PORT=5432 $(VENV)/bin/dbt parse --project-dir dbt_project --profiles-dir dbt_project --quiet
+
+demo: install
+	$(PY) scripts/stack.py demo --date $(DATE)
+
+up: install
+	$(PY) scripts/stack.py up --date $(DATE)
+
+stop:
+	@test -x $(PY) && $(PY) scripts/stack.py down || true
+
+psql:
+	@psql "$$($(PY) scripts/stack.py psql-dsn)"
+
+ui: install
+	@test -f .local/env.sh || $(PY) scripts/stack.py up --date $(DATE)
+	source .local/env.sh && $(VENV)/bin/airflow standalone
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check adapters plugins dags sandbox scripts tests
+
+constraints:
+	rm -rf .local/constraints-venv && $(PYTHON) -m venv .local/constraints-venv
+	.local/constraints-venv/bin/pip install -q -r requirements.txt
+	(echo "# Frozen resolution of requirements.txt on Python 3.11 (pip freeze). Regenerate with: make constraints"; \
+	 .local/constraints-venv/bin/pip freeze) > constraints.txt
+
+clean: stop
+	rm -rf .local dbt_project/target dbt_project/logs

@@ -1,0 +1,93 @@
+"""What a demo run did, read back from the warehouse."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import psycopg2
+
+
+def _table(headers: list[str], rows: list[tuple]) -> str:
+    cells = [[("" if v is None else (f"{v:,.2f}" if isinstance(v, float) else str(v))) for v in r] for r in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
+    out = [line, "  ".join("-" * w for w in widths)]
+    out += ["  ".join(c.rjust(w) if c[:1].isdigit() or c[:1] == "-" else c.ljust(w) for c, w in zip(r, widths)) for r in cells]
+    return "\n".join(out)
+
+
+def _query(cur, sql: str, params: tuple = ()) -> tuple[list[str], list[tuple]]:
+    cur.execute(sql, params)
+    return [d[0] for d in cur.description], [tuple(float(v) if hasattr(v, "as_tuple") else v for v in r) for r in cur.fetchall()]
+
+
+def print_report(dsn: str, report_date: date, log_path: Path | None = None) -> None:
+    if log_path and log_path.exists():
+        states = re.findall(r"(?:Dag run|DagRun) .*?(?:state|finished)[^\n]*", log_path.read_text())
+        if states:
+            print(states[-1][:300])
+    conn = psycopg2.connect(dsn)
+    with conn.cursor() as cur:
+        print("\n== Rows per platform and account ==")
+        print(
+            _table(
+                *_query(
+                    cur,
+                    """
+                    select s.platform, s.workspace_id, s.account_id, s.status,
+                           s.last_success_window_end as data_through,
+                           coalesce(f.campaign_days, 0) as campaign_days_in_marts,
+                           coalesce(f.spend, 0)::float as spend, f.currency
+                    from ops.sync_state s
+                    left join (
+                        select platform, workspace_id, account_id, currency, count(*) as campaign_days, sum(spend) as spend
+                        from marts.fct_ad_performance_daily group by 1, 2, 3, 4
+                    ) f using (platform, workspace_id, account_id)
+                    order by 2, 1
+                    """,
+                )
+            )
+        )
+        print(f"\n== Campaign KPIs on {report_date} ==")
+        print(
+            _table(
+                *_query(
+                    cur,
+                    """
+                    select workspace_id, platform, campaign_name, currency, spend::float, impressions, clicks,
+                           round(ctr * 100, 2)::float as ctr_pct, round(cpa, 2)::float as cpa,
+                           round(roas, 2)::float as roas, round(roas_7d, 2)::float as roas_7d,
+                           round(roas_28d, 2)::float as roas_28d
+                    from marts.mart_campaign_kpis_daily where date_day = %s order by 1, 2, 3
+                    """,
+                    (report_date,),
+                )
+            )
+        )
+        print(f"\n== Anomalies on {report_date} ==")
+        print(
+            _table(
+                *_query(
+                    cur,
+                    """
+                    select workspace_id, platform, campaign_name, metric, round(value, 4)::float as value,
+                           round(baseline_median, 4)::float as baseline, round(robust_z, 1)::float as robust_z
+                    from marts.mart_anomalies where date_day = %s and is_anomaly order by 1, 2, 3, 4
+                    """,
+                    (report_date,),
+                )
+            )
+        )
+        print("\n== Alerts ==")
+        cur.execute(
+            "select status, coalesce(channel, 'task log'), message from ops.alert_log where date_day = %s order by alert_key",
+            (report_date,),
+        )
+        rows = cur.fetchall()
+        for status, channel, message in rows:
+            print(f"[{status} -> {channel}] {message}")
+        if not rows:
+            print("(none)")
+    conn.close()

@@ -1,0 +1,307 @@
+"""The embedded local stack: project-local Postgres, sandbox APIs, Airflow on SQLite.
+
+    python scripts/stack.py up   [--date YYYY-MM-DD]   start Postgres + sandbox, write .local/env.sh
+    python scripts/stack.py demo [--date YYYY-MM-DD]   up, then run ads_daily through `airflow dags test` and report
+    python scripts/stack.py down                       stop what `up` started (data is kept)
+    python scripts/stack.py env                        print the environment (sourceable)
+
+Everything lives in the ignored `.local/` folder. Credentials for the sandbox
+are generated once into `.local/sandbox/credentials.json` (mode 600) and reach
+Airflow only as Connections (AIRFLOW_CONN_* variables), never as arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from urllib.request import urlopen
+
+REPO = Path(__file__).resolve().parents[1]
+LOCAL = REPO / ".local"
+sys.path.insert(0, str(REPO / "scripts"))
+
+from localpg import Cluster  # noqa: E402
+
+DEFAULT_DATE = "2026-11-20"
+WAREHOUSE_DB = "warehouse"
+
+
+def venv_bin(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def new_credentials() -> dict:
+    return {
+        "meta": {"access_token": "EAAB" + secrets.token_urlsafe(24)},
+        "google_ads": {
+            "developer_token": secrets.token_urlsafe(16),
+            "client_id": "sandbox-client.apps.googleusercontent.com",
+            "client_secret": secrets.token_urlsafe(16),
+            "refresh_token": "1//" + secrets.token_urlsafe(24),
+        },
+    }
+
+
+def connections_env(pg_port: int, dbname: str, sandbox_url: str, creds: dict) -> dict[str, str]:
+    """Airflow Connections for the warehouse and each platform, as AIRFLOW_CONN_* JSON values."""
+    g = creds["google_ads"]
+    return {
+        "AIRFLOW_CONN_WAREHOUSE": json.dumps(
+            {"conn_type": "postgres", "host": "127.0.0.1", "port": pg_port, "login": "postgres", "schema": dbname}
+        ),
+        "AIRFLOW_CONN_META_DEFAULT": json.dumps(
+            {
+                "conn_type": "http",
+                "host": f"{sandbox_url}/meta",
+                "password": creds["meta"]["access_token"],
+                "extra": {"api_version": "v21.0"},
+            }
+        ),
+        "AIRFLOW_CONN_GOOGLE_ADS_DEFAULT": json.dumps(
+            {
+                "conn_type": "http",
+                "host": f"{sandbox_url}/google_ads",
+                "login": g["client_id"],
+                "password": g["refresh_token"],
+                "extra": {
+                    "developer_token": g["developer_token"],
+                    "client_secret": g["client_secret"],
+                    "token_url": f"{sandbox_url}/google_ads/oauth2/token",
+                },
+            }
+        ),
+    }
+
+
+def airflow_env(airflow_home: Path, lake_root: Path) -> dict[str, str]:
+    return {
+        "AIRFLOW_HOME": str(airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "60",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
+        "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "plugins")]),
+        "ADS_ELT_LAKE_ROOT": f"file://{lake_root}",
+        "ADS_ELT_DBT_BIN": venv_bin("dbt"),
+        "DBT_PROFILES_DIR": str(REPO / "dbt_project"),
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    }
+
+
+def dbt_cli_env(pg_port: int, dbname: str) -> dict[str, str]:
+    return {"DBT_HOST": "127.0.0.1", "DBT_PORT": str(pg_port), "DBT_USER": "postgres", "DBT_DBNAME": dbname}
+
+
+def ensure_database(port: int, dbname: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres")
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("select 1 from pg_database where datname = %s", (dbname,))
+        if not cur.fetchone():
+            cur.execute(f'create database "{dbname}"')
+    conn.close()
+
+
+def wait_http(url: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"sandbox did not answer at {url}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Stack:
+    def __init__(self, local: Path = LOCAL):
+        self.local = local
+        self.pg = Cluster(local / "pg")
+        self.sandbox_dir = local / "sandbox"
+        self.airflow_home = local / "airflow"
+        self.lake = local / "lake"
+
+    # --- sandbox -----------------------------------------------------------
+    def credentials(self) -> dict:
+        path = self.sandbox_dir / "credentials.json"
+        if not path.exists():
+            self.sandbox_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(json.dumps(new_credentials()))
+        return json.loads(path.read_text())
+
+    def sandbox_running(self) -> bool:
+        pid_file = self.sandbox_dir / "pid"
+        if not pid_file.exists():
+            return False
+        try:
+            os.kill(int(pid_file.read_text()), 0)
+        except (OSError, ValueError):
+            return False
+        return True
+
+    def sandbox_url(self) -> str:
+        return f"http://127.0.0.1:{(self.sandbox_dir / 'port').read_text().strip()}"
+
+    def start_sandbox(self, end_date: date) -> str:
+        self.credentials()
+        if self.sandbox_running():
+            self.stop_sandbox()
+        port = free_port()
+        log = open(self.sandbox_dir / "server.log", "ab")
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "sandbox",
+                "serve",
+                "--port",
+                str(port),
+                "--end-date",
+                end_date.isoformat(),
+                "--credentials-file",
+                str(self.sandbox_dir / "credentials.json"),
+            ],
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        (self.sandbox_dir / "pid").write_text(str(proc.pid))
+        (self.sandbox_dir / "port").write_text(str(port))
+        url = f"http://127.0.0.1:{port}"
+        wait_http(f"{url}/_sandbox/clock")
+        return url
+
+    def stop_sandbox(self) -> None:
+        pid_file = self.sandbox_dir / "pid"
+        if self.sandbox_running():
+            pid = int(pid_file.read_text())
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(50):
+                try:
+                    os.kill(pid, 0)
+                except OSError:
+                    break
+                time.sleep(0.1)
+        pid_file.unlink(missing_ok=True)
+
+    # --- whole stack -------------------------------------------------------
+    def env(self) -> dict[str, str]:
+        env = airflow_env(self.airflow_home, self.lake)
+        env.update(connections_env(self.pg.port, WAREHOUSE_DB, self.sandbox_url(), self.credentials()))
+        env.update(dbt_cli_env(self.pg.port, WAREHOUSE_DB))
+        return env
+
+    def write_env_file(self) -> Path:
+        path = self.local / "env.sh"
+        path.touch(mode=0o600)
+        lines = [f"export {k}={_shell_quote(v)}" for k, v in sorted(self.env().items())]
+        path.write_text("# Generated by scripts/stack.py: source it to use airflow, dbt and psql on the local stack.\n" + "\n".join(lines) + "\n")
+        return path
+
+    def up(self, end_date: date) -> dict[str, str]:
+        port = self.pg.start()
+        ensure_database(port, WAREHOUSE_DB)
+        self.start_sandbox(end_date)
+        self.airflow_home.mkdir(parents=True, exist_ok=True)
+        self.write_env_file()
+        return {**os.environ, **self.env()}
+
+    def down(self) -> None:
+        self.stop_sandbox()
+        self.pg.stop()
+
+
+def _shell_quote(value: str) -> str:
+    return "'" + value.replace("'", "'\"'\"'") + "'"
+
+
+def run(cmd: list[str], env: dict[str, str], **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(cmd, env=env, cwd=REPO, **kw)
+
+
+def prepare_airflow(env: dict[str, str]) -> None:
+    """Migrate the SQLite metadata DB and compile the dbt manifest the DAG renders from."""
+    marker = Path(env["AIRFLOW_HOME"]) / "airflow.db"
+    if not marker.exists():
+        run([venv_bin("airflow"), "db", "migrate"], env, check=True, stdout=subprocess.DEVNULL)
+    run(
+        [venv_bin("dbt"), "parse", "--project-dir", str(REPO / "dbt_project"), "--profiles-dir", str(REPO / "dbt_project"), "--quiet"],
+        env,
+        check=True,
+    )
+
+
+def demo(report_date: date) -> int:
+    stack = Stack()
+    env = stack.up(report_date)
+    print(f"warehouse: postgresql://postgres@127.0.0.1:{stack.pg.port}/{WAREHOUSE_DB}")
+    print(f"sandbox APIs: {stack.sandbox_url()}")
+    prepare_airflow(env)
+    logical = report_date + timedelta(days=1)
+    print(f"\n== airflow dags test ads_daily {logical} (reports on {report_date}) ==")
+    log_path = stack.local / "demo-dags-test.log"
+    with open(log_path, "w") as log:
+        proc = run([venv_bin("airflow"), "dags", "test", "ads_daily", logical.isoformat()], env, stdout=log, stderr=subprocess.STDOUT)
+    print(f"full log: {log_path}")
+    from demo_report import print_report
+
+    print_report(f"host=127.0.0.1 port={stack.pg.port} dbname={WAREHOUSE_DB} user=postgres", report_date, log_path)
+    print(
+        "\nThe warehouse is still running:\n"
+        "  make psql                      # SQL shell on the warehouse (or: echo 'select ...' | make psql)\n"
+        "  make ui                        # the Airflow UI on this run (http://localhost:8080)\n"
+        "  make stop                      # stop Postgres and the sandbox\n"
+        f"  source .local/env.sh           # airflow / dbt / psql on this stack from your shell\n"
+        f"  psql 'host=127.0.0.1 port={stack.pg.port} dbname={WAREHOUSE_DB} user=postgres'"
+    )
+    return proc.returncode
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("action", choices=["up", "down", "demo", "env", "psql-dsn"])
+    ap.add_argument("--date", default=os.environ.get("DATE") or DEFAULT_DATE, help="the report date (default %(default)s)")
+    args = ap.parse_args(argv)
+    report_date = date.fromisoformat(args.date)
+    stack = Stack()
+    if args.action == "up":
+        stack.up(report_date)
+        print(f"up: warehouse on 127.0.0.1:{stack.pg.port}, sandbox at {stack.sandbox_url()}; source .local/env.sh")
+    elif args.action == "down":
+        stack.down()
+    elif args.action == "demo":
+        return demo(report_date)
+    elif args.action == "env":
+        print(stack.write_env_file().read_text())
+    elif args.action == "psql-dsn":
+        if not stack.pg.is_running():
+            stack.pg.start()
+        print(f"host=127.0.0.1 port={stack.pg.port} dbname={WAREHOUSE_DB} user=postgres")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -143,7 +143,7 @@ def dbt_tasks():
         execution_config=ExecutionConfig(dbt_executable_path=str(Path(os.environ.get("ADS_ELT_DBT_BIN", "dbt")))),
         render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST),
         operator_args={"install_deps": False},
-        default_args={"retries": 0},
+        default_args={"retries": 1, "retry_delay": timedelta(seconds=30)},
     )
 
 

@@ -12,9 +12,9 @@ import psycopg2
 def _table(headers: list[str], rows: list[tuple]) -> str:
     cells = [[("" if v is None else (f"{v:,.2f}" if isinstance(v, float) else str(v))) for v in r] for r in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
+    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False))
     out = [line, "  ".join("-" * w for w in widths)]
-    out += ["  ".join(c.rjust(w) if c[:1].isdigit() or c[:1] == "-" else c.ljust(w) for c, w in zip(r, widths)) for r in cells]
+    out += ["  ".join(c.rjust(w) if c[:1].isdigit() or c[:1] == "-" else c.ljust(w) for c, w in zip(r, widths, strict=False)) for r in cells]
     return "\n".join(out)
 
 

@@ -39,7 +39,7 @@ class E2EStack:
     env: dict = field(default_factory=dict)
 
     @classmethod
-    def start(cls, pg_server, world, home: Path, today: date) -> "E2EStack":
+    def start(cls, pg_server, world, home: Path, today: date) -> E2EStack:
         from sandbox.server import SandboxServer
 
         creds = new_credentials()

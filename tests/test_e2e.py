@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-
 from e2e_harness import E2EStack
 
 pytestmark = pytest.mark.e2e

@@ -790,7 +790,7 @@ def fetch_flagged_anomalies(conn, run_date: date) -> list[dict[str, Any]]:
             (run_date,),
         )
         names = [d[0] for d in cur.description]
-        rows = [dict(zip(names, r)) for r in cur.fetchall()]
+        rows = [dict(zip(names, r, strict=False)) for r in cur.fetchall()]
     conn.commit()
     return rows
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 import os
 import re
-from datetime import date, datetime, timezone
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from typing import Any
 
 from ads_elt.registry import REPO_ROOT
 
@@ -64,7 +65,7 @@ def write_batch(directory, pages: Iterable[Any], manifest: dict[str, Any]) -> di
         "pages": names,
         "requests": requests,
         "record_count": records,
-        "extracted_at": datetime.now(timezone.utc).isoformat(),
+        "extracted_at": datetime.now(UTC).isoformat(),
     }
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))
     return manifest

@@ -87,7 +87,6 @@ def extract(scope: dict[str, Any]) -> dict[str, Any]:
     """Pull one account's window from its API into the lake. Returns the batch's lake URI."""
     from adapters import PLATFORMS as ADAPTERS
     from adapters.errors import AdapterError, ReauthRequiredError
-
     from ads_elt import lake
     from ads_elt.connections import client_for
 

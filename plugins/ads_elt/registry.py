@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -70,7 +70,6 @@ class Registry:
     path: str
     initial_history_days: int
     workspaces: tuple[Workspace, ...]
-    anomaly: dict[str, Any] = field(default_factory=dict)
 
     def accounts(self, platform: str | None = None) -> list[Account]:
         return [a for w in self.workspaces for a in w.accounts if platform is None or a.platform == platform]
@@ -137,14 +136,13 @@ def parse_registry(data: Any, source: str = "<registry>") -> Registry:
     if top.get("version") != 1:
         raise r.fail("version", f"expected 1, got {top.get('version')!r}")
     defaults = r.mapping(top.get("defaults") or {}, "defaults")
-    r.known_keys(defaults, "defaults", {"initial_history_days", "lookback_days", "anomaly"})
+    r.known_keys(defaults, "defaults", {"initial_history_days", "lookback_days"})
     history = r.integer(defaults, "initial_history_days", "defaults", 90, 1, 3650)
     lookback_defaults = dict(PLATFORM_LOOKBACK_DAYS)
     lb = r.mapping(defaults.get("lookback_days") or {}, "defaults.lookback_days")
     r.known_keys(lb, "defaults.lookback_days", set(PLATFORMS))
     for p in lb:
         lookback_defaults[p] = r.integer(lb, p, "defaults.lookback_days", 0, 0, 90)
-    anomaly = r.mapping(defaults.get("anomaly") or {}, "defaults.anomaly")
 
     raw_workspaces = top.get("workspaces")
     if not isinstance(raw_workspaces, list) or not raw_workspaces:
@@ -168,7 +166,7 @@ def parse_registry(data: Any, source: str = "<registry>") -> Registry:
                 raise r.fail(f"{where}.dashboard_url", "must be an http(s) URL")
             placeholders = set(re.findall(r"{(\w+)}", url))
             if placeholders - _URL_FIELDS:
-                bad = sorted(placeholders - _URL_FIELDS)[0]
+                bad = min(placeholders - _URL_FIELDS)
                 raise r.fail(f"{where}.dashboard_url", f"unknown placeholder {{{bad}}} (allowed: {', '.join(sorted(_URL_FIELDS))})")
         alerts = r.mapping(ws.get("alerts") or {}, f"{where}.alerts")
         r.known_keys(alerts, f"{where}.alerts", {"slack_connection"})
@@ -212,7 +210,7 @@ def parse_registry(data: Any, source: str = "<registry>") -> Registry:
                 accounts=tuple(accounts),
             )
         )
-    return Registry(path=source, initial_history_days=history, workspaces=tuple(workspaces), anomaly=anomaly)
+    return Registry(path=source, initial_history_days=history, workspaces=tuple(workspaces))
 
 
 def registry_path() -> Path:

@@ -1,0 +1,99 @@
+{#-
+    Every platform's campaign-day rows in the canonical columns, with the
+    account's currency (when the payload has none) and the workspace's
+    reporting currency from the account registry. Unregistered accounts keep
+    their rows with a null reporting currency, which fails the marts' tests
+    rather than dropping spend silently.
+-#}
+
+with
+
+stg_meta__insights as (
+
+    select * from {{ ref('stg_meta__insights') }}
+
+),
+
+stg_google_ads__campaign_performance as (
+
+    select * from {{ ref('stg_google_ads__campaign_performance') }}
+
+),
+
+stg_ops__workspace_accounts as (
+
+    select * from {{ ref('stg_ops__workspace_accounts') }}
+
+),
+
+unioned as (
+
+    select
+        date_day,
+        workspace_id,
+        platform,
+        account_id,
+        campaign_id,
+        campaign_name,
+        currency,
+        impressions,
+        clicks,
+        spend,
+        conversions,
+        conversion_value
+
+    from stg_meta__insights
+
+    union all
+
+    select
+        date_day,
+        workspace_id,
+        platform,
+        account_id,
+        campaign_id,
+        campaign_name,
+        currency,
+        impressions,
+        clicks,
+        spend,
+        conversions,
+        conversion_value
+
+    from stg_google_ads__campaign_performance
+
+),
+
+with_account_currency as (
+
+    select
+        unioned.date_day,
+        unioned.workspace_id,
+        unioned.platform,
+        unioned.account_id,
+        unioned.campaign_id,
+        unioned.campaign_name,
+        coalesce(unioned.currency, accounts.currency) as currency,
+        accounts.reporting_currency,
+        unioned.impressions,
+        unioned.clicks,
+        unioned.spend,
+        unioned.conversions,
+        unioned.conversion_value
+
+    from unioned
+    left join stg_ops__workspace_accounts as accounts
+        on
+            unioned.workspace_id = accounts.workspace_id
+            and unioned.platform = accounts.platform
+            and unioned.account_id = accounts.account_id
+
+),
+
+final as (
+
+    select * from with_account_currency
+
+)
+
+select * from final

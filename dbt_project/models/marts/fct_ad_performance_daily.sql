@@ -1,0 +1,69 @@
+{#-
+    One row per date_day, workspace_id, platform, account_id, campaign_id.
+    Money in the account currency, and in the workspace's reporting currency
+    through the daily FX table (a cross rate over USD). Built as a table; to
+    make it incremental, filter `int_ad_performance_unioned` to the reloaded
+    days and merge on `ad_performance_id`.
+-#}
+
+with
+
+int_ad_performance_unioned as (
+
+    select * from {{ ref('int_ad_performance_unioned') }}
+
+),
+
+int_fx_rates_daily as (
+
+    select * from {{ ref('int_fx_rates_daily') }}
+
+),
+
+with_fx_rate as (
+
+    select
+        performance.*,
+        case
+            when performance.currency = performance.reporting_currency then 1
+            else account_fx.usd_per_unit / reporting_fx.usd_per_unit
+        end as fx_rate_to_reporting
+
+    from int_ad_performance_unioned as performance
+    left join int_fx_rates_daily as account_fx
+        on
+            performance.date_day = account_fx.date_day
+            and performance.currency = account_fx.currency_code
+    left join int_fx_rates_daily as reporting_fx
+        on
+            performance.date_day = reporting_fx.date_day
+            and performance.reporting_currency = reporting_fx.currency_code
+
+),
+
+final as (
+
+    select
+        {{ surrogate_key(['date_day', 'workspace_id', 'platform', 'account_id', 'campaign_id']) }} as ad_performance_id,
+        date_day,
+        workspace_id,
+        platform,
+        account_id,
+        campaign_id,
+        campaign_name,
+        currency,
+        reporting_currency,
+        fx_rate_to_reporting,
+        spend,
+        spend * fx_rate_to_reporting as spend_reporting,
+        impressions,
+        clicks,
+        conversions,
+        conversion_value,
+        conversion_value * fx_rate_to_reporting as conversion_value_reporting
+
+    from with_fx_rate
+
+)
+
+select * from final

@@ -1,0 +1,90 @@
+-- The fact keeps every unit of spend, impressions, clicks, conversions and
+-- conversion value that staging parsed: per platform, the sums are equal.
+-- Returns one row per platform whose totals differ.
+
+with
+
+stg_meta__insights as (
+
+    select * from {{ ref('stg_meta__insights') }}
+
+),
+
+stg_google_ads__campaign_performance as (
+
+    select * from {{ ref('stg_google_ads__campaign_performance') }}
+
+),
+
+fct_ad_performance_daily as (
+
+    select * from {{ ref('fct_ad_performance_daily') }}
+
+),
+
+staging_rows as (
+
+    select platform, spend, impressions, clicks, conversions, conversion_value
+    from stg_meta__insights
+
+    union all
+
+    select platform, spend, impressions, clicks, conversions, conversion_value
+    from stg_google_ads__campaign_performance
+
+),
+
+staging_totals as (
+
+    select
+        platform,
+        sum(spend) as spend,
+        sum(impressions) as impressions,
+        sum(clicks) as clicks,
+        sum(conversions) as conversions,
+        sum(conversion_value) as conversion_value
+
+    from staging_rows
+    group by platform
+
+),
+
+fact_totals as (
+
+    select
+        platform,
+        sum(spend) as spend,
+        sum(impressions) as impressions,
+        sum(clicks) as clicks,
+        sum(conversions) as conversions,
+        sum(conversion_value) as conversion_value
+
+    from fct_ad_performance_daily
+    group by platform
+
+),
+
+final as (
+
+    select
+        coalesce(staging_totals.platform, fact_totals.platform) as platform,
+        staging_totals.spend as staging_spend,
+        fact_totals.spend as fact_spend,
+        staging_totals.conversions as staging_conversions,
+        fact_totals.conversions as fact_conversions
+
+    from staging_totals
+    full outer join fact_totals
+        on staging_totals.platform = fact_totals.platform
+    where
+        staging_totals.platform is null
+        or fact_totals.platform is null
+        or staging_totals.spend <> fact_totals.spend
+        or staging_totals.impressions <> fact_totals.impressions
+        or staging_totals.clicks <> fact_totals.clicks
+        or staging_totals.conversions <> fact_totals.conversions
+        or staging_totals.conversion_value <> fact_totals.conversion_value
+
+)
+
+select * from final

@@ -1,0 +1,902 @@
+"""dbt project: `dbt build` on a real local Postgres, then the marts checked
+against values recomputed here, independently, from the raw payloads.
+
+One database is built once for the module (raw Meta and Google Ads payloads
+for five accounts over 40 days, two overlapping extractions, an injected spend
+spike and CTR collapse); the assertions read it. A second, tiny database
+shows missing FX rates failing the build's data tests.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import psycopg2
+import psycopg2.extras
+import pytest
+import yaml
+
+from ads_elt.warehouse import ensure_schema
+
+REPO = Path(__file__).resolve().parents[1]
+PROJECT = REPO / "dbt_project"
+PROJECT_VARS = yaml.safe_load((PROJECT / "dbt_project.yml").read_text())["vars"]
+
+START = date(2025, 1, 1)
+DAYS = 40
+END = START + timedelta(days=DAYS - 1)  # 2025-02-09
+
+WORKSPACE_ACCOUNTS_DDL = """
+create schema if not exists ops;
+create table if not exists ops.workspace_accounts (
+    workspace_id text not null,
+    platform text not null,
+    account_id text not null,
+    account_name text,
+    currency text not null,
+    timezone text not null,
+    reporting_currency text not null,
+    primary key (workspace_id, platform, account_id)
+);
+"""
+
+# workspace_id, platform, account_id, account_name, currency, timezone, reporting_currency
+# fmt: off
+ACCOUNTS = [
+    ("northwind_us", "meta", "1000000001", "Northwind Meta", "USD", "America/New_York", "USD"),
+    ("northwind_us", "google_ads", "1234567890", "Northwind Search", "USD", "America/New_York", "USD"),
+    ("lumen_eu", "meta", "2000000002", "Lumen Meta", "EUR", "Europe/Berlin", "EUR"),
+    ("lumen_eu", "google_ads", "2345678901", "Lumen Search UK", "GBP", "Europe/London", "EUR"),
+    ("souq_gulf", "meta", "3000000003", "Souq Meta UAE", "AED", "Asia/Dubai", "SAR"),
+]
+# fmt: on
+
+
+@dataclass(frozen=True)
+class Campaign:
+    workspace_id: str
+    platform: str
+    account_id: str
+    currency: str
+    campaign_id: str
+    name: str
+    impressions: int
+    ctr: float
+    cvr: float
+    spend: float
+    order_value: float
+    skipped_days: tuple[int, ...] = ()
+
+
+# fmt: off
+CAMPAIGNS = [
+    Campaign("northwind_us", "meta", "1000000001", "USD", "23850000001", "NW Prospecting", 20000, 0.02, 0.05, 150.0, 60.0),
+    Campaign("northwind_us", "meta", "1000000001", "USD", "23850000002", "NW Retargeting", 8000, 0.03, 0.08, 60.0, 45.0, (9, 10, 11, 25)),
+    Campaign("northwind_us", "google_ads", "1234567890", "USD", "111", "NW Search Brand", 6000, 0.05, 0.06, 120.0, 55.0),
+    Campaign("northwind_us", "google_ads", "1234567890", "USD", "112", "NW Search Tiny", 300, 0.02, 0.05, 4.0, 30.0),
+    Campaign("lumen_eu", "meta", "2000000002", "EUR", "23860000001", "Lumen Spring", 15000, 0.015, 0.04, 90.0, 80.0),
+    Campaign("lumen_eu", "google_ads", "2345678901", "GBP", "211", "Lumen Search Generic", 10000, 0.04, 0.05, 200.0, 70.0),
+    Campaign("lumen_eu", "google_ads", "2345678901", "GBP", "212", "Lumen Shopping", 12000, 0.025, 0.04, 110.0, 65.0),
+    Campaign("souq_gulf", "meta", "3000000003", "AED", "23870000001", "Souq Ramadan", 25000, 0.018, 0.05, 400.0, 220.0),
+]
+# fmt: on
+
+SPEND_SPIKE = (CAMPAIGNS[0], END)  # spend x5 on the last day
+CTR_COLLAPSE = (CAMPAIGNS[5], END - timedelta(days=5))  # clicks / 8
+NORMAL_POINT = (CAMPAIGNS[2], END - timedelta(days=3))
+# Special payloads
+META_DIFFERING_DUPLICATES = (CAMPAIGNS[4], START + timedelta(days=30))
+META_NO_ACTIONS = (CAMPAIGNS[1], START + timedelta(days=33))
+GOOGLE_NO_CLICKS = (CAMPAIGNS[6], START + timedelta(days=31))
+GOOGLE_NO_METRICS = (CAMPAIGNS[3], START + timedelta(days=35))
+
+FIRST_RUN_DAYS = range(30)  # extraction 1: days 0..29
+SECOND_RUN_DAYS = range(20, DAYS)  # extraction 2 (later, restated): days 20..39
+
+FACT_KEY = ("date_day", "workspace_id", "platform", "account_id", "campaign_id")
+
+
+@dataclass
+class DayTruth:
+    impressions: int
+    clicks: int
+    spend: Decimal
+    conversions: Decimal
+    conversion_value: Decimal
+
+
+def day_truth(c: Campaign, day: date, restated: bool) -> DayTruth | None:
+    """Deterministic metrics of a campaign-day; None when the campaign did not run."""
+    offset = (day - START).days
+    if offset in c.skipped_days:
+        return None
+    rnd = random.Random(f"{c.campaign_id}|{day.isoformat()}")
+
+    def jitter() -> float:
+        return rnd.uniform(0.93, 1.07)
+
+    impressions = int(c.impressions * jitter())
+    clicks = round(impressions * c.ctr * jitter())
+    spend = Decimal(f"{c.spend * jitter():.2f}")
+    conversions = round(clicks * c.cvr * jitter())
+    if not restated:  # late conversions arrive with the next extraction
+        conversions = max(conversions - 1, 0)
+    if (c, day) == SPEND_SPIKE:
+        spend *= 5
+    if (c, day) == CTR_COLLAPSE:
+        clicks //= 8
+        conversions = round(clicks * c.cvr)
+    if (c, day) in (GOOGLE_NO_CLICKS, META_NO_ACTIONS):
+        conversions = 0
+    if (c, day) == GOOGLE_NO_CLICKS:
+        clicks = 0
+    if (c, day) == GOOGLE_NO_METRICS:
+        return DayTruth(0, 0, Decimal(0), Decimal(0), Decimal(0))
+    conversion_value = Decimal(f"{conversions * c.order_value * jitter():.2f}")
+    return DayTruth(impressions, clicks, spend, Decimal(conversions), conversion_value)
+
+
+def meta_payload(c: Campaign, day: date, t: DayTruth) -> dict:
+    payload = {
+        "campaign_id": c.campaign_id,
+        "campaign_name": c.name,
+        "date_start": day.isoformat(),
+        "date_stop": day.isoformat(),
+        "account_currency": c.currency,
+        "spend": f"{t.spend:.2f}",
+        "impressions": str(t.impressions),
+        "clicks": str(t.clicks),
+        "reach": str(int(t.impressions * 0.8)),
+    }
+    if (c, day) == META_NO_ACTIONS:
+        return payload
+    actions = [{"action_type": "link_click", "value": str(t.clicks)}]
+    values = []
+    if t.conversions:
+        pixel_count, pixel_value = str(t.conversions), f"{t.conversion_value:.2f}"
+        other_count, other_value = pixel_count, pixel_value
+        if (c, day) == META_DIFFERING_DUPLICATES:
+            other_count = str(t.conversions + 3)
+            other_value = f"{t.conversion_value + 100:.2f}"
+        for action_type in ("purchase", "omni_purchase"):
+            actions.append({"action_type": action_type, "value": other_count})
+            values.append({"action_type": action_type, "value": other_value})
+        actions.append(
+            {
+                "action_type": "offsite_conversion.fb_pixel_purchase",
+                "value": pixel_count,
+            }
+        )
+        values.append(
+            {
+                "action_type": "offsite_conversion.fb_pixel_purchase",
+                "value": pixel_value,
+            }
+        )
+    payload["actions"] = actions
+    if values:
+        payload["action_values"] = values
+    return payload
+
+
+def google_payload(c: Campaign, day: date, t: DayTruth) -> dict:
+    metrics = {
+        "clicks": str(t.clicks),
+        "costMicros": str(int(t.spend * 1_000_000)),
+        "impressions": str(t.impressions),
+        "conversions": float(t.conversions),
+        "conversionsValue": float(t.conversion_value),
+    }
+    # proto3 JSON: fields at their default value are omitted
+    metrics = {k: v for k, v in metrics.items() if v not in ("0", 0.0)}
+    payload = {
+        "campaign": {
+            "resourceName": f"customers/{c.account_id}/campaigns/{c.campaign_id}",
+            "id": c.campaign_id,
+            "name": c.name,
+        },
+        "segments": {"date": day.isoformat()},
+    }
+    if metrics:
+        payload["metrics"] = metrics
+    return payload
+
+
+def raw_rows() -> tuple[list[tuple], list[tuple]]:
+    """Rows for raw.meta__insights and raw.google_ads__campaign_performance."""
+    meta, google = [], []
+    runs = [
+        ("run-1", FIRST_RUN_DAYS, datetime(2025, 1, 31, 6, tzinfo=UTC), False),
+        ("run-2", SECOND_RUN_DAYS, datetime(2025, 2, 10, 6, tzinfo=UTC), True),
+    ]
+    for run_id, offsets, extracted_at, restated in runs:
+        window_start = START + timedelta(days=offsets[0])
+        window_end = START + timedelta(days=offsets[-1])
+        for c in CAMPAIGNS:
+            for offset in offsets:
+                day = START + timedelta(days=offset)
+                t = day_truth(c, day, restated)
+                if t is None:
+                    continue
+                if c.platform == "meta":
+                    payload, target = meta_payload(c, day, t), meta
+                else:
+                    payload, target = google_payload(c, day, t), google
+                target.append(
+                    (
+                        c.workspace_id,
+                        c.account_id,
+                        day,
+                        json.dumps(payload),
+                        f"{run_id}-{c.account_id}",
+                        window_start,
+                        window_end,
+                        extracted_at,
+                    )
+                )
+    return meta, google
+
+
+def expected_truth() -> dict[tuple, DayTruth]:
+    """The final (latest extraction) truth per fact key."""
+    out = {}
+    for c in CAMPAIGNS:
+        for offset in range(DAYS):
+            day = START + timedelta(days=offset)
+            t = day_truth(c, day, restated=offset in SECOND_RUN_DAYS)
+            if t is not None:
+                out[(day, c.workspace_id, c.platform, c.account_id, c.campaign_id)] = t
+    return out
+
+
+def load_database(dsn: str, with_raw: bool = True, accounts=ACCOUNTS) -> None:
+    conn = psycopg2.connect(dsn)
+    try:
+        ensure_schema(conn)
+        with conn.cursor() as cur:
+            cur.execute(WORKSPACE_ACCOUNTS_DDL)
+            cur.execute("truncate ops.workspace_accounts")
+            psycopg2.extras.execute_values(
+                cur, "insert into ops.workspace_accounts values %s", accounts
+            )
+            if with_raw:
+                meta, google = raw_rows()
+                columns = "(workspace_id, account_id, report_date, payload, sync_run_id, window_start, window_end, extracted_at)"
+                psycopg2.extras.execute_values(
+                    cur, f"insert into raw.meta__insights {columns} values %s", meta
+                )
+                psycopg2.extras.execute_values(
+                    cur,
+                    f"insert into raw.google_ads__campaign_performance {columns} values %s",
+                    google,
+                )
+        conn.commit()
+    finally:
+        conn.close()
+
+
+# --------------------------------------------------------------------------- dbt
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).parent / "dbt"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("dbt")
+    assert found, "dbt not found next to the interpreter or on PATH"
+    return found
+
+
+def dbt_env(port: int | None = None, dbname: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DBT_")}
+    env.update(DO_NOT_TRACK="1", DBT_SEND_ANONYMOUS_USAGE_STATS="false")
+    if port is not None:
+        env.update(
+            DBT_HOST="127.0.0.1",
+            DBT_PORT=str(port),
+            DBT_USER="postgres",
+            DBT_PASSWORD="",
+            DBT_DBNAME=dbname or "postgres",
+            DBT_SCHEMA="analytics",
+        )
+    return env
+
+
+def run_dbt(
+    args: list[str], env: dict[str, str], workdir: Path, check: bool = True
+) -> subprocess.CompletedProcess:
+    cmd = [
+        dbt_executable(),
+        *args,
+        "--profiles-dir",
+        str(PROJECT),
+        "--project-dir",
+        str(PROJECT),
+        "--target-path",
+        str(workdir / "target"),
+        "--log-path",
+        str(workdir / "logs"),
+    ]
+    result = subprocess.run(
+        cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=600, check=False
+    )
+    if check:
+        assert result.returncode == 0, (
+            f"{' '.join(args)} failed:\n{result.stdout[-8000:]}\n{result.stderr[-4000:]}"
+        )
+    return result
+
+
+def run_results(workdir: Path) -> list[dict]:
+    return json.loads((workdir / "target" / "run_results.json").read_text())["results"]
+
+
+def fetch(dsn: str, query: str) -> list[dict]:
+    conn = psycopg2.connect(dsn)
+    try:
+        with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
+            cur.execute(query)
+            return [dict(r) for r in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+MART_ORDER = {
+    "marts.fct_ad_performance_daily": "date_day, workspace_id, platform, account_id, campaign_id",
+    "marts.mart_campaign_kpis_daily": "date_day, workspace_id, platform, account_id, campaign_id",
+    "marts.mart_anomalies": "date_day, workspace_id, platform, account_id, campaign_id, metric",
+}
+
+
+def snapshot_marts(dsn: str) -> dict[str, list[dict]]:
+    return {
+        table: fetch(dsn, f"select * from {table} order by {order}")
+        for table, order in MART_ORDER.items()
+    }
+
+
+@dataclass
+class Built:
+    dsn: str
+    workdir: Path
+    results: list[dict]
+    marts: dict[str, list[dict]]
+
+
+@pytest.fixture(scope="module")
+def built(pg_server, tmp_path_factory) -> Built:
+    dbname = pg_server.create_database(prefix="dbt")
+    dsn = pg_server.dsn(dbname)
+    load_database(dsn)
+    workdir = tmp_path_factory.mktemp("dbt-build")
+    run_dbt(["build"], dbt_env(pg_server.port, dbname), workdir)
+    return Built(dsn, workdir, run_results(workdir), snapshot_marts(dsn))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def close(a, b, rel: float = 1e-9, abs_: float = 1e-9) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return math.isclose(float(a), float(b), rel_tol=rel, abs_tol=abs_)
+
+
+def ratio(numerator, denominator):
+    return None if not denominator else Decimal(numerator) / Decimal(denominator)
+
+
+def fx_rates_from_seed() -> dict[str, list[tuple[date, Decimal]]]:
+    rates: dict[str, list[tuple[date, Decimal]]] = defaultdict(list)
+    with open(PROJECT / "seeds" / "fx_rates.csv", newline="") as f:
+        for row in csv.DictReader(f):
+            rates[row["currency_code"]].append(
+                (date.fromisoformat(row["rate_date"]), Decimal(row["usd_per_unit"]))
+            )
+    for series in rates.values():
+        series.sort()
+    return rates
+
+
+def usd_per_unit(rates, currency: str, day: date) -> Decimal:
+    known = [rate for rate_date, rate in rates[currency] if rate_date <= day]
+    assert known, f"no {currency} rate on or before {day}"
+    return known[-1]
+
+
+def key_of(row: dict) -> tuple:
+    return tuple(row[k] for k in FACT_KEY)
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_build_runs_models_unit_tests_and_data_tests(built: Built):
+    by_type = defaultdict(list)
+    for r in built.results:
+        by_type[r["unique_id"].split(".")[0]].append(r)
+    assert {r["status"] for r in by_type["model"]} == {"success"}
+    assert len(by_type["model"]) >= 9
+    assert len(by_type["unit_test"]) >= 7
+    assert {r["status"] for r in by_type["unit_test"]} == {"pass"}
+    test_statuses = {r["unique_id"]: r["status"] for r in by_type["test"]}
+    assert all(s == "pass" for s in test_statuses.values()), test_statuses
+    assert any("assert_fct_spend_reconciles_to_staging" in uid for uid in test_statuses)
+
+
+def test_models_land_in_their_schemas(built: Built):
+    rows = fetch(
+        built.dsn,
+        "select table_schema, table_name, table_type from information_schema.tables "
+        "where table_schema in ('staging', 'intermediate', 'marts', 'seeds')",
+    )
+    found = {(r["table_schema"], r["table_name"]): r["table_type"] for r in rows}
+    assert found[("staging", "stg_meta__insights")] == "VIEW"
+    assert found[("staging", "stg_google_ads__campaign_performance")] == "VIEW"
+    assert found[("intermediate", "int_ad_performance_unioned")] == "VIEW"
+    assert found[("intermediate", "int_fx_rates_daily")] == "VIEW"
+    for table in (
+        "fct_ad_performance_daily",
+        "mart_campaign_kpis_daily",
+        "mart_anomalies",
+    ):
+        assert found[("marts", table)] == "BASE TABLE"
+
+
+def test_fact_equals_the_payloads(built: Built):
+    truth = expected_truth()
+    rates = fx_rates_from_seed()
+    accounts = {(a[0], a[1], a[2]): a for a in ACCOUNTS}
+    campaign_names = {c.campaign_id: c.name for c in CAMPAIGNS}
+    fact = built.marts["marts.fct_ad_performance_daily"]
+    assert {key_of(r) for r in fact} == set(truth)
+    assert len(fact) == len(truth)
+    for row in fact:
+        t = truth[key_of(row)]
+        account = accounts[(row["workspace_id"], row["platform"], row["account_id"])]
+        currency, reporting = account[4], account[6]
+        assert row["campaign_name"] == campaign_names[row["campaign_id"]]
+        assert (row["currency"], row["reporting_currency"]) == (currency, reporting)
+        assert row["impressions"] == t.impressions
+        assert row["clicks"] == t.clicks
+        assert row["spend"] == t.spend, row
+        assert row["conversions"] == t.conversions, row
+        assert row["conversion_value"] == t.conversion_value, row
+        fx = (
+            Decimal(1)
+            if currency == reporting
+            else usd_per_unit(rates, currency, row["date_day"])
+            / usd_per_unit(rates, reporting, row["date_day"])
+        )
+        assert close(row["spend_reporting"], t.spend * fx), row
+        assert close(row["conversion_value_reporting"], t.conversion_value * fx), row
+
+
+def test_fact_special_payloads(built: Built):
+    fact = {key_of(r): r for r in built.marts["marts.fct_ad_performance_daily"]}
+
+    def row(point):
+        c, day = point
+        return fact[(day, c.workspace_id, c.platform, c.account_id, c.campaign_id)]
+
+    # Meta: only the configured action type counts, not purchase + omni_purchase + pixel
+    c, day = META_DIFFERING_DUPLICATES
+    t = day_truth(c, day, restated=True)
+    assert t.conversions > 0
+    assert row(META_DIFFERING_DUPLICATES)["conversions"] == t.conversions
+    assert row(META_DIFFERING_DUPLICATES)["conversion_value"] == t.conversion_value
+    # Meta: no actions at all -> 0
+    assert row(META_NO_ACTIONS)["conversions"] == 0
+    assert row(META_NO_ACTIONS)["conversion_value"] == 0
+    # Google: omitted clicks/conversions -> 0, cost still converted from micros
+    no_clicks = row(GOOGLE_NO_CLICKS)
+    assert (
+        no_clicks["clicks"],
+        no_clicks["conversions"],
+        no_clicks["conversion_value"],
+    ) == (0, 0, 0)
+    assert no_clicks["spend"] > 0 and no_clicks["impressions"] > 0
+    # Google: no metrics object at all -> a row of zeros
+    empty = row(GOOGLE_NO_METRICS)
+    assert (
+        empty["spend"],
+        empty["impressions"],
+        empty["clicks"],
+        empty["conversions"],
+    ) == (0, 0, 0, 0)
+    # The later extraction (restated conversions) wins over the earlier one for overlapping days
+    c = CAMPAIGNS[0]
+    overlap_day = START + timedelta(days=25)
+    restated = day_truth(c, overlap_day, restated=True)
+    first = day_truth(c, overlap_day, restated=False)
+    assert restated.conversions != first.conversions
+    assert (
+        fact[(overlap_day, c.workspace_id, c.platform, c.account_id, c.campaign_id)][
+            "conversions"
+        ]
+        == restated.conversions
+    )
+
+
+def test_kpis_match_an_independent_computation(built: Built):
+    truth = expected_truth()
+    by_campaign: dict[tuple, dict[date, DayTruth]] = defaultdict(dict)
+    for (day, *campaign_key), t in truth.items():
+        by_campaign[tuple(campaign_key)][day] = t
+
+    def sums(campaign_key, day, days, offset=0):
+        window = [
+            t
+            for d, t in by_campaign[campaign_key].items()
+            if day - timedelta(days=days - 1 + offset)
+            <= d
+            <= day - timedelta(days=offset)
+        ]
+        if not window:
+            return None
+        return DayTruth(
+            sum(t.impressions for t in window),
+            sum(t.clicks for t in window),
+            sum(t.spend for t in window),
+            sum(t.conversions for t in window),
+            sum(t.conversion_value for t in window),
+        )
+
+    def kpis(s: DayTruth) -> dict:
+        cpm = ratio(s.spend, s.impressions)
+        return {
+            "ctr": ratio(s.clicks, s.impressions),
+            "cpc": ratio(s.spend, s.clicks),
+            "cpm": None if cpm is None else cpm * 1000,
+            "cvr": ratio(s.conversions, s.clicks),
+            "cpa": ratio(s.spend, s.conversions),
+            "roas": ratio(s.conversion_value, s.spend),
+            "acos": ratio(s.spend, s.conversion_value),
+        }
+
+    rows = built.marts["marts.mart_campaign_kpis_daily"]
+    assert {key_of(r) for r in rows} == set(truth)
+    checked_gap_window = False
+    for row in rows:
+        campaign_key = key_of(row)[1:]
+        day = row["date_day"]
+        expected = kpis(truth[key_of(row)])
+        for suffix, days in (("7d", 7), ("28d", 28)):
+            s = sums(campaign_key, day, days)
+            expected[f"spend_{suffix}"] = s.spend
+            expected[f"impressions_{suffix}"] = s.impressions
+            expected[f"clicks_{suffix}"] = s.clicks
+            expected[f"conversions_{suffix}"] = s.conversions
+            expected[f"conversion_value_{suffix}"] = s.conversion_value
+            expected.update({f"{k}_{suffix}": v for k, v in kpis(s).items()})
+        previous = sums(campaign_key, day, 7, offset=7)
+        expected["spend_prev_7d"] = previous.spend if previous else None
+        expected["roas_prev_7d"] = (
+            ratio(previous.conversion_value, previous.spend) if previous else None
+        )
+        expected["spend_wow_change"] = (
+            ratio(expected["spend_7d"] - previous.spend, previous.spend)
+            if previous
+            else None
+        )
+        expected["roas_wow_change"] = (
+            ratio(
+                expected["roas_7d"] - expected["roas_prev_7d"], expected["roas_prev_7d"]
+            )
+            if previous and expected["roas_7d"] is not None and expected["roas_prev_7d"]
+            else None
+        )
+        for column, value in expected.items():
+            assert close(row[column], value), (column, row[column], value, key_of(row))
+        # a window right after the skipped days must not reach back further than 7 calendar days
+        if row["campaign_id"] == CAMPAIGNS[1].campaign_id and day == START + timedelta(
+            days=15
+        ):
+            present = [
+                d
+                for d in by_campaign[campaign_key]
+                if day - timedelta(days=6) <= d <= day
+            ]
+            assert len(present) == 4  # days 9, 10 and 11 are missing
+            checked_gap_window = True
+    assert checked_gap_window
+    # zero denominators give null, not an error
+    c, day = GOOGLE_NO_METRICS
+    empty = next(
+        r
+        for r in rows
+        if key_of(r) == (day, c.workspace_id, c.platform, c.account_id, c.campaign_id)
+    )
+    assert all(
+        empty[k] is None for k in ("ctr", "cpc", "cpm", "cvr", "cpa", "roas", "acos")
+    )
+
+
+def expected_anomalies() -> dict[tuple, dict]:
+    """mart_anomalies recomputed from the truth with the project's default vars."""
+    v = PROJECT_VARS
+    truth = expected_truth()
+    metrics = {
+        # metric: (direction, value, has_min_volume, needs a converting baseline)
+        "spend": (
+            "up",
+            lambda t: t.spend,
+            lambda t: t.spend >= v["anomaly_min_spend"],
+            False,
+        ),
+        "ctr": (
+            "down",
+            lambda t: ratio(t.clicks, t.impressions),
+            lambda t: t.impressions >= v["anomaly_min_impressions"],
+            False,
+        ),
+        "cvr": (
+            "down",
+            lambda t: ratio(t.conversions, t.clicks),
+            lambda t: t.clicks >= v["anomaly_min_clicks"],
+            False,
+        ),
+        "cpa": (
+            "up",
+            lambda t: ratio(t.spend, t.conversions),
+            lambda t: t.spend >= v["anomaly_min_spend"],
+            True,
+        ),
+        "roas": (
+            "down",
+            lambda t: ratio(t.conversion_value, t.spend),
+            lambda t: t.spend >= v["anomaly_min_spend"],
+            True,
+        ),
+    }
+    out = {}
+    for (day, *campaign_key), t in truth.items():
+        for metric, (
+            direction,
+            value_of,
+            volume_ok,
+            needs_conversions,
+        ) in metrics.items():
+            value = value_of(t)
+            history = []
+            for back in range(1, v["anomaly_window_days"] + 1):
+                h = truth.get((day - timedelta(days=back), *campaign_key))
+                if h is not None and value_of(h) is not None and volume_ok(h):
+                    history.append(h)
+            values = [float(value_of(h)) for h in history]
+            median = statistics.median(values) if values else None
+            mad = (
+                statistics.median([abs(x - median) for x in values]) if values else None
+            )
+            baseline_conversions = (
+                statistics.median([float(h.conversions) for h in history])
+                if history
+                else None
+            )
+            is_scored = bool(
+                value is not None
+                and volume_ok(t)
+                and len(history) >= v["anomaly_min_history_days"]
+                and mad > 0
+                and (
+                    not needs_conversions
+                    or baseline_conversions >= v["anomaly_min_conversions"]
+                )
+            )
+            z = (float(value) - median) / (1.4826 * mad) if is_scored else None
+            threshold = v["anomaly_z_threshold"]
+            is_anomaly = is_scored and (
+                z > threshold if direction == "up" else z < -threshold
+            )
+            out[(day, *campaign_key, metric)] = {
+                "value": value,
+                "direction": direction,
+                "history_days": len(history),
+                "baseline_median": median,
+                "baseline_mad": mad,
+                "robust_z": z,
+                "is_scored": is_scored,
+                "is_anomaly": is_anomaly,
+            }
+    return out
+
+
+def test_anomalies_match_an_independent_computation(built: Built):
+    expected = expected_anomalies()
+    rows = built.marts["marts.mart_anomalies"]
+    actual = {(*key_of(r), r["metric"]): r for r in rows}
+    assert len(actual) == len(rows) == len(expected)
+    assert set(actual) == set(expected)
+    for key, exp in expected.items():
+        row = actual[key]
+        for column, value in exp.items():
+            if column in ("direction", "history_days", "is_scored", "is_anomaly"):
+                assert row[column] == value, (key, column, row[column], value)
+            else:
+                assert close(row[column], value, rel=1e-7), (
+                    key,
+                    column,
+                    row[column],
+                    value,
+                )
+    assert len({r["anomaly_id"] for r in rows}) == len(rows)
+    assert sum(r["is_scored"] for r in rows) > len(rows) // 3
+
+
+def test_injected_anomalies_are_flagged_and_a_normal_day_is_not(built: Built):
+    rows = built.marts["marts.mart_anomalies"]
+
+    def points(point):
+        c, day = point
+        return {
+            r["metric"]: r
+            for r in rows
+            if key_of(r)
+            == (day, c.workspace_id, c.platform, c.account_id, c.campaign_id)
+        }
+
+    spike = points(SPEND_SPIKE)["spend"]
+    assert spike["is_scored"] and spike["is_anomaly"] and spike["direction"] == "up"
+    assert spike["robust_z"] > 10
+    # the spike is not part of its own baseline
+    assert spike["baseline_median"] < spike["value"] / 3
+
+    collapse = points(CTR_COLLAPSE)["ctr"]
+    assert (
+        collapse["is_scored"]
+        and collapse["is_anomaly"]
+        and collapse["direction"] == "down"
+    )
+    assert collapse["robust_z"] < -10
+
+    normal = points(NORMAL_POINT)
+    assert set(normal) == {"spend", "ctr", "cvr", "cpa", "roas"}
+    assert all(r["is_scored"] for r in normal.values())
+    assert not any(r["is_anomaly"] for r in normal.values())
+
+    # the tiny campaign is below every volume guardrail: rows, never scored
+    tiny = [r for r in rows if r["campaign_id"] == CAMPAIGNS[3].campaign_id]
+    assert tiny and not any(r["is_scored"] or r["is_anomaly"] for r in tiny)
+    assert all(r["robust_z"] is None for r in tiny)
+
+    # injected days aside, the noise in the data never crosses the threshold for spend
+    flagged_spend = {
+        (r["date_day"], r["campaign_id"])
+        for r in rows
+        if r["metric"] == "spend" and r["is_anomaly"]
+    }
+    assert flagged_spend == {(SPEND_SPIKE[1], SPEND_SPIKE[0].campaign_id)}
+
+
+def test_rebuild_gives_identical_marts(built: Built, pg_server):
+    dbname = built.dsn.split("dbname=")[1].split()[0]
+    run_dbt(["build"], dbt_env(pg_server.port, dbname), built.workdir)
+    assert snapshot_marts(built.dsn) == built.marts
+
+
+def test_missing_fx_rates_fail_the_build(pg_server, tmp_path):
+    """No silent null conversions: a day without a rate, or a currency not in
+    the seed, fails the build's data tests."""
+    dbname = pg_server.create_database(prefix="dbtfx")
+    dsn = pg_server.dsn(dbname)
+    env = dbt_env(pg_server.port, dbname)
+    load_database(
+        dsn, with_raw=False, accounts=ACCOUNTS[3:4]
+    )  # GBP account, EUR reporting
+    lumen_search = CAMPAIGNS[5]
+    before_first_rate = date(2023, 12, 15)
+    insert = (
+        "insert into raw.google_ads__campaign_performance "
+        "(workspace_id, account_id, report_date, payload, sync_run_id, window_start, window_end, extracted_at) "
+        "values (%s, %s, %s, %s, 'run-1', %s, %s, %s)"
+    )
+    truth = DayTruth(1000, 20, Decimal(15), Decimal(2), Decimal(90))
+    conn = psycopg2.connect(dsn)
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            insert,
+            (
+                lumen_search.workspace_id,
+                lumen_search.account_id,
+                before_first_rate,
+                json.dumps(google_payload(lumen_search, before_first_rate, truth)),
+                before_first_rate,
+                before_first_rate,
+                datetime(2023, 12, 16, tzinfo=UTC),
+            ),
+        )
+    result = run_dbt(
+        ["build", "--select", "+fct_ad_performance_daily"],
+        env,
+        tmp_path / "old-day",
+        check=False,
+    )
+    assert result.returncode != 0
+    failed = {
+        r["unique_id"]
+        for r in run_results(tmp_path / "old-day")
+        if r["status"] in ("fail", "error")
+    }
+    assert any(
+        "not_null_fct_ad_performance_daily_spend_reporting" in uid for uid in failed
+    ), failed
+
+    # An account whose currency the FX seed does not know fails before any fact is built.
+    with conn, conn.cursor() as cur:
+        cur.execute("delete from raw.google_ads__campaign_performance")
+        cur.execute(
+            "insert into ops.workspace_accounts values (%s, %s, %s, %s, %s, %s, %s)",
+            (
+                "yen_shop",
+                "google_ads",
+                "9999999999",
+                "Yen Search",
+                "JPY",
+                "Asia/Tokyo",
+                "USD",
+            ),
+        )
+    conn.close()
+    result = run_dbt(
+        ["build", "--select", "+fct_ad_performance_daily"],
+        env,
+        tmp_path / "jpy",
+        check=False,
+    )
+    assert result.returncode != 0
+    failed = {
+        r["unique_id"]
+        for r in run_results(tmp_path / "jpy")
+        if r["status"] in ("fail", "error")
+    }
+    assert any(
+        "relationships_stg_ops__workspace_accounts_currency" in uid for uid in failed
+    ), failed
+
+
+def test_parse_needs_no_database(tmp_path):
+    env = dbt_env()
+    env["DBT_PORT"] = "1"  # nothing listens there: parse must not connect
+    run_dbt(["parse"], env, tmp_path)
+    manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
+    models = {
+        n["name"]: n
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model"
+    }
+    expected_schemas = {
+        "stg_meta__insights": "staging",
+        "stg_google_ads__campaign_performance": "staging",
+        "stg_ops__workspace_accounts": "staging",
+        "int_ad_performance_unioned": "intermediate",
+        "int_fx_rates_daily": "intermediate",
+        "int_campaign_metrics_unpivoted": "intermediate",
+        "fct_ad_performance_daily": "marts",
+        "mart_campaign_kpis_daily": "marts",
+        "mart_anomalies": "marts",
+    }
+    assert {
+        name: models[name]["schema"] for name in expected_schemas
+    } == expected_schemas
+    assert models["mart_anomalies"]["config"]["materialized"] == "table"
+    assert models["stg_meta__insights"]["config"]["materialized"] == "view"
+    unit_tests = manifest.get("unit_tests", {})
+    assert len(unit_tests) >= 7
+    assert {s["source_name"] for s in manifest["sources"].values()} == {
+        "meta",
+        "google_ads",
+        "ops",
+    }

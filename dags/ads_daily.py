@@ -24,7 +24,7 @@ import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from airflow.sdk import dag, task, task_group
+from airflow.sdk import TaskGroup, dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from ads_elt.callbacks import notify_failure
@@ -141,7 +141,8 @@ def dbt_tasks():
             ),
         ),
         execution_config=ExecutionConfig(dbt_executable_path=str(Path(os.environ.get("ADS_ELT_DBT_BIN", "dbt")))),
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST),
+        # Tests over several models (relationships, reconciliations) run once all their parents are built.
+        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, should_detach_multiple_parents_tests=True),
         operator_args={"install_deps": False},
         default_args={"retries": 1, "retry_delay": timedelta(seconds=30)},
     )
@@ -160,19 +161,13 @@ def dbt_tasks():
 )
 def ads_daily():
     prepared = prepare()
-    loaded = []
-    for platform in PLATFORMS:
-
-        @task_group(group_id=platform)
-        def sync(platform: str = platform):
-            batches = extract.expand(scope=plan(platform))
-            return load.expand(batch=batches)
-
-        group = sync()
-        prepared >> group
-        loaded.append(group)
     gate = transform_gate()
-    loaded >> gate
+    for platform in PLATFORMS:
+        with TaskGroup(group_id=platform, tooltip=f"sync every {platform} account"):
+            scopes = plan(platform)
+            loaded = load.expand(batch=extract.expand(scope=scopes))
+        prepared >> scopes
+        loaded >> gate
     dbt = dbt_tasks()
     sent = alerts()
     gate >> dbt >> sent

@@ -9,8 +9,12 @@ from pathlib import Path
 import psycopg2
 
 
+def _num(v: float) -> str:
+    return f"{v:,.4f}" if abs(v) < 1 else f"{v:,.2f}"
+
+
 def _table(headers: list[str], rows: list[tuple]) -> str:
-    cells = [[("" if v is None else (f"{v:,.2f}" if isinstance(v, float) else str(v))) for v in r] for r in rows]
+    cells = [[("" if v is None else (_num(v) if isinstance(v, float) else str(v))) for v in r] for r in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(headers)]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=False))
     out = [line, "  ".join("-" * w for w in widths)]
@@ -57,9 +61,9 @@ def print_report(dsn: str, report_date: date, log_path: Path | None = None) -> N
                     cur,
                     """
                     select workspace_id, platform, campaign_name, currency, spend::float, impressions, clicks,
-                           round(ctr * 100, 2)::float as ctr_pct, round(cpa, 2)::float as cpa,
-                           round(roas, 2)::float as roas, round(roas_7d, 2)::float as roas_7d,
-                           round(roas_28d, 2)::float as roas_28d
+                           round((ctr * 100)::numeric, 2)::float as ctr_pct, round((cpa)::numeric, 2)::float as cpa,
+                           round((roas)::numeric, 2)::float as roas, round((roas_7d)::numeric, 2)::float as roas_7d,
+                           round((roas_28d)::numeric, 2)::float as roas_28d
                     from marts.mart_campaign_kpis_daily where date_day = %s order by 1, 2, 3
                     """,
                     (report_date,),
@@ -72,8 +76,8 @@ def print_report(dsn: str, report_date: date, log_path: Path | None = None) -> N
                 *_query(
                     cur,
                     """
-                    select workspace_id, platform, campaign_name, metric, round(value, 4)::float as value,
-                           round(baseline_median, 4)::float as baseline, round(robust_z, 1)::float as robust_z
+                    select workspace_id, platform, campaign_name, metric, round((value)::numeric, 4)::float as value,
+                           round((baseline_median)::numeric, 4)::float as baseline, round((robust_z)::numeric, 1)::float as robust_z
                     from marts.mart_anomalies where date_day = %s and is_anomaly order by 1, 2, 3, 4
                     """,
                     (report_date,),

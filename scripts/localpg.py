@@ -10,8 +10,9 @@ throwaway cluster in a temporary directory). No Docker, no system service.
 `initdb` and `pg_ctl` refuse to run as root: when the current user is root they
 run as the `postgres` system user on a data directory it owns. The server
 listens on 127.0.0.1 on a free port (written to `<dir>/port`) and on a unix
-socket inside `<dir>/run`. Authentication is `trust` on loopback only: the
-cluster is a developer's local sandbox, never reachable from outside.
+socket inside `<dir>/run`. TCP connections authenticate with scram-sha-256
+as the `postgres` superuser, whose password is generated at init into
+`<dir>/password` (mode 600); the unix socket trusts the server's own OS user.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import argparse
 import glob
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import subprocess
@@ -87,8 +89,16 @@ class Cluster:
     def port(self) -> int:
         return int(self.port_file.read_text().strip())
 
-    def dsn(self, dbname: str = "postgres", user: str = SUPERUSER) -> str:
-        return f"host=127.0.0.1 port={self.port} dbname={dbname} user={user}"
+    @property
+    def password_file(self) -> Path:
+        return self.root / "password"
+
+    @property
+    def password(self) -> str:
+        return self.password_file.read_text().strip()
+
+    def dsn(self, dbname: str = "postgres") -> str:
+        return f"host=127.0.0.1 port={self.port} dbname={dbname} user={SUPERUSER} password={self.password}"
 
     def _chown(self, path: Path) -> None:
         if os.geteuid() == 0:
@@ -109,6 +119,10 @@ class Cluster:
         if (self.data / "PG_VERSION").exists():
             return
         self.root.mkdir(parents=True, exist_ok=True)
+        if not self.password_file.exists():
+            self.password_file.touch(mode=0o600)
+            self.password_file.write_text(secrets.token_urlsafe(18) + "\n")
+        self._chown(self.password_file)
         for p in (self.data, self.run):
             p.mkdir(parents=True, exist_ok=True)
             self._chown(p)
@@ -126,7 +140,9 @@ class Cluster:
                     str(self.data),
                     "-U",
                     SUPERUSER,
-                    "--auth=trust",
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                    f"--pwfile={self.password_file}",
                     "--encoding=UTF8",
                     "--locale=C",
                 ]

@@ -51,12 +51,19 @@ def new_credentials() -> dict:
     }
 
 
-def connections_env(pg_port: int, dbname: str, sandbox_url: str, creds: dict) -> dict[str, str]:
+def connections_env(pg_port: int, pg_password: str, dbname: str, sandbox_url: str, creds: dict) -> dict[str, str]:
     """Airflow Connections for the warehouse and each platform, as AIRFLOW_CONN_* JSON values."""
     g = creds["google_ads"]
     return {
         "AIRFLOW_CONN_WAREHOUSE": json.dumps(
-            {"conn_type": "postgres", "host": "127.0.0.1", "port": pg_port, "login": "postgres", "schema": dbname}
+            {
+                "conn_type": "postgres",
+                "host": "127.0.0.1",
+                "port": pg_port,
+                "login": "postgres",
+                "password": pg_password,
+                "schema": dbname,
+            }
         ),
         "AIRFLOW_CONN_META_DEFAULT": json.dumps(
             {
@@ -101,14 +108,20 @@ def airflow_env(airflow_home: Path, lake_root: Path) -> dict[str, str]:
     }
 
 
-def dbt_cli_env(pg_port: int, dbname: str) -> dict[str, str]:
-    return {"DBT_HOST": "127.0.0.1", "DBT_PORT": str(pg_port), "DBT_USER": "postgres", "DBT_DBNAME": dbname}
+def dbt_cli_env(pg_port: int, pg_password: str, dbname: str) -> dict[str, str]:
+    return {
+        "DBT_HOST": "127.0.0.1",
+        "DBT_PORT": str(pg_port),
+        "DBT_USER": "postgres",
+        "DBT_PASSWORD": pg_password,
+        "DBT_DBNAME": dbname,
+    }
 
 
-def ensure_database(port: int, dbname: str) -> None:
+def ensure_database(cluster: Cluster, dbname: str) -> None:
     import psycopg2
 
-    conn = psycopg2.connect(host="127.0.0.1", port=port, user="postgres", dbname="postgres")
+    conn = psycopg2.connect(cluster.dsn("postgres"))
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("select 1 from pg_database where datname = %s", (dbname,))
@@ -210,8 +223,8 @@ class Stack:
     # --- whole stack -------------------------------------------------------
     def env(self) -> dict[str, str]:
         env = airflow_env(self.airflow_home, self.lake)
-        env.update(connections_env(self.pg.port, WAREHOUSE_DB, self.sandbox_url(), self.credentials()))
-        env.update(dbt_cli_env(self.pg.port, WAREHOUSE_DB))
+        env.update(connections_env(self.pg.port, self.pg.password, WAREHOUSE_DB, self.sandbox_url(), self.credentials()))
+        env.update(dbt_cli_env(self.pg.port, self.pg.password, WAREHOUSE_DB))
         return env
 
     def write_env_file(self) -> Path:
@@ -222,8 +235,8 @@ class Stack:
         return path
 
     def up(self, end_date: date) -> dict[str, str]:
-        port = self.pg.start()
-        ensure_database(port, WAREHOUSE_DB)
+        self.pg.start()
+        ensure_database(self.pg, WAREHOUSE_DB)
         self.start_sandbox(end_date)
         self.airflow_home.mkdir(parents=True, exist_ok=True)
         self.write_env_file()
@@ -268,14 +281,15 @@ def demo(report_date: date) -> int:
     print(f"full log: {log_path}")
     from demo_report import print_report
 
-    print_report(f"host=127.0.0.1 port={stack.pg.port} dbname={WAREHOUSE_DB} user=postgres", report_date, log_path)
+    print_report(stack.pg.dsn(WAREHOUSE_DB), report_date, log_path)
     print(
         "\nThe warehouse is still running:\n"
         "  make psql                      # SQL shell on the warehouse (or: echo 'select ...' | make psql)\n"
         "  make ui                        # the Airflow UI on this run (http://localhost:8080)\n"
         "  make stop                      # stop Postgres and the sandbox\n"
-        f"  source .local/env.sh           # airflow / dbt / psql on this stack from your shell\n"
-        f"  psql 'host=127.0.0.1 port={stack.pg.port} dbname={WAREHOUSE_DB} user=postgres'"
+        "  source .local/env.sh           # airflow / dbt on this stack from your shell\n"
+        f"  connect any client to 127.0.0.1:{stack.pg.port}, database {WAREHOUSE_DB}, user postgres, "
+        f"password in {stack.pg.password_file.relative_to(REPO)}"
     )
     return proc.returncode
 
@@ -299,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.action == "psql-dsn":
         if not stack.pg.is_running():
             stack.pg.start()
-        print(f"host=127.0.0.1 port={stack.pg.port} dbname={WAREHOUSE_DB} user=postgres")
+        print(stack.pg.dsn(WAREHOUSE_DB))
     return 0
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import uuid
@@ -25,9 +24,10 @@ class PgServer:
         self.host = "127.0.0.1"
         self.port = cluster.port
         self.user = "postgres"
+        self.password = cluster.password
 
     def dsn(self, dbname: str = "postgres") -> str:
-        return f"host={self.host} port={self.port} dbname={dbname} user={self.user}"
+        return self.cluster.dsn(dbname)
 
     def create_database(self, prefix: str = "t") -> str:
         name = f"{prefix}_{uuid.uuid4().hex[:10]}"
@@ -41,7 +41,7 @@ class PgServer:
 
 @pytest.fixture(scope="session")
 def pg_server():
-    """A PostgreSQL cluster private to this test session (reused if PG_TEST_PORT is set)."""
+    """A PostgreSQL cluster private to this test session."""
     root = Path(tempfile.mkdtemp(prefix="ads-elt-pg-"))
     cluster = Cluster(root)
     cluster.start()

@@ -50,8 +50,8 @@ class E2EStack:
         stack.env = {
             **os.environ,
             **airflow_env(home / "airflow", home / "lake"),
-            **connections_env(pg_server.port, dbname, server.url, creds),
-            **dbt_cli_env(pg_server.port, dbname),
+            **connections_env(pg_server.port, pg_server.password, dbname, server.url, creds),
+            **dbt_cli_env(pg_server.port, pg_server.password, dbname),
         }
         (home / "airflow").mkdir(parents=True, exist_ok=True)
         subprocess.run([venv_bin("airflow"), "db", "migrate"], env=stack.env, check=True, capture_output=True, cwd=REPO)

@@ -300,7 +300,7 @@ def dbt_executable() -> str:
     return found
 
 
-def dbt_env(port: int | None = None, dbname: str | None = None) -> dict[str, str]:
+def dbt_env(port: int | None = None, dbname: str | None = None, password: str = "") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("DBT_")}
     env.update(DO_NOT_TRACK="1", DBT_SEND_ANONYMOUS_USAGE_STATS="false")
     if port is not None:
@@ -308,7 +308,7 @@ def dbt_env(port: int | None = None, dbname: str | None = None) -> dict[str, str
             DBT_HOST="127.0.0.1",
             DBT_PORT=str(port),
             DBT_USER="postgres",
-            DBT_PASSWORD="",
+            DBT_PASSWORD=password,
             DBT_DBNAME=dbname or "postgres",
             DBT_SCHEMA="analytics",
         )
@@ -382,7 +382,7 @@ def built(pg_server, tmp_path_factory) -> Built:
     dsn = pg_server.dsn(dbname)
     load_database(dsn)
     workdir = tmp_path_factory.mktemp("dbt-build")
-    run_dbt(["build"], dbt_env(pg_server.port, dbname), workdir)
+    run_dbt(["build"], dbt_env(pg_server.port, dbname, pg_server.password), workdir)
     return Built(dsn, workdir, run_results(workdir), snapshot_marts(dsn))
 
 
@@ -783,7 +783,7 @@ def test_injected_anomalies_are_flagged_and_a_normal_day_is_not(built: Built):
 
 def test_rebuild_gives_identical_marts(built: Built, pg_server):
     dbname = built.dsn.split("dbname=")[1].split()[0]
-    run_dbt(["build"], dbt_env(pg_server.port, dbname), built.workdir)
+    run_dbt(["build"], dbt_env(pg_server.port, dbname, pg_server.password), built.workdir)
     assert snapshot_marts(built.dsn) == built.marts
 
 
@@ -792,7 +792,7 @@ def test_missing_fx_rates_fail_the_build(pg_server, tmp_path):
     the seed, fails the build's data tests."""
     dbname = pg_server.create_database(prefix="dbtfx")
     dsn = pg_server.dsn(dbname)
-    env = dbt_env(pg_server.port, dbname)
+    env = dbt_env(pg_server.port, dbname, pg_server.password)
     load_database(
         dsn, with_raw=False, accounts=ACCOUNTS[3:4]
     )  # GBP account, EUR reporting

@@ -1,0 +1,124 @@
+"""Meta Insights bodies -> report rows, and Meta's error answers -> typed errors."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import requests
+
+from adapters.errors import (
+    AdapterError,
+    BadResponseError,
+    PermanentError,
+    RateLimitedError,
+    ReauthRequiredError,
+    TransientError,
+    body_excerpt,
+)
+
+REPORT = "insights"
+THROTTLING_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
+REAUTH_CODES = frozenset({102, 190})
+TRANSIENT_CODES = frozenset({1, 2})
+
+
+def _load_json(body: bytes) -> object:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadResponseError(f"body is not JSON (starts with {body_excerpt(body)})") from None
+
+
+def parse_page(body: bytes) -> list[dict]:
+    """The rows of one Insights page: the elements of ``data``.
+
+    Raises ``BadResponseError`` naming what is wrong when the body is not JSON or not
+    ``{"data": [{..., "date_start": "YYYY-MM-DD"}, ...]}``.
+    """
+    payload = _load_json(body)
+    if not isinstance(payload, dict):
+        raise BadResponseError(f"expected a JSON object, got {type(payload).__name__}")
+    if "error" in payload:
+        error = payload["error"]
+        message = error.get("message") if isinstance(error, dict) else error
+        raise BadResponseError(f"body is an error object, not data: {message}")
+    data = payload.get("data")
+    if not isinstance(data, list):
+        raise BadResponseError("no 'data' list in the body" if data is None else f"'data' is a {type(data).__name__}, not a list")
+    for index, record in enumerate(data):
+        if not isinstance(record, dict):
+            raise BadResponseError(f"data[{index}] is a {type(record).__name__}, not an object")
+        for key in ("campaign_id", "date_start"):
+            if not isinstance(record.get(key), str):
+                raise BadResponseError(f"data[{index}] has no string {key!r}")
+        try:
+            date.fromisoformat(record["date_start"])
+        except ValueError:
+            raise BadResponseError(f"data[{index}].date_start is not a date: {record['date_start']!r}") from None
+    return data
+
+
+def report_date(record: dict) -> date:
+    """The day a row reports on (time_increment=1 rows span one day)."""
+    return date.fromisoformat(record["date_start"])
+
+
+def _regain_access_seconds(response: requests.Response) -> float | None:
+    """The longest ``estimated_time_to_regain_access`` (minutes) in the usage headers, as seconds."""
+    minutes: list[float] = []
+    for header in ("X-Business-Use-Case-Usage", "X-Ad-Account-Usage"):
+        raw = response.headers.get(header)
+        if not raw:
+            continue
+        try:
+            usage = json.loads(raw)
+        except ValueError:
+            continue
+        entries = []
+        if isinstance(usage, dict):
+            for value in usage.values():
+                entries.extend(value if isinstance(value, list) else [value])
+            entries.append(usage)
+        for entry in entries:
+            if isinstance(entry, dict):
+                value = entry.get("estimated_time_to_regain_access")
+                if isinstance(value, int | float):
+                    minutes.append(float(value))
+    if not minutes or max(minutes) <= 0:
+        return None
+    return max(minutes) * 60.0
+
+
+def classify(response: requests.Response) -> AdapterError | None:
+    """Meta's error answers: throttling comes as HTTP 400 (or 403), not 429."""
+    status = response.status_code
+    if status < 400:
+        return None
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        error = None
+    if not isinstance(error, dict):
+        detail = f"HTTP {status}: body starts with {body_excerpt(response.content, 200)}"
+        if status >= 500:
+            return TransientError(detail, status_code=status)
+        if status == 429:
+            return RateLimitedError(detail, status_code=status)
+        return PermanentError(detail, status_code=status)
+    code = error.get("code")
+    subcode = error.get("error_subcode")
+    detail = (
+        f"HTTP {status} {error.get('type', 'error')} code {code}"
+        + (f"/{subcode}" if subcode is not None else "")
+        + f": {error.get('message', '')}"
+        + (f" (fbtrace_id {error['fbtrace_id']})" if error.get("fbtrace_id") else "")
+    )
+    kwargs = {"status_code": status, "code": code}
+    if code in THROTTLING_CODES or status == 429:
+        return RateLimitedError(detail, retry_after=_regain_access_seconds(response), **kwargs)
+    if code in REAUTH_CODES:
+        return ReauthRequiredError(detail, **kwargs)
+    if code in TRANSIENT_CODES or status >= 500 or error.get("is_transient") is True:
+        return TransientError(detail, **kwargs)
+    return PermanentError(detail, **kwargs)

@@ -1,0 +1,1168 @@
+"""Local HTTP servers that speak the Meta Insights and Google Ads wire formats.
+
+One port, one path prefix per platform, so a client's base URL is
+``http://127.0.0.1:PORT/meta`` or ``http://127.0.0.1:PORT/google_ads`` and the
+rest of the path is the real API's:
+
+- ``GET  /meta/v{ver}/act_{account_id}/insights``
+- ``POST /google_ads/v{N}/customers/{customer_id}/googleAds:searchStream``
+- ``POST /google_ads/oauth2/token`` (stands in for https://oauth2.googleapis.com/token)
+
+Admin endpoints (JSON) under ``/_sandbox/``:
+
+- ``GET|POST /_sandbox/clock`` ``{"today": "YYYY-MM-DD"}``: the sandbox's today,
+  which sets restatement (``as_of``) and which days exist (days before today).
+- ``GET|POST|DELETE /_sandbox/faults``: the fault table. POST
+  ``{"platform", "account_id", "kind", "count", "skip", ...params}``; ``platform``
+  or ``account_id`` null matches any, ``count`` null means always, ``skip`` lets
+  that many matching requests through first. Kinds are listed in ``FAULT_KINDS``. Faults apply to report endpoints only (not to the token
+  endpoint) and are checked in one place before dispatch.
+- ``POST /_sandbox/tokens/expire``: every issued Google access token stops working.
+- ``GET|DELETE /_sandbox/stats``: request counters per platform.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from time import monotonic
+from typing import Self
+from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
+
+from sandbox.world import World
+
+META_DEFAULT_FIELDS = (
+    "campaign_id,campaign_name,spend,impressions,clicks,reach,actions,action_values,account_currency,date_start,date_stop"
+)
+META_KNOWN_FIELDS = {
+    "account_id",
+    "account_name",
+    "account_currency",
+    "campaign_id",
+    "campaign_name",
+    "spend",
+    "impressions",
+    "clicks",
+    "reach",
+    "frequency",
+    "actions",
+    "action_values",
+    "date_start",
+    "date_stop",
+}
+META_PURCHASE_TYPES = (
+    "offsite_conversion.fb_pixel_purchase",
+    "omni_purchase",
+    "purchase",
+)
+META_ADD_TO_CART_TYPES = (
+    "add_to_cart",
+    "offsite_conversion.fb_pixel_add_to_cart",
+    "omni_add_to_cart",
+)
+
+GOOGLE_FIELDS = {
+    "campaign.id",
+    "campaign.name",
+    "campaign.status",
+    "customer.id",
+    "customer.currency_code",
+    "customer.time_zone",
+    "segments.date",
+    "metrics.cost_micros",
+    "metrics.impressions",
+    "metrics.clicks",
+    "metrics.conversions",
+    "metrics.conversions_value",
+}
+GOOGLE_FAILURE_TYPE = "type.googleapis.com/google.ads.googleads.{version}.errors.GoogleAdsFailure"
+
+FAULT_KINDS = {
+    "garbage": "HTTP 200 with a body that is not JSON (param variant: html | truncated)",
+    "http_500": "HTTP 500 in the platform's error shape",
+    "rate_limited": "the platform's throttling answer (param retry_after seconds)",
+    "auth_expired": "the platform's expired-token answer",
+}
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+    host: str
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, status: int, payload: object, headers: dict | None = None) -> Response:
+        data = json.dumps(payload, separators=(",", ":")).encode()
+        return cls(
+            status,
+            data,
+            {"Content-Type": "application/json; charset=UTF-8", **(headers or {})},
+        )
+
+
+@dataclass
+class Fault:
+    fault_id: int
+    kind: str
+    platform: str | None
+    account_id: str | None
+    remaining: int | None
+    skip: int = 0
+    params: dict = field(default_factory=dict)
+
+    def matches(self, platform: str, account_id: str | None) -> bool:
+        if self.platform is not None and self.platform != platform:
+            return False
+        return self.account_id is None or self.account_id == account_id
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.fault_id,
+            "kind": self.kind,
+            "platform": self.platform,
+            "account_id": self.account_id,
+            "count": self.remaining,
+            "skip": self.skip,
+            **self.params,
+        }
+
+
+@dataclass
+class Route:
+    method: str
+    pattern: re.Pattern
+    platform: str
+    endpoint: str
+    handler: Callable[..., Response]
+    faultable: bool = False
+
+
+class SandboxServer:
+    """The demo world behind real-looking Meta and Google Ads endpoints.
+
+    ``credentials``: ``{"meta": {"access_token"}, "google_ads": {"developer_token",
+    "client_id", "client_secret", "refresh_token"}}``; random ones when None (see
+    ``.credentials``). ``today``: the sandbox clock, default ``world.end_date + 1``.
+    """
+
+    def __init__(
+        self,
+        world: World,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        credentials: dict | None = None,
+        today: date | None = None,
+        google_batch_size: int = 10000,
+        token_ttl: float = 3599.0,
+    ) -> None:
+        self.world = world
+        self.host = host
+        self.port = port
+        self.credentials = credentials or generate_credentials()
+        self.google_batch_size = google_batch_size
+        self.token_ttl = token_ttl
+        self._today = today or world.default_as_of
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+        self._next_fault_id = 1
+        self._stats: dict = {}
+        self._tokens: dict[str, float] = {}
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._routes = [
+            Route(
+                "GET",
+                re.compile(r"^/meta/v(\d+\.\d+)/act_([^/]+)/insights/?$"),
+                "meta",
+                "insights",
+                self._meta_insights,
+                True,
+            ),
+            Route(
+                "POST",
+                re.compile(r"^/google_ads/oauth2/token$"),
+                "google_ads",
+                "token",
+                self._google_token,
+            ),
+            Route(
+                "POST",
+                re.compile(r"^/google_ads/(v\d+)/customers/([^/]+)/googleAds:searchStream$"),
+                "google_ads",
+                "searchStream",
+                self._google_search_stream,
+                True,
+            ),
+            Route(
+                "GET",
+                re.compile(r"^/_sandbox/clock$"),
+                "_sandbox",
+                "clock",
+                self._admin_get_clock,
+            ),
+            Route(
+                "POST",
+                re.compile(r"^/_sandbox/clock$"),
+                "_sandbox",
+                "clock",
+                self._admin_set_clock,
+            ),
+            Route(
+                "GET",
+                re.compile(r"^/_sandbox/faults$"),
+                "_sandbox",
+                "faults",
+                self._admin_list_faults,
+            ),
+            Route(
+                "POST",
+                re.compile(r"^/_sandbox/faults$"),
+                "_sandbox",
+                "faults",
+                self._admin_add_fault,
+            ),
+            Route(
+                "DELETE",
+                re.compile(r"^/_sandbox/faults$"),
+                "_sandbox",
+                "faults",
+                self._admin_clear_faults,
+            ),
+            Route(
+                "GET",
+                re.compile(r"^/_sandbox/stats$"),
+                "_sandbox",
+                "stats",
+                self._admin_stats,
+            ),
+            Route(
+                "DELETE",
+                re.compile(r"^/_sandbox/stats$"),
+                "_sandbox",
+                "stats",
+                self._admin_reset_stats,
+            ),
+            Route(
+                "POST",
+                re.compile(r"^/_sandbox/tokens/expire$"),
+                "_sandbox",
+                "tokens",
+                self._admin_expire_tokens,
+            ),
+        ]
+
+    # -- lifecycle ----------------------------------------------------------
+
+    def start(self) -> SandboxServer:
+        if self._httpd is not None:
+            return self
+        httpd = _HTTPServer((self.host, self.port), _Handler)
+        httpd.sandbox = self
+        self._httpd = httpd
+        self.port = httpd.server_address[1]
+        self._thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="sandbox-http",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        httpd, self._httpd = self._httpd, None
+        if httpd is None:
+            return
+        httpd.shutdown()
+        httpd.close_connections()
+        httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def meta_url(self) -> str:
+        return f"{self.url}/meta"
+
+    @property
+    def google_ads_url(self) -> str:
+        return f"{self.url}/google_ads"
+
+    @property
+    def google_token_url(self) -> str:
+        return f"{self.url}/google_ads/oauth2/token"
+
+    # -- state (also reachable over /_sandbox/) -------------------------------
+
+    @property
+    def today(self) -> date:
+        with self._lock:
+            return self._today
+
+    def set_today(self, today: date) -> None:
+        with self._lock:
+            self._today = today
+
+    def add_fault(
+        self,
+        kind: str,
+        platform: str | None = None,
+        account_id: str | None = None,
+        count: int | None = None,
+        skip: int = 0,
+        **params: object,
+    ) -> dict:
+        """Answer matching report requests with ``kind`` (after letting ``skip`` through)."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; expected one of {sorted(FAULT_KINDS)}")
+        if platform is not None and platform not in ("meta", "google_ads"):
+            raise ValueError(f"unknown platform {platform!r}")
+        if count is not None and int(count) < 1:
+            raise ValueError("count must be a positive integer or null")
+        with self._lock:
+            fault = Fault(
+                fault_id=self._next_fault_id,
+                kind=kind,
+                platform=platform,
+                account_id=None if account_id is None else str(account_id),
+                remaining=None if count is None else int(count),
+                skip=int(skip),
+                params=dict(params),
+            )
+            self._next_fault_id += 1
+            self._faults.append(fault)
+            return fault.as_dict()
+
+    def clear_faults(self) -> int:
+        with self._lock:
+            cleared = len(self._faults)
+            self._faults.clear()
+            return cleared
+
+    def faults(self) -> list[dict]:
+        with self._lock:
+            return [f.as_dict() for f in self._faults]
+
+    def stats(self) -> dict:
+        with self._lock:
+            return json.loads(json.dumps(self._stats))
+
+    def reset_stats(self) -> None:
+        with self._lock:
+            self._stats = {}
+
+    def expire_tokens(self) -> int:
+        with self._lock:
+            count = len(self._tokens)
+            self._tokens.clear()
+            return count
+
+    def _take_fault(self, platform: str, account_id: str | None) -> Fault | None:
+        with self._lock:
+            for fault in self._faults:
+                if not fault.matches(platform, account_id):
+                    continue
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    return None
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._faults.remove(fault)
+                return fault
+        return None
+
+    def _count(self, platform: str, endpoint: str, status: int, fault: str | None) -> None:
+        with self._lock:
+            entry = self._stats.setdefault(platform, {"requests": 0, "endpoints": {}, "status": {}, "faults": {}})
+            entry["requests"] += 1
+            entry["endpoints"][endpoint] = entry["endpoints"].get(endpoint, 0) + 1
+            entry["status"][str(status)] = entry["status"].get(str(status), 0) + 1
+            if fault:
+                entry["faults"][fault] = entry["faults"].get(fault, 0) + 1
+
+    # -- dispatch -----------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        """Route one request: admin, fault table, then the platform handler."""
+        path_matched = None
+        for route in self._routes:
+            match = route.pattern.match(request.path)
+            if not match:
+                continue
+            path_matched = route
+            if route.method != request.method:
+                continue
+            fault_kind = None
+            if route.faultable:
+                account_id = match.group(2)
+                fault = self._take_fault(route.platform, account_id)
+                if fault is not None:
+                    fault_kind = fault.kind
+                    response = self._fault_response(route, fault, request, match)
+                else:
+                    response = route.handler(request, *match.groups())
+            else:
+                response = route.handler(request, *match.groups())
+            if route.platform != "_sandbox":
+                self._count(route.platform, route.endpoint, response.status, fault_kind)
+            return response
+        platform = request.path.strip("/").split("/", 1)[0]
+        if path_matched is not None:
+            return self._not_found(platform, request, status=405)
+        return self._not_found(platform, request)
+
+    def _not_found(self, platform: str, request: Request, status: int = 404) -> Response:
+        if platform == "meta":
+            return _meta_error(
+                400,
+                100,
+                "Unknown path components: " + request.path,
+                "OAuthException",
+                2500,
+            )
+        if platform == "google_ads":
+            return _google_error(
+                404 if status == 404 else 405,
+                "NOT_FOUND" if status == 404 else "METHOD_NOT_ALLOWED",
+                f"{request.method} {request.path} is not a known method.",
+            )
+        return Response.json(status, {"error": f"no route for {request.method} {request.path}"})
+
+    # -- faults -------------------------------------------------------------
+
+    def _fault_response(self, route: Route, fault: Fault, request: Request, match: re.Match) -> Response:
+        platform = route.platform
+        if fault.kind == "garbage":
+            if fault.params.get("variant") == "truncated":
+                real = route.handler(request, *match.groups())
+                return Response(200, real.body[: max(1, len(real.body) // 2)], dict(real.headers))
+            html = (
+                b"<html><head><title>502 Bad Gateway</title></head>\r\n"
+                b"<body><center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>proxy</center>\r\n"
+                b"</body></html>\r\n"
+            )
+            return Response(200, html, {"Content-Type": "text/html"})
+        if fault.kind == "http_500":
+            if platform == "meta":
+                return _meta_error(
+                    500,
+                    2,
+                    "An unexpected error has occurred. Please retry your request later.",
+                    "OAuthException",
+                    is_transient=True,
+                )
+            return _google_error(
+                500,
+                "INTERNAL",
+                "Internal error encountered.",
+                wrap=True,
+                version=match.group(1),
+                error_code={"internalError": "INTERNAL_ERROR"},
+            )
+        if fault.kind == "rate_limited":
+            retry_after = int(fault.params.get("retry_after", 60))
+            if platform == "meta":
+                minutes = max(0, -(-retry_after // 60))
+                usage = {
+                    match.group(2): [
+                        {
+                            "type": "ads_insights",
+                            "call_count": 100,
+                            "total_cputime": 12,
+                            "total_time": 40,
+                            "estimated_time_to_regain_access": minutes,
+                        }
+                    ]
+                }
+                return _meta_error(
+                    400,
+                    int(fault.params.get("code", 80000)),
+                    "(#80000) There have been too many calls from this ad-account. Wait a bit and try again. "
+                    "For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting.",
+                    "OAuthException",
+                    2446079,
+                    headers={"X-Business-Use-Case-Usage": json.dumps(usage)},
+                )
+            return _google_error(
+                429,
+                "RESOURCE_EXHAUSTED",
+                "Resource has been exhausted (e.g. check quota).",
+                wrap=True,
+                version=match.group(1),
+                error_code={"quotaError": "RESOURCE_EXHAUSTED"},
+                error_message=f"Too many requests. Retry in {retry_after} seconds.",
+                error_details={
+                    "quotaErrorDetails": {
+                        "rateScope": "DEVELOPER",
+                        "rateName": "Number of operations for basic access",
+                        "retryDelay": f"{retry_after}s",
+                    }
+                },
+            )
+        if fault.kind == "auth_expired":
+            if platform == "meta":
+                return _meta_error(400, 190, _META_EXPIRED_MESSAGE, "OAuthException", 463)
+            return _google_unauthenticated()
+        raise AssertionError(f"fault kind {fault.kind} has no response")
+
+    # -- admin --------------------------------------------------------------
+
+    def _admin_get_clock(self, request: Request) -> Response:
+        today = self.today
+        return Response.json(
+            200,
+            {
+                "today": today.isoformat(),
+                "latest_available_day": (today - timedelta(days=1)).isoformat(),
+            },
+        )
+
+    def _admin_set_clock(self, request: Request) -> Response:
+        try:
+            payload = json.loads(request.body or b"{}")
+            self.set_today(date.fromisoformat(payload["today"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            return Response.json(400, {"error": f'expected {{"today": "YYYY-MM-DD"}}: {exc}'})
+        return self._admin_get_clock(request)
+
+    def _admin_list_faults(self, request: Request) -> Response:
+        return Response.json(200, {"faults": self.faults(), "kinds": FAULT_KINDS})
+
+    def _admin_add_fault(self, request: Request) -> Response:
+        try:
+            payload = json.loads(request.body or b"{}")
+            if not isinstance(payload, dict):
+                raise TypeError("body must be a JSON object")
+            params = {k: v for k, v in payload.items() if k not in ("kind", "platform", "account_id", "count", "skip")}
+            fault = self.add_fault(
+                payload["kind"],
+                platform=payload.get("platform"),
+                account_id=payload.get("account_id"),
+                count=payload.get("count"),
+                skip=payload.get("skip") or 0,
+                **params,
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            return Response.json(400, {"error": str(exc)})
+        return Response.json(201, fault)
+
+    def _admin_clear_faults(self, request: Request) -> Response:
+        return Response.json(200, {"cleared": self.clear_faults()})
+
+    def _admin_stats(self, request: Request) -> Response:
+        return Response.json(200, self.stats())
+
+    def _admin_reset_stats(self, request: Request) -> Response:
+        self.reset_stats()
+        return Response.json(200, {})
+
+    def _admin_expire_tokens(self, request: Request) -> Response:
+        return Response.json(200, {"expired": self.expire_tokens()})
+
+    # -- Meta ---------------------------------------------------------------
+
+    def _meta_insights(self, request: Request, version: str, account_id: str) -> Response:
+        token = request.query.get("access_token") or _bearer(request.headers)
+        if not token or not secrets.compare_digest(token, self.credentials["meta"]["access_token"]):
+            return _meta_error(400, 190, _META_EXPIRED_MESSAGE, "OAuthException", 463)
+        if not self.world.has_account("meta", account_id):
+            return _meta_error(
+                400,
+                100,
+                f"Unsupported get request. Object with ID 'act_{account_id}' does not exist, cannot be loaded due to "
+                "missing permissions, or does not support this operation. Please read the Graph API documentation at "
+                "https://developers.facebook.com/docs/graph-api",
+                "GraphMethodException",
+                33,
+            )
+        query = request.query
+        level = query.get("level", "campaign")
+        if level != "campaign":
+            return _meta_error(
+                400,
+                100,
+                f"(#100) level={level} is not available in this sandbox; use level=campaign",
+                "OAuthException",
+            )
+        if query.get("time_increment", "1") != "1":
+            return _meta_error(
+                400,
+                100,
+                "(#100) this sandbox serves time_increment=1 only",
+                "OAuthException",
+            )
+        today = self.today
+        try:
+            if "time_range" in query:
+                time_range = json.loads(query["time_range"])
+                since = date.fromisoformat(time_range["since"])
+                until = date.fromisoformat(time_range["until"])
+            else:
+                since, until = today - timedelta(days=30), today - timedelta(days=1)
+        except (ValueError, KeyError, TypeError):
+            return _meta_error(
+                400,
+                100,
+                "(#100) Param time_range must be a JSON object with since and until dates",
+                "OAuthException",
+            )
+        if since > until:
+            return _meta_error(
+                400,
+                100,
+                "(#100) time_range: since must not be after until",
+                "OAuthException",
+            )
+        fields = [f for f in query.get("fields", META_DEFAULT_FIELDS).split(",") if f]
+        unknown = [f for f in fields if f not in META_KNOWN_FIELDS]
+        if unknown:
+            return _meta_error(
+                400,
+                100,
+                f"(#100) {unknown[0]} is not valid for fields param.",
+                "OAuthException",
+            )
+        try:
+            limit = int(query.get("limit", "25"))
+            offset = _decode_cursor(query["after"]) + 1 if "after" in query else 0
+            if limit < 1 or offset < 0:
+                raise ValueError
+        except ValueError:
+            return _meta_error(400, 100, "(#100) Invalid limit or cursor", "OAuthException")
+
+        account = self.world.account("meta", account_id)
+        rows = self.world.truth_rows("meta", account.account_id, since, until, as_of=today)
+        page = rows[offset : offset + limit]
+        payload: dict = {"data": [_meta_record(account, row, fields) for row in page]}
+        if page:
+            first, last = offset, offset + len(page) - 1
+            paging: dict = {
+                "cursors": {
+                    "before": _encode_cursor(first),
+                    "after": _encode_cursor(last),
+                }
+            }
+            base_params = {k: v for k, v in query.items() if k not in ("after", "before")}
+            # The real API puts the access token into paging URLs, whichever way it came.
+            base_params.setdefault("access_token", token)
+            page_url = f"http://{request.host}{quote(request.path)}?"
+            if last + 1 < len(rows):
+                paging["next"] = page_url + urlencode({**base_params, "after": _encode_cursor(last)})
+            if offset > 0:
+                paging["previous"] = page_url + urlencode({**base_params, "before": _encode_cursor(first)})
+            payload["paging"] = paging
+        headers = {
+            "x-fb-ads-insights-throttle": json.dumps(
+                {
+                    "app_id_util_pct": 0.5,
+                    "acc_id_util_pct": 1.2,
+                    "ads_api_access_tier": "standard_access",
+                }
+            ),
+            "x-fb-trace-id": _trace_id(),
+        }
+        return Response.json(200, payload, headers)
+
+    # -- Google Ads ---------------------------------------------------------
+
+    def _google_token(self, request: Request) -> Response:
+        form = {k: v[-1] for k, v in parse_qs(request.body.decode("utf-8", "replace")).items()}
+        expected = self.credentials["google_ads"]
+        if form.get("grant_type") != "refresh_token":
+            return Response.json(
+                400,
+                {
+                    "error": "unsupported_grant_type",
+                    "error_description": "Invalid grant_type: " + form.get("grant_type", ""),
+                },
+            )
+        if form.get("client_id") != expected["client_id"] or not secrets.compare_digest(
+            form.get("client_secret", ""), expected["client_secret"]
+        ):
+            return Response.json(
+                401,
+                {
+                    "error": "invalid_client",
+                    "error_description": "The OAuth client was not found.",
+                },
+            )
+        if not secrets.compare_digest(form.get("refresh_token", ""), expected["refresh_token"]):
+            return Response.json(
+                400,
+                {
+                    "error": "invalid_grant",
+                    "error_description": "Token has been expired or revoked.",
+                },
+            )
+        token = "ya29.sandbox-" + secrets.token_urlsafe(32)
+        with self._lock:
+            self._tokens[token] = monotonic() + self.token_ttl
+        return Response.json(
+            200,
+            {
+                "access_token": token,
+                "expires_in": int(self.token_ttl),
+                "scope": "https://www.googleapis.com/auth/adwords",
+                "token_type": "Bearer",
+            },
+        )
+
+    def _google_token_valid(self, token: str | None) -> bool:
+        if not token:
+            return False
+        with self._lock:
+            expiry = self._tokens.get(token)
+            return expiry is not None and expiry > monotonic()
+
+    def _google_search_stream(self, request: Request, version: str, customer_id: str) -> Response:
+        if not self._google_token_valid(_bearer(request.headers)):
+            return _google_unauthenticated()
+        developer_token = request.headers.get("developer-token", "")
+        if not secrets.compare_digest(developer_token, self.credentials["google_ads"]["developer_token"]):
+            return _google_error(
+                403,
+                "PERMISSION_DENIED",
+                "The caller does not have permission",
+                version=version,
+                error_code={"authorizationError": "DEVELOPER_TOKEN_NOT_APPROVED"},
+                error_message="The developer token is not approved for use with this customer.",
+            )
+        login_customer_id = request.headers.get("login-customer-id")
+        if login_customer_id is not None and not login_customer_id.isdigit():
+            return _google_error(
+                400,
+                "INVALID_ARGUMENT",
+                "Request contains an invalid argument.",
+                wrap=True,
+                version=version,
+                error_code={"requestError": "INVALID_CUSTOMER_ID"},
+                error_message="Invalid login-customer-id header: digits only, no dashes.",
+            )
+        if not customer_id.isdigit() or not self.world.has_account("google_ads", customer_id):
+            return _google_error(
+                403,
+                "PERMISSION_DENIED",
+                "The caller does not have permission",
+                wrap=True,
+                version=version,
+                error_code={"authorizationError": "USER_PERMISSION_DENIED"},
+                error_message="User doesn't have permission to access customer. Note: If you're accessing a client "
+                "customer, the manager's customer id must be set in the 'login-customer-id' header.",
+            )
+        try:
+            payload = json.loads(request.body or b"")
+            query = payload["query"]
+            if not isinstance(query, str):
+                raise TypeError("query must be a string")
+        except (ValueError, KeyError, TypeError):
+            return _google_error(
+                400,
+                "INVALID_ARGUMENT",
+                'Invalid JSON payload received. Expected {"query": ...}.',
+                wrap=True,
+                version=version,
+            )
+        try:
+            selected, since, until = _parse_gaql(query)
+        except _GaqlError as exc:
+            return _google_error(
+                400,
+                "INVALID_ARGUMENT",
+                "Request contains an invalid argument.",
+                wrap=True,
+                version=version,
+                error_code={"queryError": exc.code},
+                error_message=str(exc),
+            )
+        account = self.world.account("google_ads", customer_id)
+        rows = self.world.truth_rows("google_ads", account.account_id, since, until, as_of=self.today)
+        results = [_google_result(account, row, selected) for row in rows]
+        results = [r for r in results if r]
+        field_mask = ",".join(_camel_path(f) for f in selected)
+        request_id = uuid.uuid4().hex[:22]
+        size = max(1, int(self.google_batch_size))
+        batches = []
+        for start in range(0, len(results), size):
+            batches.append(
+                {
+                    "results": results[start : start + size],
+                    "fieldMask": field_mask,
+                    "requestId": request_id,
+                }
+            )
+        if not batches:
+            batches.append({"fieldMask": field_mask, "requestId": request_id})
+        return Response.json(200, batches, {"request-id": request_id})
+
+
+# -- wire helpers ------------------------------------------------------------
+
+_META_EXPIRED_MESSAGE = (
+    "Error validating access token: Session has expired on Tuesday, 01-Apr-25 10:00:00 PDT. "
+    "The current time is Wednesday, 02-Apr-25 09:00:00 PDT."
+)
+
+
+def _trace_id() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(9)).decode()
+
+
+def _meta_error(
+    status: int,
+    code: int,
+    message: str,
+    error_type: str,
+    subcode: int | None = None,
+    headers: dict | None = None,
+    is_transient: bool = False,
+) -> Response:
+    error: dict = {"message": message, "type": error_type, "code": code}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    if is_transient:
+        error["is_transient"] = True
+    error["fbtrace_id"] = _trace_id()
+    return Response.json(
+        status,
+        {"error": error},
+        {"WWW-Authenticate": 'OAuth "Facebook Platform"', **(headers or {})},
+    )
+
+
+def _google_error(
+    status: int,
+    status_name: str,
+    message: str,
+    wrap: bool = False,
+    version: str = "v21",
+    error_code: dict | None = None,
+    error_message: str | None = None,
+    error_details: dict | None = None,
+) -> Response:
+    error: dict = {"code": status, "message": message, "status": status_name}
+    if error_code is not None:
+        failure_error: dict = {
+            "errorCode": error_code,
+            "message": error_message or message,
+        }
+        if error_details:
+            failure_error["details"] = error_details
+        error["details"] = [
+            {
+                "@type": GOOGLE_FAILURE_TYPE.format(version=version),
+                "errors": [failure_error],
+                "requestId": uuid.uuid4().hex[:22],
+            }
+        ]
+    body: object = [{"error": error}] if wrap else {"error": error}
+    return Response.json(status, body)
+
+
+def _google_unauthenticated() -> Response:
+    return _google_error(
+        401,
+        "UNAUTHENTICATED",
+        "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other "
+        "valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
+    )
+
+
+def _bearer(headers: dict[str, str]) -> str | None:
+    value = headers.get("authorization", "")
+    if value[:7].lower() == "bearer ":
+        return value[7:].strip()
+    return None
+
+
+def _encode_cursor(index: int) -> str:
+    return base64.b64encode(str(index).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        return int(base64.b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+    except Exception as exc:
+        raise ValueError(f"bad cursor {cursor!r}") from exc
+
+
+def _meta_money(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def _meta_actions(row: dict) -> tuple[list[dict], list[dict]]:
+    """Derived actions: a few funnel steps plus the purchase under three equal types."""
+    clicks = row["clicks"]
+    purchases = row["conversions"]
+    link_clicks = int(clicks * 0.87)
+    landing_page_views = int(link_clicks * 0.78)
+    add_to_cart = round(purchases * 3.1)
+    cart_value = row["conversion_value"] * 2.4
+    actions: list[dict] = []
+    values: list[dict] = []
+    for action_type, value in (
+        ("landing_page_view", landing_page_views),
+        ("link_click", link_clicks),
+    ):
+        if value:
+            actions.append({"action_type": action_type, "value": str(value)})
+    if add_to_cart:
+        for action_type in META_ADD_TO_CART_TYPES:
+            actions.append({"action_type": action_type, "value": str(add_to_cart)})
+            values.append({"action_type": action_type, "value": _meta_money(cart_value)})
+    if purchases:
+        for action_type in META_PURCHASE_TYPES:
+            actions.append({"action_type": action_type, "value": str(purchases)})
+            values.append(
+                {
+                    "action_type": action_type,
+                    "value": _meta_money(row["conversion_value"]),
+                }
+            )
+    return actions, values
+
+
+def _meta_record(account, row: dict, fields: list[str]) -> dict:
+    day = row["date"].isoformat()
+    actions, values = _meta_actions(row)
+    available = {
+        "account_id": account.account_id,
+        "account_name": account.name,
+        "account_currency": account.currency,
+        "campaign_id": row["campaign_id"],
+        "campaign_name": row["campaign_name"],
+        "spend": _meta_money(row["spend"]),
+        "impressions": str(row["impressions"]),
+        "clicks": str(row["clicks"]),
+        "reach": str(row["reach"]),
+        "frequency": f"{row['impressions'] / row['reach']:.6f}" if row["reach"] else "0",
+        "actions": actions,
+        "action_values": values,
+    }
+    record = {}
+    for name in fields:
+        if name in ("date_start", "date_stop"):
+            continue
+        value = available[name]
+        if isinstance(value, list) and not value:
+            continue  # Meta leaves out action lists with nothing in them
+        record[name] = value
+    record["date_start"] = day
+    record["date_stop"] = day
+    return record
+
+
+class _GaqlError(ValueError):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+_GAQL_SELECT = re.compile(
+    r"^\s*SELECT\s+(?P<fields>.+?)\s+FROM\s+(?P<resource>\w+)\b(?P<rest>.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+_GAQL_BETWEEN = re.compile(
+    r"segments\.date\s+BETWEEN\s+['\"](\d{4}-\d{2}-\d{2})['\"]\s+AND\s+['\"](\d{4}-\d{2}-\d{2})['\"]",
+    re.IGNORECASE,
+)
+_GAQL_GE = re.compile(r"segments\.date\s*>=\s*['\"](\d{4}-\d{2}-\d{2})['\"]", re.IGNORECASE)
+_GAQL_LE = re.compile(r"segments\.date\s*<=\s*['\"](\d{4}-\d{2}-\d{2})['\"]", re.IGNORECASE)
+
+
+def _parse_gaql(query: str) -> tuple[list[str], date, date]:
+    match = _GAQL_SELECT.match(query)
+    if not match:
+        raise _GaqlError("INVALID_QUERY", "Error in query: expected SELECT <fields> FROM <resource>.")
+    if match.group("resource").lower() != "campaign":
+        raise _GaqlError(
+            "BAD_RESOURCE_TYPE_IN_FROM_CLAUSE",
+            f"Error in query: this sandbox serves FROM campaign, not {match.group('resource')}.",
+        )
+    selected = [f.strip() for f in match.group("fields").split(",") if f.strip()]
+    for name in selected:
+        if name not in GOOGLE_FIELDS:
+            raise _GaqlError(
+                "UNRECOGNIZED_FIELD",
+                f"Error in SELECT clause: unrecognized field '{name}'.",
+            )
+    rest = match.group("rest")
+    between = _GAQL_BETWEEN.search(rest)
+    if between:
+        since, until = between.group(1), between.group(2)
+    else:
+        ge, le = _GAQL_GE.search(rest), _GAQL_LE.search(rest)
+        if not (ge and le):
+            raise _GaqlError(
+                "EXPECTED_FILTERS_ON_DATE_RANGE",
+                "Error in query: a finite date range on segments.date is required.",
+            )
+        since, until = ge.group(1), le.group(1)
+    try:
+        return selected, date.fromisoformat(since), date.fromisoformat(until)
+    except ValueError as exc:
+        raise _GaqlError("INVALID_VALUE_WITH_DURING_OPERATOR", f"Error in query: bad date: {exc}") from None
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def _camel_path(field_path: str) -> str:
+    return ".".join(_camel(part) for part in field_path.split("."))
+
+
+def _google_value(account, row: dict, field_path: str) -> object:
+    """The proto3 JSON value of one field; int64 as strings, doubles as numbers."""
+    values = {
+        "campaign.id": row["campaign_id"],
+        "campaign.name": row["campaign_name"],
+        "campaign.status": "ENABLED",
+        "customer.id": account.account_id,
+        "customer.currency_code": account.currency,
+        "customer.time_zone": account.timezone,
+        "segments.date": row["date"].isoformat(),
+        "metrics.cost_micros": str(round(row["spend"] * 1_000_000)),
+        "metrics.impressions": str(row["impressions"]),
+        "metrics.clicks": str(row["clicks"]),
+        "metrics.conversions": float(row["conversions"]),
+        "metrics.conversions_value": float(row["conversion_value"]),
+    }
+    return values[field_path]
+
+
+def _google_result(account, row: dict, selected: list[str]) -> dict:
+    result: dict = {}
+    for field_path in selected:
+        value = _google_value(account, row, field_path)
+        if value in ("0", 0, 0.0, ""):
+            continue  # proto3 JSON leaves out fields at their default value
+        resource, name = field_path.split(".", 1)
+        group = result.setdefault(resource, {})
+        if resource == "campaign" and "resourceName" not in group:
+            group["resourceName"] = f"customers/{account.account_id}/campaigns/{row['campaign_id']}"
+        elif resource == "customer" and "resourceName" not in group:
+            group["resourceName"] = f"customers/{account.account_id}"
+        group[_camel(name)] = value
+    return result
+
+
+def generate_credentials() -> dict:
+    return {
+        "meta": {"access_token": "EAAB" + secrets.token_urlsafe(48)},
+        "google_ads": {
+            "developer_token": secrets.token_urlsafe(16),
+            "client_id": f"{secrets.randbelow(10**12):012d}-sandbox.apps.googleusercontent.com",
+            "client_secret": "GOCSPX-" + secrets.token_urlsafe(21),
+            "refresh_token": "1//" + secrets.token_urlsafe(64),
+        },
+    }
+
+
+# -- HTTP plumbing -------------------------------------------------------------
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    sandbox: SandboxServer
+
+    def __init__(self, *args, **kwargs) -> None:
+        self._connections: set = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request, client_address) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Close kept-alive client connections so a stopped server answers nothing."""
+        with self._connections_lock:
+            connections = list(self._connections)
+        for conn in connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "AdsSandbox/1.0"
+    disable_nagle_algorithm = True
+    wbufsize = -1  # buffered: headers and body leave in one write (flushed per request)
+    server: _HTTPServer
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
+
+    def _serve(self, method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        request = Request(
+            method=method,
+            path=unquote(parts.path),
+            query=query,
+            headers=headers,
+            body=body,
+            host=self.headers.get("Host") or f"{self.server.sandbox.host}:{self.server.sandbox.port}",
+        )
+        try:
+            response = self.server.sandbox.handle(request)
+        except Exception as exc:  # report it, never kill the server thread
+            response = Response.json(500, {"error": f"sandbox bug: {type(exc).__name__}: {exc}"})
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        self.wfile.write(response.body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass

@@ -1,0 +1,497 @@
+"""A deterministic synthetic ad world: accounts, campaigns and their daily numbers.
+
+Every number is derived from ``(seed, platform, account, campaign, day)``: a
+hash-seeded ``random.Random`` per campaign-day (and per-campaign phases drawn the
+same way), so any day can be computed on its own, in any order, and the same seed
+always gives the same world.
+
+Daily model per campaign (final values, before restatement)::
+
+    spend       = daily_spend * weekday[dow] * (1 + trend_per_day * age) * wobble_spend(5%)
+    conversions = spend / (cpa * wobble_cpa(8%))           cpa  = cpm / (1000 * ctr * cvr)
+    clicks      = conversions / (cvr * wobble_cvr(8%))
+    impressions = clicks / (ctr * wobble_ctr(5%))
+    value       = spend * roas * wobble_roas(7%)            roas = aov / cpa
+    reach       = impressions / (frequency * noise(2%))     (Meta only)
+
+``weekday`` dips spend by up to 6% at the weekend. Each scored KPI (spend, CTR,
+CVR, CPA, ROAS) moves by its own bounded "wobble": an irrational rotation from a
+random per-campaign phase, whose values over any few consecutive weeks spread
+evenly over +-sqrt(3)*sigma. That keeps the trailing median and MAD stable, so on
+an ordinary day each KPI stays within about 2.5 robust sigmas of its trailing
+28-day median, even on the freshest (not yet fully restated) day, and only
+injected anomalies stand out. CPM follows from the others. Meta purchases are
+whole numbers; Google Ads conversions are doubles (two decimals), as the
+platforms report them.
+
+Restatement: platforms keep attributing late conversions to a day after it ended.
+On the sandbox's ``as_of`` date (its "today") the numbers for day ``d`` are
+reported with ``age = (as_of - d).days - 1`` full days elapsed since ``d`` ended:
+
+    age 0 (yesterday)  -> conversions and conversion_value at 92% of final
+    age 1              -> 97%
+    age >= 2           -> 100% (final)
+
+Spend, impressions, clicks and reach never restate. Days on or after ``as_of``
+are not available yet, nor days before the world's ``start_date``.
+
+Injected anomalies are plain data (``Anomaly``) and change one campaign-day:
+
+- ``ctr_collapse``: clicks fall to ~25% at unchanged impressions and spend;
+  conversions and value fall with the clicks.
+- ``spend_spike``: spend x2.5-3 (impressions and clicks +25%), conversions ~0.55x
+  and conversion_value ~0.5x normal, so ROAS collapses.
+- ``no_clicks``: impressions and spend as usual, zero clicks, conversions and
+  value (useful for exercising zero-valued fields).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+PLATFORMS = ("meta", "google_ads")
+ANOMALY_KINDS = ("ctr_collapse", "spend_spike", "no_clicks")
+
+# Fraction of the final conversions / conversion_value reported, by age in days.
+RESTATEMENT_FRACTIONS = {0: 0.92, 1: 0.97}
+
+# Monday .. Sunday.
+WEEKDAY_SPEND = (1.03, 1.04, 1.03, 1.01, 0.98, 0.94, 0.96)
+
+# Day-to-day variation of the scored KPIs: (rotation step, standard deviation).
+WOBBLE = {
+    "spend": (0.6180339887498949, 0.05),
+    "ctr": (0.4142135623730951, 0.05),
+    "cpa": (0.3819660112501051, 0.08),
+    "roas": (0.5857864376269049, 0.07),
+    "cvr": (0.7320508075688772, 0.08),
+}
+# Unscored detail (Meta frequency): plain bounded random noise.
+NOISE_FREQUENCY = 0.02
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """One campaign and its baseline economics (money in the account currency)."""
+
+    campaign_id: str
+    name: str
+    daily_spend: float
+    cpm: float
+    ctr: float
+    cvr: float
+    aov: float
+    frequency: float = 1.3
+    trend_per_day: float = 0.0
+
+    @property
+    def cpa(self) -> float:
+        return self.cpm / (1000.0 * self.ctr * self.cvr)
+
+    @property
+    def roas(self) -> float:
+        return self.aov / self.cpa
+
+
+@dataclass(frozen=True)
+class Account:
+    platform: str
+    account_id: str
+    workspace_id: str
+    currency: str
+    timezone: str
+    campaigns: tuple[Campaign, ...]
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.platform not in PLATFORMS:
+            raise ValueError(f"unknown platform {self.platform!r}; expected one of {PLATFORMS}")
+        object.__setattr__(self, "campaigns", tuple(self.campaigns))
+
+    def campaign(self, campaign_id: str) -> Campaign:
+        for campaign in self.campaigns:
+            if campaign.campaign_id == campaign_id:
+                return campaign
+        raise KeyError(f"{self.platform} account {self.account_id} has no campaign {campaign_id}")
+
+
+@dataclass(frozen=True)
+class Anomaly:
+    kind: str
+    platform: str
+    account_id: str
+    campaign_id: str
+    day: date
+
+    def __post_init__(self) -> None:
+        if self.kind not in ANOMALY_KINDS:
+            raise ValueError(f"unknown anomaly kind {self.kind!r}; expected one of {ANOMALY_KINDS}")
+
+
+def restatement_fraction(day: date, as_of: date) -> float:
+    """Share of day's final conversions reported on ``as_of`` (see module docstring)."""
+    age = (as_of - day).days - 1
+    return RESTATEMENT_FRACTIONS.get(age, 1.0) if age >= 0 else 0.0
+
+
+def _noise(rng: random.Random, sigma: float) -> float:
+    """A multiplicative factor around 1 with standard deviation ``sigma``, bounded tails."""
+    half_width = sigma * 3.0**0.5
+    return 1.0 + rng.uniform(-half_width, half_width)
+
+
+@dataclass
+class World:
+    """Accounts with their campaigns, a seed and the anomalies injected into them.
+
+    ``start_date``: first day with data (``None``: unbounded). ``end_date``: the
+    demo's last full day; it also sets the default ``as_of`` (``end_date + 1``).
+    Days after ``end_date`` still have data once ``as_of`` moves past them.
+    """
+
+    accounts: list[Account]
+    seed: int = 42
+    anomalies: list[Anomaly] = field(default_factory=list)
+    start_date: date | None = None
+    end_date: date | None = None
+
+    def __post_init__(self) -> None:
+        self.accounts = list(self.accounts)
+        self.anomalies = list(self.anomalies)
+        self._by_key: dict[tuple[str, str], Account] = {}
+        for account in self.accounts:
+            key = (account.platform, account.account_id)
+            if key in self._by_key:
+                raise ValueError(f"duplicate account {key}")
+            self._by_key[key] = account
+        self._phases: dict[tuple, float] = {}
+        self._anomaly_index = {(a.platform, a.account_id, a.campaign_id, a.day): a.kind for a in self.anomalies}
+
+    # -- lookup -------------------------------------------------------------
+
+    def account(self, platform: str, account_id: str) -> Account:
+        try:
+            return self._by_key[(platform, str(account_id))]
+        except KeyError:
+            raise KeyError(f"no {platform} account {account_id} in this world") from None
+
+    def has_account(self, platform: str, account_id: str) -> bool:
+        return (platform, str(account_id)) in self._by_key
+
+    def accounts_for(self, platform: str) -> list[Account]:
+        return [a for a in self.accounts if a.platform == platform]
+
+    @property
+    def default_as_of(self) -> date:
+        if self.end_date is None:
+            raise ValueError("this world has no end_date: pass as_of explicitly")
+        return self.end_date + timedelta(days=1)
+
+    def is_available(self, day: date, as_of: date) -> bool:
+        if self.start_date is not None and day < self.start_date:
+            return False
+        return day < as_of
+
+    # -- numbers ------------------------------------------------------------
+
+    def _rng(self, *parts: object) -> random.Random:
+        key = "|".join(str(p) for p in (self.seed, *parts)).encode()
+        return random.Random(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
+
+    def _wobble(self, metric: str, key: tuple, day: date) -> float:
+        """The day's factor for one scored KPI: a low-discrepancy sequence around 1.
+
+        A rotation by an irrational step (from a per-campaign random phase) spreads
+        the values of any few consecutive weeks evenly over +-sqrt(3)*sigma, so the
+        trailing median and MAD are stable and no ordinary day lands far out.
+        """
+        step, sigma = WOBBLE[metric]
+        phase = self._phases.get((metric, *key))
+        if phase is None:
+            phase = self._phases[(metric, *key)] = self._rng("phase", metric, *key).random()
+        position = (phase + day.toordinal() * step) % 1.0
+        return 1.0 + sigma * 3.0**0.5 * (2.0 * position - 1.0)
+
+    def _final(self, platform: str, account_id: str, campaign_id: str, day: date) -> dict:
+        """The campaign-day's numbers once fully restated (ignores availability)."""
+        account = self.account(platform, account_id)
+        campaign = account.campaign(campaign_id)
+        key = (platform, account.account_id, campaign_id)
+        rng = self._rng(*key, day.isoformat())
+        age = (day - self.start_date).days if self.start_date else 0
+
+        spend = (
+            campaign.daily_spend
+            * WEEKDAY_SPEND[day.weekday()]
+            * (1.0 + campaign.trend_per_day * age)
+            * self._wobble("spend", key, day)
+        )
+        conversions = spend / (campaign.cpa * self._wobble("cpa", key, day))
+        clicks = conversions / (campaign.cvr * self._wobble("cvr", key, day))
+        impressions = clicks / (campaign.ctr * self._wobble("ctr", key, day))
+        value = spend * campaign.roas * self._wobble("roas", key, day)
+        frequency = campaign.frequency * _noise(rng, NOISE_FREQUENCY)
+
+        kind = self._anomaly_index.get((*key, day))
+        if kind is not None:
+            arng = self._rng("anomaly", kind, *key, day.isoformat())
+            if kind == "ctr_collapse":
+                ratio = arng.uniform(0.22, 0.28)
+                clicks *= ratio
+                conversions *= ratio
+                value *= ratio
+            elif kind == "spend_spike":
+                spend *= arng.uniform(2.5, 3.0)
+                impressions *= 1.25
+                clicks *= 1.25
+                conversions *= arng.uniform(0.5, 0.6)
+                value *= arng.uniform(0.45, 0.55)
+            elif kind == "no_clicks":
+                clicks = conversions = value = 0.0
+
+        impressions_i = max(0, round(impressions))
+        metrics = {
+            "spend": round(spend, 2),
+            "impressions": impressions_i,
+            "clicks": max(0, round(clicks)),
+            "conversions": conversions,
+            "conversion_value": value,
+        }
+        if platform == "meta":
+            metrics["reach"] = min(impressions_i, round(impressions / frequency))
+        return metrics
+
+    def truth(
+        self,
+        platform: str,
+        account_id: str,
+        campaign_id: str,
+        day: date,
+        as_of: date | None = None,
+    ) -> dict | None:
+        """The numbers as the platform reports them on ``as_of``; None if not available.
+
+        Keys: ``spend`` (account currency, 2 decimals), ``impressions``, ``clicks``,
+        ``conversions`` (int for Meta, float with 2 decimals for Google Ads),
+        ``conversion_value`` (2 decimals), and ``reach`` for Meta.
+        """
+        as_of = as_of or self.default_as_of
+        if not self.is_available(day, as_of):
+            return None
+        metrics = self._final(platform, account_id, campaign_id, day)
+        fraction = restatement_fraction(day, as_of)
+        conversions = metrics["conversions"] * fraction
+        if platform == "meta":
+            metrics["conversions"] = round(conversions)
+        else:
+            metrics["conversions"] = round(conversions, 2)
+        metrics["conversion_value"] = round(metrics["conversion_value"] * fraction, 2)
+        return metrics
+
+    def truth_rows(
+        self,
+        platform: str,
+        account_id: str,
+        since: date,
+        until: date,
+        as_of: date | None = None,
+    ) -> list[dict]:
+        """Every available campaign-day in ``[since, until]``, ordered by date then campaign.
+
+        Each row: ``platform, account_id, workspace_id, currency, campaign_id,
+        campaign_name, date`` (a ``datetime.date``) and the metrics of ``truth``.
+        """
+        as_of = as_of or self.default_as_of
+        account = self.account(platform, account_id)
+        rows = []
+        day = since
+        while day <= until:
+            for campaign in account.campaigns:
+                metrics = self.truth(platform, account.account_id, campaign.campaign_id, day, as_of)
+                if metrics is None:
+                    continue
+                rows.append(
+                    {
+                        "platform": platform,
+                        "account_id": account.account_id,
+                        "workspace_id": account.workspace_id,
+                        "currency": account.currency,
+                        "campaign_id": campaign.campaign_id,
+                        "campaign_name": campaign.name,
+                        "date": day,
+                        **metrics,
+                    }
+                )
+            day += timedelta(days=1)
+        return rows
+
+    # -- the demo -----------------------------------------------------------
+
+    @classmethod
+    def demo(cls, end_date: date, history_days: int = 120, seed: int = 42) -> World:
+        """The demo world (ids pinned in docs/design.md) with two anomalies on ``end_date``."""
+        accounts = demo_accounts()
+        northwind_meta = accounts[0]
+        lumen_google = accounts[3]
+        anomalies = [
+            Anomaly(
+                "ctr_collapse",
+                "meta",
+                northwind_meta.account_id,
+                northwind_meta.campaigns[0].campaign_id,
+                end_date,
+            ),
+            Anomaly(
+                "spend_spike",
+                "google_ads",
+                lumen_google.account_id,
+                lumen_google.campaigns[1].campaign_id,
+                end_date,
+            ),
+        ]
+        return cls(
+            accounts=accounts,
+            seed=seed,
+            anomalies=anomalies,
+            start_date=end_date - timedelta(days=history_days - 1),
+            end_date=end_date,
+        )
+
+
+def demo_accounts() -> list[Account]:
+    """The four demo accounts: northwind_us (USD) and lumen_eu (EUR), Meta and Google Ads."""
+    return [
+        Account(
+            platform="meta",
+            account_id="1000000001",
+            workspace_id="northwind_us",
+            currency="USD",
+            timezone="America/New_York",
+            name="Northwind Outdoor - Meta",
+            campaigns=(
+                Campaign(
+                    "120210000000000001",
+                    "Prospecting - Broad",
+                    1200.0,
+                    12.0,
+                    0.012,
+                    0.05,
+                    70.0,
+                    1.25,
+                ),
+                Campaign(
+                    "120210000000000002",
+                    "Retargeting - 30d",
+                    450.0,
+                    18.0,
+                    0.02,
+                    0.08,
+                    75.0,
+                    2.1,
+                ),
+                Campaign(
+                    "120210000000000003",
+                    "Lookalike - Purchasers 1%",
+                    800.0,
+                    14.0,
+                    0.014,
+                    0.04,
+                    72.0,
+                    1.35,
+                ),
+            ),
+        ),
+        Account(
+            platform="google_ads",
+            account_id="1234567890",
+            workspace_id="northwind_us",
+            currency="USD",
+            timezone="America/New_York",
+            name="Northwind Outdoor - Google Ads",
+            campaigns=(
+                Campaign("20000000001", "Brand Search", 300.0, 16.0, 0.045, 0.09, 80.0),
+                Campaign(
+                    "20000000002",
+                    "Non-Brand Search - Generic",
+                    900.0,
+                    45.0,
+                    0.04,
+                    0.04,
+                    85.0,
+                ),
+                Campaign(
+                    "20000000003",
+                    "Performance Max - All Products",
+                    1500.0,
+                    10.0,
+                    0.01,
+                    0.03,
+                    90.0,
+                ),
+            ),
+        ),
+        Account(
+            platform="meta",
+            account_id="2000000002",
+            workspace_id="lumen_eu",
+            currency="EUR",
+            timezone="Europe/Berlin",
+            name="Lumen Home - Meta",
+            campaigns=(
+                Campaign(
+                    "120210000000000101",
+                    "Prospecting - Advantage+ Shopping",
+                    950.0,
+                    9.5,
+                    0.013,
+                    0.045,
+                    62.0,
+                    1.3,
+                ),
+                Campaign(
+                    "120210000000000102",
+                    "Retargeting - 14d Viewers",
+                    320.0,
+                    15.0,
+                    0.022,
+                    0.085,
+                    58.0,
+                    2.2,
+                ),
+                Campaign(
+                    "120210000000000103",
+                    "Prospecting - Interests Home Decor",
+                    600.0,
+                    11.0,
+                    0.011,
+                    0.045,
+                    66.0,
+                    1.3,
+                ),
+            ),
+        ),
+        Account(
+            platform="google_ads",
+            account_id="2345678901",
+            workspace_id="lumen_eu",
+            currency="EUR",
+            timezone="Europe/Berlin",
+            name="Lumen Home - Google Ads",
+            campaigns=(
+                Campaign("20000000011", "Brand Search", 220.0, 12.0, 0.045, 0.09, 64.0),
+                Campaign("20000000012", "Shopping - Lamps", 650.0, 8.0, 0.012, 0.035, 70.0),
+                Campaign(
+                    "20000000013",
+                    "Non-Brand Search - Furniture",
+                    480.0,
+                    30.0,
+                    0.03,
+                    0.06,
+                    95.0,
+                ),
+            ),
+        ),
+    ]

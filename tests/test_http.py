@@ -1,0 +1,274 @@
+"""The shared HTTP layer, against a scripted transport: no network, no waiting."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import pytest
+import requests
+from requests.adapters import BaseAdapter
+
+from adapters.errors import (
+    AuthExpiredError,
+    BadResponseError,
+    PermanentError,
+    RateLimitedError,
+    ReauthRequiredError,
+    TransientError,
+    redact,
+)
+from adapters.http import (
+    HttpClient,
+    MinIntervalPacer,
+    OAuth2RefreshTokenAuth,
+    RetryPolicy,
+    retry_after_seconds,
+    strip_query_params,
+)
+
+BASE = "https://api.example.test"
+
+
+class ScriptedTransport(BaseAdapter):
+    """Answers each request with the next scripted item: (status, body, headers) or an exception."""
+
+    def __init__(self, script):
+        super().__init__()
+        self.script = list(script)
+        self.requests: list[requests.PreparedRequest] = []
+
+    def send(self, request, **kwargs):
+        self.requests.append(request)
+        item = self.script.pop(0)
+        if isinstance(item, Exception):
+            raise item
+        status, body, *rest = item
+        headers = rest[0] if rest else {}
+        response = requests.Response()
+        response.status_code = status
+        response._content = body if isinstance(body, bytes) else body.encode()
+        response.headers.update(headers)
+        response.url = request.url
+        response.request = request
+        return response
+
+    def close(self):
+        pass
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def client(script, *, retry=None, **kwargs):
+    clock = FakeClock()
+    session = requests.Session()
+    transport = ScriptedTransport(script)
+    session.mount("https://", transport)
+    http = HttpClient(
+        "test",
+        base_url=BASE,
+        session=session,
+        retry=retry or RetryPolicy(max_attempts=4, backoff_base=1.0, backoff_max=8.0, max_total_wait=60.0),
+        sleep=clock.sleep,
+        clock=clock,
+        rng=random.Random(1),
+        **kwargs,
+    )
+    return http, transport, clock
+
+
+def test_transient_errors_are_retried_with_full_jitter_then_succeed():
+    http, transport, clock = client([(500, "oops"), (502, "bad gateway"), (200, '{"ok": true}')])
+    response = http.request("GET", "/things")
+    assert response.json() == {"ok": True}
+    assert len(transport.requests) == 3
+    assert len(clock.sleeps) == 2
+    assert 0 <= clock.sleeps[0] <= 1.0 and 0 <= clock.sleeps[1] <= 2.0
+
+
+def test_gives_up_after_max_attempts_with_a_transient_error():
+    http, transport, clock = client([(503, "down")] * 4)
+    with pytest.raises(TransientError) as info:
+        http.request("GET", "/things", context="test things for acct 1", account_id="1")
+    assert len(transport.requests) == 4 and len(clock.sleeps) == 3
+    assert str(info.value).startswith("test things for acct 1: HTTP 503")
+    assert "gave up after 4 attempts" in str(info.value)
+    assert info.value.platform == "test" and info.value.account_id == "1"
+
+
+def test_retry_after_header_is_honoured():
+    http, _transport, clock = client([(429, "slow down", {"Retry-After": "7"}), (200, "{}")])
+    http.request("GET", "/things")
+    assert clock.sleeps == [7.0]
+
+
+def test_retry_after_as_http_date():
+    when = datetime.now(UTC) + timedelta(seconds=30)
+    seconds = retry_after_seconds({"Retry-After": format_datetime(when, usegmt=True)})
+    assert 25 <= seconds <= 31
+    assert retry_after_seconds({}) is None
+    assert retry_after_seconds({"Retry-After": "soon"}) is None
+
+
+def test_a_wait_beyond_the_budget_is_not_slept_but_raised():
+    http, transport, clock = client([(429, "quota", {"Retry-After": "8962"})])
+    with pytest.raises(RateLimitedError) as info:
+        http.request("GET", "/things")
+    assert info.value.retry_after == 8962
+    assert clock.sleeps == [] and len(transport.requests) == 1
+    assert "retry budget" in str(info.value)
+
+
+def test_permanent_errors_are_not_retried():
+    http, transport, clock = client([(403, "forbidden")])
+    with pytest.raises(PermanentError):
+        http.request("GET", "/things")
+    assert len(transport.requests) == 1 and clock.sleeps == []
+
+
+def test_connection_errors_and_timeouts_are_transient():
+    http, _transport, clock = client(
+        [
+            requests.ConnectionError("reset by peer"),
+            requests.ReadTimeout("slow"),
+            (200, "{}"),
+        ]
+    )
+    assert http.request("GET", "/things").status_code == 200
+    assert len(clock.sleeps) == 2
+    http, _transport, clock = client([requests.ConnectTimeout("x")] * 4)
+    with pytest.raises(TransientError, match="timed out"):
+        http.request("GET", "/things")
+
+
+def test_platform_hook_classifies_http_200_errors():
+    def classify(response):
+        body = response.json()
+        if body.get("code", 0) == 40100:
+            return RateLimitedError("code 40100: too many requests", retry_after=2)
+        if body.get("code", 0) != 0:
+            return PermanentError(f"code {body['code']}")
+        return None
+
+    http, _transport, clock = client([(200, '{"code": 40100}'), (200, '{"code": 0, "data": 1}')], classify=classify)
+    assert http.request("GET", "/report").json()["data"] == 1
+    assert clock.sleeps == [2]
+    http, _transport, clock = client([(200, '{"code": 40001}')], classify=classify)
+    with pytest.raises(PermanentError):
+        http.request("GET", "/report")
+
+
+def test_hook_returning_none_on_an_error_status_falls_back_to_the_status():
+    http, _transport, _clock = client([(500, "x")] * 4, classify=lambda response: None)
+    with pytest.raises(TransientError):
+        http.request("GET", "/things")
+
+
+def test_pacer_keeps_a_minimum_interval_between_requests():
+    clock = FakeClock()
+    pacer = MinIntervalPacer(0.5, clock=clock, sleep=clock.sleep)
+    pacer()
+    pacer()
+    clock.now += 0.2
+    pacer()
+    clock.now += 2.0
+    pacer()
+    assert clock.sleeps == [pytest.approx(0.5), pytest.approx(0.3)]
+    http, _transport, fake = client([(200, "{}")] * 3, min_interval=1.0)
+    for _ in range(3):
+        http.request("GET", "/things")
+    assert fake.sleeps == [1.0, 1.0]
+
+
+class CountingAuth:
+    def __init__(self):
+        self.token = "tok-1"
+        self.refreshes = 0
+
+    def apply(self, headers):
+        headers["Authorization"] = f"Bearer {self.token}"
+
+    def refresh(self):
+        self.refreshes += 1
+        self.token = f"tok-{self.refreshes + 1}"
+
+
+def test_auth_expired_refreshes_once_then_succeeds():
+    auth = CountingAuth()
+    http, transport, clock = client([(401, "expired"), (200, "{}")])
+    assert http.request("GET", "/things", auth=auth).status_code == 200
+    assert auth.refreshes == 1
+    assert [r.headers["Authorization"] for r in transport.requests] == [
+        "Bearer tok-1",
+        "Bearer tok-2",
+    ]
+    assert clock.sleeps == []
+
+
+def test_auth_expired_twice_is_raised_after_one_refresh():
+    auth = CountingAuth()
+    http, transport, _clock = client([(401, "expired"), (401, "expired")])
+    with pytest.raises(AuthExpiredError, match="after a token refresh"):
+        http.request("GET", "/things", auth=auth)
+    assert auth.refreshes == 1 and len(transport.requests) == 2
+
+
+def test_oauth_refresh_token_auth_caches_and_maps_errors():
+    http, transport, clock = client(
+        [
+            (
+                200,
+                '{"access_token": "ya29.first", "expires_in": 3599, "token_type": "Bearer"}',
+            ),
+            (200, "{}"),
+            (200, "{}"),
+            (
+                400,
+                '{"error": "invalid_grant", "error_description": "Token has been expired or revoked."}',
+            ),
+        ]
+    )
+    auth = OAuth2RefreshTokenAuth(http, f"{BASE}/token", "client-1", "very-secret-value", "refresh-secret-value")
+    http.request("GET", "/a", auth=auth)
+    http.request("GET", "/b", auth=auth)
+    assert auth.refresh_count == 1
+    form = transport.requests[0].body
+    assert "grant_type=refresh_token" in form and "refresh_token=refresh-secret-value" in form
+    clock.now += 3600
+    with pytest.raises(ReauthRequiredError) as info:
+        http.request("GET", "/c", auth=auth)
+    assert "invalid_grant" in str(info.value)
+    for secret in ("very-secret-value", "refresh-secret-value", "ya29.first"):
+        assert secret not in str(info.value)
+
+
+def test_error_messages_never_carry_secrets():
+    http, _transport, _clock = client(
+        [requests.ConnectionError(f"cannot reach {BASE}/x?access_token=EAABsecret123&y=1")] * 4,
+        secrets=["known-secret-1"],
+    )
+    with pytest.raises(TransientError) as info:
+        http.request("GET", f"{BASE}/x?access_token=EAABsecret123&y=1")
+    assert "EAABsecret123" not in str(info.value) and "access_token=***" in str(info.value)
+    text = 'Authorization: Bearer abc.def-123 "refresh_token": "1//xyz" known-secret-1 client_secret=s3cr3t'
+    cleaned = redact(text, ["known-secret-1"])
+    for secret in ("abc.def-123", "1//xyz", "known-secret-1", "s3cr3t"):
+        assert secret not in cleaned
+    assert "EAABsecret" not in str(BadResponseError("see https://x.test/?access_token=EAABsecret"))
+
+
+def test_strip_query_params_removes_tokens_only():
+    url = "https://graph.example.test/v21.0/act_1/insights?access_token=T&limit=5&after=MQ"
+    assert strip_query_params(url) == "https://graph.example.test/v21.0/act_1/insights?limit=5&after=MQ"

@@ -16,6 +16,10 @@ date: the run of 2026-11-21 brings data through 2026-11-20.
 4. `alerts`: anomalies on the report date -> deduplicated Slack messages.
 5. `run_summary`: rows per account, accounts behind, and fails the run
    (red in the UI, failure callback) if any account did not sync.
+
+Retries: outages and throttling are retried (after the HTTP layer's own
+backoff); a bad registry, revoked access, permission errors and malformed API
+answers fail at once (retrying cannot fix them) and the next run catches up.
 """
 
 from __future__ import annotations
@@ -121,13 +125,14 @@ def dbt_tasks():
         # Without a manifest (`make manifest` creates it) fall back to one `dbt build` task.
         @task(task_id="dbt_build")
         def dbt_build() -> None:
-            from ads_elt.dbt import build
+            from ads_elt.dbt_cli import build
 
             build()
 
         return dbt_build()
 
     from cosmos import DbtTaskGroup, ExecutionConfig, LoadMode, ProfileConfig, ProjectConfig, RenderConfig
+    from cosmos.constants import TestBehavior
     from cosmos.profiles import PostgresUserPasswordProfileMapping
 
     return DbtTaskGroup(
@@ -142,7 +147,12 @@ def dbt_tasks():
         ),
         execution_config=ExecutionConfig(dbt_executable_path=str(Path(os.environ.get("ADS_ELT_DBT_BIN", "dbt")))),
         # Tests over several models (relationships, reconciliations) run once all their parents are built.
-        render_config=RenderConfig(load_method=LoadMode.DBT_MANIFEST, should_detach_multiple_parents_tests=True),
+        # One task per model running `dbt build` on it (the model, then its tests).
+        render_config=RenderConfig(
+            load_method=LoadMode.DBT_MANIFEST,
+            test_behavior=TestBehavior.BUILD,
+            should_detach_multiple_parents_tests=True,
+        ),
         operator_args={"install_deps": False},
         default_args={"retries": 1, "retry_delay": timedelta(seconds=30)},
     )

@@ -12,6 +12,7 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
 from ads_elt.alerts import (
     MAX_BLOCKS,
     AlertDeliveryError,

@@ -17,15 +17,26 @@ from ads_elt.registry import PLATFORMS, load_registry, sync_window
 log = logging.getLogger(__name__)
 
 
+def _fail_without_retry(message: str) -> Exception:
+    """An error that retrying cannot fix (bad config, revoked access, garbage data): fail the task now."""
+    from airflow.exceptions import AirflowFailException
+
+    return AirflowFailException(message)
+
+
 class PlatformSyncError(RuntimeError):
-    """One account's extract failed; the message says which and why."""
+    """One account's extract failed for a reason a retry may fix (outage, throttling)."""
 
 
 def prepare(run_date: date) -> dict[str, Any]:
     """Validate the registry and make sure raw/ops exist, before anything else writes."""
+    from ads_elt.registry import RegistryError
     from ads_elt.warehouse import ensure_schema
 
-    registry = load_registry()  # raises RegistryError naming the bad field
+    try:
+        registry = load_registry()
+    except RegistryError as exc:  # names the file, field and problem; nothing has been written
+        raise _fail_without_retry(f"invalid workspace registry: {exc}") from None
     with connect() as conn:
         ensure_schema(conn)
         with conn.cursor() as cur:
@@ -86,7 +97,7 @@ def _fetch(client, platform: str, account_id: str, since: date, until: date):
 def extract(scope: dict[str, Any]) -> dict[str, Any]:
     """Pull one account's window from its API into the lake. Returns the batch's lake URI."""
     from adapters import PLATFORMS as ADAPTERS
-    from adapters.errors import AdapterError, ReauthRequiredError
+    from adapters.errors import AuthExpiredError, RateLimitedError, ReauthRequiredError, TransientError
     from ads_elt import lake
     from ads_elt.connections import client_for
 
@@ -117,9 +128,11 @@ def extract(scope: dict[str, Any]) -> dict[str, Any]:
             status = sync_state.REAUTH_REQUIRED if isinstance(exc, ReauthRequiredError) else sync_state.FAILED
             message = f"{platform} account {account_id} ({scope['workspace_id']}): {type(exc).__name__}: {exc}"
             sync_state.record_failure(conn, scope, status, message)
-            if isinstance(exc, AdapterError) or not isinstance(exc, OSError):
+            # Outages and throttling are retried (the HTTP layer already backed off); bad credentials,
+            # revoked access, permission errors and malformed answers are not: the next run retries them.
+            if isinstance(exc, TransientError | RateLimitedError | AuthExpiredError | OSError):
                 raise PlatformSyncError(message) from None
-            raise
+            raise _fail_without_retry(message) from None
     log.info("%s %s: %d page(s), %d record(s) -> %s", platform, account_id, len(manifest["pages"]), manifest["record_count"], directory)
     return {"uri": str(directory), "platform": platform, "account_id": account_id, "records": manifest["record_count"]}
 
@@ -182,7 +195,9 @@ def run_summary(sync_run_id: str, run_date: date) -> dict[str, Any]:
     summary = {"run_date": run_date.isoformat(), "accounts": accounts, "behind": behind, "failed": len(failed)}
     if failed:
         names = ", ".join(f"{r['platform']} {r['account_id']} ({r['status']})" for r in failed)
-        raise PlatformSyncError(f"{len(failed)} account(s) did not sync: {names}. Their data is unchanged; the others reached the marts.")
+        raise _fail_without_retry(
+            f"{len(failed)} account(s) did not sync: {names}. Their data is unchanged; the others reached the marts."
+        )
     return summary
 
 

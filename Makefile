@@ -50,7 +50,7 @@ psql:
 
 ui: install
 	@test -f .local/env.sh || $(PY) scripts/stack.py up --date $(DATE)
-	source .local/env.sh && $(VENV)/bin/airflow standalone
+	source .local/env.sh && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" airflow standalone
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -8,7 +8,7 @@ DATE ?= 2026-11-20
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export DO_NOT_TRACK := 1
 
-.PHONY: help install postgres demo up stop psql ui test lint manifest constraints clean
+.PHONY: help install postgres redis demo up stop psql ui test lint manifest constraints clean bench celery-run
 
 help:
 	@echo "make demo    run the daily DAG end to end on the local stack (DATE=$(DATE))"
@@ -16,6 +16,8 @@ help:
 	@echo "make psql    SQL shell on the demo warehouse (reads SQL on stdin too)"
 	@echo "make ui      the Airflow UI on the demo's metadata"
 	@echo "make stop    stop the demo's Postgres and sandbox"
+	@echo "make bench   benchmarks: load, daily transform, extraction, full build, DAG parse (BENCH_ARGS=--help)"
+	@echo "make celery-run  the DAG on CeleryExecutor with two workers, against a LocalExecutor run"
 
 # PostgreSQL server binaries: installed with apt-get when missing (needs root).
 postgres:
@@ -31,7 +33,14 @@ $(STAMP): requirements.txt constraints.txt
 	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
 	@touch $(STAMP)
 
-install: $(STAMP) postgres
+# Redis (the Celery broker of the multi-worker run): installed with apt-get when missing (needs root).
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		echo "installing redis-server"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server >/dev/null; }
+
+install: $(STAMP) postgres redis
 
 manifest: install
 	@DBT_PORT=5432 $(VENV)/bin/dbt parse --project-dir dbt_project --profiles-dir dbt_project --quiet
@@ -54,6 +63,13 @@ ui: install
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Benchmarks print figures and never fail on a time; not part of `make test`.
+bench: install
+	$(PY) scripts/bench.py $(BENCH_ARGS)
+
+celery-run: install
+	$(PY) scripts/celery_run.py $(CELERY_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check adapters plugins dags sandbox scripts tests

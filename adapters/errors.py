@@ -6,8 +6,9 @@
 | RateLimitedError      | throttled; ``retry_after`` seconds when known        | wait, then retry         |
 | AuthExpiredError      | access token expired                                 | refresh once, retry      |
 | ReauthRequiredError   | token expired or revoked for good                    | a human re-authorises    |
+| CredentialsRejectedError | refreshed token rejected as well (a ReauthRequiredError) | a human re-authorises |
 | PermanentError        | permission denied, bad request, unknown account      | skip and report          |
-| BadResponseError      | body not JSON or not the expected shape              | report (retry may help)  |
+| BadResponseError      | body not JSON or not the expected shape              | re-request a few times, then fail |
 
 Every message passes through ``redact`` so tokens and secrets never reach logs.
 """
@@ -125,7 +126,16 @@ class AuthExpiredError(AdapterError):
 
 
 class ReauthRequiredError(AdapterError):
-    """Credentials expired or were revoked for good: a human must re-authorise."""
+    """Credentials expired or were revoked for good: a human must re-authorise.
+
+    ``action``: what the person must do, in one sentence (shown in the alert).
+    """
+
+    action = "Reconnect the account: create a new access token and store it in the account's Airflow Connection."
+
+
+class CredentialsRejectedError(ReauthRequiredError, AuthExpiredError):
+    """The token was refreshed and the new one was rejected too: the grant itself is gone."""
 
 
 class PermanentError(AdapterError):

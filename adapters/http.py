@@ -1,12 +1,28 @@
 """The HTTP layer every adapter shares.
 
-``HttpClient`` wraps a ``requests.Session`` with: timeouts; retries of
-``TransientError`` and ``RateLimitedError`` only, with exponential backoff and full
-jitter, honouring Retry-After (or the platform's own retry hint), under a cap on
-the total time spent waiting; a request pacer (minimum interval between
-requests); a one-time token refresh on ``AuthExpiredError``; and a per-platform
-``classify(response) -> AdapterError | None`` hook, because platforms signal
-errors differently (some with HTTP 200).
+``HttpClient`` wraps a ``requests.Session`` with one retry policy for every
+platform:
+
+- timeouts (connect, read);
+- retries of ``TransientError`` and ``RateLimitedError`` only, with exponential
+  backoff and full jitter, honouring Retry-After (or the platform's own retry
+  hint), under a cap on the total time spent waiting: a wait that would exceed
+  it is not started, the error goes up and the task's own retry (later) takes
+  over;
+- a few re-requests when a 200 answer is not the expected body (truncated or
+  invalid JSON: the adapter's ``validate`` hook raises ``BadResponseError``);
+- a per-platform request gate shared by every client of the process: at most
+  ``max_concurrency`` requests in flight and ``min_interval`` seconds between
+  two starts (``PLATFORM_LIMITS``);
+- a ``usage(response) -> seconds`` hook: the platform's usage headers on a good
+  answer can ask for a pause before the next request;
+- one token refresh on ``AuthExpiredError``; a refreshed token that is rejected
+  too raises ``CredentialsRejectedError`` (a human must re-authorise);
+- a per-platform ``classify(response) -> AdapterError | None`` hook, because
+  platforms signal errors differently (some with HTTP 200).
+
+The policy's numbers come from the environment when not given
+(``ADS_ELT_HTTP_*``, see ``RetryPolicy.from_env`` and ``timeout_from_env``).
 
 Sleep, clock and jitter source are injectable, so tests run without waiting.
 Nothing secret is logged: URLs are redacted and known secrets are masked.
@@ -15,6 +31,7 @@ Nothing secret is logged: URLs are redacted and known secrets are masked.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
@@ -32,6 +49,8 @@ from adapters.errors import (
     SECRET_PARAMS,
     AdapterError,
     AuthExpiredError,
+    BadResponseError,
+    CredentialsRejectedError,
     PermanentError,
     RateLimitedError,
     ReauthRequiredError,
@@ -43,18 +62,81 @@ from adapters.errors import (
 log = logging.getLogger(__name__)
 
 Classifier = Callable[[requests.Response], AdapterError | None]
+UsageHook = Callable[[requests.Response], float | None]
 DEFAULT_TIMEOUT = (10.0, 120.0)  # connect, read (seconds)
 USER_AGENT = "ads-elt/1.0 (+python-requests)"
 
 
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"{name} must be a number of seconds or a count, got {value!r}") from None
+
+
+def timeout_from_env() -> tuple[float, float]:
+    """(connect, read) timeouts: ``ADS_ELT_HTTP_CONNECT_TIMEOUT`` and ``ADS_ELT_HTTP_READ_TIMEOUT`` seconds."""
+    return (
+        _env_float("ADS_ELT_HTTP_CONNECT_TIMEOUT", DEFAULT_TIMEOUT[0]),
+        _env_float("ADS_ELT_HTTP_READ_TIMEOUT", DEFAULT_TIMEOUT[1]),
+    )
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How hard to try. Delays: full jitter, ``uniform(0, min(max, base * 2**(n-1)))``."""
+    """How hard to try. Delays: full jitter, ``uniform(0, min(max, base * 2**(n-1)))``.
+
+    ``max_total_wait`` caps the seconds one request may spend waiting between
+    attempts (backoff, Retry-After, usage pauses). ``bad_response_attempts``:
+    how often a 200 answer that is not the expected body is requested in all.
+    """
 
     max_attempts: int = 5
     backoff_base: float = 1.0
     backoff_max: float = 60.0
     max_total_wait: float = 300.0
+    bad_response_attempts: int = 3
+
+    @classmethod
+    def from_env(cls) -> RetryPolicy:
+        """The defaults, overridden by ``ADS_ELT_HTTP_MAX_ATTEMPTS``, ``ADS_ELT_HTTP_BACKOFF_BASE``,
+        ``ADS_ELT_HTTP_BACKOFF_MAX``, ``ADS_ELT_HTTP_MAX_TOTAL_WAIT`` and ``ADS_ELT_HTTP_BAD_RESPONSE_ATTEMPTS``."""
+        d = cls()
+        return cls(
+            max_attempts=int(_env_float("ADS_ELT_HTTP_MAX_ATTEMPTS", d.max_attempts)),
+            backoff_base=_env_float("ADS_ELT_HTTP_BACKOFF_BASE", d.backoff_base),
+            backoff_max=_env_float("ADS_ELT_HTTP_BACKOFF_MAX", d.backoff_max),
+            max_total_wait=_env_float("ADS_ELT_HTTP_MAX_TOTAL_WAIT", d.max_total_wait),
+            bad_response_attempts=int(_env_float("ADS_ELT_HTTP_BAD_RESPONSE_ATTEMPTS", d.bad_response_attempts)),
+        )
+
+
+@dataclass(frozen=True)
+class PlatformLimits:
+    """How hard one process may push a platform: requests in flight, and spacing of their starts."""
+
+    max_concurrency: int = 4
+    min_interval: float = 0.0
+
+
+# Per platform; a platform not listed gets PlatformLimits(). ``ADS_ELT_<PLATFORM>_MAX_CONCURRENCY``
+# and ``ADS_ELT_<PLATFORM>_MIN_INTERVAL`` override them (e.g. ADS_ELT_META_MAX_CONCURRENCY=2).
+PLATFORM_LIMITS: dict[str, PlatformLimits] = {
+    "meta": PlatformLimits(max_concurrency=4, min_interval=0.05),
+    "google_ads": PlatformLimits(max_concurrency=4, min_interval=0.0),
+}
+
+
+def platform_limits(platform: str) -> PlatformLimits:
+    base = PLATFORM_LIMITS.get(platform, PlatformLimits())
+    prefix = f"ADS_ELT_{platform.upper()}_"
+    return PlatformLimits(
+        max_concurrency=max(1, int(_env_float(prefix + "MAX_CONCURRENCY", base.max_concurrency))),
+        min_interval=max(0.0, _env_float(prefix + "MIN_INTERVAL", base.min_interval)),
+    )
 
 
 class Authenticator(Protocol):
@@ -87,6 +169,44 @@ class MinIntervalPacer:
                 self._sleep(self._next_allowed - now)
                 now = max(now, self._next_allowed)
             self._next_allowed = now + self.min_interval
+
+
+class RequestGate:
+    """At most ``max_concurrency`` requests in flight, starts ``min_interval`` apart (thread-safe)."""
+
+    def __init__(
+        self,
+        max_concurrency: int,
+        min_interval: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.max_concurrency = max(1, int(max_concurrency))
+        self._slots = threading.BoundedSemaphore(self.max_concurrency)
+        self._spacing = MinIntervalPacer(min_interval, clock, sleep) if min_interval > 0 else None
+
+    def __enter__(self) -> RequestGate:
+        self._slots.acquire()
+        if self._spacing is not None:
+            self._spacing()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._slots.release()
+
+
+_GATES: dict[str, RequestGate] = {}
+_GATES_LOCK = threading.Lock()
+
+
+def platform_gate(platform: str) -> RequestGate:
+    """The process-wide gate of ``platform``: every client of that platform shares it."""
+    with _GATES_LOCK:
+        gate = _GATES.get(platform)
+        if gate is None:
+            limits = platform_limits(platform)
+            gate = _GATES[platform] = RequestGate(limits.max_concurrency, limits.min_interval)
+        return gate
 
 
 def retry_after_seconds(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
@@ -147,10 +267,12 @@ class HttpClient:
         base_url: str = "",
         session: requests.Session | None = None,
         classify: Classifier | None = None,
-        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        usage: UsageHook | None = None,
+        timeout: float | tuple[float, float] | None = None,
         retry: RetryPolicy | None = None,
         min_interval: float = 0.0,
         pacer: Callable[[], None] | None = None,
+        gate: RequestGate | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
@@ -162,14 +284,24 @@ class HttpClient:
         self.session = session or requests.Session()
         self.session.headers.setdefault("User-Agent", USER_AGENT)
         self.classify = classify or default_classify
-        self.timeout = timeout
-        self.retry = retry or RetryPolicy()
+        self.usage = usage
+        self.timeout = timeout if timeout is not None else timeout_from_env()
+        self.retry = retry or RetryPolicy.from_env()
+        self._gate = gate
+        self._pause = 0.0  # seconds the platform's usage headers asked to wait before the next request
         self.sleep = sleep
         self.clock = clock
         self.rng = rng or random.Random()
         self.headers = dict(headers or {})
         self.pacer = pacer or (MinIntervalPacer(min_interval, clock, sleep) if min_interval > 0 else None)
         self._secrets: set[str] = {s for s in secrets if s}
+
+    @property
+    def gate(self) -> RequestGate | None:
+        """The request gate: the given one, else the platform's shared one (none without a platform)."""
+        if self._gate is None and self.platform:
+            self._gate = platform_gate(self.platform)
+        return self._gate
 
     # -- secrets ------------------------------------------------------------
 
@@ -201,35 +333,62 @@ class HttpClient:
         json: Any = None,
         auth: Authenticator | None = None,
         classify: Classifier | None = None,
+        validate: Callable[[requests.Response], object] | None = None,
         context: str | None = None,
         account_id: str | None = None,
     ) -> requests.Response:
         """Send one request, retrying what is worth retrying; return a successful response.
 
-        Raises a typed ``AdapterError`` otherwise, its message prefixed with ``context``
-        (default: method and redacted URL) and free of secrets.
+        ``validate(response)`` may raise ``BadResponseError`` for a 200 answer whose body
+        is unusable (truncated, not JSON): the request is repeated up to
+        ``retry.bad_response_attempts`` times in all. Raises a typed ``AdapterError``
+        otherwise, its message prefixed with ``context`` (default: method and redacted
+        URL) and free of secrets.
         """
         url = self.url_for(path_or_url)
         classify = classify or self.classify
         what = context or f"{method} {self.redact_url(url)}"
         attempt = 0
+        bad_bodies = 0
         waited = 0.0
         refreshed = False
         while True:
             attempt += 1
+            waited += self._wait_for_usage(what, waited)
             error = self._attempt(method, url, params, headers, data, json, auth, classify)
             if isinstance(error, requests.Response):
-                return error
+                if validate is None:
+                    return error
+                try:
+                    validate(error)
+                    return error
+                except BadResponseError as exc:
+                    bad_bodies += 1
+                    error = exc
+                    if bad_bodies >= self.retry.bad_response_attempts:
+                        raise self._tag(exc, what, account_id).with_message(
+                            f"{what}: {exc.message} (same after {bad_bodies} attempt(s))"
+                        ) from None
             error = self._tag(error, what, account_id)
             if isinstance(error, AuthExpiredError) and auth is not None and not refreshed:
                 log.info("%s: access token expired, refreshing it once", what)
                 refreshed = True
                 attempt -= 1
-                auth.refresh()
+                try:
+                    auth.refresh()
+                except AdapterError as exc:
+                    raise self._tag(exc, what, account_id) from None
                 continue
             if isinstance(error, AuthExpiredError) and refreshed:
-                raise error.with_message(f"{error.message} (still rejected after a token refresh)")
-            if not isinstance(error, RETRYABLE):
+                raise CredentialsRejectedError(
+                    f"{error.message} (still rejected after a token refresh: the grant was revoked or lost "
+                    "its permissions)",
+                    platform=error.platform,
+                    account_id=error.account_id,
+                    status_code=error.status_code,
+                    code=error.code,
+                )
+            if not isinstance(error, (*RETRYABLE, BadResponseError)):
                 raise error
             delay = self._delay(error, attempt)
             if attempt >= self.retry.max_attempts:
@@ -250,6 +409,22 @@ class HttpClient:
             self.sleep(delay)
             waited += delay
 
+    def _wait_for_usage(self, what: str, waited: float) -> float:
+        """Honour a pause the platform's usage headers asked for; returns the seconds slept."""
+        pause, self._pause = self._pause, 0.0
+        if pause <= 0:
+            return 0.0
+        if waited + pause > self.retry.max_total_wait:
+            raise RateLimitedError(
+                f"{what}: the platform's usage headers ask for a {pause:.0f}s pause, more than the "
+                f"{self.retry.max_total_wait:.0f}s retry budget",
+                retry_after=pause,
+                platform=self.platform or None,
+            )
+        log.warning("%s: platform usage is high; pausing %.1fs before the next request", what, pause)
+        self.sleep(pause)
+        return pause
+
     def _attempt(
         self,
         method: str,
@@ -267,16 +442,23 @@ class HttpClient:
         if auth is not None:
             auth.apply(request_headers)
         started = self.clock()
+        gate = self.gate
         try:
-            response = self.session.request(
-                method,
-                url,
-                params=params,
-                headers=request_headers,
-                data=data,
-                json=json,
-                timeout=self.timeout,
-            )
+            if gate is not None:
+                gate.__enter__()
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    headers=request_headers,
+                    data=data,
+                    json=json,
+                    timeout=self.timeout,
+                )
+            finally:
+                if gate is not None:
+                    gate.__exit__(None, None, None)
         except requests.Timeout as exc:
             return TransientError(f"timed out ({type(exc).__name__})")
         except (
@@ -296,6 +478,8 @@ class HttpClient:
         error = classify(response)
         if error is None and response.status_code >= 400:
             error = default_classify(response)
+        if error is None and self.usage is not None:
+            self._pause = max(self._pause, float(self.usage(response) or 0.0))
         return response if error is None else error
 
     def _tag(self, error: AdapterError, what: str, account_id: str | None) -> AdapterError:

@@ -6,20 +6,29 @@ date: the run of 2026-11-21 brings data through 2026-11-20.
 
 1. `prepare`: validates the workspace registry (a bad field stops the run
    before any write) and makes sure the `raw`/`ops` tables exist.
-2. per platform (`meta`, `google_ads`): `plan` works out each account's window
+2. per platform (`meta`, `google_ads`, `tiktok`, `snapchat`, `linkedin`,
+   `amazon_ads`, `file_drop`): `plan` works out each account's window
    from `ops.sync_state` (first sync: the initial history; after that: from the
    last good day minus the platform's lookback), `extract` pulls one account
    into the raw landing zone (mapped: one task instance per account), `load`
-   replaces that account's window in `raw.*`.
+   replaces that account's window in `raw.*`. Amazon Ads' `extract` requests
+   its asynchronous reports and defers to a trigger while they run (no worker
+   waits); `file_drop` loads new CSV/JSON files from the workspace inbox once
+   each (by content hash), quarantining bad rows with their line number.
 3. `dbt`: every dbt model and its tests as its own task (astronomer-cosmos).
    Runs even when a platform failed, so the others' data reaches the marts.
-4. `alerts`: anomalies on the report date -> deduplicated Slack messages.
-5. `run_summary`: rows per account, accounts behind, and fails the run
-   (red in the UI, failure callback) if any account did not sync.
+4. `alerts`: `marts.mart_alerts` (anomalies and rules) on the report date ->
+   one deduplicated digest per workspace (Slack, Teams, email or the log).
+5. `freshness`: `dbt source freshness` per platform (after the loads);
+   `data_quality`: the dbt consistency checks and incomplete loads -> alerts.
+6. `run_summary`: rows per account, accounts behind, freshness, and fails the
+   run (red in the UI, failure callback) if any account did not sync.
 
 Retries: outages and throttling are retried (after the HTTP layer's own
-backoff); a bad registry, revoked access, permission errors and malformed API
-answers fail at once (retrying cannot fix them) and the next run catches up.
+backoff); a bad registry, expired or revoked access (the account is marked
+`reauth_required` and alerted once), permission errors, malformed answers and
+batches rejected by validation fail at once (retrying cannot fix them) and the
+next run catches up. See "Operating it" in the README.
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from airflow.sdk import TaskGroup, dag, task
+from airflow.sdk import TaskGroup, dag, task, task_group
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from ads_elt.callbacks import notify_failure
@@ -36,14 +45,22 @@ from ads_elt.callbacks import notify_failure
 REPO = Path(__file__).resolve().parents[1]
 DBT_DIR = Path(os.environ.get("ADS_ELT_DBT_DIR", REPO / "dbt_project"))
 MANIFEST = DBT_DIR / "target" / "manifest.json"
-PLATFORMS = ("meta", "google_ads")
+# Every platform's task group: plan -> extract -> load. Amazon Ads' extract defers while its
+# reports run (ads_elt.amazon_ads); file drops read the workspace inbox (ads_elt.file_drop).
+PLATFORMS = ("meta", "google_ads", "tiktok", "snapchat", "linkedin", "amazon_ads", "file_drop")
+
+# Task retries wait RETRY_DELAY, doubling up to 10x (ADS_ELT_RETRY_DELAY_SECONDS overrides the 120 s).
+RETRY_DELAY = timedelta(seconds=float(os.environ.get("ADS_ELT_RETRY_DELAY_SECONDS", "120")))
+# At most this many accounts of one platform are extracted at once (the platform's own limits sit in
+# adapters/http.py PLATFORM_LIMITS, per process).
+EXTRACT_CONCURRENCY = int(os.environ.get("ADS_ELT_EXTRACT_CONCURRENCY", "4"))
 
 DEFAULT_ARGS = {
     "owner": "data-platform",
     "retries": 2,
-    "retry_delay": timedelta(minutes=2),
+    "retry_delay": RETRY_DELAY,
     "retry_exponential_backoff": True,
-    "max_retry_delay": timedelta(minutes=20),
+    "max_retry_delay": RETRY_DELAY * 10,
     "on_failure_callback": notify_failure,
 }
 
@@ -68,7 +85,7 @@ def plan(platform: str, data_interval_end=None, logical_date=None, run_id=None) 
     return run(platform, _report_date(data_interval_end, logical_date), run_id)
 
 
-@task(map_index_template="{{ account_label }}", retries=3)
+@task(map_index_template="{{ account_label }}", retries=3, max_active_tis_per_dagrun=EXTRACT_CONCURRENCY)
 def extract(scope: dict) -> dict:
     from airflow.sdk import get_current_context
 
@@ -76,6 +93,46 @@ def extract(scope: dict) -> dict:
 
     get_current_context()["account_label"] = f"{scope['workspace_id']} / {scope['account_id']}"
     return run(scope)
+
+
+@task(task_id="extract", map_index_template="{{ account_label }}")
+def extract_files(scope: dict) -> dict:
+    from airflow.sdk import get_current_context
+
+    from ads_elt.file_drop import extract as run
+
+    get_current_context()["account_label"] = f"{scope['workspace_id']} / {scope['account_id']}"
+    return run(scope)
+
+
+@task(task_id="load", map_index_template="{{ account_label }}")
+def load_files(batch: dict) -> dict:
+    from airflow.sdk import get_current_context
+
+    from ads_elt.file_drop import load as run
+
+    get_current_context()["account_label"] = batch["account_id"]
+    return run(batch)
+
+
+def sync_accounts(platform: str, scopes):
+    """extract -> load, mapped over the platform's accounts; returns the load tasks."""
+    if platform == "file_drop":
+        return load_files.expand(batch=extract_files.expand(scope=scopes))
+    if platform == "amazon_ads":
+        from ads_elt.amazon_ads import AmazonAdsReportOperator
+
+        reports = AmazonAdsReportOperator.partial(
+            task_id="extract", map_index_template="{{ account_label }}", retries=3
+        ).expand(scope=scopes)
+        return load.expand(batch=reports.output)
+    return sync_account.expand(scope=scopes)
+
+
+@task_group(group_id="account")
+def sync_account(scope: dict):
+    """One account: extract, then load. Mapped as a pair, so one account's failure never holds back another's load."""
+    return load(extract(scope))
 
 
 @task(map_index_template="{{ account_label }}")
@@ -97,6 +154,30 @@ def transform_gate(ti=None) -> None:
         raise AirflowFailException("prepare did not succeed (see its log): not transforming")
 
 
+@task(trigger_rule="all_done")
+def freshness(ti=None) -> dict:
+    """`dbt source freshness` per platform: warnings in the log, an error turns the task red."""
+    from airflow.exceptions import AirflowFailException
+
+    from ads_elt.pipeline import freshness as run
+
+    if ti.xcom_pull(task_ids="prepare") is None:
+        raise AirflowFailException("prepare did not succeed: freshness not checked")
+    return run()
+
+
+@task(trigger_rule="all_done")
+def data_quality(data_interval_end=None, logical_date=None, run_id=None, ti=None) -> dict:
+    """Consistency checks (dbt, thresholds in the dq_thresholds seed) and incomplete loads -> alerts."""
+    from airflow.exceptions import AirflowFailException
+
+    from ads_elt.pipeline import data_quality as run
+
+    if ti.xcom_pull(task_ids="prepare") is None:
+        raise AirflowFailException("prepare did not succeed: nothing to check")
+    return run(run_id, _report_date(data_interval_end, logical_date))
+
+
 @task
 def alerts(data_interval_end=None, logical_date=None) -> dict:
     from ads_elt.pipeline import alerts as run
@@ -113,7 +194,7 @@ def run_summary(data_interval_end=None, logical_date=None, run_id=None, ti=None)
 
     if ti.xcom_pull(task_ids="prepare") is None:
         raise AirflowFailException("prepare did not succeed: nothing was synced (see its log)")
-    summary = run(run_id, _report_date(data_interval_end, logical_date))  # fails if an account failed
+    summary = run(run_id, _report_date(data_interval_end, logical_date), ti.xcom_pull(task_ids="freshness"))  # fails if an account failed
     if ti.xcom_pull(task_ids="alerts") is None:
         raise AirflowFailException("the transform or alert step did not complete (see the tasks in red)")
     return summary
@@ -141,8 +222,10 @@ def dbt_tasks():
         profile_config=ProfileConfig(
             profile_name="ads_elt",
             target_name="airflow",
+            # dbt runs as the transformer role when its Connection is named here (scripts/stack.py does).
             profile_mapping=PostgresUserPasswordProfileMapping(
-                conn_id=os.environ.get("ADS_ELT_WAREHOUSE_CONN_ID", "warehouse"), profile_args={"schema": "analytics"}
+                conn_id=os.environ.get("ADS_ELT_DBT_CONN_ID") or os.environ.get("ADS_ELT_WAREHOUSE_CONN_ID", "warehouse"),
+                profile_args={"schema": "analytics"},
             ),
         ),
         execution_config=ExecutionConfig(dbt_executable_path=str(Path(os.environ.get("ADS_ELT_DBT_BIN", "dbt")))),
@@ -154,7 +237,7 @@ def dbt_tasks():
             should_detach_multiple_parents_tests=True,
         ),
         operator_args={"install_deps": False},
-        default_args={"retries": 1, "retry_delay": timedelta(seconds=30)},
+        default_args={"retries": 1, "retry_delay": min(RETRY_DELAY, timedelta(seconds=30))},
     )
 
 
@@ -175,13 +258,18 @@ def ads_daily():
     for platform in PLATFORMS:
         with TaskGroup(group_id=platform, tooltip=f"sync every {platform} account"):
             scopes = plan(platform)
-            loaded = load.expand(batch=extract.expand(scope=scopes))
+            loaded = sync_accounts(platform, scopes)
         prepared >> scopes
         loaded >> gate
     dbt = dbt_tasks()
     sent = alerts()
     gate >> dbt >> sent
-    sent >> run_summary()
+    fresh = freshness()
+    quality = data_quality()
+    gate >> fresh
+    dbt >> quality
+    summary = run_summary()
+    [sent, fresh, quality] >> summary
 
 
 ads_daily()

@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from sandbox.server import SandboxServer, generate_credentials
-from sandbox.world import World
+from sandbox.world import PLATFORMS, World
 
 
 def _date(text: str) -> date:
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
 
     p_truth = commands.add_parser("truth", help="print the world's numbers as JSON")
     world_options(p_truth)
-    p_truth.add_argument("--platform", choices=("meta", "google_ads"), required=True)
+    p_truth.add_argument("--platform", choices=PLATFORMS, required=True)
     p_truth.add_argument("--account", required=True)
     p_truth.add_argument("--since", type=_date, required=True)
     p_truth.add_argument("--until", type=_date, required=True)

@@ -15,10 +15,18 @@ Admin endpoints (JSON) under ``/_sandbox/``:
 - ``GET|POST|DELETE /_sandbox/faults``: the fault table. POST
   ``{"platform", "account_id", "kind", "count", "skip", ...params}``; ``platform``
   or ``account_id`` null matches any, ``count`` null means always, ``skip`` lets
-  that many matching requests through first. Kinds are listed in ``FAULT_KINDS``. Faults apply to report endpoints only (not to the token
-  endpoint) and are checked in one place before dispatch.
+  that many matching requests through first. Kinds are listed in ``FAULT_KINDS``
+  (``sandbox/faults.py``: the effects, and the per-platform error bodies). Faults
+  apply to report endpoints only (not to the token endpoint) and are checked in
+  one place before dispatch.
 - ``POST /_sandbox/tokens/expire``: every issued Google access token stops working.
 - ``GET|DELETE /_sandbox/stats``: request counters per platform.
+
+Latency and rate limits (constructor, or ``python -m sandbox serve``): every
+report request waits ``latency`` seconds before it is answered, and a platform
+answers more than ``rate_limit`` report requests within any ``rate_window``
+seconds with its own throttling answer, counted in the stats as
+``rate_limit_violations``.
 """
 
 from __future__ import annotations
@@ -30,14 +38,16 @@ import secrets
 import socket
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from time import monotonic
+from time import monotonic, sleep
 from typing import Self
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
+from sandbox.platforms import generate_platform_credentials
 from sandbox.world import World
 
 META_DEFAULT_FIELDS = (
@@ -86,12 +96,7 @@ GOOGLE_FIELDS = {
 }
 GOOGLE_FAILURE_TYPE = "type.googleapis.com/google.ads.googleads.{version}.errors.GoogleAdsFailure"
 
-FAULT_KINDS = {
-    "garbage": "HTTP 200 with a body that is not JSON (param variant: html | truncated)",
-    "http_500": "HTTP 500 in the platform's error shape",
-    "rate_limited": "the platform's throttling answer (param retry_after seconds)",
-    "auth_expired": "the platform's expired-token answer",
-}
+from sandbox.faults import FAULT_KINDS, FaultContext, fault_response, validate_fault  # noqa: E402
 
 
 @dataclass
@@ -102,6 +107,7 @@ class Request:
     headers: dict[str, str]
     body: bytes
     host: str
+    raw_query: str = ""  # the query string as sent (Rest.li values need their exact encoding)
 
 
 @dataclass
@@ -109,6 +115,7 @@ class Response:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    reset_after: int | None = None  # send only this many body bytes, then drop the connection
 
     @classmethod
     def json(cls, status: int, payload: object, headers: dict | None = None) -> Response:
@@ -155,6 +162,7 @@ class Route:
     endpoint: str
     handler: Callable[..., Response]
     faultable: bool = False
+    account_group: int | None = 2  # the path group holding the account id, for fault matching
 
 
 class SandboxServer:
@@ -174,6 +182,9 @@ class SandboxServer:
         today: date | None = None,
         google_batch_size: int = 10000,
         token_ttl: float = 3599.0,
+        latency: float = 0.0,
+        rate_limit: int | None = None,
+        rate_window: float = 1.0,
     ) -> None:
         self.world = world
         self.host = host
@@ -181,11 +192,16 @@ class SandboxServer:
         self.credentials = credentials or generate_credentials()
         self.google_batch_size = google_batch_size
         self.token_ttl = token_ttl
+        self.latency = float(latency)  # seconds added to every report request
+        self.rate_limit = rate_limit  # report requests per platform within any rate_window seconds
+        self.rate_window = float(rate_window)
+        self._recent: dict[str, deque] = {}
         self._today = today or world.default_as_of
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self._next_fault_id = 1
         self._stats: dict = {}
+        self._in_flight: dict[str, int] = {}
         self._tokens: dict[str, float] = {}
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -270,6 +286,22 @@ class SandboxServer:
                 self._admin_expire_tokens,
             ),
         ]
+        # TikTok, Snapchat, LinkedIn and Amazon Ads: sandbox/platforms/ (state per platform).
+        from sandbox.platforms import platform_apis
+
+        for name, platform_credentials in generate_platform_credentials().items():
+            self.credentials.setdefault(name, platform_credentials)
+        self._platform_apis = platform_apis(self)
+        for api in self._platform_apis.values():
+            self._routes.extend(api.routes())
+
+    def platform_api(self, platform: str):
+        """The state of one platform served from sandbox/platforms/ (scripts, tokens, counters)."""
+        return self._platform_apis[platform]
+
+    def platform_url(self, platform: str) -> str:
+        """The base URL a Connection's host points at, e.g. ``http://127.0.0.1:PORT/tiktok``."""
+        return f"{self.url}/{platform}"
 
     # -- lifecycle ----------------------------------------------------------
 
@@ -342,10 +374,10 @@ class SandboxServer:
         **params: object,
     ) -> dict:
         """Answer matching report requests with ``kind`` (after letting ``skip`` through)."""
-        if kind not in FAULT_KINDS:
-            raise ValueError(f"unknown fault kind {kind!r}; expected one of {sorted(FAULT_KINDS)}")
-        if platform is not None and platform not in ("meta", "google_ads"):
-            raise ValueError(f"unknown platform {platform!r}")
+        validate_fault(kind, params)
+        known = sorted({r.platform for r in self._routes if r.faultable})
+        if platform is not None and platform not in known:
+            raise ValueError(f"unknown platform {platform!r}; expected one of {known}")
         if count is not None and int(count) < 1:
             raise ValueError("count must be a positive integer or null")
         with self._lock:
@@ -423,16 +455,27 @@ class SandboxServer:
             if route.method != request.method:
                 continue
             fault_kind = None
-            if route.faultable:
-                account_id = match.group(2)
-                fault = self._take_fault(route.platform, account_id)
-                if fault is not None:
-                    fault_kind = fault.kind
+            self._enter(route.platform)
+            try:
+                over_limit = route.faultable and not self._within_rate_limit(route.platform)  # counted on arrival
+                if route.faultable and self.latency > 0:
+                    sleep(self.latency)
+                if over_limit:
+                    fault_kind = "rate_limit_violation"
+                    fault = Fault(0, "rate_limited", route.platform, None, None, params={"retry_after": max(1, round(self.rate_window))})
                     response = self._fault_response(route, fault, request, match)
+                elif route.faultable:
+                    account_id = match.group(route.account_group) if route.account_group else None
+                    fault = self._take_fault(route.platform, account_id)
+                    if fault is not None:
+                        fault_kind = fault.kind
+                        response = self._fault_response(route, fault, request, match)
+                    else:
+                        response = route.handler(request, *match.groups())
                 else:
                     response = route.handler(request, *match.groups())
-            else:
-                response = route.handler(request, *match.groups())
+            finally:
+                self._leave(route.platform)
             if route.platform != "_sandbox":
                 self._count(route.platform, route.endpoint, response.status, fault_kind)
             return response
@@ -440,6 +483,37 @@ class SandboxServer:
         if path_matched is not None:
             return self._not_found(platform, request, status=405)
         return self._not_found(platform, request)
+
+    def _within_rate_limit(self, platform: str) -> bool:
+        """Count a report request against the platform's limit; False (and a violation counted) when over it."""
+        if not self.rate_limit:
+            return True
+        with self._lock:
+            now = monotonic()
+            recent = self._recent.setdefault(platform, deque())
+            while recent and recent[0] <= now - self.rate_window:
+                recent.popleft()
+            if len(recent) >= self.rate_limit:
+                entry = self._stats.setdefault(platform, {"requests": 0, "endpoints": {}, "status": {}, "faults": {}})
+                entry["rate_limit_violations"] = entry.get("rate_limit_violations", 0) + 1
+                return False
+            recent.append(now)
+            return True
+
+    def _enter(self, platform: str) -> None:
+        """Count requests in flight per platform (``max_in_flight`` in the stats)."""
+        if platform == "_sandbox":
+            return
+        with self._lock:
+            now = self._in_flight[platform] = self._in_flight.get(platform, 0) + 1
+            entry = self._stats.setdefault(platform, {"requests": 0, "endpoints": {}, "status": {}, "faults": {}})
+            entry["max_in_flight"] = max(entry.get("max_in_flight", 0), now)
+
+    def _leave(self, platform: str) -> None:
+        if platform == "_sandbox":
+            return
+        with self._lock:
+            self._in_flight[platform] -= 1
 
     def _not_found(self, platform: str, request: Request, status: int = 404) -> Response:
         if platform == "meta":
@@ -461,79 +535,8 @@ class SandboxServer:
     # -- faults -------------------------------------------------------------
 
     def _fault_response(self, route: Route, fault: Fault, request: Request, match: re.Match) -> Response:
-        platform = route.platform
-        if fault.kind == "garbage":
-            if fault.params.get("variant") == "truncated":
-                real = route.handler(request, *match.groups())
-                return Response(200, real.body[: max(1, len(real.body) // 2)], dict(real.headers))
-            html = (
-                b"<html><head><title>502 Bad Gateway</title></head>\r\n"
-                b"<body><center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>proxy</center>\r\n"
-                b"</body></html>\r\n"
-            )
-            return Response(200, html, {"Content-Type": "text/html"})
-        if fault.kind == "http_500":
-            if platform == "meta":
-                return _meta_error(
-                    500,
-                    2,
-                    "An unexpected error has occurred. Please retry your request later.",
-                    "OAuthException",
-                    is_transient=True,
-                )
-            return _google_error(
-                500,
-                "INTERNAL",
-                "Internal error encountered.",
-                wrap=True,
-                version=match.group(1),
-                error_code={"internalError": "INTERNAL_ERROR"},
-            )
-        if fault.kind == "rate_limited":
-            retry_after = int(fault.params.get("retry_after", 60))
-            if platform == "meta":
-                minutes = max(0, -(-retry_after // 60))
-                usage = {
-                    match.group(2): [
-                        {
-                            "type": "ads_insights",
-                            "call_count": 100,
-                            "total_cputime": 12,
-                            "total_time": 40,
-                            "estimated_time_to_regain_access": minutes,
-                        }
-                    ]
-                }
-                return _meta_error(
-                    400,
-                    int(fault.params.get("code", 80000)),
-                    "(#80000) There have been too many calls from this ad-account. Wait a bit and try again. "
-                    "For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting.",
-                    "OAuthException",
-                    2446079,
-                    headers={"X-Business-Use-Case-Usage": json.dumps(usage)},
-                )
-            return _google_error(
-                429,
-                "RESOURCE_EXHAUSTED",
-                "Resource has been exhausted (e.g. check quota).",
-                wrap=True,
-                version=match.group(1),
-                error_code={"quotaError": "RESOURCE_EXHAUSTED"},
-                error_message=f"Too many requests. Retry in {retry_after} seconds.",
-                error_details={
-                    "quotaErrorDetails": {
-                        "rateScope": "DEVELOPER",
-                        "rateName": "Number of operations for basic access",
-                        "retryDelay": f"{retry_after}s",
-                    }
-                },
-            )
-        if fault.kind == "auth_expired":
-            if platform == "meta":
-                return _meta_error(400, 190, _META_EXPIRED_MESSAGE, "OAuthException", 463)
-            return _google_unauthenticated()
-        raise AssertionError(f"fault kind {fault.kind} has no response")
+        ctx = FaultContext(route, request, match, lambda: route.handler(request, *match.groups()))
+        return fault_response(fault, ctx)
 
     # -- admin --------------------------------------------------------------
 
@@ -1086,6 +1089,7 @@ def generate_credentials() -> dict:
             "client_secret": "GOCSPX-" + secrets.token_urlsafe(21),
             "refresh_token": "1//" + secrets.token_urlsafe(64),
         },
+        **generate_platform_credentials(),
     }
 
 
@@ -1152,6 +1156,7 @@ class _Handler(BaseHTTPRequestHandler):
             headers=headers,
             body=body,
             host=self.headers.get("Host") or f"{self.server.sandbox.host}:{self.server.sandbox.port}",
+            raw_query=parts.query,
         )
         try:
             response = self.server.sandbox.handle(request)
@@ -1162,6 +1167,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
+        if response.reset_after is not None:  # a connection reset mid-body
+            self.wfile.write(response.body[: response.reset_after])
+            self.wfile.flush()
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
         self.wfile.write(response.body)
 
     def log_message(self, format: str, *args: object) -> None:

@@ -52,7 +52,9 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-PLATFORMS = ("meta", "google_ads")
+PLATFORMS = ("meta", "google_ads", "tiktok", "snapchat", "linkedin", "amazon_ads", "file_drop")
+# Platforms that report conversions as fractions (the others report whole numbers).
+FRACTIONAL_CONVERSIONS = ("google_ads",)
 ANOMALY_KINDS = ("ctr_collapse", "spend_spike", "no_clicks")
 
 # Fraction of the final conversions / conversion_value reported, by age in days.
@@ -129,6 +131,36 @@ class Anomaly:
     def __post_init__(self) -> None:
         if self.kind not in ANOMALY_KINDS:
             raise ValueError(f"unknown anomaly kind {self.kind!r}; expected one of {ANOMALY_KINDS}")
+
+
+def platform_extras(platform: str, metrics: dict) -> dict:
+    """Platform-specific metrics derived from a day's numbers (video views, quartiles).
+
+    TikTok: ``video_play_actions`` and ``video_watched_2s`` plus quartiles
+    ``video_views_p25`` .. ``video_views_p100``. Snapchat: ``video_views`` and
+    ``quartile_1`` .. ``quartile_3``, ``view_completion`` (its clicks are swipes).
+    """
+    impressions = metrics["impressions"]
+    if platform == "tiktok":
+        plays = round(impressions * 0.42)
+        return {
+            "video_play_actions": plays,
+            "video_watched_2s": round(plays * 0.61),
+            "video_views_p25": round(plays * 0.48),
+            "video_views_p50": round(plays * 0.33),
+            "video_views_p75": round(plays * 0.21),
+            "video_views_p100": round(plays * 0.12),
+        }
+    if platform == "snapchat":
+        views = round(impressions * 0.35)
+        return {
+            "video_views": views,
+            "quartile_1": round(views * 0.52),
+            "quartile_2": round(views * 0.36),
+            "quartile_3": round(views * 0.24),
+            "view_completion": round(views * 0.15),
+        }
+    return {}
 
 
 def restatement_fraction(day: date, as_of: date) -> float:
@@ -275,7 +307,7 @@ class World:
         """The numbers as the platform reports them on ``as_of``; None if not available.
 
         Keys: ``spend`` (account currency, 2 decimals), ``impressions``, ``clicks``,
-        ``conversions`` (int for Meta, float with 2 decimals for Google Ads),
+        ``conversions`` (float with 2 decimals for Google Ads, a whole number elsewhere),
         ``conversion_value`` (2 decimals), and ``reach`` for Meta.
         """
         as_of = as_of or self.default_as_of
@@ -284,11 +316,12 @@ class World:
         metrics = self._final(platform, account_id, campaign_id, day)
         fraction = restatement_fraction(day, as_of)
         conversions = metrics["conversions"] * fraction
-        if platform == "meta":
-            metrics["conversions"] = round(conversions)
-        else:
+        if platform in FRACTIONAL_CONVERSIONS:
             metrics["conversions"] = round(conversions, 2)
+        else:
+            metrics["conversions"] = round(conversions)
         metrics["conversion_value"] = round(metrics["conversion_value"] * fraction, 2)
+        metrics.update(platform_extras(platform, metrics))
         return metrics
 
     def truth_rows(
@@ -362,7 +395,80 @@ class World:
 
 
 def demo_accounts() -> list[Account]:
-    """The four demo accounts: northwind_us (USD) and lumen_eu (EUR), Meta and Google Ads."""
+    """The demo accounts: northwind_us (USD), lumen_eu (EUR) and harbor_uk (GBP) on every platform.
+
+    The first four (Meta and Google Ads) come first, in a fixed order; the others follow.
+    """
+    return _meta_google_demo_accounts() + _more_demo_accounts()
+
+
+def _more_demo_accounts() -> list[Account]:
+    """TikTok, Amazon Ads, Snapchat, LinkedIn and a file drop, two campaigns each."""
+    return [
+        Account(
+            platform="tiktok",
+            account_id="7100000000000001",
+            workspace_id="northwind_us",
+            currency="USD",
+            timezone="America/New_York",
+            name="Northwind Outdoor - TikTok",
+            campaigns=(
+                Campaign("1780000000000001", "Spark Ads - Trail Gear", 600.0, 6.0, 0.009, 0.04, 60.0),
+                Campaign("1780000000000002", "Search Ads - Tents", 400.0, 9.0, 0.02, 0.05, 75.0),
+            ),
+        ),
+        Account(
+            platform="amazon_ads",
+            account_id="3100000000000001",
+            workspace_id="northwind_us",
+            currency="USD",
+            timezone="America/Los_Angeles",
+            name="Northwind Outdoor - Amazon Ads",
+            campaigns=(
+                Campaign("310000000000101", "SP - Auto - Tents", 500.0, 8.0, 0.005, 0.12, 55.0),
+                Campaign("310000000000102", "SP - Exact - Sleeping Bags", 450.0, 11.0, 0.006, 0.14, 65.0),
+            ),
+        ),
+        Account(
+            platform="linkedin",
+            account_id="508000001",
+            workspace_id="lumen_eu",
+            currency="EUR",
+            timezone="Europe/Berlin",
+            name="Lumen Home - LinkedIn",
+            campaigns=(
+                Campaign("431685124", "B2B - Interior Designers", 700.0, 20.0, 0.01, 0.08, 240.0),
+                Campaign("431685125", "B2B - Hotel Procurement", 600.0, 18.0, 0.012, 0.07, 300.0),
+            ),
+        ),
+        Account(
+            platform="snapchat",
+            account_id="8f2b7a4e-5c1d-4e3a-9b6f-2d8c0e1a7b3c",
+            workspace_id="harbor_uk",
+            currency="GBP",
+            timezone="Europe/London",
+            name="Harbor Tea - Snapchat",
+            campaigns=(
+                Campaign("a1b2c3d4-0003-4000-8000-000000000003", "Story Ads - Gift Sets", 400.0, 4.0, 0.008, 0.04, 35.0),
+                Campaign("a1b2c3d4-0002-4000-8000-000000000002", "Collection Ads - Matcha", 400.0, 5.0, 0.01, 0.045, 30.0),
+            ),
+        ),
+        Account(
+            platform="file_drop",
+            account_id="harbor_pinterest",
+            workspace_id="harbor_uk",
+            currency="GBP",
+            timezone="Europe/London",
+            name="Harbor Tea - Pinterest (file drop)",
+            campaigns=(
+                Campaign("626744000001", "Pins - Afternoon Tea", 500.0, 5.0, 0.01, 0.05, 32.0),
+                Campaign("626744000002", "Pins - Tea Gifts", 400.0, 6.0, 0.01, 0.05, 40.0),
+            ),
+        ),
+    ]
+
+
+def _meta_google_demo_accounts() -> list[Account]:
     return [
         Account(
             platform="meta",

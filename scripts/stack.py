@@ -48,10 +48,27 @@ def new_credentials() -> dict:
             "client_secret": secrets.token_urlsafe(16),
             "refresh_token": "1//" + secrets.token_urlsafe(24),
         },
+        **new_platform_credentials(),
     }
 
 
-def connections_env(pg_port: int, pg_password: str, dbname: str, sandbox_url: str, creds: dict) -> dict[str, str]:
+def new_platform_credentials() -> dict:
+    """TikTok, Snapchat, LinkedIn and Amazon Ads sandbox credentials."""
+    return {
+        "tiktok": {"access_token": secrets.token_hex(20)},
+        "snapchat": {"client_id": secrets.token_hex(16), "client_secret": secrets.token_urlsafe(16), "refresh_token": secrets.token_urlsafe(24)},
+        "linkedin": {"client_id": secrets.token_hex(7), "client_secret": secrets.token_urlsafe(16), "refresh_token": secrets.token_urlsafe(24)},
+        "amazon_ads": {
+            "client_id": "amzn1.application-oa2-client." + secrets.token_hex(16),
+            "client_secret": secrets.token_urlsafe(16),
+            "refresh_token": "Atzr|" + secrets.token_urlsafe(24),
+        },
+    }
+
+
+def connections_env(
+    pg_port: int, pg_password: str, dbname: str, sandbox_url: str, creds: dict, report_poll_seconds: float = 2.0
+) -> dict[str, str]:
     """Airflow Connections for the warehouse and each platform, as AIRFLOW_CONN_* JSON values."""
     g = creds["google_ads"]
     return {
@@ -86,6 +103,60 @@ def connections_env(pg_port: int, pg_password: str, dbname: str, sandbox_url: st
                 },
             }
         ),
+        **platform_connections_env(sandbox_url, creds, report_poll_seconds),
+        **role_connections_env(pg_port, pg_password, dbname),
+    }
+
+
+WAREHOUSE_ROLES = {"loader": "ads_loader", "transformer": "ads_transformer", "analyst": "ads_analyst"}
+
+
+def role_password(pg_password: str, role: str) -> str:
+    """A stable password per warehouse role, derived from the cluster's own (kept in `.local/`)."""
+    import hashlib
+
+    return hashlib.sha256(f"{pg_password}|{role}".encode()).hexdigest()[:32]
+
+
+def role_connections_env(pg_port: int, pg_password: str, dbname: str) -> dict[str, str]:
+    """The loader, transformer and analyst roles' Connections (`prepare` creates the roles); dbt runs as the transformer."""
+    env = {"ADS_ELT_DBT_CONN_ID": "warehouse_transformer"}
+    for role, name in WAREHOUSE_ROLES.items():
+        env[f"AIRFLOW_CONN_WAREHOUSE_{role.upper()}"] = json.dumps(
+            {
+                "conn_type": "postgres",
+                "host": "127.0.0.1",
+                "port": pg_port,
+                "login": name,
+                "password": role_password(pg_password, role),
+                "schema": dbname,
+            }
+        )
+    return env
+
+
+def platform_connections_env(sandbox_url: str, creds: dict, report_poll_seconds: float = 2.0) -> dict[str, str]:
+    """Connections for TikTok, Snapchat, LinkedIn and Amazon Ads on the sandbox."""
+
+    def oauth(platform: str, token_path: str, **extra) -> str:
+        c = creds[platform]
+        return json.dumps(
+            {
+                "conn_type": "http",
+                "host": f"{sandbox_url}/{platform}",
+                "login": c["client_id"],
+                "password": c["refresh_token"],
+                "extra": {"client_secret": c["client_secret"], "token_url": f"{sandbox_url}/{platform}/{token_path}", **extra},
+            }
+        )
+
+    return {
+        "AIRFLOW_CONN_TIKTOK_DEFAULT": json.dumps(
+            {"conn_type": "http", "host": f"{sandbox_url}/tiktok", "password": creds["tiktok"]["access_token"]}
+        ),
+        "AIRFLOW_CONN_SNAPCHAT_DEFAULT": oauth("snapchat", "login/oauth2/access_token"),
+        "AIRFLOW_CONN_LINKEDIN_DEFAULT": oauth("linkedin", "oauth/v2/accessToken", api_version="202411"),
+        "AIRFLOW_CONN_AMAZON_ADS_DEFAULT": oauth("amazon_ads", "auth/o2/token", report_poll_seconds=report_poll_seconds),
     }
 
 
@@ -101,6 +172,7 @@ def airflow_env(airflow_home: Path, lake_root: Path) -> dict[str, str]:
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "plugins")]),
         "ADS_ELT_LAKE_ROOT": f"file://{lake_root}",
+        "ADS_ELT_FILE_DROP_ROOT": str(lake_root.parent / "inbox"),
         "ADS_ELT_DBT_BIN": venv_bin("dbt"),
         "DBT_PROFILES_DIR": str(REPO / "dbt_project"),
         "NO_PROXY": "127.0.0.1,localhost",
@@ -162,7 +234,12 @@ class Stack:
             self.sandbox_dir.mkdir(parents=True, exist_ok=True)
             path.touch(mode=0o600)
             path.write_text(json.dumps(new_credentials()))
-        return json.loads(path.read_text())
+        creds = json.loads(path.read_text())
+        missing = {k: v for k, v in new_platform_credentials().items() if k not in creds}
+        if missing:  # credentials written before these platforms existed
+            creds.update(missing)
+            path.write_text(json.dumps(creds))
+        return creds
 
     def sandbox_running(self) -> bool:
         pid_file = self.sandbox_dir / "pid"
@@ -220,6 +297,17 @@ class Stack:
                 time.sleep(0.1)
         pid_file.unlink(missing_ok=True)
 
+    def drop_demo_files(self, end_date: date) -> None:
+        """The demo's file-drop export (the world's numbers as a CSV) into the workspace inbox, once."""
+        sys.path.insert(0, str(REPO))
+        from sandbox.platforms.file_drop import drop_demo_exports
+        from sandbox.world import World
+
+        inbox = self.local / "inbox"
+        if not inbox.exists():
+            world = World.demo(end_date)
+            drop_demo_exports(world, inbox, end_date - timedelta(days=89), end_date)
+
     # --- whole stack -------------------------------------------------------
     def env(self) -> dict[str, str]:
         env = airflow_env(self.airflow_home, self.lake)
@@ -238,6 +326,7 @@ class Stack:
         self.pg.start()
         ensure_database(self.pg, WAREHOUSE_DB)
         self.start_sandbox(end_date)
+        self.drop_demo_files(end_date)
         self.airflow_home.mkdir(parents=True, exist_ok=True)
         self.write_env_file()
         return {**os.environ, **self.env()}

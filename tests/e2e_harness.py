@@ -66,6 +66,16 @@ class E2EStack:
     def stop(self) -> None:
         self.sandbox.stop()
 
+    @property
+    def inbox(self) -> Path:
+        return Path(self.env["ADS_ELT_FILE_DROP_ROOT"])
+
+    def drop_demo_files(self, world, since: date, until: date) -> list[Path]:
+        """The world's file-drop exports (CSV) into the workspaces' inboxes, as merchants would drop them."""
+        from sandbox.platforms.file_drop import drop_demo_exports
+
+        return drop_demo_exports(world, self.inbox, since, until, as_of=self.sandbox.today)
+
     def run_dag(self, report_date: date, **extra_env: str) -> DagRun:
         logical = report_date + timedelta(days=1)
         proc = subprocess.run(

@@ -250,7 +250,7 @@ def test_http_500_is_retried_then_transient(server):
 
 
 def test_garbage_is_a_bad_response_naming_the_customer(server):
-    server.add_fault("garbage", platform="google_ads", count=1)
+    server.add_fault("garbage", platform="google_ads", count=None)
     with pytest.raises(BadResponseError) as info:
         fetch(make_client(server), END, END)
     assert str(info.value).startswith(f"google_ads searchStream for customer {CUSTOMER}: body is not JSON (starts with '<html>")

@@ -149,7 +149,7 @@ def test_the_injected_ctr_collapse_is_in_the_extract(server):
 
 
 def test_garbage_body_is_a_bad_response_with_page_and_account(server):
-    server.add_fault("garbage", platform="meta", account_id=ACCOUNT, count=1, skip=1)
+    server.add_fault("garbage", platform="meta", account_id=ACCOUNT, count=None, skip=1)
     client = make_client(server, page_limit=3)
     pages = client.fetch_insights(ACCOUNT, END - timedelta(days=2), END)
     first = next(pages)
@@ -162,7 +162,7 @@ def test_garbage_body_is_a_bad_response_with_page_and_account(server):
 
 
 def test_truncated_json_is_a_bad_response(server):
-    server.add_fault("garbage", platform="meta", count=1, variant="truncated")
+    server.add_fault("garbage", platform="meta", count=None, variant="truncated")
     with pytest.raises(BadResponseError, match="body is not JSON"):
         list(make_client(server).fetch_insights(ACCOUNT, END, END))
 
@@ -302,7 +302,7 @@ def test_parse_page_names_what_is_wrong(body, problem):
 def test_registry_entry():
     spec = PLATFORMS["meta"]
     assert spec.report == "insights" and spec.parse_page is parse_page and spec.report_date is report_date
-    _report, _parse, day = spec
+    day = spec.report_date
     assert day({"date_start": "2026-11-20"}) == END
 
 

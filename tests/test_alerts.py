@@ -35,23 +35,33 @@ DASHBOARD = (
 
 MART_DDL = """
 create schema if not exists marts;
-create table marts.mart_anomalies (
-    anomaly_id text primary key,
+create table marts.mart_alerts (
+    alert_key text primary key,
     date_day date not null,
     workspace_id text not null,
     platform text not null,
-    account_id text not null,
+    account_id text,
     campaign_id text not null,
     campaign_name text,
-    currency text not null,
-    metric text not null,
-    value numeric,
-    baseline_median numeric,
-    baseline_mad numeric,
-    robust_z numeric,
-    history_days integer,
+    currency text,
+    entity_type text,
+    source text not null,
+    signal text not null,
+    rule_id text,
+    metric text,
     direction text,
-    is_anomaly boolean not null
+    value numeric,
+    baseline numeric,
+    baseline_mad numeric,
+    baseline_low numeric,
+    baseline_high numeric,
+    robust_z numeric,
+    threshold numeric,
+    scoring_method text,
+    history_days integer,
+    severity text not null,
+    score numeric not null,
+    explanation text not null
 );
 """
 
@@ -87,7 +97,7 @@ def anomaly(
     history_days=28,
 ) -> dict:
     return {
-        "anomaly_id": f"{workspace_id}-{platform}-{campaign_id}-{metric}-{day}",
+        "alert_key": f"{workspace_id}|{platform}|{campaign_id}|{metric}|{day}",
         "date_day": day,
         "workspace_id": workspace_id,
         "platform": platform,
@@ -95,14 +105,24 @@ def anomaly(
         "campaign_id": campaign_id,
         "campaign_name": campaign_name,
         "currency": currency,
+        "entity_type": "campaign",
+        "source": "anomaly",
+        "signal": metric,
+        "rule_id": None,
         "metric": metric,
-        "value": value,
-        "baseline_median": baseline_median,
-        "baseline_mad": baseline_mad,
-        "robust_z": robust_z,
-        "history_days": history_days,
         "direction": direction,
-        "is_anomaly": is_anomaly,
+        "value": value,
+        "baseline": baseline_median,
+        "baseline_mad": baseline_mad,
+        "baseline_low": None,
+        "baseline_high": None,
+        "robust_z": robust_z,
+        "threshold": 3.5,
+        "scoring_method": "all_days",
+        "history_days": history_days,
+        "severity": "critical" if abs(robust_z) >= 7 else "warning",
+        "score": abs(robust_z),
+        "explanation": f"{metric} unusual",
     }
 
 
@@ -136,9 +156,6 @@ DEMO_ROWS = [
         robust_z=-4.1,
         direction="down",
     ),
-    anomaly(
-        metric="cpa", value=7.25, baseline_median=12.0, robust_z=-3.9, is_anomaly=False
-    ),  # not flagged
     anomaly(day=date(2026, 11, 19), robust_z=-8.0),  # another day: not this run's
 ]
 
@@ -170,7 +187,7 @@ def insert_anomalies(conn, rows) -> None:
     with conn.cursor() as cur:
         for r in rows:
             cur.execute(
-                f"insert into marts.mart_anomalies ({', '.join(cols)}) values ({', '.join(['%s'] * len(cols))})",
+                f"insert into marts.mart_alerts ({', '.join(cols)}) values ({', '.join(['%s'] * len(cols))})",
                 [r[c] for c in cols],
             )
     conn.commit()
@@ -305,7 +322,8 @@ def test_money_formats_per_currency():
 
 
 def test_unknown_workspace_still_alerts_and_severity_follows_threshold():
-    rows = [anomaly(workspace_id="ghost_ws", robust_z=-5.0)]
+    legacy = {k: v for k, v in anomaly(workspace_id="ghost_ws", robust_z=-5.0).items() if k not in ("source", "severity", "score")}
+    rows = [{**legacy, "baseline_median": legacy["baseline"], "is_anomaly": True}]
     (a,) = build_alerts(rows, settings())
     assert a.workspace_name == "ghost_ws" and a.dashboard_link is None
     assert a.severity == "warning"
@@ -454,7 +472,7 @@ def test_grouping_one_message_per_workspace_and_log_fallback(wh, caplog):
     assert len(sections) == 2
     assert (
         payload["blocks"][0]["text"]["text"]
-        == "Lumen Skincare EU · 2026-11-20 · 2 anomalies"
+        == "Lumen Skincare EU · 2026-11-20 · 2 alerts"
     )
     assert (
         "*Spend €1,234.50* on 2026-11-20 (↑ up), usually €310.00"
@@ -498,7 +516,7 @@ def test_missing_mart_is_a_clear_error(pg_conn):
     ensure_schema(pg_conn)
     with pytest.raises(
         AlertSourceMissingError,
-        match=r"marts\.mart_anomalies does not exist.*dbt build",
+        match=r"marts\.mart_alerts does not exist.*dbt build",
     ):
         run_alerts(pg_conn, DAY, settings())
 
@@ -568,8 +586,8 @@ def test_slack_webhook_round_trip(wh, webhook, caplog):
         assert_block_kit(payload)
         bodies[payload["blocks"][0]["text"]["text"]] = payload
     assert set(bodies) == {
-        "Northwind Outdoor · 2026-11-20 · 1 anomaly",
-        "Lumen Skincare EU · 2026-11-20 · 2 anomalies",
+        "Northwind Outdoor · 2026-11-20 · 1 alert",
+        "Lumen Skincare EU · 2026-11-20 · 2 alerts",
     }
     every_alert = [
         (

@@ -10,13 +10,17 @@ def demo_data():
     return yaml.safe_load(DEFAULT_REGISTRY.read_text())
 
 
-def test_demo_registry_is_valid_and_covers_two_currencies_and_time_zones():
+def test_demo_registry_is_valid_and_covers_three_currencies_and_time_zones():
     reg = load_registry(DEFAULT_REGISTRY)
-    assert len(reg.workspaces) == 2
-    assert {w.currency for w in reg.workspaces} == {"USD", "EUR"}
-    assert len({w.timezone for w in reg.workspaces}) == 2
-    for w in reg.workspaces:
-        assert {a.platform for a in w.accounts} == {"meta", "google_ads"}
+    assert len(reg.workspaces) == 3
+    assert {w.currency for w in reg.workspaces} == {"USD", "EUR", "GBP"}
+    assert len({w.timezone for w in reg.workspaces}) == 3
+    platforms = {w.id: {a.platform for a in w.accounts} for w in reg.workspaces}
+    assert platforms == {
+        "northwind_us": {"meta", "google_ads", "tiktok", "amazon_ads"},
+        "lumen_eu": {"meta", "google_ads", "linkedin"},
+        "harbor_uk": {"snapchat", "file_drop"},
+    }
     assert {a.lookback_days for a in reg.accounts("meta")} == {28}
     assert {a.lookback_days for a in reg.accounts("google_ads")} == {14}
 

@@ -86,6 +86,7 @@ class GoogleAdsClient:
             headers=self._headers(),
             auth=self.auth,
             classify=classify,
+            validate=lambda r: parse_page(r.content),
             context=context,
             account_id=customer_id,
         )

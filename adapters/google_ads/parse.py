@@ -14,6 +14,7 @@ from adapters.errors import (
     BadResponseError,
     PermanentError,
     RateLimitedError,
+    ReauthRequiredError,
     TransientError,
     body_excerpt,
 )
@@ -22,6 +23,8 @@ from adapters.http import retry_after_seconds
 REPORT = "campaign_performance"
 RATE_LIMIT_STATUSES = frozenset({"RESOURCE_EXHAUSTED", "RESOURCE_TEMPORARILY_EXHAUSTED"})
 TRANSIENT_STATUSES = frozenset({"INTERNAL", "UNAVAILABLE", "DEADLINE_EXCEEDED", "ABORTED", "UNKNOWN"})
+# Authorization errors a person fixes by granting access again (not by retrying).
+REAUTH_ERROR_CODES = frozenset({"OAUTH_TOKEN_REVOKED", "OAUTH_TOKEN_INVALID", "OAUTH_TOKEN_DISABLED"})
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
 
 
@@ -166,6 +169,13 @@ def classify(response: requests.Response) -> AdapterError | None:
         return RateLimitedError(detail, retry_after=retry_after, **kwargs)
     if status_name == "UNAUTHENTICATED" or code == 401:
         return AuthExpiredError(detail, **kwargs)
+    if any(c in REAUTH_ERROR_CODES for c, _ in _failure_errors(error)):
+        reauth = ReauthRequiredError(detail, **kwargs)
+        reauth.action = (
+            "The Google account behind the Connection lost access to this customer: a user with access must "
+            "sign in again (new OAuth refresh token in the account's Airflow Connection) or re-grant access."
+        )
+        return reauth
     if status_name in TRANSIENT_STATUSES or code >= 500:
         return TransientError(detail, **kwargs)
     return PermanentError(detail, **kwargs)

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 from adapters.base import Page
 from adapters.errors import BadResponseError, PermanentError, redact
 from adapters.http import HttpClient, StaticBearerAuth, strip_query_params
-from adapters.meta.parse import classify, parse_page
+from adapters.meta.parse import classify, parse_page, usage_pause
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
 FIELDS = (
@@ -59,9 +59,11 @@ class MetaInsightsClient:
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version if api_version.startswith("v") else f"v{api_version}"
         self.page_limit = page_limit
-        self.http = http or HttpClient("meta", classify=classify)
+        self.http = http or HttpClient("meta", classify=classify, usage=usage_pause)
         if not self.http.platform:
             self.http.platform = "meta"
+        if self.http.usage is None:
+            self.http.usage = usage_pause
         self.http.add_secret(access_token)
         self._auth = StaticBearerAuth(access_token, platform="meta")
         self._secrets = (access_token,)
@@ -101,6 +103,7 @@ class MetaInsightsClient:
                 params=params,
                 auth=self._auth,
                 classify=classify,
+                validate=_validate_page,
                 context=context,
                 account_id=account_id,
             )
@@ -145,6 +148,12 @@ class MetaInsightsClient:
             "path": path,
             "params": dict(parse_qsl(parts.query, keep_blank_values=True)),
         }
+
+
+def _validate_page(response) -> None:
+    """A 200 whose body is not a whole Insights page (truncated, HTML) is re-requested."""
+    parse_page(response.content)
+    _next_url(response.content)
 
 
 def _next_url(body: bytes) -> str | None:

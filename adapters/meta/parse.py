@@ -19,8 +19,25 @@ from adapters.errors import (
 
 REPORT = "insights"
 THROTTLING_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
+# 190 = invalid OAuth token (subcode 463 expired, 460 password changed, 458 app removed, 467 invalid);
+# 102 = session key invalid.
 REAUTH_CODES = frozenset({102, 190})
 TRANSIENT_CODES = frozenset({1, 2})
+REAUTH_ACTIONS = {
+    463: "The Meta access token expired: generate a new system-user token in Business Manager and store it "
+    "as the password of the account's Airflow Connection.",
+    460: "The Meta user changed their password, which invalidated the token: log in again, generate a new token "
+    "and store it in the account's Airflow Connection.",
+    458: "The app was removed from the Meta user or business: re-install the app, grant ads_read on the ad "
+    "account and store the new token in the account's Airflow Connection.",
+}
+DEFAULT_REAUTH_ACTION = (
+    "Meta no longer accepts the token for this ad account: re-grant ads_read access to the ad account, "
+    "generate a new token and store it in the account's Airflow Connection."
+)
+# Above this share of the ad account's or app's quota (x-fb-ads-insights-throttle), slow down.
+USAGE_SLOWDOWN_PCT = 75.0
+USAGE_MAX_PAUSE = 60.0
 
 
 def _load_json(body: bytes) -> object:
@@ -90,6 +107,30 @@ def _regain_access_seconds(response: requests.Response) -> float | None:
     return max(minutes) * 60.0
 
 
+def usage_pause(response: requests.Response) -> float | None:
+    """Seconds to pause before the next call, from the usage headers of a good answer.
+
+    ``estimated_time_to_regain_access`` (minutes) in the business-use-case or ad-account
+    usage headers is a hard wait; otherwise the pause grows from 0 at 75% of the quota
+    (``acc_id_util_pct`` / ``app_id_util_pct`` in ``x-fb-ads-insights-throttle``) to a
+    minute at 100%, so a long backfill slows down before Meta blocks it.
+    """
+    regain = _regain_access_seconds(response)
+    if regain:
+        return regain
+    raw = response.headers.get("x-fb-ads-insights-throttle")
+    if not raw:
+        return None
+    try:
+        throttle = json.loads(raw)
+        pct = max(float(throttle.get("acc_id_util_pct") or 0), float(throttle.get("app_id_util_pct") or 0))
+    except (ValueError, TypeError, AttributeError):
+        return None
+    if pct <= USAGE_SLOWDOWN_PCT:
+        return None
+    return min(USAGE_MAX_PAUSE, USAGE_MAX_PAUSE * (pct - USAGE_SLOWDOWN_PCT) / (100.0 - USAGE_SLOWDOWN_PCT))
+
+
 def classify(response: requests.Response) -> AdapterError | None:
     """Meta's error answers: throttling comes as HTTP 400 (or 403), not 429."""
     status = response.status_code
@@ -118,7 +159,9 @@ def classify(response: requests.Response) -> AdapterError | None:
     if code in THROTTLING_CODES or status == 429:
         return RateLimitedError(detail, retry_after=_regain_access_seconds(response), **kwargs)
     if code in REAUTH_CODES:
-        return ReauthRequiredError(detail, **kwargs)
+        reauth = ReauthRequiredError(detail, **kwargs)
+        reauth.action = REAUTH_ACTIONS.get(subcode, DEFAULT_REAUTH_ACTION)
+        return reauth
     if code in TRANSIENT_CODES or status >= 500 or error.get("is_transient") is True:
         return TransientError(detail, **kwargs)
     return PermanentError(detail, **kwargs)

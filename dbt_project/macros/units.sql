@@ -10,3 +10,11 @@
 {% macro default__micros_to_units(expression) -%}
     (cast({{ expression }} as numeric) / 1000000)
 {%- endmacro %}
+
+{#-
+    A metric sent as text that may be a placeholder for "missing": TikTok sends
+    "-" (and sometimes an empty string). Null for those, the numeric otherwise.
+-#}
+{% macro numeric_or_null(expression) -%}
+    cast(nullif(nullif(trim({{ expression }}), '-'), '') as numeric)
+{%- endmacro %}

@@ -16,6 +16,36 @@ stg_google_ads__campaign_performance as (
 
 ),
 
+stg_tiktok__campaign_report as (
+
+    select * from {{ ref('stg_tiktok__campaign_report') }}
+
+),
+
+stg_snapchat__campaign_stats as (
+
+    select * from {{ ref('stg_snapchat__campaign_stats') }}
+
+),
+
+stg_linkedin__ad_analytics as (
+
+    select * from {{ ref('stg_linkedin__ad_analytics') }}
+
+),
+
+stg_amazon_ads__sp_campaigns as (
+
+    select * from {{ ref('stg_amazon_ads__sp_campaigns') }}
+
+),
+
+stg_file_drop__performance as (
+
+    select * from {{ ref('stg_file_drop__performance') }}
+
+),
+
 fct_ad_performance_daily as (
 
     select * from {{ ref('fct_ad_performance_daily') }}
@@ -31,6 +61,31 @@ staging_rows as (
 
     select platform, spend, impressions, clicks, conversions, conversion_value
     from stg_google_ads__campaign_performance
+
+    union all
+
+    select platform, spend, impressions, clicks, conversions, conversion_value
+    from stg_tiktok__campaign_report
+
+    union all
+
+    select platform, spend, impressions, clicks, conversions, conversion_value
+    from stg_snapchat__campaign_stats
+
+    union all
+
+    select platform, spend, impressions, clicks, conversions, conversion_value
+    from stg_linkedin__ad_analytics
+
+    union all
+
+    select platform, spend, impressions, clicks, conversions, conversion_value
+    from stg_amazon_ads__sp_campaigns
+
+    union all
+
+    select platform, spend, impressions, clicks, conversions, conversion_value
+    from stg_file_drop__performance
 
 ),
 

@@ -1,30 +1,40 @@
-"""Anomalies become alerts: built, deduplicated in `ops.alert_log`, delivered.
+"""Alerts: read from `marts.mart_alerts`, deduplicated and suppressed in `ops.alert_log`, delivered.
 
-The alerts step runs after dbt. It reads the points `marts.mart_anomalies`
-flags for the run date, turns each into an `Alert` with a one-line message a
-marketer can read and a link to the pre-filtered dashboard, records it in
-`ops.alert_log`, and posts one message per workspace to Slack (or writes it to
-the task log when the workspace has no Slack connection).
+The alerts step runs after dbt. It reads the alerts `marts.mart_alerts` holds
+for the run date (anomalies of the robust z-score detector and triggered seed
+rules, each with its numbers, baseline, severity, explanation and dashboard
+link), records each in `ops.alert_log`, holds back repeats (suppression), and
+delivers one digest per workspace to each of its channels: Slack (Block Kit,
+plus a chart uploaded with a bot token when one is configured), Microsoft
+Teams (Adaptive Card) and email (SMTP). A workspace without any channel gets
+the text in the task log.
 
-Deduplication. `alert_key` = ``workspace|platform|campaign|metric|date`` is
-the primary key of `ops.alert_log`. A row is inserted as `pending` the first
-time its point is flagged and is set to `sent` only after the message that
-carries it was delivered. So a rerun of the same date sends nothing new, and
-an alert whose send failed (or whose task crashed between logging and
-sending) stays `pending` and goes out on the next attempt. Delivery is
-at-least-once: a crash after Slack accepted a message but before the row was
-marked repeats that one message. Rows being delivered are locked
-(``for update skip locked``), so two overlapping runs never both send them.
+Deduplication. `alert_key` = ``workspace|platform|campaign|signal|date`` (the
+signal is the metric of an anomaly or the rule id of a rule) is the primary
+key of `ops.alert_log`. A row is inserted as `pending` the first time its
+alert appears and set to `sent` once every channel of its workspace has it
+(`ops.alert_deliveries` records each channel, so a failing channel never
+makes the others repeat). A rerun of the same date sends nothing new; an
+alert whose send failed stays `pending` and goes out on the next attempt.
+Rows being delivered are locked (``for update skip locked``), so two
+overlapping runs never both send them.
 
-Severity. ``critical`` when ``|robust z| >= 2 * threshold`` (the anomaly
-threshold of the registry, 3.5 by default, so |z| >= 7), otherwise
-``warning``. The mart decides what is anomalous; severity only ranks it.
+Suppression. A new alert whose entity (workspace, platform, campaign) and
+signal were last *sent* fewer than `suppress_days` days before its date is
+set to `suppressed` (with `suppressed_by` = the sent key) unless it is worse:
+its score (|robust z|, or how far beyond the rule's threshold) exceeds the
+sent one's by more than `worsen_margin`, or its severity is higher. A
+chronic condition is therefore repeated every `suppress_days` days, and a
+worsening one at once.
 
-Slack. A workspace's `alerts.slack_connection` names an Airflow Connection of
-type ``slackwebhook`` whose password holds the incoming-webhook URL (or only
-the token ``T.../B.../...``, with the host as base URL). If that Connection is
-not defined, the message goes to the task log instead. The webhook URL is a
-secret: it never appears in messages, log records or exceptions raised here.
+Charts. Each workspace digest gets a PNG (`ads_elt.charts`): each alerted
+metric's last 60 days with its baseline band and the alert day marked. It is
+saved under the alert artifacts folder (`ADS_ELT_ALERT_ARTIFACTS`, default
+`.local/alerts/`; its path is in `ops.alert_log.chart_path`) and, when the
+workspace has `slack_bot_connection` and `slack_channel`, uploaded to Slack.
+
+Secrets (webhook URLs, tokens, passwords) never appear in messages, log
+records or exceptions raised here.
 """
 
 from __future__ import annotations
@@ -45,6 +55,7 @@ log = logging.getLogger(__name__)
 DEFAULT_THRESHOLD = 3.5
 CRITICAL_FACTOR = 2.0
 ANOMALY_RELATION = "marts.mart_anomalies"
+ALERT_RELATION = "marts.mart_alerts"
 LOG_CHANNEL = "log"
 
 # Block Kit limits (https://api.slack.com/reference/block-kit/blocks).
@@ -64,6 +75,7 @@ PLATFORM_LABELS = {
     "linkedin": "LinkedIn",
     "amazon_ads": "Amazon Ads",
     "file_drop": "File drop",
+    "all": "All platforms",
 }
 METRIC_LABELS = {
     "spend": "Spend",
@@ -71,9 +83,10 @@ METRIC_LABELS = {
     "cvr": "CVR",
     "cpa": "CPA",
     "roas": "ROAS",
+    "acos": "ACOS",
 }
 MONEY_METRICS = {"spend", "cpa"}
-PERCENT_METRICS = {"ctr", "cvr"}
+PERCENT_METRICS = {"ctr", "cvr", "acos"}
 MULTIPLE_METRICS = {"roas"}
 
 CURRENCY_SYMBOLS = {
@@ -106,26 +119,6 @@ THREE_DECIMAL_CURRENCIES = {"BHD", "KWD", "OMR", "JOD", "TND", "IQD", "LYD"}
 SEVERITY_EMOJI = {"critical": ":rotating_light:", "warning": ":warning:"}
 DIRECTION_WORDS = {"up": "↑ up", "down": "↓ down"}
 
-ANOMALY_COLUMNS = (
-    "anomaly_id",
-    "date_day",
-    "workspace_id",
-    "platform",
-    "account_id",
-    "campaign_id",
-    "campaign_name",
-    "currency",
-    "metric",
-    "value",
-    "baseline_median",
-    "baseline_mad",
-    "robust_z",
-    "history_days",
-    "direction",
-    "is_anomaly",
-)
-
-
 class AlertSourceMissingError(RuntimeError):
     """The anomalies mart the alerts step reads does not exist in the warehouse."""
 
@@ -153,6 +146,24 @@ class WorkspaceAlertSettings:
     name: str
     dashboard_url: str = ""
     slack_connection: str | None = None
+    slack_bot_connection: str | None = None
+    slack_channel: str | None = None
+    teams_connection: str | None = None
+    email_connection: str | None = None
+    email_to: tuple[str, ...] = ()
+    suppress_days: int = 3
+    worsen_margin: float = 0.1
+
+    def channels(self) -> list[str]:
+        """Channel ids this workspace's digests go to (empty: the task log)."""
+        out = []
+        if self.slack_connection:
+            out.append(f"slack:{self.slack_connection}")
+        if self.teams_connection:
+            out.append(f"teams:{self.teams_connection}")
+        if self.email_connection and self.email_to:
+            out.append(f"email:{self.email_connection}")
+        return out
 
 
 @dataclass(frozen=True)
@@ -176,6 +187,16 @@ class Alert:
     severity: str
     message: str
     dashboard_link: str | None = None
+    entity_type: str = "campaign"
+    source: str = "anomaly"
+    signal: str = ""
+    rule_id: str | None = None
+    explanation: str = ""
+    score: float | None = None
+    threshold: float | None = None
+    baseline_low: float | None = None
+    baseline_high: float | None = None
+    scoring_method: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (dates as ISO strings)."""
@@ -215,9 +236,41 @@ def settings_from_registry(registry: Any) -> dict[str, WorkspaceAlertSettings]:
             name=ws.name,
             dashboard_url=ws.dashboard_url or "",
             slack_connection=ws.slack_connection,
+            slack_bot_connection=ws.alerting.slack_bot_connection,
+            slack_channel=ws.alerting.slack_channel,
+            teams_connection=ws.alerting.teams_connection,
+            email_connection=ws.alerting.email_connection,
+            email_to=ws.alerting.email_to,
+            suppress_days=ws.alerting.suppress_days,
+            worsen_margin=ws.alerting.worsen_margin,
         )
         for ws in registry.workspaces
     }
+
+
+def mirror_workspace_settings(cur, registry: Any) -> None:
+    """Write the registry's anomaly, rule, budget and link settings where dbt reads them.
+
+    `ops.workspace_settings` (setting -> text value) and `ops.campaign_budgets`
+    are replaced in full, in the caller's transaction.
+    """
+    cur.execute("delete from ops.workspace_settings")
+    cur.execute("delete from ops.campaign_budgets")
+    for ws in registry.workspaces:
+        settings = ws.alerting.settings()
+        if ws.dashboard_url:
+            settings["dashboard_url"] = ws.dashboard_url
+        for name, value in sorted(settings.items()):
+            cur.execute(
+                "insert into ops.workspace_settings (workspace_id, setting, value) values (%s, %s, %s)",
+                (ws.id, name, value),
+            )
+        for b in ws.alerting.campaign_budgets:
+            cur.execute(
+                "insert into ops.campaign_budgets (workspace_id, platform, campaign_id, monthly_budget) "
+                "values (%s, %s, %s, %s) on conflict do nothing",
+                (ws.id, b.platform, b.campaign_id, b.monthly),
+            )
 
 
 # --------------------------------------------------------------------------- formatting
@@ -324,21 +377,30 @@ def _one_line(text: str, limit: int = 200) -> str:
 # --------------------------------------------------------------------------- building
 
 
+def _anomaly_message(prefix: str, metric: str, value, median, z, currency: str, day: date) -> str:
+    z_text = f" (robust z {z:+.1f})" if z is not None else ""
+    return (
+        f"{prefix}: {metric_label(metric)} {format_metric(metric, value, currency)} on {day.isoformat()}, "
+        f"usually {format_metric(metric, median, currency)}{z_text}"
+    )
+
+
 def build_alerts(
-    anomaly_rows: Iterable[Mapping[str, Any]],
+    alert_rows: Iterable[Mapping[str, Any]],
     workspaces: Mapping[str, WorkspaceAlertSettings],
     *,
     threshold: float = DEFAULT_THRESHOLD,
 ) -> list[Alert]:
-    """One Alert per flagged (`is_anomaly`) row of `marts.mart_anomalies`.
+    """One Alert per row of `marts.mart_alerts` (or per flagged `mart_anomalies` row).
 
     Rows of a workspace missing from `workspaces` still produce alerts (named
     by the workspace id, without a link, delivered to the task log).
     """
     alerts: dict[str, Alert] = {}
     unknown: set[str] = set()
-    for row in anomaly_rows:
-        if not row.get("is_anomaly"):
+    for row in alert_rows:
+        is_mart_alert = "source" in row
+        if not is_mart_alert and not row.get("is_anomaly"):
             continue
         ws_id = str(row["workspace_id"])
         settings = workspaces.get(ws_id)
@@ -348,20 +410,24 @@ def build_alerts(
         platform = str(row["platform"])
         campaign_id = str(row["campaign_id"])
         campaign_name = _one_line(row.get("campaign_name") or campaign_id, 150)
-        metric = str(row["metric"])
+        metric = str(row.get("metric") or "")
+        source = str(row.get("source") or "anomaly")
+        signal = str(row.get("signal") or metric)
         day = _as_date(row["date_day"])
         currency = str(row.get("currency") or "")
         value = _number(row.get("value"))
-        median = _number(row.get("baseline_median"))
+        median = _number(row.get("baseline") if is_mart_alert else row.get("baseline_median"))
         z = _number(row.get("robust_z"))
         history = row.get("history_days")
-        key = alert_key(ws_id, platform, campaign_id, metric, day)
-        z_text = f" (robust z {z:+.1f})" if z is not None else ""
-        message = (
-            f"{settings.name} · {platform_label(platform)} · {campaign_name}: "
-            f"{metric_label(metric)} {format_metric(metric, value, currency)} on {day.isoformat()}, "
-            f"usually {format_metric(metric, median, currency)}{z_text}"
-        )
+        key = alert_key(ws_id, platform, campaign_id, signal, day)
+        prefix = f"{settings.name} · {platform_label(platform)} · {campaign_name}"
+        explanation = _one_line(row.get("explanation") or "", 400)
+        if source == "anomaly":
+            message = _anomaly_message(prefix, metric, value, median, z, currency, day)
+        else:
+            message = f"{prefix}: {explanation} on {day.isoformat()}"
+        severity = str(row.get("severity") or severity_for(z, threshold))
+        score = _number(row.get("score"))
         alerts.setdefault(
             key,
             Alert(
@@ -381,7 +447,7 @@ def build_alerts(
                 robust_z=z,
                 history_days=int(history) if history is not None else None,
                 direction=str(row.get("direction") or ""),
-                severity=severity_for(z, threshold),
+                severity=severity,
                 message=message,
                 dashboard_link=dashboard_link(
                     settings.dashboard_url,
@@ -390,11 +456,21 @@ def build_alerts(
                     campaign_id=campaign_id,
                     day=day,
                 ),
+                entity_type=str(row.get("entity_type") or "campaign"),
+                source=source,
+                signal=signal,
+                rule_id=row.get("rule_id"),
+                explanation=explanation,
+                score=score if score is not None else (abs(z) if z is not None else None),
+                threshold=_number(row.get("threshold") if is_mart_alert else row.get("z_threshold")),
+                baseline_low=_number(row.get("baseline_low")),
+                baseline_high=_number(row.get("baseline_high")),
+                scoring_method=row.get("scoring_method"),
             ),
         )
     for ws_id in sorted(unknown):
         log.warning(
-            "anomalies for workspace %s, which is not in the registry: alerting to the task log",
+            "alerts for workspace %s, which is not in the registry: alerting to the task log",
             ws_id,
         )
     return list(alerts.values())
@@ -403,10 +479,20 @@ def build_alerts(
 # --------------------------------------------------------------------------- alert log
 
 
-def record_and_select_new(conn, alerts: Sequence[Alert]) -> list[Alert]:
-    """Log alerts in `ops.alert_log`; return those not yet sent (new or still pending).
+SEVERITY_RANK = {"warning": 1, "critical": 2}
 
-    Commits, so the log survives a crash before delivery.
+
+def record_and_select_new(
+    conn,
+    alerts: Sequence[Alert],
+    settings: Mapping[str, WorkspaceAlertSettings] | None = None,
+) -> list[Alert]:
+    """Log alerts in `ops.alert_log`, suppress repeats; return those still to send.
+
+    New rows are `pending`. A pending alert that was never delivered anywhere
+    is suppressed when the same entity and signal were sent within the
+    workspace's `suppress_days` before its date and it is not worse (see the
+    module docstring). Commits, so the log survives a crash before delivery.
     """
     first: dict[str, Alert] = {}
     for a in alerts:
@@ -414,27 +500,54 @@ def record_and_select_new(conn, alerts: Sequence[Alert]) -> list[Alert]:
     unique = list(first.values())
     if not unique:
         return []
+    settings = settings or {}
     from psycopg2.extras import execute_values
 
     with conn.cursor() as cur:
         execute_values(
             cur,
-            "insert into ops.alert_log (alert_key, workspace_id, platform, entity_id, metric, date_day, severity, message) "
-            "values %s on conflict (alert_key) do nothing",
+            "insert into ops.alert_log (alert_key, workspace_id, platform, entity_id, metric, date_day, severity, "
+            "message, entity_type, source, score) values %s on conflict (alert_key) do nothing",
             [
                 (
                     a.alert_key,
                     a.workspace_id,
                     a.platform,
                     a.campaign_id,
-                    a.metric,
+                    a.signal or a.metric,
                     a.date_day,
                     a.severity,
                     a.message,
+                    a.entity_type,
+                    a.source,
+                    a.score,
                 )
                 for a in unique
             ],
         )
+        cur.execute(
+            "select alert_key from ops.alert_log l where alert_key = any(%s) and status = 'pending' "
+            "and not exists (select 1 from ops.alert_deliveries d where d.alert_key = l.alert_key)",
+            ([a.alert_key for a in unique],),
+        )
+        undelivered = {r[0] for r in cur.fetchall()}
+        for a in unique:
+            if a.alert_key not in undelivered:
+                continue
+            ws = settings.get(a.workspace_id) or WorkspaceAlertSettings(a.workspace_id, a.workspace_id)
+            previous = _last_sent(cur, a, ws.suppress_days)
+            if previous is None:
+                continue
+            prev_key, prev_score, prev_severity = previous
+            worse = (a.score or 0.0) > (prev_score or 0.0) * (1.0 + ws.worsen_margin) or SEVERITY_RANK.get(
+                a.severity, 0
+            ) > SEVERITY_RANK.get(prev_severity, 0)
+            if not worse:
+                cur.execute(
+                    "update ops.alert_log set status = 'suppressed', suppressed_by = %s where alert_key = %s",
+                    (prev_key, a.alert_key),
+                )
+                log.info("suppressed %s: %s was sent within %d day(s) and this is not worse", a.alert_key, prev_key, ws.suppress_days)
         cur.execute(
             "select alert_key from ops.alert_log where alert_key = any(%s) and status = 'pending'",
             ([a.alert_key for a in unique],),
@@ -442,6 +555,20 @@ def record_and_select_new(conn, alerts: Sequence[Alert]) -> list[Alert]:
         pending = {r[0] for r in cur.fetchall()}
     conn.commit()
     return [a for a in unique if a.alert_key in pending]
+
+
+def _last_sent(cur, a: Alert, suppress_days: int) -> tuple[str, float | None, str] | None:
+    """The latest sent alert of the same entity and signal in the `suppress_days` before `a`'s date."""
+    if suppress_days <= 0:
+        return None
+    cur.execute(
+        "select alert_key, score, severity from ops.alert_log "
+        "where workspace_id = %s and platform = %s and entity_id = %s and metric = %s and status = 'sent' "
+        "and date_day < %s and date_day >= %s::date - %s order by date_day desc, sent_at desc limit 1",
+        (a.workspace_id, a.platform, a.campaign_id, a.signal or a.metric, a.date_day, a.date_day, suppress_days),
+    )
+    row = cur.fetchone()
+    return (row[0], row[1], row[2]) if row else None
 
 
 def _lock_pending(conn, keys: list[str]) -> set[str]:
@@ -496,7 +623,7 @@ def _days_label(alerts: Sequence[Alert]) -> str:
 
 
 def _count_label(n: int) -> str:
-    return f"{n} anomaly" if n == 1 else f"{n} anomalies"
+    return f"{n} alert" if n == 1 else f"{n} alerts"
 
 
 def _ordered(alerts: Sequence[Alert]) -> list[Alert]:
@@ -505,7 +632,7 @@ def _ordered(alerts: Sequence[Alert]) -> list[Alert]:
         alerts,
         key=lambda a: (
             a.severity != "critical",
-            -abs(a.robust_z or 0.0),
+            -(a.score if a.score is not None else abs(a.robust_z or 0.0)),
             a.platform,
             a.campaign_name,
             a.metric,
@@ -529,8 +656,20 @@ def _title(name: str, alerts: Sequence[Alert], part: int, parts: int) -> str:
 def _alert_section_text(a: Alert) -> str:
     emoji = SEVERITY_EMOJI.get(a.severity, "")
     where = f"{platform_label(a.platform)}" + (
-        f" · account {a.account_id}" if a.account_id else ""
+        f" · account {a.account_id}" if a.account_id and a.account_id != "all" else ""
     )
+    if a.source == "rule":
+        lines = [
+            f"{emoji} *{_mrkdwn_escape(a.campaign_name)}* · {_mrkdwn_escape(where)}".strip(),
+            f"*{_mrkdwn_escape(a.explanation)}* on {a.date_day.isoformat()}",
+            f"rule `{_mrkdwn_escape(a.rule_id or a.signal)}` · {a.severity}",
+        ]
+        text = "\n".join(lines)
+        if a.dashboard_link:
+            with_link = f"{text} · {_mrkdwn_link(a.dashboard_link, 'Open dashboard')}"
+            if len(with_link) <= MAX_SECTION_CHARS:
+                return with_link
+        return _truncate(text, MAX_SECTION_CHARS)
     value = format_metric(a.metric, a.value, a.currency)
     usual = format_metric(a.metric, a.baseline_median, a.currency)
     mad = format_metric(a.metric, a.baseline_mad, a.currency)
@@ -562,7 +701,7 @@ def build_slack_payload(
     title = _title(settings.name, alerts, part, parts)
     critical = sum(a.severity == "critical" for a in alerts)
     warning = len(alerts) - critical
-    summary = f"*{critical}* critical · *{warning}* warning · flagged by the daily anomaly scoring"
+    summary = f"*{critical}* critical · *{warning}* warning · from the daily anomaly scoring and alert rules"
     blocks: list[dict[str, Any]] = [
         {
             "type": "header",
@@ -665,6 +804,14 @@ def send_slack_webhook(connection_id: str, payload: dict) -> None:
 
 
 SlackSender = Callable[[str, dict], None]
+# A channel sender: (connection id, workspace settings, alerts of one message, part, parts, chart path or None).
+ChannelSender = Callable[[str, WorkspaceAlertSettings, Sequence[Alert], int, int, Any], None]
+
+
+def _default_senders() -> dict[str, ChannelSender]:
+    from ads_elt import notify_email, notify_teams
+
+    return {"teams": notify_teams.send, "email": notify_email.send}
 
 
 def deliver(
@@ -672,17 +819,24 @@ def deliver(
     alerts: Sequence[Alert],
     settings: Mapping[str, WorkspaceAlertSettings],
     send_slack: SlackSender | None = None,
+    *,
+    senders: Mapping[str, ChannelSender] | None = None,
+    upload_chart: Callable[..., None] | None = None,
+    chart_for: Callable[[WorkspaceAlertSettings, Sequence[Alert], int], Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """Send one message per workspace and mark its alerts sent.
+    """Send one digest per workspace (and part) to each of its channels; mark alerts sent.
 
     Only alerts still `pending` in `ops.alert_log` are sent (pass what
-    `record_and_select_new` returned). Workspaces with a Slack connection get a
-    Block Kit message through `send_slack(connection_id, payload)` (default:
-    the Slack provider's webhook hook); others get the text in the task log.
-    A failed workspace leaves its alerts pending; the others are still tried,
+    `record_and_select_new` returned). Slack gets Block Kit through
+    `send_slack(connection_id, payload)` (default: the provider's webhook
+    hook), Teams and email through `senders` (default: `ads_elt.notify_*`).
+    A workspace without channels gets the text in the task log. A channel
+    that fails leaves the alerts pending for it (the channels that succeeded
+    are recorded and not repeated); the other workspaces are still tried,
     then AlertDeliveryError is raised. Returns one JSON-safe dict per message.
     """
     send = send_slack or send_slack_webhook
+    channel_senders = {**_default_senders(), **(senders or {})}
     by_workspace: dict[str, list[Alert]] = defaultdict(list)
     for a in alerts:
         by_workspace[a.workspace_id].append(a)
@@ -695,7 +849,9 @@ def deliver(
         group = _ordered(by_workspace[ws_id])
         parts = _chunks(group)
         for i, chunk in enumerate(parts, start=1):
-            delivery = _deliver_part(conn, ws, chunk, i, len(parts), send)
+            delivery = _deliver_part(
+                conn, ws, chunk, i, len(parts), send, channel_senders, upload_chart, chart_for
+            )
             deliveries.append(delivery)
             if delivery.status == "failed":
                 break  # the rest of this workspace stays pending for the next attempt
@@ -711,6 +867,56 @@ def deliver(
     return results
 
 
+def _delivered(conn, keys: list[str]) -> dict[str, set[str]]:
+    with conn.cursor() as cur:
+        cur.execute("select alert_key, channel from ops.alert_deliveries where alert_key = any(%s)", (keys,))
+        out: dict[str, set[str]] = defaultdict(set)
+        for key, channel in cur.fetchall():
+            out[key].add(channel)
+    return out
+
+
+def _record_delivery(conn, keys: list[str], channel: str) -> None:
+    from psycopg2.extras import execute_values
+
+    with conn.cursor() as cur:
+        execute_values(
+            cur,
+            "insert into ops.alert_deliveries (alert_key, channel) values %s on conflict do nothing",
+            [(k, channel) for k in keys],
+        )
+
+
+def _send_to_channel(
+    channel: str,
+    ws: WorkspaceAlertSettings,
+    alerts: Sequence[Alert],
+    part: int,
+    parts: int,
+    chart: Any,
+    send_slack: SlackSender,
+    senders: Mapping[str, ChannelSender],
+    upload_chart: Callable[..., None] | None,
+) -> None:
+    kind, _, conn_id = channel.partition(":")
+    if kind == "slack":
+        send_slack(conn_id, build_slack_payload(ws, alerts, part, parts))
+        if chart is not None and ws.slack_bot_connection and ws.slack_channel:
+            from ads_elt.notify_slack_files import upload_file
+
+            try:
+                (upload_chart or upload_file)(
+                    ws.slack_bot_connection,
+                    ws.slack_channel,
+                    chart,
+                    title=_title(ws.name, alerts, part, parts),
+                )
+            except Exception as exc:  # noqa: BLE001 - the digest went out; the chart stays on disk
+                log.warning("chart for workspace %s not uploaded (saved at %s): %s", ws.workspace_id, chart, redact(str(exc)))
+        return
+    senders[kind](conn_id, ws, alerts, part, parts, chart)
+
+
 def _deliver_part(
     conn,
     ws: WorkspaceAlertSettings,
@@ -718,75 +924,125 @@ def _deliver_part(
     part: int,
     parts: int,
     send: SlackSender,
+    senders: Mapping[str, ChannelSender],
+    upload_chart: Callable[..., None] | None,
+    chart_for: Callable[[WorkspaceAlertSettings, Sequence[Alert], int], Any] | None,
 ) -> Delivery:
     locked = _lock_pending(conn, [a.alert_key for a in chunk])
     to_send = [a for a in chunk if a.alert_key in locked]
-    channel = f"slack:{ws.slack_connection}" if ws.slack_connection else LOG_CHANNEL
+    channels = ws.channels()
+    channel_label = ",".join(channels) or LOG_CHANNEL
     if not to_send:
         conn.rollback()
-        return Delivery(
-            workspace_id=ws.workspace_id, channel=channel, status="nothing_to_send"
-        )
+        return Delivery(workspace_id=ws.workspace_id, channel=channel_label, status="nothing_to_send")
     text = build_text(ws, to_send, part, parts)
     keys = [a.alert_key for a in to_send]
-    try:
-        if ws.slack_connection:
-            try:
-                send(ws.slack_connection, build_slack_payload(ws, to_send, part, parts))
-            except SlackConnectionNotFound:
-                log.warning(
-                    "Slack Connection %r for workspace %s is not defined: writing its alerts to the task log",
-                    ws.slack_connection,
-                    ws.workspace_id,
-                )
-                channel = LOG_CHANNEL
-        if channel == LOG_CHANNEL:
-            log.info("Alerts for workspace %s:\n%s", ws.workspace_id, text)
-        _mark_sent(conn, keys, channel)
-        conn.commit()
-    except Exception as exc:  # noqa: BLE001 - one workspace's failure must not stop the others
-        conn.rollback()
-        reason = (
-            exc.args[0]
-            if isinstance(exc, AlertDeliveryError) and exc.args
-            else f"{type(exc).__name__}: {exc}"
-        )
-        reason = redact(reason)
-        log.error(
-            "alerts for workspace %s not delivered via %s (left pending): %s",
-            ws.workspace_id,
-            channel,
-            reason,
-        )
-        return Delivery(
-            ws.workspace_id, channel, keys, status="failed", texts=[text], error=reason
-        )
-    log.info(
-        "delivered %d alert(s) for workspace %s via %s",
-        len(keys),
-        ws.workspace_id,
-        channel,
-    )
-    return Delivery(ws.workspace_id, channel, keys, status="sent", texts=[text])
+    chart = None
+    with conn.cursor() as cur:
+        cur.execute("savepoint digest_chart")  # a failed chart query must not undo the locks above
+        try:
+            chart = (chart_for or _chart_for(conn))(ws, to_send, part)
+            cur.execute("release savepoint digest_chart")
+        except Exception as exc:  # noqa: BLE001 - a chart is a nice-to-have; the alert still goes out
+            cur.execute("rollback to savepoint digest_chart")
+            log.warning("no chart for workspace %s: %s", ws.workspace_id, redact(f"{type(exc).__name__}: {exc}"))
+    if chart is not None:
+        with conn.cursor() as cur:
+            cur.execute("update ops.alert_log set chart_path = %s where alert_key = any(%s)", (str(chart), keys))
+    delivered = _delivered(conn, keys)
+    used: list[str] = []
+    errors: list[str] = []
+    for channel in channels:
+        todo = [a for a in to_send if channel not in delivered.get(a.alert_key, set())]
+        if not todo:
+            used.append(channel)
+            continue
+        try:
+            _send_to_channel(channel, ws, todo, part, parts, chart, send, senders, upload_chart)
+        except SlackConnectionNotFound:
+            log.warning(
+                "Slack Connection %r for workspace %s is not defined: writing its alerts to the task log",
+                ws.slack_connection,
+                ws.workspace_id,
+            )
+            continue
+        except Exception as exc:  # noqa: BLE001 - one channel's failure must not stop the others
+            reason = exc.args[0] if isinstance(exc, AlertDeliveryError) and exc.args else f"{type(exc).__name__}: {exc}"
+            errors.append(f"{channel}: {redact(reason)}")
+            continue
+        _record_delivery(conn, [a.alert_key for a in todo], channel)
+        used.append(channel)
+    if not used and not errors:
+        log.info("Alerts for workspace %s:\n%s", ws.workspace_id, text)
+        _record_delivery(conn, keys, LOG_CHANNEL)
+        used.append(LOG_CHANNEL)
+    channel_label = ",".join(used) or channel_label
+    if errors:
+        conn.commit()  # keep what did reach its channel; the rest stays pending
+        reason = "; ".join(errors)
+        log.error("alerts for workspace %s not delivered (left pending): %s", ws.workspace_id, reason)
+        return Delivery(ws.workspace_id, channel_label, keys, status="failed", texts=[text], error=reason)
+    _mark_sent(conn, keys, channel_label)
+    conn.commit()
+    log.info("delivered %d alert(s) for workspace %s via %s", len(keys), ws.workspace_id, channel_label)
+    return Delivery(ws.workspace_id, channel_label, keys, status="sent", texts=[text])
+
+
+def _chart_for(conn) -> Callable[[WorkspaceAlertSettings, Sequence[Alert], int], Any]:
+    def render(ws: WorkspaceAlertSettings, alerts: Sequence[Alert], part: int):
+        from ads_elt import charts
+
+        return charts.digest_chart(conn, ws, alerts, part)
+
+    return render
 
 
 # --------------------------------------------------------------------------- the step
 
 
-def fetch_flagged_anomalies(conn, run_date: date) -> list[dict[str, Any]]:
-    """Flagged rows of `marts.mart_anomalies` for one date."""
+ALERT_COLUMNS = (
+    "alert_key",
+    "date_day",
+    "workspace_id",
+    "platform",
+    "account_id",
+    "campaign_id",
+    "campaign_name",
+    "currency",
+    "entity_type",
+    "source",
+    "signal",
+    "rule_id",
+    "metric",
+    "direction",
+    "value",
+    "baseline",
+    "baseline_mad",
+    "baseline_low",
+    "baseline_high",
+    "robust_z",
+    "threshold",
+    "scoring_method",
+    "history_days",
+    "severity",
+    "score",
+    "explanation",
+)
+
+
+def fetch_alerts(conn, run_date: date) -> list[dict[str, Any]]:
+    """The rows of `marts.mart_alerts` for one date."""
     with conn.cursor() as cur:
-        cur.execute("select to_regclass(%s)", (ANOMALY_RELATION,))
+        cur.execute("select to_regclass(%s)", (ALERT_RELATION,))
         if cur.fetchone()[0] is None:
             conn.rollback()
             raise AlertSourceMissingError(
-                f"{ANOMALY_RELATION} does not exist in the warehouse: run the dbt build "
-                "(it creates the anomalies mart) before the alerts step"
+                f"{ALERT_RELATION} does not exist in the warehouse: run the dbt build "
+                "(it creates the alerts mart) before the alerts step"
             )
         cur.execute(
-            f"select {', '.join(ANOMALY_COLUMNS)} from {ANOMALY_RELATION} "
-            "where date_day = %s and is_anomaly "
-            "order by workspace_id, platform, campaign_id, metric",
+            f"select {', '.join(ALERT_COLUMNS)} from {ALERT_RELATION} where date_day = %s "
+            "order by workspace_id, platform, campaign_id, signal",
             (run_date,),
         )
         names = [d[0] for d in cur.description]
@@ -802,6 +1058,8 @@ def run_alerts(
     *,
     threshold: float = DEFAULT_THRESHOLD,
     send_slack: SlackSender | None = None,
+    senders: Mapping[str, ChannelSender] | None = None,
+    upload_chart: Callable[..., None] | None = None,
 ) -> dict[str, Any]:
     """The alerts step for one run date: select, build, record, deliver.
 
@@ -810,10 +1068,12 @@ def run_alerts(
     AlertDeliveryError when a message could not be delivered.
     """
     day = _as_date(run_date)
-    rows = fetch_flagged_anomalies(conn, day)
+    rows = fetch_alerts(conn, day)
     alerts = build_alerts(rows, settings_by_workspace, threshold=threshold)
-    to_send = record_and_select_new(conn, alerts)
-    deliveries = deliver(conn, to_send, settings_by_workspace, send_slack=send_slack)
+    to_send = record_and_select_new(conn, alerts, settings_by_workspace)
+    deliveries = deliver(
+        conn, to_send, settings_by_workspace, send_slack=send_slack, senders=senders, upload_chart=upload_chart
+    )
 
     workspaces: dict[str, dict[str, Any]] = {}
     for a in alerts:

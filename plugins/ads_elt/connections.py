@@ -7,6 +7,12 @@ sandbox or any test server: only the host differs):
 |------------|--------------------------------------|-----------|---------------|----------------------------------------------------------------|
 | meta       | https://graph.facebook.com           |           | access token  | api_version (default v21.0)                                    |
 | google_ads | https://googleads.googleapis.com     | client id | refresh token | developer_token, client_secret, login_customer_id, token_url, api_version |
+| tiktok     | https://business-api.tiktok.com      |           | access token  |                                                                |
+| snapchat   | https://adsapi.snapchat.com          | client id | refresh token | client_secret, token_url                                       |
+| linkedin   | https://api.linkedin.com             | client id | refresh token (or access token without client_secret) | client_secret, token_url, api_version (YYYYMM) |
+| amazon_ads | https://advertising-api.amazon.com   | client id | refresh token | client_secret, token_url, report_poll_seconds (default 60)     |
+
+File drops need no Connection: they are read from the workspace's inbox folder.
 """
 
 from __future__ import annotations
@@ -72,4 +78,48 @@ def client_for(platform: str, conn_id: str):
             login_customer_id=extra.get("login_customer_id"),
             **kwargs,
         )
+    if platform == "tiktok":
+        from adapters.tiktok import TikTokReportClient
+
+        return TikTokReportClient(_base_url(conn, conn_id), _require(conn.password, conn_id, "password (the access token)"))
+    if platform == "snapchat":
+        from adapters.snapchat import DEFAULT_TOKEN_URL, SnapchatStatsClient
+
+        return SnapchatStatsClient(
+            _base_url(conn, conn_id),
+            client_id=_require(conn.login, conn_id, "login (the OAuth client id)"),
+            client_secret=_require(extra.get("client_secret"), conn_id, "extra.client_secret"),
+            refresh_token=_require(conn.password, conn_id, "password (the refresh token)"),
+            token_url=extra.get("token_url") or DEFAULT_TOKEN_URL,
+        )
+    if platform == "linkedin":
+        from adapters.linkedin import DEFAULT_TOKEN_URL, LinkedInAnalyticsClient
+
+        secret = _require(conn.password, conn_id, "password (the refresh token, or an access token)")
+        refreshable = bool(conn.login and extra.get("client_secret"))
+        return LinkedInAnalyticsClient(
+            _base_url(conn, conn_id),
+            access_token=None if refreshable else secret,
+            client_id=conn.login if refreshable else None,
+            client_secret=extra.get("client_secret") if refreshable else None,
+            refresh_token=secret if refreshable else None,
+            token_url=extra.get("token_url") or DEFAULT_TOKEN_URL,
+            api_version=str(extra.get("api_version") or "202411"),
+        )
+    if platform == "amazon_ads":
+        from adapters.amazon_ads import DEFAULT_TOKEN_URL, AmazonAdsReportClient
+
+        return AmazonAdsReportClient(
+            _base_url(conn, conn_id),
+            client_id=_require(conn.login, conn_id, "login (the Login with Amazon client id)"),
+            client_secret=_require(extra.get("client_secret"), conn_id, "extra.client_secret"),
+            refresh_token=_require(conn.password, conn_id, "password (the refresh token)"),
+            token_url=extra.get("token_url") or DEFAULT_TOKEN_URL,
+        )
     raise ConnectionConfigError(f"no adapter for platform {platform!r}")
+
+
+def report_poll_seconds(conn_id: str) -> float:
+    """How long to wait between two polls of an asynchronous report (``extra.report_poll_seconds``)."""
+    extra = _connection(conn_id).extra_dejson or {}
+    return float(extra.get("report_poll_seconds") or 60.0)

@@ -1,4 +1,11 @@
-"""Warehouse connections from the Airflow Connection `warehouse` (or a DSN)."""
+"""Warehouse connections from Airflow Connections (or a DSN).
+
+``connect()`` is the administrator (Connection `warehouse`: DDL, roles).
+``connect(role="loader")`` is the pipeline's raw/ops writer: Connection
+`warehouse_loader` when it is defined (see ``ads_elt.roles``), `warehouse`
+otherwise. A role Connection may hold only login and password; host, port and
+database then come from `warehouse`.
+"""
 
 from __future__ import annotations
 
@@ -11,26 +18,51 @@ import psycopg2
 WAREHOUSE_CONN_ID = os.environ.get("ADS_ELT_WAREHOUSE_CONN_ID", "warehouse")
 
 
+def connection_or_none(conn_id: str):
+    """The Airflow Connection ``conn_id``, or None when it is not defined."""
+    from airflow.sdk import BaseHook
+
+    try:
+        return BaseHook.get_connection(conn_id)
+    except Exception:  # AirflowNotFoundException and friends
+        return None
+
+
+def role_conn_id(role: str | None) -> str:
+    """The Connection a role's work uses: its own when defined, the administrator's otherwise."""
+    if role is None:
+        return WAREHOUSE_CONN_ID
+    from ads_elt.roles import ROLE_CONNECTIONS
+
+    conn_id = ROLE_CONNECTIONS[role]
+    return conn_id if connection_or_none(conn_id) is not None else WAREHOUSE_CONN_ID
+
+
+def _quote(value: object) -> str:
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def warehouse_dsn(conn_id: str = WAREHOUSE_CONN_ID) -> str:
     """Build a libpq DSN from an Airflow Connection (host, port, login, password, schema=database)."""
     from airflow.sdk import BaseHook
 
     c = BaseHook.get_connection(conn_id)
+    base = BaseHook.get_connection(WAREHOUSE_CONN_ID) if conn_id != WAREHOUSE_CONN_ID else c
     parts = {
-        "host": c.host or "127.0.0.1",
-        "port": c.port or 5432,
-        "dbname": c.schema or "warehouse",
+        "host": c.host or base.host or "127.0.0.1",
+        "port": c.port or base.port or 5432,
+        "dbname": c.schema or base.schema or "warehouse",
         "user": c.login or "postgres",
         "password": c.password or "",
         "application_name": "ads_elt",
     }
-    return " ".join(f"{k}='{str(v).replace(chr(39), chr(92) + chr(39))}'" for k, v in parts.items())
+    return " ".join(f"{k}={_quote(v)}" for k, v in parts.items())
 
 
 @contextmanager
-def connect(dsn: str | None = None) -> Iterator[psycopg2.extensions.connection]:
+def connect(dsn: str | None = None, role: str | None = None) -> Iterator[psycopg2.extensions.connection]:
     """A psycopg2 connection to the warehouse; closed on exit, rolled back on error."""
-    conn = psycopg2.connect(dsn or warehouse_dsn())
+    conn = psycopg2.connect(dsn or warehouse_dsn(role_conn_id(role)))
     try:
         yield conn
     except BaseException:

@@ -1,9 +1,19 @@
-"""Raw loader: lake batch -> raw.<platform>__<report>, replacing the account's window.
+"""Raw loader: lake batch -> validation -> raw.<platform>__<report>, replacing the account's days.
 
-One transaction per batch: delete the account's rows for the window, COPY the
-new rows, write quarantined rows and advance the sync state. A load that dies
-half way (exception or killed process) leaves the old rows; a rerun of the same
-window leaves the same rows, never duplicates.
+1. Parse the lake pages into records; records without a valid report date go
+   to quarantine.
+2. Validate the batch (``ads_elt.validation``, Great Expectations): bad
+   records go to ``ops.quarantine`` with their payload and reason, missing
+   account-days are noted. A batch that fails wholesale is not loaded at all,
+   its quarantined records are kept for inspection and the account's sync state
+   does not move (``BatchRejectedError``).
+3. One transaction: delete the account's rows for every day the batch
+   delivered, COPY the good records, write the quarantined ones, advance the
+   sync state (only up to the day before the first day the batch could not
+   deliver whole). Days the API left out keep their old rows.
+
+A load that dies half way (exception or killed process) leaves the old rows; a
+rerun of the same batch leaves the same rows, never duplicates.
 """
 
 from __future__ import annotations
@@ -13,7 +23,7 @@ import io
 import json
 import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from psycopg2 import sql
@@ -35,31 +45,41 @@ RAW_COPY_COLUMNS = (
 )
 
 
+class BatchRejectedError(RuntimeError):
+    """Validation refused the whole batch: nothing loaded, sync state unchanged."""
+
+
 @dataclass
 class Quarantined:
     source: str
     line_number: int
     reason: str
     payload: str
+    check: str = "parse"
+    report_date: date | None = None
 
 
 @dataclass
 class PreparedBatch:
     rows: list[tuple] = field(default_factory=list)
     quarantined: list[Quarantined] = field(default_factory=list)
+    days: set[date] = field(default_factory=set)  # days the batch delivered (replaced in raw)
+    breaking_days: list[date] = field(default_factory=list)
+    missing_days: list[date] = field(default_factory=list)
+    rejected: str | None = None
 
 
-def prepare_rows(manifest: dict[str, Any], pages: list[tuple[str, bytes]]) -> PreparedBatch:
-    """Parse lake pages into raw rows; rows that cannot be placed go to quarantine."""
+def _records(manifest: dict[str, Any], pages: list[tuple[str, bytes]], out: PreparedBatch):
+    """(Record, payload text) per record with a report date inside the window; the rest quarantined."""
     from adapters import PLATFORMS
+    from ads_elt.validation import Record
 
     spec = PLATFORMS[manifest["platform"]]
     window_start = date.fromisoformat(manifest["window_start"])
     window_end = date.fromisoformat(manifest["window_end"])
-    out = PreparedBatch()
+    found = []
     for name, body in pages:
-        records = spec.parse_page(body)
-        for i, record in enumerate(records, start=1):
+        for i, record in enumerate(spec.parse_page(body), start=1):
             payload = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
             try:
                 day = spec.report_date(record)
@@ -68,21 +88,54 @@ def prepare_rows(manifest: dict[str, Any], pages: list[tuple[str, bytes]]) -> Pr
                 continue
             if not window_start <= day <= window_end:
                 out.quarantined.append(
-                    Quarantined(name, i, f"report date {day} outside the requested window {window_start}..{window_end}", payload)
+                    Quarantined(
+                        name, i, f"report date {day} outside the requested window {window_start}..{window_end}", payload, "window", day
+                    )
                 )
                 continue
-            out.rows.append(
-                (
-                    manifest["workspace_id"],
-                    manifest["account_id"],
-                    day.isoformat(),
-                    payload,
-                    manifest["sync_run_id"],
-                    manifest["window_start"],
-                    manifest["window_end"],
-                    manifest["extracted_at"],
-                )
+            found.append((Record(name, i, record, day), payload))
+    return found
+
+
+def prepare_rows(
+    manifest: dict[str, Any], pages: list[tuple[str, bytes]], first_loaded_day: date | None = None
+) -> PreparedBatch:
+    """Parse and validate lake pages into raw rows; bad records go to quarantine with their reason."""
+    from ads_elt.validation import validate_batch
+
+    out = PreparedBatch()
+    found = _records(manifest, pages, out)
+    records = [r for r, _ in found]
+    result = validate_batch(
+        manifest["platform"],
+        records,
+        date.fromisoformat(manifest["window_start"]),
+        date.fromisoformat(manifest["window_end"]),
+        first_loaded_day,
+    )
+    out.rejected = result.rejected
+    out.missing_days = result.missing_days
+    out.breaking_days = result.breaking_days(records)
+    for index, (record, payload) in enumerate(found):
+        out.days.add(record.report_date)
+        finding = result.bad.get(index)
+        if finding is not None:
+            out.quarantined.append(
+                Quarantined(record.source, record.line_number, finding.reason, payload, finding.check, record.report_date)
             )
+            continue
+        out.rows.append(
+            (
+                manifest["workspace_id"],
+                manifest["account_id"],
+                record.report_date.isoformat(),
+                payload,
+                manifest["sync_run_id"],
+                manifest["window_start"],
+                manifest["window_end"],
+                manifest["extracted_at"],
+            )
+        )
     return out
 
 
@@ -96,10 +149,83 @@ def _copy_rows(cur, table: str, rows: list[tuple]) -> None:
     cur.copy_expert(stmt.as_string(cur), buf)
 
 
+def _write_quarantine(cur, manifest: dict[str, Any], quarantined: list[Quarantined]) -> None:
+    from psycopg2.extras import execute_values
+
+    # A retried load of the same batch replaces what its earlier attempt quarantined.
+    cur.execute(
+        "delete from ops.quarantine where sync_run_id = %s and platform = %s and workspace_id = %s and account_id = %s",
+        (manifest["sync_run_id"], manifest["platform"], manifest["workspace_id"], manifest["account_id"]),
+    )
+    if not quarantined:
+        return
+    execute_values(
+        cur,
+        "insert into ops.quarantine (platform, report, workspace_id, account_id, sync_run_id, source, "
+        "line_number, reason, payload, check_name, report_date) values %s",
+        [
+            (
+                manifest["platform"],
+                manifest["report"],
+                manifest["workspace_id"],
+                manifest["account_id"],
+                manifest["sync_run_id"],
+                q.source,
+                q.line_number,
+                q.reason,
+                q.payload,
+                q.check,
+                q.report_date,
+            )
+            for q in quarantined
+        ],
+    )
+
+
+def _first_loaded_day(cur, table: str, manifest: dict[str, Any]) -> date | None:
+    cur.execute(
+        sql.SQL("select min(report_date) from {} where workspace_id = %s and account_id = %s").format(sql.Identifier("raw", table)),
+        (manifest["workspace_id"], manifest["account_id"]),
+    )
+    return cur.fetchone()[0]
+
+
+def _issues(prepared: PreparedBatch) -> str | None:
+    parts = []
+    if prepared.missing_days:
+        days = prepared.missing_days
+        parts.append(f"{len(days)} day(s) missing from the API's answer ({days[0]}{'..' + str(days[-1]) if len(days) > 1 else ''})")
+    counts: dict[str, int] = {}
+    for q in prepared.quarantined:
+        counts[q.check] = counts.get(q.check, 0) + 1
+    if counts:
+        parts.append("quarantined " + ", ".join(f"{n} {check}" for check, n in sorted(counts.items())))
+    return "; ".join(parts) or None
+
+
 def load_batch(conn, manifest: dict[str, Any], pages: list[tuple[str, bytes]]) -> dict[str, Any]:
-    """Replace the account's window in its raw table with this batch, atomically."""
+    """Validate the batch and replace the account's delivered days in its raw table, atomically.
+
+    Raises ``BatchRejectedError`` (after recording the rejection) when the batch fails wholesale.
+    """
     table = RAW_TABLES[(manifest["platform"], manifest["report"])]
-    prepared = prepare_rows(manifest, pages)
+    with conn.cursor() as cur:
+        first_loaded = _first_loaded_day(cur, table, manifest)
+    conn.rollback()
+    prepared = prepare_rows(manifest, pages, first_loaded)
+    if prepared.rejected:
+        message = (
+            f"{manifest['platform']} account {manifest['account_id']} ({manifest['workspace_id']}): batch "
+            f"{manifest['window_start']}..{manifest['window_end']} rejected by validation: {prepared.rejected}. "
+            "Nothing loaded; its records are in ops.quarantine."
+        )
+        with conn.cursor() as cur:
+            _write_quarantine(cur, manifest, prepared.quarantined)
+        conn.commit()
+        sync_state.record_failure(conn, manifest, sync_state.FAILED, message, run_status=sync_state.RUN_REJECTED)
+        raise BatchRejectedError(message)
+    synced_through = prepared.breaking_days[0] - timedelta(days=1) if prepared.breaking_days else None
+    issues = _issues(prepared)
     with conn.cursor() as cur:
         # Serialise loads of the same account so two retries can't interleave.
         cur.execute(
@@ -107,30 +233,17 @@ def load_batch(conn, manifest: dict[str, Any], pages: list[tuple[str, bytes]]) -
             (f"{manifest['platform']}|{manifest['workspace_id']}|{manifest['account_id']}",),
         )
         cur.execute(
-            sql.SQL(
-                "delete from {} where workspace_id = %s and account_id = %s and report_date between %s and %s"
-            ).format(sql.Identifier("raw", table)),
-            (manifest["workspace_id"], manifest["account_id"], manifest["window_start"], manifest["window_end"]),
+            sql.SQL("delete from {} where workspace_id = %s and account_id = %s and report_date = any(%s)").format(
+                sql.Identifier("raw", table)
+            ),
+            (manifest["workspace_id"], manifest["account_id"], sorted(prepared.days)),
         )
         replaced = cur.rowcount
         _copy_rows(cur, table, prepared.rows)
-        for q in prepared.quarantined:
-            cur.execute(
-                "insert into ops.quarantine (platform, report, workspace_id, account_id, sync_run_id, source, "
-                "line_number, reason, payload) values (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                (
-                    manifest["platform"],
-                    manifest["report"],
-                    manifest["workspace_id"],
-                    manifest["account_id"],
-                    manifest["sync_run_id"],
-                    q.source,
-                    q.line_number,
-                    q.reason,
-                    q.payload,
-                ),
-            )
-        sync_state.record_success(cur, manifest, len(prepared.rows))
+        _write_quarantine(cur, manifest, prepared.quarantined)
+        sync_state.record_success(
+            cur, manifest, len(prepared.rows), synced_through=synced_through, quarantined=len(prepared.quarantined), issues=issues
+        )
     conn.commit()
     result = {
         "platform": manifest["platform"],
@@ -141,6 +254,9 @@ def load_batch(conn, manifest: dict[str, Any], pages: list[tuple[str, bytes]]) -
         "rows_loaded": len(prepared.rows),
         "rows_replaced": replaced,
         "rows_quarantined": len(prepared.quarantined),
+        "missing_days": [d.isoformat() for d in prepared.missing_days],
+        "synced_through": (synced_through.isoformat() if synced_through else manifest["window_end"]),
+        "issues": issues,
     }
     log.info("loaded %s", result)
     return result

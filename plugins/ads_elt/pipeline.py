@@ -37,8 +37,11 @@ def prepare(run_date: date) -> dict[str, Any]:
         registry = load_registry()
     except RegistryError as exc:  # names the file, field and problem; nothing has been written
         raise _fail_without_retry(f"invalid workspace registry: {exc}") from None
+    from ads_elt.roles import ensure_roles, role_logins
+
     with connect() as conn:
         ensure_schema(conn)
+        roles = ensure_roles(conn, role_logins())
         with conn.cursor() as cur:
             # ops.workspace_accounts mirrors the registry for dbt (currencies, time zones).
             cur.execute("delete from ops.workspace_accounts")
@@ -49,12 +52,16 @@ def prepare(run_date: date) -> dict[str, Any]:
                         "currency, timezone, reporting_currency) values (%s, %s, %s, %s, %s, %s, %s)",
                         (ws.id, a.platform, a.account_id, a.name, a.currency, a.timezone, ws.currency),
                     )
+            from ads_elt.alerts import mirror_workspace_settings
+
+            mirror_workspace_settings(cur, registry)  # anomaly, rule and budget settings for dbt
         conn.commit()
     summary = {
         "registry": registry.path,
         "run_date": run_date.isoformat(),
         "workspaces": len(registry.workspaces),
         "accounts": {p: len(registry.accounts(p)) for p in PLATFORMS},
+        "roles": roles,
     }
     log.info("registry valid: %s", summary)
     return summary
@@ -63,13 +70,15 @@ def prepare(run_date: date) -> dict[str, Any]:
 def plan(platform: str, run_date: date, sync_run_id: str) -> list[dict[str, Any]]:
     """One scope per account of `platform`: the window this run re-pulls (from ops sync state)."""
     registry = load_registry()
-    with connect() as conn:
+    with connect(role="loader") as conn:
         ends = sync_state.last_success_ends(conn, platform)
+        floors = sync_state.incomplete_window_starts(conn, platform)
     scopes = []
     for account in registry.accounts(platform):
-        start, end = sync_window(
-            account, run_date, ends.get((account.workspace_id, account.account_id)), registry.initial_history_days
-        )
+        key = (account.workspace_id, account.account_id)
+        start, end = sync_window(account, run_date, ends.get(key), registry.initial_history_days)
+        if key in floors:
+            start = min(max(start, floors[key]), end)
         scopes.append(
             {
                 "platform": platform,
@@ -87,23 +96,33 @@ def plan(platform: str, run_date: date, sync_run_id: str) -> list[dict[str, Any]
 
 
 def _fetch(client, platform: str, account_id: str, since: date, until: date):
-    if platform == "meta":
-        return client.fetch_insights(account_id, since, until)
-    if platform == "google_ads":
-        return client.fetch_campaign_performance(account_id, since, until)
-    raise ValueError(f"no extractor for platform {platform!r}")
+    """The platform's pages for one account and window (each adapter's ``fetch`` in ``adapters.PLATFORMS``)."""
+    from adapters import PLATFORMS as ADAPTERS
+
+    spec = ADAPTERS.get(platform)
+    if spec is None or spec.fetch is None:
+        raise ValueError(f"no extractor for platform {platform!r}")
+    return spec.fetch(client, account_id, since, until)
 
 
 def extract(scope: dict[str, Any]) -> dict[str, Any]:
-    """Pull one account's window from its API into the lake. Returns the batch's lake URI."""
+    """Pull one account's window from its API into the lake. Returns the batch's lake URI.
+
+    What a failure does (the HTTP layer has already retried what it could):
+    outages and throttling past the retry budget -> ``PlatformSyncError`` (the task
+    retries later); expired or revoked credentials -> the account is marked
+    ``reauth_required``, one alert says what to do, no retries; anything else
+    retrying cannot fix (permission, bad request, malformed answers) -> fails now.
+    The sync state's window never moves on failure, so the next good run catches up.
+    """
     from adapters import PLATFORMS as ADAPTERS
-    from adapters.errors import AuthExpiredError, RateLimitedError, ReauthRequiredError, TransientError
-    from ads_elt import lake
+    from adapters.errors import RateLimitedError, ReauthRequiredError, TransientError
+    from ads_elt import health, lake
     from ads_elt.connections import client_for
 
     platform, account_id = scope["platform"], scope["account_id"]
     report = ADAPTERS[platform].report
-    with connect() as conn:
+    with connect(role="loader") as conn:
         sync_state.record_attempt(conn, scope)
         try:
             client = client_for(platform, scope["connection"])
@@ -125,12 +144,16 @@ def extract(scope: dict[str, Any]) -> dict[str, Any]:
                 },
             )
         except Exception as exc:
-            status = sync_state.REAUTH_REQUIRED if isinstance(exc, ReauthRequiredError) else sync_state.FAILED
+            reauth = isinstance(exc, ReauthRequiredError)
+            status = sync_state.REAUTH_REQUIRED if reauth else sync_state.FAILED
             message = f"{platform} account {account_id} ({scope['workspace_id']}): {type(exc).__name__}: {exc}"
-            sync_state.record_failure(conn, scope, status, message)
-            # Outages and throttling are retried (the HTTP layer already backed off); bad credentials,
-            # revoked access, permission errors and malformed answers are not: the next run retries them.
-            if isinstance(exc, TransientError | RateLimitedError | AuthExpiredError | OSError):
+            state = sync_state.record_failure(conn, scope, status, message)
+            if reauth:
+                action = getattr(exc, "action", None) or ReauthRequiredError.action
+                alert = health.reauth_alert(scope, exc, state["failing_since"].date(), action)
+                health.raise_alerts(conn, [alert])
+                raise _fail_without_retry(f"{message}. Needs re-authorisation: {action}") from None
+            if isinstance(exc, TransientError | RateLimitedError | OSError):
                 raise PlatformSyncError(message) from None
             raise _fail_without_retry(message) from None
     log.info("%s %s: %d page(s), %d record(s) -> %s", platform, account_id, len(manifest["pages"]), manifest["record_count"], directory)
@@ -138,27 +161,31 @@ def extract(scope: dict[str, Any]) -> dict[str, Any]:
 
 
 def load(batch: dict[str, Any]) -> dict[str, Any]:
-    """Load one lake batch into its raw table (replace-by-window)."""
+    """Validate one lake batch and load it into its raw table (replace the days it delivered)."""
     from ads_elt import lake
-    from ads_elt.loader import load_batch
+    from ads_elt.loader import BatchRejectedError, load_batch
 
     directory, manifest = lake.read_manifest(batch["uri"])
     pages = list(lake.read_pages(directory, manifest))
-    with connect() as conn:
-        return load_batch(conn, manifest, pages)
+    with connect(role="loader") as conn:
+        try:
+            return load_batch(conn, manifest, pages)
+        except BatchRejectedError as exc:
+            raise _fail_without_retry(str(exc)) from None
 
 
-def run_summary(sync_run_id: str, run_date: date) -> dict[str, Any]:
+def run_summary(sync_run_id: str, run_date: date, freshness: dict[str, Any] | None = None) -> dict[str, Any]:
     """What this run did per account, and which accounts are behind. Fails if any account failed."""
-    with connect() as conn, conn.cursor() as cur:
+    with connect(role="loader") as conn, conn.cursor() as cur:
         cur.execute(
-            "select platform, workspace_id, account_id, window_start, window_end, status, row_count, error "
+            "select platform, workspace_id, account_id, window_start, window_end, status, row_count, "
+            "rows_quarantined, coalesce(error, issues) "
             "from ops.sync_runs where sync_run_id = %s order by platform, workspace_id, account_id",
             (sync_run_id,),
         )
         runs = cur.fetchall()
         cur.execute(
-            "select platform, workspace_id, account_id, status, last_success_window_end, last_error "
+            "select platform, workspace_id, account_id, status, last_success_window_end, last_error, failing_since "
             "from ops.sync_state order by platform, workspace_id, account_id"
         )
         states = cur.fetchall()
@@ -170,9 +197,10 @@ def run_summary(sync_run_id: str, run_date: date) -> dict[str, Any]:
             "window": f"{ws}..{we}",
             "status": s,
             "rows": n,
+            "quarantined": q or 0,
             "error": e,
         }
-        for p, w, a, ws, we, s, n, e in runs
+        for p, w, a, ws, we, s, n, q, e in runs
     ]
     behind = [
         {
@@ -182,17 +210,24 @@ def run_summary(sync_run_id: str, run_date: date) -> dict[str, Any]:
             "status": s,
             "data_through": end.isoformat() if end else None,
             "days_behind": (run_date - end).days if end else None,
+            "failing_since": since.isoformat() if since else None,
             "last_error": err,
         }
-        for p, w, a, s, end, err in states
+        for p, w, a, s, end, err, since in states
         if end is None or end < run_date
     ]
     for row in accounts:
-        log.info("%(platform)-10s %(workspace_id)-14s %(account_id)-12s %(window)s %(status)-16s rows=%(rows)s", row)
+        log.info("%(platform)-10s %(workspace_id)-14s %(account_id)-12s %(window)s %(status)-18s rows=%(rows)s quarantined=%(quarantined)s", row)
     for b in behind:
         log.warning("BEHIND: %(platform)s %(workspace_id)s %(account_id)s data through %(data_through)s (%(days_behind)s days), %(status)s: %(last_error)s", b)
-    failed = [r for r in accounts if r["status"] != "loaded"]
-    summary = {"run_date": run_date.isoformat(), "accounts": accounts, "behind": behind, "failed": len(failed)}
+    failed = [r for r in accounts if r["status"] not in sync_state.LOADED_STATUSES]
+    summary = {
+        "run_date": run_date.isoformat(),
+        "accounts": accounts,
+        "behind": behind,
+        "failed": len(failed),
+        "freshness": freshness,
+    }
     if failed:
         names = ", ".join(f"{r['platform']} {r['account_id']} ({r['status']})" for r in failed)
         raise _fail_without_retry(
@@ -201,16 +236,95 @@ def run_summary(sync_run_id: str, run_date: date) -> dict[str, Any]:
     return summary
 
 
+def freshness() -> dict[str, Any]:
+    """`dbt source freshness` per raw source (thresholds per platform in the sources' YAML).
+
+    Returns ``{"status": pass|warn|error, "sources": {name: {status, max_loaded_at, age_hours}}}``;
+    warnings are logged, an error fails the task (red) after the others have run.
+    """
+    import json
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from ads_elt.db import role_conn_id
+    from ads_elt.dbt_cli import DBT_DIR, dbt_env, dbt_executable
+
+    with tempfile.TemporaryDirectory(prefix="ads-elt-freshness-") as tmp:
+        out = Path(tmp) / "sources.json"
+        cmd = [
+            dbt_executable(), "source", "freshness", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
+            "--output", str(out), "--target-path", str(Path(tmp) / "target"), "--log-path", str(Path(tmp) / "logs"),
+        ]
+        proc = subprocess.run(cmd, env=dbt_env(role_conn_id("transformer")), capture_output=True, text=True)
+        if not out.exists():
+            raise RuntimeError(f"dbt source freshness did not run (exit {proc.returncode}): {proc.stdout[-1500:]}")
+        results = json.loads(out.read_text()).get("results", [])
+    # Only platforms some account uses: a platform nobody uses has an empty raw table, not a stale one.
+    in_use = {a.platform for a in load_registry().accounts()}
+    sources = {}
+    for r in results:
+        name = r["unique_id"].removeprefix("source.ads_elt.")
+        if name.split(".", 1)[0] not in in_use:
+            continue
+        age = r.get("max_loaded_at_time_ago_in_s")
+        sources[name] = {
+            "status": r["status"],
+            "max_loaded_at": r.get("max_loaded_at"),
+            "age_hours": round(age / 3600, 1) if isinstance(age, int | float) else None,
+        }
+        (log.warning if r["status"] != "pass" else log.info)("freshness %-40s %-6s %s h", name, r["status"], sources[name]["age_hours"])
+    worst = "error" if any(v["status"] in ("error", "runtime error") for v in sources.values()) else (
+        "warn" if any(v["status"] == "warn" for v in sources.values()) else "pass"
+    )
+    summary = {"status": worst, "sources": sources}
+    if worst == "error":
+        stale = ", ".join(f"{k} ({v['age_hours']} h)" for k, v in sources.items() if v["status"] != "pass")
+        raise _fail_without_retry(f"raw data is stale past its error threshold: {stale}")
+    return summary
+
+
+def data_quality(sync_run_id: str, run_date: date) -> dict[str, Any]:
+    """After dbt: consistency-check findings and this run's incomplete loads become alerts (once each)."""
+    from ads_elt import health
+
+    with connect(role="loader") as conn:
+        findings = health.consistency_alerts(conn)
+        incomplete = health.incomplete_load_alerts(conn, sync_run_id, run_date)
+        deliveries = health.raise_alerts(conn, findings + incomplete)
+    summary = {
+        "consistency_findings": len(findings),
+        "incomplete_loads": len(incomplete),
+        "sent": sum(d["alerts"] for d in deliveries if d["status"] == "sent"),
+        "checks": sorted({a.metric for a in findings}),
+    }
+    log.info("data quality: %s", summary)
+    return summary
+
+
 def alert_settings() -> dict[str, Any]:
+    """Per workspace: its alert channels (only Connections that exist count) and suppression settings."""
     from ads_elt.alerts import WorkspaceAlertSettings
 
     registry = load_registry()
-    return {
-        ws.id: WorkspaceAlertSettings(
-            workspace_id=ws.id, name=ws.name, dashboard_url=ws.dashboard_url, slack_connection=_existing_connection(ws.slack_connection)
+    out = {}
+    for ws in registry.workspaces:
+        a = ws.alerting
+        email = _existing_connection(a.email_connection)
+        out[ws.id] = WorkspaceAlertSettings(
+            workspace_id=ws.id,
+            name=ws.name,
+            dashboard_url=ws.dashboard_url,
+            slack_connection=_existing_connection(ws.slack_connection),
+            slack_bot_connection=_existing_connection(a.slack_bot_connection),
+            slack_channel=a.slack_channel,
+            teams_connection=_existing_connection(a.teams_connection),
+            email_connection=email,
+            email_to=a.email_to if email else (),
+            suppress_days=a.suppress_days,
+            worsen_margin=a.worsen_margin,
         )
-        for ws in registry.workspaces
-    }
+    return out
 
 
 def _existing_connection(conn_id: str | None) -> str | None:

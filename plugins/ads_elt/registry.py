@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -24,12 +24,25 @@ DEFAULT_REGISTRY = REPO_ROOT / "config" / "workspaces.yml"
 
 # Platforms with an extractor, and their default lookback (days re-pulled each run
 # because the platform restates them).
-PLATFORM_LOOKBACK_DAYS = {"meta": 28, "google_ads": 14}
+PLATFORM_LOOKBACK_DAYS = {
+    "meta": 28,
+    "google_ads": 14,
+    "tiktok": 3,
+    "snapchat": 7,
+    "linkedin": 7,
+    "amazon_ads": 3,
+    "file_drop": 0,  # files are loaded as dropped; a later file restates the days it covers
+}
 PLATFORMS = tuple(PLATFORM_LOOKBACK_DAYS)
 DEFAULT_CONNECTIONS = {p: f"{p}_default" for p in PLATFORMS}
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _ACCOUNT_ID = re.compile(r"^[0-9]{1,20}$")
+# Account ids that are not digits: Snapchat ad accounts are UUIDs; a file-drop account is a name.
+_ACCOUNT_IDS = {
+    "snapchat": re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"),
+    "file_drop": re.compile(r"^[a-z][a-z0-9_]{0,62}$"),
+}
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _CONN_ID = re.compile(r"^[A-Za-z0-9_.\-]{1,250}$")
 _URL_FIELDS = {"workspace_id", "platform", "campaign_id", "date"}
@@ -49,6 +62,7 @@ class Account:
     timezone: str
     name: str
     lookback_days: int
+    file_drop: Any = None  # adapters.file_drop.FileDropFormat for file-drop accounts
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -63,6 +77,7 @@ class Workspace:
     dashboard_url: str
     slack_connection: str | None
     accounts: tuple[Account, ...]
+    alerting: WorkspaceAlerting = field(default_factory=lambda: WorkspaceAlerting())
 
 
 @dataclass(frozen=True)
@@ -153,7 +168,7 @@ def parse_registry(data: Any, source: str = "<registry>") -> Registry:
     for i, raw_ws in enumerate(raw_workspaces):
         where = f"workspaces[{i}]"
         ws = r.mapping(raw_ws, where)
-        r.known_keys(ws, where, {"id", "name", "currency", "timezone", "dashboard_url", "alerts", "accounts"})
+        r.known_keys(ws, where, {"id", "name", "currency", "timezone", "dashboard_url", "alerts", "accounts", *ALERTING_SECTIONS})
         ws_id = r.string(ws, "id", where, _ID)
         if ws_id in seen_ws:
             raise r.fail(f"{where}.id", f"duplicate workspace id {ws_id!r}")
@@ -169,7 +184,7 @@ def parse_registry(data: Any, source: str = "<registry>") -> Registry:
                 bad = min(placeholders - _URL_FIELDS)
                 raise r.fail(f"{where}.dashboard_url", f"unknown placeholder {{{bad}}} (allowed: {', '.join(sorted(_URL_FIELDS))})")
         alerts = r.mapping(ws.get("alerts") or {}, f"{where}.alerts")
-        r.known_keys(alerts, f"{where}.alerts", {"slack_connection"})
+        r.known_keys(alerts, f"{where}.alerts", {"slack_connection", *ALERT_CHANNEL_KEYS})
         slack = r.string(alerts, "slack_connection", f"{where}.alerts", _CONN_ID, default=None)
         raw_accounts = ws.get("accounts")
         if not isinstance(raw_accounts, list) or not raw_accounts:
@@ -178,11 +193,11 @@ def parse_registry(data: Any, source: str = "<registry>") -> Registry:
         for j, raw_acc in enumerate(raw_accounts):
             aw = f"{where}.accounts[{j}]"
             acc = r.mapping(raw_acc, aw)
-            r.known_keys(acc, aw, {"platform", "account_id", "connection", "currency", "timezone", "name", "lookback_days"})
+            r.known_keys(acc, aw, {"platform", "account_id", "connection", "currency", "timezone", "name", "lookback_days", "file_drop"})
             platform = r.string(acc, "platform", aw)
             if platform not in PLATFORMS:
                 raise r.fail(f"{aw}.platform", f"{platform!r} is not one of {', '.join(PLATFORMS)}")
-            account_id = r.string(acc, "account_id", aw, _ACCOUNT_ID)
+            account_id = r.string(acc, "account_id", aw, _ACCOUNT_IDS.get(platform, _ACCOUNT_ID))
             key = (platform, account_id)
             if key in seen_accounts:
                 raise r.fail(f"{aw}.account_id", f"{platform} account {account_id} is already listed at {seen_accounts[key]}")
@@ -197,6 +212,7 @@ def parse_registry(data: Any, source: str = "<registry>") -> Registry:
                     timezone=r.timezone(acc, "timezone", aw, default=tz),
                     name=r.string(acc, "name", aw, default=f"{platform} {account_id}"),
                     lookback_days=r.integer(acc, "lookback_days", aw, lookback_defaults[platform], 0, 90),
+                    file_drop=parse_file_drop(r, acc, aw, platform),
                 )
             )
         workspaces.append(
@@ -207,10 +223,230 @@ def parse_registry(data: Any, source: str = "<registry>") -> Registry:
                 timezone=tz,
                 dashboard_url=url,
                 slack_connection=slack,
+                alerting=parse_alerting(r, ws, where),
                 accounts=tuple(accounts),
             )
         )
     return Registry(path=source, initial_history_days=history, workspaces=tuple(workspaces))
+
+
+# --------------------------------------------------------------------------- alerting, anomalies, rules, budget
+#
+# Per workspace, all optional (absent = the product defaults: dbt vars in
+# dbt_project.yml and the `alert_rules` seed):
+#
+#   alerts:    slack_connection, slack_bot_connection + slack_channel (chart uploads),
+#              teams_connection, email_connection + email_to, suppress_days, worsen_margin
+#   anomalies: window_days, z_threshold, metrics, min_history_days, dow_weeks,
+#              dow_min_history, min_spend, min_impressions, min_clicks, min_conversions
+#   rules:     {<rule_id>: {enabled, threshold, secondary_threshold, min_spend, min_impressions}}
+#   budget:    monthly (reporting currency), campaigns [{platform, campaign_id, monthly}],
+#              max_shift_share, min_daily_budget, min_spend_28d, min_conversions_28d, min_roas_gap
+#
+# `prepare` mirrors them into ops.workspace_settings / ops.campaign_budgets for dbt.
+
+ALERTING_SECTIONS = ("anomalies", "rules", "budget")
+ALERT_CHANNEL_KEYS = (
+    "slack_bot_connection",
+    "slack_channel",
+    "teams_connection",
+    "email_connection",
+    "email_to",
+    "suppress_days",
+    "worsen_margin",
+)
+ANOMALY_METRICS = ("spend", "ctr", "cvr", "cpa", "roas")
+RULE_IDS = (
+    "roas_below_baseline",
+    "spend_up_conversions_down",
+    "ctr_below_baseline",
+    "spend_spike_day_over_day",
+    "acos_above",
+    "roas_below_floor",
+    "budget_pacing",
+)
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_SLACK_CHANNEL = re.compile(r"^[#A-Za-z0-9_\-]{1,80}$")
+# setting name -> (lo, hi, whole number?)
+_ANOMALY_SETTINGS = {
+    "window_days": (7, 365, True),
+    "z_threshold": (1.0, 50.0, False),
+    "min_history_days": (3, 365, True),
+    "dow_weeks": (2, 52, True),
+    "dow_min_history": (2, 52, True),
+    "min_spend": (0.0, 1e9, False),
+    "min_impressions": (0, 10**9, True),
+    "min_clicks": (0, 10**9, True),
+    "min_conversions": (0.0, 1e9, False),
+}
+_RULE_SETTINGS = {
+    "threshold": (0.0, 1e9, False),
+    "secondary_threshold": (0.0, 1e9, False),
+    "min_spend": (0.0, 1e9, False),
+    "min_impressions": (0, 10**9, True),
+}
+_BUDGET_SETTINGS = {
+    "monthly": (0.0, 1e12, False),
+    "max_shift_share": (0.0, 1.0, False),
+    "min_daily_budget": (0.0, 1e9, False),
+    "min_spend_28d": (0.0, 1e12, False),
+    "min_conversions_28d": (0.0, 1e9, False),
+    "min_roas_gap": (0.0, 10.0, False),
+}
+
+
+@dataclass(frozen=True)
+class CampaignBudget:
+    platform: str
+    campaign_id: str
+    monthly: float
+
+
+@dataclass(frozen=True)
+class WorkspaceAlerting:
+    """A workspace's alert channels and its anomaly, rule and budget settings."""
+
+    slack_bot_connection: str | None = None
+    slack_channel: str | None = None
+    teams_connection: str | None = None
+    email_connection: str | None = None
+    email_to: tuple[str, ...] = ()
+    suppress_days: int = 3
+    worsen_margin: float = 0.1
+    anomalies: tuple[tuple[str, Any], ...] = ()
+    rules: tuple[tuple[str, str, Any], ...] = ()
+    budget: tuple[tuple[str, Any], ...] = ()
+    campaign_budgets: tuple[CampaignBudget, ...] = ()
+
+    def settings(self) -> dict[str, str]:
+        """Flat `setting -> text` pairs for ops.workspace_settings (read by dbt)."""
+        out = {"alert_suppress_days": str(self.suppress_days)}
+        out.update({f"anomaly_{k}": _text(v) for k, v in self.anomalies})
+        out.update({f"rule.{rule}.{k}": _text(v) for rule, k, v in self.rules})
+        out.update({f"budget_{k}": _text(v) for k, v in self.budget})
+        return out
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def _number(r: _Reader, value: dict, key: str, where: str, lo: float, hi: float, whole: bool) -> float | int:
+    v = value[key]
+    ok = not isinstance(v, bool) and isinstance(v, int | float) and (not whole or isinstance(v, int))
+    if not ok or not lo <= v <= hi:
+        kind = "a whole number" if whole else "a number"
+        raise r.fail(f"{where}.{key}", f"expected {kind} from {lo:g} to {hi:g}, got {v!r}")
+    return v
+
+
+def _numbers(r: _Reader, value: dict, where: str, allowed: dict) -> list[tuple[str, Any]]:
+    return [(k, _number(r, value, k, where, *allowed[k])) for k in sorted(allowed) if k in value]
+
+
+def parse_alerting(r: _Reader, ws: dict, where: str) -> WorkspaceAlerting:
+    """The alerting part of one workspace entry (`alerts` channels, `anomalies`, `rules`, `budget`)."""
+    alerts = r.mapping(ws.get("alerts") or {}, f"{where}.alerts")
+    aw = f"{where}.alerts"
+    email_to = alerts.get("email_to") or []
+    if isinstance(email_to, str):
+        email_to = [email_to]
+    if not isinstance(email_to, list) or not all(isinstance(e, str) and _EMAIL.match(e) for e in email_to):
+        raise r.fail(f"{aw}.email_to", f"expected a list of email addresses, got {email_to!r}")
+    email_connection = r.string(alerts, "email_connection", aw, _CONN_ID, default=None)
+    if email_connection and not email_to:
+        raise r.fail(f"{aw}.email_to", "required when email_connection is set")
+    bot = r.string(alerts, "slack_bot_connection", aw, _CONN_ID, default=None)
+    channel = r.string(alerts, "slack_channel", aw, _SLACK_CHANNEL, default=None)
+    if bot and not channel:
+        raise r.fail(f"{aw}.slack_channel", "required when slack_bot_connection is set (the channel charts go to)")
+
+    anomalies = r.mapping(ws.get("anomalies") or {}, f"{where}.anomalies")
+    nw = f"{where}.anomalies"
+    r.known_keys(anomalies, nw, {*_ANOMALY_SETTINGS, "metrics"})
+    anomaly_settings: list[tuple[str, Any]] = _numbers(r, anomalies, nw, _ANOMALY_SETTINGS)
+    if "metrics" in anomalies:
+        metrics = anomalies["metrics"]
+        if not isinstance(metrics, list) or not metrics or not set(metrics) <= set(ANOMALY_METRICS):
+            raise r.fail(f"{nw}.metrics", f"expected a non-empty list from {', '.join(ANOMALY_METRICS)}, got {metrics!r}")
+        anomaly_settings.append(("metrics", tuple(metrics)))
+
+    rules = r.mapping(ws.get("rules") or {}, f"{where}.rules")
+    rw = f"{where}.rules"
+    r.known_keys(rules, rw, set(RULE_IDS))
+    rule_settings: list[tuple[str, str, Any]] = []
+    for rule_id in sorted(rules):
+        rule = r.mapping(rules[rule_id] or {}, f"{rw}.{rule_id}")
+        r.known_keys(rule, f"{rw}.{rule_id}", {*_RULE_SETTINGS, "enabled"})
+        if "enabled" in rule:
+            if not isinstance(rule["enabled"], bool):
+                raise r.fail(f"{rw}.{rule_id}.enabled", f"expected true or false, got {rule['enabled']!r}")
+            rule_settings.append((rule_id, "enabled", rule["enabled"]))
+        rule_settings += [(rule_id, k, v) for k, v in _numbers(r, rule, f"{rw}.{rule_id}", _RULE_SETTINGS)]
+
+    budget = r.mapping(ws.get("budget") or {}, f"{where}.budget")
+    bw = f"{where}.budget"
+    r.known_keys(budget, bw, {*_BUDGET_SETTINGS, "campaigns"})
+    campaigns = []
+    for i, raw in enumerate(budget.get("campaigns") or []):
+        cw = f"{bw}.campaigns[{i}]"
+        c = r.mapping(raw, cw)
+        r.known_keys(c, cw, {"platform", "campaign_id", "monthly"})
+        platform = r.string(c, "platform", cw)
+        if platform not in PLATFORMS:
+            raise r.fail(f"{cw}.platform", f"{platform!r} is not one of {', '.join(PLATFORMS)}")
+        if "monthly" not in c:
+            raise r.fail(f"{cw}.monthly", "required field is missing")
+        campaigns.append(
+            CampaignBudget(platform, r.string(c, "campaign_id", cw), float(_number(r, c, "monthly", cw, 0.0, 1e12, False)))
+        )
+    return WorkspaceAlerting(
+        slack_bot_connection=bot,
+        slack_channel=channel,
+        teams_connection=r.string(alerts, "teams_connection", aw, _CONN_ID, default=None),
+        email_connection=email_connection,
+        email_to=tuple(email_to),
+        suppress_days=r.integer(alerts, "suppress_days", aw, 3, 0, 90),
+        worsen_margin=float(_number(r, alerts, "worsen_margin", aw, 0.0, 10.0, False)) if "worsen_margin" in alerts else 0.1,
+        anomalies=tuple(anomaly_settings),
+        rules=tuple(rule_settings),
+        budget=tuple(_numbers(r, budget, bw, _BUDGET_SETTINGS)),
+        campaign_budgets=tuple(campaigns),
+    )
+
+
+def parse_file_drop(r: _Reader, acc: dict, where: str, platform: str) -> Any:
+    """A file-drop account's ``file_drop`` section: format, column per canonical field, date format.
+
+    ``columns`` must name the ``date``, ``campaign_id`` and ``spend`` columns; the other
+    canonical fields (campaign_name, impressions, clicks, conversions, conversion_value)
+    are optional. Only file-drop accounts have (and need) this section.
+    """
+    from adapters.file_drop import FIELDS, FORMATS, REQUIRED_FIELDS, FileDropFormat
+
+    fw = f"{where}.file_drop"
+    if platform != "file_drop":
+        if "file_drop" in acc:
+            raise r.fail(fw, "only file_drop accounts have a file_drop section")
+        return None
+    section = r.mapping(acc.get("file_drop"), fw)
+    r.known_keys(section, fw, {"format", "columns", "date_format", "delimiter"})
+    fmt = r.string(section, "format", fw)
+    if fmt not in FORMATS:
+        raise r.fail(f"{fw}.format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
+    columns = r.mapping(section.get("columns"), f"{fw}.columns")
+    r.known_keys(columns, f"{fw}.columns", set(FIELDS))
+    for name in REQUIRED_FIELDS:
+        r.string(columns, name, f"{fw}.columns")
+    mapping = {name: r.string(columns, name, f"{fw}.columns") for name in FIELDS if name in columns}
+    delimiter = r.string(section, "delimiter", fw, default=",")
+    if len(delimiter) != 1:
+        raise r.fail(f"{fw}.delimiter", f"expected one character, got {delimiter!r}")
+    return FileDropFormat(fmt, mapping, r.string(section, "date_format", fw, default="%Y-%m-%d"), delimiter)
 
 
 def registry_path() -> Path:

@@ -24,6 +24,11 @@ RAW_COLUMNS = """
 RAW_TABLES: dict[tuple[str, str], str] = {
     ("meta", "insights"): "meta__insights",
     ("google_ads", "campaign_performance"): "google_ads__campaign_performance",
+    ("tiktok", "campaign_report"): "tiktok__campaign_report",
+    ("snapchat", "campaign_stats"): "snapchat__campaign_stats",
+    ("linkedin", "ad_analytics"): "linkedin__ad_analytics",
+    ("amazon_ads", "sp_campaigns"): "amazon_ads__sp_campaigns",
+    ("file_drop", "performance"): "file_drop__performance",
 }
 
 OPS_DDL = """
@@ -82,6 +87,21 @@ create table if not exists ops.workspace_accounts (
     primary key (workspace_id, platform, account_id)
 );
 
+-- File drops: each file loaded once per account, by content hash (ads_elt.file_drop).
+create table if not exists ops.file_drop_files (
+    content_sha256 text not null,
+    workspace_id text not null,
+    account_id text not null,
+    file_name text not null,
+    status text not null,
+    rows_loaded integer not null default 0,
+    rows_quarantined integer not null default 0,
+    reason text,
+    sync_run_id text,
+    loaded_at timestamptz not null default now(),
+    primary key (workspace_id, account_id, content_sha256)
+);
+
 create table if not exists ops.alert_log (
     alert_key text primary key,
     workspace_id text not null,
@@ -96,6 +116,51 @@ create table if not exists ops.alert_log (
     first_seen_at timestamptz not null default now(),
     sent_at timestamptz
 );
+
+-- Alerting: what kind of alert a row is, how bad (for suppression), why it was held back.
+alter table ops.alert_log add column if not exists entity_type text;
+alter table ops.alert_log add column if not exists source text;
+alter table ops.alert_log add column if not exists score double precision;
+alter table ops.alert_log add column if not exists suppressed_by text;
+alter table ops.alert_log add column if not exists chart_path text;
+
+-- One row per alert and channel it reached, so a failing channel never re-sends the others.
+create table if not exists ops.alert_deliveries (
+    alert_key text not null,
+    channel text not null,
+    delivered_at timestamptz not null default now(),
+    primary key (alert_key, channel)
+);
+
+-- The registry's alerting, anomaly, rule and budget settings per workspace, mirrored for dbt
+-- (`setting` -> text `value`; dbt falls back to its vars and seeds where a setting is absent).
+create table if not exists ops.workspace_settings (
+    workspace_id text not null,
+    setting text not null,
+    value text not null,
+    primary key (workspace_id, setting)
+);
+
+-- Monthly budgets from the registry: per campaign (account currency) for pacing and recommendations.
+create table if not exists ops.campaign_budgets (
+    workspace_id text not null,
+    platform text not null,
+    campaign_id text not null,
+    monthly_budget numeric not null,
+    primary key (workspace_id, platform, campaign_id)
+);
+"""
+
+
+# Sync state and quarantine details (added to existing warehouses in place).
+SYNC_DDL = """
+alter table ops.sync_state add column if not exists failing_since timestamptz;
+alter table ops.sync_state add column if not exists consecutive_failures integer not null default 0;
+alter table ops.sync_runs add column if not exists rows_quarantined integer;
+alter table ops.sync_runs add column if not exists issues text;
+alter table ops.quarantine add column if not exists check_name text;
+alter table ops.quarantine add column if not exists report_date date;
+create index if not exists quarantine__account_idx on ops.quarantine (platform, workspace_id, account_id, quarantined_at);
 """
 
 
@@ -120,4 +185,5 @@ def ensure_schema(conn) -> None:
         for table in RAW_TABLES.values():
             cur.execute(raw_table_ddl(table))
         cur.execute(OPS_DDL)
+        cur.execute(SYNC_DDL)
     conn.commit()

@@ -20,6 +20,36 @@ stg_google_ads__campaign_performance as (
 
 ),
 
+stg_tiktok__campaign_report as (
+
+    select * from {{ ref('stg_tiktok__campaign_report') }}
+
+),
+
+stg_snapchat__campaign_stats as (
+
+    select * from {{ ref('stg_snapchat__campaign_stats') }}
+
+),
+
+stg_linkedin__ad_analytics as (
+
+    select * from {{ ref('stg_linkedin__ad_analytics') }}
+
+),
+
+stg_amazon_ads__sp_campaigns as (
+
+    select * from {{ ref('stg_amazon_ads__sp_campaigns') }}
+
+),
+
+stg_file_drop__performance as (
+
+    select * from {{ ref('stg_file_drop__performance') }}
+
+),
+
 stg_ops__workspace_accounts as (
 
     select * from {{ ref('stg_ops__workspace_accounts') }}
@@ -61,6 +91,96 @@ unioned as (
         conversion_value
 
     from stg_google_ads__campaign_performance
+
+    union all
+
+    select
+        date_day,
+        workspace_id,
+        platform,
+        account_id,
+        campaign_id,
+        campaign_name,
+        currency,
+        impressions,
+        clicks,
+        spend,
+        conversions,
+        conversion_value
+
+    from stg_tiktok__campaign_report
+
+    union all
+
+    select
+        date_day,
+        workspace_id,
+        platform,
+        account_id,
+        campaign_id,
+        campaign_name,
+        currency,
+        impressions,
+        clicks,
+        spend,
+        conversions,
+        conversion_value
+
+    from stg_snapchat__campaign_stats
+
+    union all
+
+    select
+        date_day,
+        workspace_id,
+        platform,
+        account_id,
+        campaign_id,
+        campaign_name,
+        currency,
+        impressions,
+        clicks,
+        spend,
+        conversions,
+        conversion_value
+
+    from stg_linkedin__ad_analytics
+
+    union all
+
+    select
+        date_day,
+        workspace_id,
+        platform,
+        account_id,
+        campaign_id,
+        campaign_name,
+        currency,
+        impressions,
+        clicks,
+        spend,
+        conversions,
+        conversion_value
+
+    from stg_amazon_ads__sp_campaigns
+
+    union all
+
+    select
+        date_day,
+        workspace_id,
+        platform,
+        account_id,
+        campaign_id,
+        campaign_name,
+        currency,
+        impressions,
+        clicks,
+        spend,
+        conversions,
+        conversion_value
+
+    from stg_file_drop__performance
 
 ),
 

@@ -1,16 +1,37 @@
 {#-
     One row per date_day, workspace_id, platform, account_id, campaign_id.
     Money in the account currency, and in the workspace's reporting currency
-    through the daily FX table (a cross rate over USD). Built as a table; to
-    make it incremental, filter `int_ad_performance_unioned` to the reloaded
-    days and merge on `ad_performance_id`.
+    through the daily FX table (a cross rate over USD).
+
+    Incremental: a daily run rebuilds the days from `incremental_changed_from()`
+    on (the platforms' restatement lookback, and any older days a load just
+    replaced) and replaces them whole (macros/incremental.sql);
+    `dbt build --full-refresh` rebuilds everything and gives the same rows.
+    Indexed for BI filters on workspace, platform and date.
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_date_range',
+        unique_key=['date_day', 'workspace_id', 'platform', 'account_id', 'campaign_id'],
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['date_day']},
+            {'columns': ['workspace_id', 'platform', 'date_day']},
+            {'columns': ['ad_performance_id']},
+        ],
+        post_hook="{{ record_incremental_watermark() }}",
+    )
+}}
 
 with
 
 int_ad_performance_unioned as (
 
     select * from {{ ref('int_ad_performance_unioned') }}
+    {%- if is_incremental() %}
+    where date_day >= '{{ incremental_changed_from() }}'
+    {%- endif %}
 
 ),
 

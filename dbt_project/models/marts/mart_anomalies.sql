@@ -1,148 +1,200 @@
 {#-
-    One row per campaign, day and metric (spend, ctr, cvr, cpa, roas), scored
-    against a robust baseline: the median and MAD of the metric over the
-    `anomaly_window_days` days before the scored day (the day itself is never
-    part of its own baseline), using only days that meet the metric's volume
-    guardrail (see int_campaign_metrics_unpivoted).
+    Robust anomaly scores: one row per entity (each campaign, and each
+    workspace total), day and metric (spend, ctr, cvr, cpa, roas).
 
-        robust_z = (value - baseline_median) / (1.4826 * baseline_mad)
+    Baseline. The median and the MAD (median absolute deviation) of the
+    metric over a trailing window that ends the day BEFORE the scored day:
 
-    Every point is a row. A point is scored (`is_scored`) only when its value
-    exists, it meets the volume guardrail, the baseline has at least
-    `anomaly_min_history_days` days, the MAD is above zero and, for cpa and
-    roas, the baseline converts enough. Unscored points have a null robust_z
-    and are never anomalies. An anomaly is a scored point beyond
-    `anomaly_z_threshold` in the metric's bad direction.
+      - day_of_week: the same weekday of the last `dow_weeks` weeks, used
+        once the entity has `dow_min_history` such days (weekly
+        seasonality: a Saturday is compared with Saturdays);
+      - all_days: otherwise, every day of the last `window_days` days.
+
+    Only days that meet the metric's volume guardrail and have a value are
+    baseline days. Then
+
+        robust_sigma = 1.4826 * greatest(baseline_mad, min_relative_mad * |baseline_median|)
+        robust_z = (value - baseline_median) / robust_sigma
+
+    (1.4826 x MAD estimates the standard deviation of normal data; the floor
+    keeps a very steady baseline, such as a workspace total, from turning a
+    few percent of movement into an alert).
+
+    Why median/MAD, not mean/stddev: one extreme day inflates a standard
+    deviation for the whole window after it, so every smaller anomaly in the
+    following weeks scores low and is missed (masking); the median and MAD
+    ignore up to half the window being bad. Why the scored day is excluded:
+    a day inside its own baseline pulls the baseline towards itself and
+    shrinks its own z (with few days, a spike can never score high).
+
+    A point is scored (`is_scored`) when its metric is enabled for the
+    workspace, it has a value, meets the guardrail, the all-days window has
+    at least `min_history_days` baseline days (a campaign's first weeks are
+    never scored), the MAD is above zero and, for cpa and roas, the baseline
+    converts (median daily conversions >= min_baseline_conversions).
+    `is_anomaly` = scored and beyond `z_threshold` in the bad direction.
 -#}
-{%- set window_days = var('anomaly_window_days') -%}
-{%- set z_threshold = var('anomaly_z_threshold') -%}
-{%- set min_history_days = var('anomaly_min_history_days') -%}
-{%- set point_key = ['workspace_id', 'platform', 'account_id', 'campaign_id', 'metric', 'date_day'] -%}
+{%- set point_key = ['workspace_id', 'platform', 'account_id', 'campaign_id', 'metric'] -%}
+{#- The self-joins below match many keys; row estimates for them are poor, and a nested
+    loop over the baseline pairs is quadratic. Hash joins keep the model linear. -#}
+{{ config(pre_hook="set local enable_nestloop = off") }}
 
 with
 
-int_campaign_metrics_unpivoted as (
+int_anomaly_points_unpivoted as (
 
-    select * from {{ ref('int_campaign_metrics_unpivoted') }}
+    select * from {{ ref('int_anomaly_points_unpivoted') }}
 
 ),
 
 baseline_days as (
 
     select
-        workspace_id,
-        platform,
-        account_id,
-        campaign_id,
-        metric,
+        {{ point_key | join(',\n        ') }},
         date_day,
         value,
         conversions
 
-    from int_campaign_metrics_unpivoted
+    from int_anomaly_points_unpivoted
     where
         has_min_volume
         and value is not null
 
 ),
 
+baseline_pairs as (
+
+    select
+        {%- for column in point_key %}
+        points.{{ column }},
+        {%- endfor %}
+        points.date_day,
+        history.value,
+        history.conversions,
+        history.date_day >= {{ dbt.dateadd('day', '-points.window_days', 'points.date_day') }} as is_in_window,
+        (
+            {{ day_of_week('history.date_day') }} = {{ day_of_week('points.date_day') }}
+            and history.date_day >= {{ dbt.dateadd('day', '-7 * points.dow_weeks', 'points.date_day') }}
+        ) as is_same_weekday
+
+    from int_anomaly_points_unpivoted as points
+    inner join baseline_days as history
+        on
+            {%- for column in point_key %}
+            points.{{ column }} = history.{{ column }}
+            and
+            {%- endfor %}
+            history.date_day < points.date_day
+            and history.date_day >= {{ dbt.dateadd('day', '-greatest(points.window_days, 7 * points.dow_weeks)', 'points.date_day') }}
+
+),
+
 baseline_medians as (
 
     select
-        points.workspace_id,
-        points.platform,
-        points.account_id,
-        points.campaign_id,
-        points.metric,
-        points.date_day,
-        count(baseline_days.date_day) as history_days,
-        {{ median('baseline_days.value') }} as baseline_median,
-        {{ median('baseline_days.conversions') }} as baseline_conversions
+        {{ point_key | join(',\n        ') }},
+        date_day,
+        count(case when is_in_window then 1 end) as all_days_history,
+        {{ median('case when is_in_window then value end') }} as all_days_median,
+        {{ median('case when is_in_window then conversions end') }} as baseline_conversions,
+        count(case when is_same_weekday then 1 end) as dow_history,
+        {{ median('case when is_same_weekday then value end') }} as dow_median
 
-    from int_campaign_metrics_unpivoted as points
-    left join baseline_days
-        on
-            points.workspace_id = baseline_days.workspace_id
-            and points.platform = baseline_days.platform
-            and points.account_id = baseline_days.account_id
-            and points.campaign_id = baseline_days.campaign_id
-            and points.metric = baseline_days.metric
-            and baseline_days.date_day >= {{ dbt.dateadd('day', -window_days, 'points.date_day') }}
-            and baseline_days.date_day < points.date_day
+    from baseline_pairs
     group by
-        points.workspace_id,
-        points.platform,
-        points.account_id,
-        points.campaign_id,
-        points.metric,
-        points.date_day
+        {{ point_key | join(',\n        ') }},
+        date_day
 
 ),
 
 baseline_deviations as (
 
     select
-        baseline_medians.workspace_id,
-        baseline_medians.platform,
-        baseline_medians.account_id,
-        baseline_medians.campaign_id,
-        baseline_medians.metric,
-        baseline_medians.date_day,
-        {{ median('abs(baseline_days.value - baseline_medians.baseline_median)') }} as baseline_mad
+        {%- for column in point_key %}
+        medians.{{ column }},
+        {%- endfor %}
+        medians.date_day,
+        {{ median('case when pairs.is_in_window then abs(pairs.value - medians.all_days_median) end') }} as all_days_mad,
+        {{ median('case when pairs.is_same_weekday then abs(pairs.value - medians.dow_median) end') }} as dow_mad
 
-    from baseline_medians
-    left join baseline_days
+    from baseline_medians as medians
+    inner join baseline_pairs as pairs
         on
-            baseline_medians.workspace_id = baseline_days.workspace_id
-            and baseline_medians.platform = baseline_days.platform
-            and baseline_medians.account_id = baseline_days.account_id
-            and baseline_medians.campaign_id = baseline_days.campaign_id
-            and baseline_medians.metric = baseline_days.metric
-            and baseline_days.date_day >= {{ dbt.dateadd('day', -window_days, 'baseline_medians.date_day') }}
-            and baseline_days.date_day < baseline_medians.date_day
+            {%- for column in point_key %}
+            medians.{{ column }} = pairs.{{ column }}
+            and
+            {%- endfor %}
+            medians.date_day = pairs.date_day
     group by
-        baseline_medians.workspace_id,
-        baseline_medians.platform,
-        baseline_medians.account_id,
-        baseline_medians.campaign_id,
-        baseline_medians.metric,
-        baseline_medians.date_day
+        {%- for column in point_key %}
+        medians.{{ column }},
+        {%- endfor %}
+        medians.date_day
+
+),
+
+baselines as (
+
+    select
+        points.*,
+        coalesce(medians.all_days_history, 0) as all_days_history,
+        medians.baseline_conversions,
+        coalesce(
+            medians.dow_history >= points.dow_min_history and deviations.dow_mad > 0,
+            false
+        ) as is_day_of_week_scored,
+        medians.all_days_median,
+        deviations.all_days_mad,
+        coalesce(medians.dow_history, 0) as dow_history,
+        medians.dow_median,
+        deviations.dow_mad
+
+    from int_anomaly_points_unpivoted as points
+    left join baseline_medians as medians
+        on
+            {%- for column in point_key %}
+            points.{{ column }} = medians.{{ column }}
+            and
+            {%- endfor %}
+            points.date_day = medians.date_day
+    left join baseline_deviations as deviations
+        on
+            {%- for column in point_key %}
+            points.{{ column }} = deviations.{{ column }}
+            and
+            {%- endfor %}
+            points.date_day = deviations.date_day
+
+),
+
+chosen as (
+
+    select
+        *,
+        case when is_day_of_week_scored then 'day_of_week' else 'all_days' end as scoring_method,
+        case when is_day_of_week_scored then dow_history else all_days_history end as history_days,
+        case when is_day_of_week_scored then dow_median else all_days_median end as baseline_median,
+        case when is_day_of_week_scored then dow_mad else all_days_mad end as baseline_mad
+
+    from baselines
 
 ),
 
 scored as (
 
     select
-        points.*,
-        baseline_medians.history_days,
-        baseline_medians.baseline_median,
-        baseline_deviations.baseline_mad,
+        *,
         coalesce(
-            points.value is not null
-            and points.has_min_volume
-            and baseline_medians.history_days >= {{ min_history_days }}
-            and baseline_deviations.baseline_mad > 0
-            and baseline_medians.baseline_conversions >= points.min_baseline_conversions,
+            is_metric_enabled
+            and value is not null
+            and has_min_volume
+            and all_days_history >= min_history_days
+            and baseline_mad > 0
+            and baseline_conversions >= min_baseline_conversions,
             false
         ) as is_scored
 
-    from int_campaign_metrics_unpivoted as points
-    inner join baseline_medians
-        on
-            points.workspace_id = baseline_medians.workspace_id
-            and points.platform = baseline_medians.platform
-            and points.account_id = baseline_medians.account_id
-            and points.campaign_id = baseline_medians.campaign_id
-            and points.metric = baseline_medians.metric
-            and points.date_day = baseline_medians.date_day
-    inner join baseline_deviations
-        on
-            points.workspace_id = baseline_deviations.workspace_id
-            and points.platform = baseline_deviations.platform
-            and points.account_id = baseline_deviations.account_id
-            and points.campaign_id = baseline_deviations.campaign_id
-            and points.metric = baseline_deviations.metric
-            and points.date_day = baseline_deviations.date_day
+    from chosen
 
 ),
 
@@ -152,7 +204,11 @@ z_scores as (
         *,
         case
             when is_scored
-                then (value - baseline_median) / (1.4826 * baseline_mad)
+                then 1.4826 * greatest(baseline_mad, min_relative_mad * abs(baseline_median))
+        end as robust_sigma,
+        case
+            when is_scored
+                then (value - baseline_median) / (1.4826 * greatest(baseline_mad, min_relative_mad * abs(baseline_median)))
         end as robust_z
 
     from scored
@@ -162,7 +218,7 @@ z_scores as (
 final as (
 
     select
-        {{ surrogate_key(point_key) }} as anomaly_id,
+        {{ surrogate_key(['workspace_id', 'platform', 'account_id', 'campaign_id', 'metric', 'date_day']) }} as anomaly_id,
         date_day,
         workspace_id,
         platform,
@@ -170,18 +226,23 @@ final as (
         campaign_id,
         campaign_name,
         currency,
+        entity_type,
+        entity_id,
         metric,
         cast(value as {{ dbt.type_float() }}) as value,
         cast(baseline_median as {{ dbt.type_float() }}) as baseline_median,
         cast(baseline_mad as {{ dbt.type_float() }}) as baseline_mad,
+        cast(robust_sigma as {{ dbt.type_float() }}) as robust_sigma,
         cast(robust_z as {{ dbt.type_float() }}) as robust_z,
         history_days,
+        scoring_method,
+        cast(z_threshold as {{ dbt.type_float() }}) as z_threshold,
         direction,
         is_scored,
         coalesce(
             case direction
-                when 'up' then robust_z > {{ z_threshold }}
-                when 'down' then robust_z < -{{ z_threshold }}
+                when 'up' then robust_z > z_threshold
+                when 'down' then robust_z < -z_threshold
             end,
             false
         ) as is_anomaly

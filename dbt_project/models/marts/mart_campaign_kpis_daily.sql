@@ -4,16 +4,44 @@
     window (never an average of daily ratios), through the KPI macros. Windows
     are calendar ranges ending on the row's day: a day without a row does not
     stretch them. Amounts are in the account currency.
+
+    Incremental: a daily run recomputes the rows from
+    `incremental_changed_from()` on, reading the fact from `window_reach_days`
+    earlier (the longest window, 28 days, reaches back 27 days before its own
+    day; the previous-7-day window 13), so every window a re-pulled day feeds
+    is recomputed; the days are then replaced whole (macros/incremental.sql).
+    `dbt build --full-refresh` rebuilds everything and gives the same rows.
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_date_range',
+        unique_key=['date_day', 'workspace_id', 'platform', 'account_id', 'campaign_id'],
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['date_day']},
+            {'columns': ['workspace_id', 'platform', 'date_day']},
+        ],
+        post_hook="{{ record_incremental_watermark() }}",
+    )
+}}
 {%- set campaign_key = ['workspace_id', 'platform', 'account_id', 'campaign_id'] -%}
 {%- set measures = ['spend', 'impressions', 'clicks', 'conversions', 'conversion_value'] -%}
 {%- set windows = {'7d': 7, '28d': 28} -%}
+{#- Days before a row that its windows read: the longest window, or the previous 7 days before the last 7. -#}
+{%- set window_reach_days = [windows.values() | max, 14] | max - 1 -%}
+{%- if is_incremental() -%}
+    {%- set changed_from = incremental_changed_from() -%}
+{%- endif %}
 
 with
 
 fct_ad_performance_daily as (
 
     select * from {{ ref('fct_ad_performance_daily') }}
+    {%- if is_incremental() %}
+    where date_day >= {{ dbt.dateadd('day', -window_reach_days, "cast('" ~ changed_from ~ "' as date)") }}
+    {%- endif %}
 
 ),
 
@@ -85,6 +113,9 @@ final as (
         {{ safe_divide('roas_7d - roas_prev_7d', 'roas_prev_7d') }} as roas_wow_change
 
     from kpis
+    {%- if is_incremental() %}
+    where date_day >= cast('{{ changed_from }}' as date)
+    {%- endif %}
 
 )
 

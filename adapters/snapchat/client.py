@@ -1,0 +1,133 @@
+"""Snapchat Marketing API: daily campaign stats for one ad account."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from adapters.base import Page
+from adapters.errors import BadResponseError, PermanentError
+from adapters.http import HttpClient, OAuth2RefreshTokenAuth, strip_query_params
+from adapters.snapchat.parse import classify, is_success, load_json, parse_page
+
+DEFAULT_BASE_URL = "https://adsapi.snapchat.com"
+DEFAULT_TOKEN_URL = "https://accounts.snapchat.com/login/oauth2/access_token"
+FIELDS = (
+    "impressions",
+    "swipes",
+    "spend",
+    "conversion_purchases",
+    "conversion_purchases_value",
+    "video_views",
+    "quartile_1",
+    "quartile_2",
+    "quartile_3",
+    "view_completion",
+)
+MAX_DAYS = 31
+MAX_PAGES = 1000
+
+
+class SnapchatStatsClient:
+    """Campaign list (paged by ``paging.next_link``), then daily stats per campaign.
+
+    Access tokens last 30 minutes: they are refreshed shortly before expiry, and on a
+    401 once per request. Times are sent as local midnights with the account's
+    UTC offset (from the ad account's ``timezone``), in windows of at most 31 days.
+    """
+
+    platform = "snapchat"
+    report = "campaign_stats"
+
+    def __init__(
+        self,
+        base_url: str,
+        client_id: str,
+        client_secret: str,
+        refresh_token: str,
+        token_url: str | None = None,
+        http: HttpClient | None = None,
+        campaign_page_size: int = 100,
+        max_days: int = MAX_DAYS,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.campaign_page_size = campaign_page_size
+        self.max_days = max_days
+        self.http = http or HttpClient("snapchat", classify=classify)
+        if not self.http.platform:
+            self.http.platform = "snapchat"
+        self.auth = OAuth2RefreshTokenAuth(self.http, token_url or DEFAULT_TOKEN_URL, client_id, client_secret, refresh_token)
+
+    def _get(self, url: str, params: dict | None, context: str, account_id: str):
+        return self.http.request("GET", url, params=params, auth=self.auth, classify=classify, context=context, account_id=account_id)
+
+    def ad_account(self, account_id: str) -> dict:
+        context = f"snapchat ad account {account_id}"
+        body = self._get(f"{self.base_url}/v1/adaccounts/{account_id}", None, context, account_id).content
+        try:
+            item = load_json(body)["adaccounts"][0]
+            if not is_success(item.get("sub_request_status")):
+                raise BadResponseError(f"sub_request_status {item.get('sub_request_status')!r}")
+            return item["adaccount"]
+        except (KeyError, IndexError, TypeError) as exc:
+            raise BadResponseError(f"{context}: unexpected answer ({type(exc).__name__})", account_id=account_id) from None
+
+    def campaigns(self, account_id: str) -> list[dict]:
+        """Every campaign of the account, following ``paging.next_link``."""
+        url: str | None = f"{self.base_url}/v1/adaccounts/{account_id}/campaigns"
+        params: dict | None = {"limit": str(self.campaign_page_size)}
+        found: list[dict] = []
+        seen: set[str] = set()
+        for number in range(1, MAX_PAGES + 1):
+            context = f"snapchat campaigns page {number} for ad account {account_id}"
+            payload = load_json(self._get(url, params, context, account_id).content)
+            for item in payload.get("campaigns") or []:
+                if is_success(item.get("sub_request_status")) and isinstance(item.get("campaign"), dict):
+                    found.append(item["campaign"])
+            next_link = (payload.get("paging") or {}).get("next_link")
+            if not next_link:
+                return found
+            next_link = strip_query_params(next_link)
+            if urlsplit(next_link).netloc != urlsplit(self.base_url).netloc or next_link in seen:
+                raise BadResponseError(f"{context}: paging.next_link is not a new page on the API host", account_id=account_id)
+            seen.add(next_link)
+            url, params = next_link, None
+        raise BadResponseError(f"snapchat campaigns for {account_id}: more than {MAX_PAGES} pages", account_id=account_id)
+
+    def fetch_campaign_stats(self, account_id: str, since: date, until: date) -> Iterator[Page]:
+        if since > until:
+            raise PermanentError(f"snapchat stats for {account_id}: since {since} is after until {until}")
+        account = self.ad_account(account_id)
+        try:
+            tz = ZoneInfo(account.get("timezone") or "UTC")
+        except (ZoneInfoNotFoundError, ValueError):
+            raise BadResponseError(f"snapchat ad account {account_id}: unknown timezone {account.get('timezone')!r}") from None
+        for campaign in self.campaigns(account_id):
+            start = since
+            while start <= until:
+                end = min(until, start + timedelta(days=self.max_days - 1))
+                yield self._stats(account_id, campaign["id"], start, end, tz)
+                start = end + timedelta(days=1)
+
+    def _stats(self, account_id: str, campaign_id: str, since: date, until: date, tz: ZoneInfo) -> Page:
+        url = f"{self.base_url}/v1/campaigns/{campaign_id}/stats"
+        params = {
+            "granularity": "DAY",
+            "fields": ",".join(FIELDS),
+            "start_time": _midnight(since, tz),
+            "end_time": _midnight(until + timedelta(days=1), tz),
+        }
+        context = f"snapchat stats for campaign {campaign_id} of {account_id} ({since}..{until})"
+        response = self._get(url, params, context, account_id)
+        try:
+            records = parse_page(response.content)
+        except BadResponseError as exc:
+            raise exc.with_context(context, platform="snapchat", account_id=account_id) from None
+        return Page(body=response.content, records=records, request={"method": "GET", "url": url, "path": url[len(self.base_url) :], "params": params})
+
+
+def _midnight(day: date, tz: ZoneInfo) -> str:
+    """Local midnight of ``day`` with that day's UTC offset (DST-aware)."""
+    return datetime(day.year, day.month, day.day, tzinfo=tz).isoformat(timespec="milliseconds")

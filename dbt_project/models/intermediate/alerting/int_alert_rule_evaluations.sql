@@ -1,0 +1,205 @@
+{#-
+    Every enabled rule of the `alert_rules` seed (with the workspace's
+    overrides) evaluated on every campaign-day, and budget pacing also on
+    every workspace-day: the value, the baseline it is compared with, the
+    level that triggers it (`threshold_value`), whether it fired, how far
+    beyond its threshold it is (`score`, 1 = at the threshold; used to tell
+    a worsening alert from a repeat) and a one-line explanation with the
+    numbers.
+
+        roas_below_baseline        roas < threshold x roas of the 28 days before, spend >= min_spend
+        spend_up_conversions_down  spend > threshold x its 28-day daily average and
+                                   conversions < secondary_threshold x theirs, spend >= min_spend
+        ctr_below_baseline         ctr < threshold x ctr of the 28 days before, impressions >= min_impressions
+        spend_spike_day_over_day   spend > threshold x the previous day's spend, spend >= min_spend
+        acos_above                 acos > threshold (or no conversion value at all), spend >= min_spend
+        roas_below_floor           roas < threshold, spend >= min_spend
+        budget_pacing              month-to-date spend / days elapsed x days in month > threshold x monthly budget
+
+    Rules against the 28 days before need `rule_min_baseline_days` of them.
+-#}
+{%- set min_baseline_days = var('rule_min_baseline_days') -%}
+{%- set score_cap = 1000 -%}
+{%- set rules = {
+    'roas_below_baseline': {
+        'value': 'inputs.roas',
+        'baseline': 'inputs.roas_prior_28d',
+        'threshold_value': 'rules.threshold * inputs.roas_prior_28d',
+        'condition': 'inputs.spend >= rules.min_spend and inputs.prior_days >= ' ~ min_baseline_days ~ ' and inputs.roas < rules.threshold * inputs.roas_prior_28d',
+        'score': 'rules.threshold * inputs.roas_prior_28d / nullif(inputs.roas, 0)',
+        'explanation': "'ROAS ' || " ~ format_metric_value("'roas'", 'inputs.roas', 'inputs.currency') ~ " || ' is under ' || " ~ format_share('rules.threshold') ~ " || ' of its 28-day level ' || " ~ format_metric_value("'roas'", 'inputs.roas_prior_28d', 'inputs.currency') ~ " || ' (spend ' || " ~ format_metric_value("'spend'", 'inputs.spend', 'inputs.currency') ~ " || ')'",
+    },
+    'spend_up_conversions_down': {
+        'value': 'inputs.spend',
+        'baseline': 'inputs.spend_daily_avg_prior_28d',
+        'threshold_value': 'rules.threshold * inputs.spend_daily_avg_prior_28d',
+        'condition': 'inputs.spend >= rules.min_spend and inputs.prior_days >= ' ~ min_baseline_days ~ ' and inputs.spend > rules.threshold * inputs.spend_daily_avg_prior_28d and inputs.conversions < rules.secondary_threshold * inputs.conversions_daily_avg_prior_28d',
+        'score': 'inputs.spend / nullif(rules.threshold * inputs.spend_daily_avg_prior_28d, 0)',
+        'explanation': "'Spend ' || " ~ format_metric_value("'spend'", 'inputs.spend', 'inputs.currency') ~ " || ' is ' || " ~ format_share('inputs.spend / nullif(inputs.spend_daily_avg_prior_28d, 0)') ~ " || ' of its 28-day daily average ' || " ~ format_metric_value("'spend'", 'inputs.spend_daily_avg_prior_28d', 'inputs.currency') ~ " || ' while conversions ' || " ~ format_count('inputs.conversions') ~ " || ' are under ' || " ~ format_share('rules.secondary_threshold') ~ " || ' of their average ' || " ~ format_count('inputs.conversions_daily_avg_prior_28d'),
+    },
+    'ctr_below_baseline': {
+        'value': 'inputs.ctr',
+        'baseline': 'inputs.ctr_prior_28d',
+        'threshold_value': 'rules.threshold * inputs.ctr_prior_28d',
+        'condition': 'inputs.impressions >= rules.min_impressions and inputs.prior_days >= ' ~ min_baseline_days ~ ' and inputs.ctr < rules.threshold * inputs.ctr_prior_28d',
+        'score': 'rules.threshold * inputs.ctr_prior_28d / nullif(inputs.ctr, 0)',
+        'explanation': "'CTR ' || " ~ format_metric_value("'ctr'", 'inputs.ctr', 'inputs.currency') ~ " || ' is under ' || " ~ format_share('rules.threshold') ~ " || ' of its 28-day level ' || " ~ format_metric_value("'ctr'", 'inputs.ctr_prior_28d', 'inputs.currency') ~ " || ' (' || to_char(inputs.impressions, 'FM999,999,999,990') || ' impressions)'",
+    },
+    'spend_spike_day_over_day': {
+        'value': 'inputs.spend',
+        'baseline': 'inputs.spend_previous_day',
+        'threshold_value': 'rules.threshold * inputs.spend_previous_day',
+        'condition': 'inputs.spend >= rules.min_spend and inputs.spend_previous_day > 0 and inputs.spend > rules.threshold * inputs.spend_previous_day',
+        'score': 'inputs.spend / nullif(rules.threshold * inputs.spend_previous_day, 0)',
+        'explanation': "'Spend ' || " ~ format_metric_value("'spend'", 'inputs.spend', 'inputs.currency') ~ " || ' is up ' || " ~ format_share('inputs.spend / nullif(inputs.spend_previous_day, 0) - 1') ~ " || ' on the previous day (' || " ~ format_metric_value("'spend'", 'inputs.spend_previous_day', 'inputs.currency') ~ " || ')'",
+    },
+    'acos_above': {
+        'value': 'inputs.acos',
+        'baseline': 'cast(null as ' ~ dbt.type_float() ~ ')',
+        'threshold_value': 'rules.threshold',
+        'condition': 'inputs.spend >= rules.min_spend and (inputs.conversion_value = 0 or inputs.acos > rules.threshold)',
+        'score': 'inputs.acos / nullif(rules.threshold, 0)',
+        'explanation': "'ACOS ' || " ~ format_metric_value("'acos'", 'inputs.acos', 'inputs.currency') ~ " || ' is over the ' || " ~ format_metric_value("'acos'", 'rules.threshold', 'inputs.currency') ~ " || ' target (spend ' || " ~ format_metric_value("'spend'", 'inputs.spend', 'inputs.currency') ~ " || ', conversion value ' || " ~ format_metric_value("'spend'", 'inputs.conversion_value', 'inputs.currency') ~ " || ')'",
+    },
+    'roas_below_floor': {
+        'value': 'inputs.roas',
+        'baseline': 'cast(null as ' ~ dbt.type_float() ~ ')',
+        'threshold_value': 'rules.threshold',
+        'condition': 'inputs.spend >= rules.min_spend and inputs.roas < rules.threshold',
+        'score': 'rules.threshold / nullif(inputs.roas, 0)',
+        'explanation': "'ROAS ' || " ~ format_metric_value("'roas'", 'inputs.roas', 'inputs.currency') ~ " || ' is under the ' || " ~ format_metric_value("'roas'", 'rules.threshold', 'inputs.currency') ~ " || ' floor (spend ' || " ~ format_metric_value("'spend'", 'inputs.spend', 'inputs.currency') ~ " || ')'",
+    },
+    'budget_pacing': {
+        'value': 'inputs.spend_month_to_date * inputs.days_in_month / inputs.days_elapsed_in_month',
+        'baseline': 'inputs.monthly_budget',
+        'threshold_value': 'rules.threshold * inputs.monthly_budget',
+        'condition': 'inputs.monthly_budget > 0 and inputs.spend_month_to_date * inputs.days_in_month / inputs.days_elapsed_in_month > rules.threshold * inputs.monthly_budget',
+        'score': 'inputs.spend_month_to_date * inputs.days_in_month / inputs.days_elapsed_in_month / nullif(rules.threshold * inputs.monthly_budget, 0)',
+        'explanation': "'Month-to-date spend ' || " ~ format_metric_value("'spend'", 'inputs.spend_month_to_date', 'inputs.currency') ~ " || ' after ' || inputs.days_elapsed_in_month || ' of ' || inputs.days_in_month || ' days projects to ' || " ~ format_metric_value("'spend'", 'inputs.spend_month_to_date * inputs.days_in_month / inputs.days_elapsed_in_month', 'inputs.currency') ~ " || ', ' || " ~ format_share('inputs.spend_month_to_date * inputs.days_in_month / inputs.days_elapsed_in_month / inputs.monthly_budget') ~ " || ' of the monthly budget ' || " ~ format_metric_value("'spend'", 'inputs.monthly_budget', 'inputs.currency'),
+    },
+} -%}
+
+with
+
+int_alert_rule_inputs as (
+
+    select * from {{ ref('int_alert_rule_inputs') }}
+
+),
+
+int_alert_rules_configured as (
+
+    select * from {{ ref('int_alert_rules_configured') }}
+
+),
+
+fct_ad_performance_daily as (
+
+    select * from {{ ref('fct_ad_performance_daily') }}
+
+),
+
+int_workspace_settings_pivoted as (
+
+    select * from {{ ref('int_workspace_settings_pivoted') }}
+
+),
+
+campaign_inputs as (
+
+    select
+        *,
+        'campaign' as entity_type,
+        campaign_id as entity_id
+
+    from int_alert_rule_inputs
+
+),
+
+workspace_spend as (
+
+    select
+        date_day,
+        workspace_id,
+        sum(spend_reporting) as spend
+
+    from fct_ad_performance_daily
+    group by
+        date_day,
+        workspace_id
+
+),
+
+workspace_inputs as (
+
+    select
+        spend.date_day,
+        spend.workspace_id,
+        'all' as platform,
+        'all' as account_id,
+        'all' as campaign_id,
+        'All campaigns' as campaign_name,
+        settings.reporting_currency as currency,
+        'workspace' as entity_type,
+        spend.workspace_id as entity_id,
+        sum(spend.spend) over (
+            partition by spend.workspace_id, date_trunc('month', spend.date_day)
+            order by spend.date_day
+        ) as spend_month_to_date,
+        {{ day_of_month('spend.date_day') }} as days_elapsed_in_month,
+        {{ days_in_month('spend.date_day') }} as days_in_month,
+        settings.budget_monthly as monthly_budget
+
+    from workspace_spend as spend
+    inner join int_workspace_settings_pivoted as settings
+        on spend.workspace_id = settings.workspace_id
+
+),
+
+evaluations as (
+
+    {%- for rule_id, rule in rules.items() %}
+    {%- for inputs_relation in (['campaign_inputs', 'workspace_inputs'] if rule_id == 'budget_pacing' else ['campaign_inputs']) %}
+
+    select
+        inputs.date_day,
+        inputs.workspace_id,
+        inputs.platform,
+        inputs.account_id,
+        inputs.campaign_id,
+        inputs.campaign_name,
+        inputs.currency,
+        inputs.entity_type,
+        inputs.entity_id,
+        rules.rule_id,
+        rules.rule_name,
+        rules.metric,
+        rules.comparison,
+        rules.severity,
+        cast({{ rule.value }} as {{ dbt.type_float() }}) as value,
+        cast({{ rule.baseline }} as {{ dbt.type_float() }}) as baseline,
+        cast(rules.threshold as {{ dbt.type_float() }}) as threshold,
+        cast({{ rule.threshold_value }} as {{ dbt.type_float() }}) as threshold_value,
+        coalesce({{ rule.condition }}, false) as is_triggered,
+        cast(coalesce(least({{ rule.score }}, {{ score_cap }}), {{ score_cap }}) as {{ dbt.type_float() }}) as score,
+        {{ rule.explanation }} as explanation
+
+    from {{ inputs_relation }} as inputs
+    inner join int_alert_rules_configured as rules
+        on
+            inputs.workspace_id = rules.workspace_id
+            and rules.rule_id = '{{ rule_id }}'
+            and rules.is_enabled
+    {{ 'union all' if not (loop.last and rule_id == 'budget_pacing') }}
+    {%- endfor %}
+    {%- endfor %}
+
+),
+
+final as (
+
+    select * from evaluations
+
+)
+
+select * from final

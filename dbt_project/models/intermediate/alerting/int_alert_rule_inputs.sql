@@ -1,0 +1,80 @@
+{#-
+    What the alert rules compare, per campaign and day: the day's numbers,
+    the trailing 28 days BEFORE the day (ratios of sums, and daily averages
+    over the days that have a row), the previous day's spend, and
+    month-to-date spend projected to the month's end. Amounts in the
+    account currency.
+-#}
+{%- set campaign_key = ['workspace_id', 'platform', 'account_id', 'campaign_id'] -%}
+{%- set prior = trailing_days_window(campaign_key, 'date_day', 28, offset_days=1) -%}
+
+with
+
+fct_ad_performance_daily as (
+
+    select * from {{ ref('fct_ad_performance_daily') }}
+
+),
+
+stg_ops__campaign_budgets as (
+
+    select * from {{ ref('stg_ops__campaign_budgets') }}
+
+),
+
+windowed as (
+
+    select
+        date_day,
+        workspace_id,
+        platform,
+        account_id,
+        campaign_id,
+        campaign_name,
+        currency,
+        spend,
+        impressions,
+        clicks,
+        conversions,
+        conversion_value,
+        count(*) {{ prior }} as prior_days,
+        sum(spend) {{ prior }} as spend_prior_28d,
+        sum(impressions) {{ prior }} as impressions_prior_28d,
+        sum(clicks) {{ prior }} as clicks_prior_28d,
+        sum(conversions) {{ prior }} as conversions_prior_28d,
+        sum(conversion_value) {{ prior }} as conversion_value_prior_28d,
+        sum(spend) {{ trailing_days_window(campaign_key, 'date_day', 1, offset_days=1) }} as spend_previous_day,
+        sum(spend) over (
+            partition by {{ campaign_key | join(', ') }}, date_trunc('month', date_day)
+            order by date_day
+        ) as spend_month_to_date
+
+    from fct_ad_performance_daily
+
+),
+
+final as (
+
+    select
+        windowed.*,
+        {{ ctr('clicks', 'impressions') }} as ctr,
+        {{ roas('conversion_value', 'spend') }} as roas,
+        {{ acos('spend', 'conversion_value') }} as acos,
+        {{ ctr('clicks_prior_28d', 'impressions_prior_28d') }} as ctr_prior_28d,
+        {{ roas('conversion_value_prior_28d', 'spend_prior_28d') }} as roas_prior_28d,
+        {{ safe_divide('spend_prior_28d', 'prior_days') }} as spend_daily_avg_prior_28d,
+        {{ safe_divide('conversions_prior_28d', 'prior_days') }} as conversions_daily_avg_prior_28d,
+        {{ day_of_month('date_day') }} as days_elapsed_in_month,
+        {{ days_in_month('date_day') }} as days_in_month,
+        budgets.monthly_budget
+
+    from windowed
+    left join stg_ops__campaign_budgets as budgets
+        on
+            windowed.workspace_id = budgets.workspace_id
+            and windowed.platform = budgets.platform
+            and windowed.campaign_id = budgets.campaign_id
+
+)
+
+select * from final

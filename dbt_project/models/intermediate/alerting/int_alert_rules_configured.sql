@@ -1,0 +1,89 @@
+{#-
+    Every seed rule for every workspace, with the workspace's overrides from
+    the registry (`rule.<rule_id>.<setting>` in ops.workspace_settings)
+    applied over the seed's values.
+-#}
+{%- set overridable = {
+    'threshold': dbt.type_float(),
+    'secondary_threshold': dbt.type_float(),
+    'min_spend': dbt.type_float(),
+    'min_impressions': dbt.type_float(),
+} -%}
+
+with
+
+alert_rules as (
+
+    select * from {{ ref('alert_rules') }}
+
+),
+
+int_workspace_settings_pivoted as (
+
+    select * from {{ ref('int_workspace_settings_pivoted') }}
+
+),
+
+stg_ops__workspace_settings as (
+
+    select * from {{ ref('stg_ops__workspace_settings') }}
+
+),
+
+overrides as (
+
+    select
+        workspace_id,
+        split_part(setting, '.', 2) as rule_id,
+        split_part(setting, '.', 3) as rule_setting,
+        setting_value
+
+    from stg_ops__workspace_settings
+    where setting like 'rule.%'
+
+),
+
+final as (
+
+    select
+        workspaces.workspace_id,
+        rules.rule_id,
+        rules.rule_name,
+        rules.metric,
+        rules.comparison,
+        rules.severity,
+        rules.description,
+        coalesce(
+            cast(max(case when overrides.rule_setting = 'enabled' then overrides.setting_value end) as boolean),
+            rules.is_enabled
+        ) as is_enabled,
+        {%- for name, sql_type in overridable.items() %}
+        coalesce(
+            cast(max(case when overrides.rule_setting = '{{ name }}' then overrides.setting_value end) as {{ sql_type }}),
+            cast(rules.{{ name }} as {{ sql_type }})
+        ) as {{ name }}{{ ',' if not loop.last }}
+        {%- endfor %}
+
+    from int_workspace_settings_pivoted as workspaces
+    cross join alert_rules as rules
+    left join overrides
+        on
+            workspaces.workspace_id = overrides.workspace_id
+            and rules.rule_id = overrides.rule_id
+    group by
+        workspaces.workspace_id,
+        rules.rule_id,
+        rules.rule_name,
+        rules.metric,
+        rules.comparison,
+        rules.severity,
+        rules.description,
+        rules.is_enabled,
+        rules.threshold,
+        rules.secondary_threshold,
+        rules.min_spend,
+        rules.min_impressions
+
+)
+
+select * from final

@@ -1,0 +1,327 @@
+"""Raw batch validation with Great Expectations, before a batch reaches the raw tables.
+
+Each batch (one account's window, as extracted) becomes a pandas frame with one
+row per API record: its canonical fields read from the payload by the
+platform's ``FieldSpec``s (absent metrics are zero, as the platforms mean it;
+a present value that is not a number is null). One expectation suite checks:
+
+| check                | expectation                                                     | failing rows          |
+|----------------------|-----------------------------------------------------------------|-----------------------|
+| schema and types     | campaign id, date and metrics present and typed (not null)      | quarantined           |
+| value ranges         | spend, impressions, clicks, conversion value >= 0               | quarantined           |
+| clicks <= impressions| ``impressions`` >= ``clicks``                                   | quarantined           |
+| window               | report date within the requested window                         | quarantined           |
+| duplicates           | (campaign, day) unique                                          | the repeats quarantined, the first kept |
+| completeness         | every expected account-day present                              | (none: the day is reported missing) |
+
+Expected account-days: every day of the window from the account's first day
+with data (in this batch or already loaded) on. A batch whose share of bad rows
+exceeds ``ADS_ELT_MAX_BAD_ROW_SHARE`` (default 0.5), or whose records lack a
+required field altogether, is rejected wholesale: nothing of it is loaded.
+
+Platforms plug in through ``FIELD_SPECS[platform]``; a platform without specs
+gets the date checks only (window, completeness).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+METRICS = ("spend", "impressions", "clicks", "conversion_value")
+DEFAULT_MAX_BAD_ROW_SHARE = 0.5
+
+# Checks whose failing rows make their day incomplete (the account's sync state does not move past it).
+DAY_BREAKING_CHECKS = frozenset({"schema", "negative_value", "clicks_over_impressions"})
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One canonical field of a raw record: where it is and how to read it."""
+
+    name: str
+    path: tuple[str, ...]
+    kind: str  # text | number
+    scale: float = 1.0  # e.g. micros -> major units
+    default: Any = None  # value when absent (proto3 JSON omits zeros); None = required
+
+
+def _get(record: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(record, dict) or key not in record:
+            return _MISSING
+        record = record[key]
+    return record
+
+
+_MISSING = object()
+
+FIELD_SPECS: dict[str, tuple[FieldSpec, ...]] = {
+    "meta": (
+        FieldSpec("campaign_id", ("campaign_id",), "text"),
+        FieldSpec("spend", ("spend",), "number", default=0),
+        FieldSpec("impressions", ("impressions",), "number", default=0),
+        FieldSpec("clicks", ("clicks",), "number", default=0),
+    ),
+    "google_ads": (
+        FieldSpec("campaign_id", ("campaign", "id"), "text"),
+        FieldSpec("spend", ("metrics", "costMicros"), "number", scale=1e-6, default=0),
+        FieldSpec("impressions", ("metrics", "impressions"), "number", default=0),
+        FieldSpec("clicks", ("metrics", "clicks"), "number", default=0),
+        FieldSpec("conversion_value", ("metrics", "conversionsValue"), "number", default=0),
+    ),
+}
+
+
+@dataclass
+class Record:
+    """One API record of a batch, where it came from, and the day it reports on."""
+
+    source: str
+    line_number: int
+    payload: dict
+    report_date: date
+
+
+@dataclass
+class Finding:
+    check: str
+    reason: str
+
+
+@dataclass
+class ValidationResult:
+    bad: dict[int, Finding] = field(default_factory=dict)  # record index -> first finding
+    missing_days: list[date] = field(default_factory=list)
+    expected_days: int = 0
+    rejected: str | None = None  # why the whole batch is refused
+    checks: dict[str, bool] = field(default_factory=dict)  # expectation -> success
+
+    def breaking_days(self, records: Sequence[Record]) -> list[date]:
+        """Days the batch could not deliver whole: missing, or with rows quarantined for their values."""
+        days = set(self.missing_days)
+        days.update(records[i].report_date for i, f in self.bad.items() if f.check in DAY_BREAKING_CHECKS)
+        return sorted(days)
+
+
+def max_bad_row_share() -> float:
+    return float(os.environ.get("ADS_ELT_MAX_BAD_ROW_SHARE") or DEFAULT_MAX_BAD_ROW_SHARE)
+
+
+# -- the frame ------------------------------------------------------------------
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def build_frame(platform: str, records: Sequence[Record]):
+    """The batch as a DataFrame: ``line`` (index into records), ``report_date`` (ordinal), canonical fields."""
+    import pandas as pd
+
+    specs = FIELD_SPECS.get(platform, ())
+    rows = []
+    type_errors: dict[int, str] = {}
+    for i, rec in enumerate(records):
+        row: dict[str, Any] = {"line": i, "report_date": rec.report_date.toordinal()}
+        for spec in specs:
+            raw = _get(rec.payload, spec.path)
+            if raw is _MISSING or raw is None:
+                value = spec.default
+                if value is None:
+                    type_errors.setdefault(i, f"{'.'.join(spec.path)} is missing")
+            elif spec.kind == "number":
+                value = _number(raw)
+                if value is None:
+                    type_errors.setdefault(i, f"{'.'.join(spec.path)} is not a number ({str(raw)[:40]!r})")
+                else:
+                    value *= spec.scale
+            else:
+                value = raw if isinstance(raw, str) and raw else None
+                if value is None:
+                    type_errors.setdefault(i, f"{'.'.join(spec.path)} is not a non-empty string ({str(raw)[:40]!r})")
+            row[spec.name] = value
+        rows.append(row)
+    columns = ["line", "report_date", *(s.name for s in specs)]
+    frame = pd.DataFrame(rows, columns=columns)
+    for spec in specs:
+        if spec.kind == "number":
+            frame[spec.name] = pd.to_numeric(frame[spec.name], errors="coerce").astype("float64")
+    return frame, type_errors
+
+
+# -- Great Expectations -----------------------------------------------------------
+
+_GX: dict[str, Any] = {}
+
+
+def _batch_definition():
+    """One ephemeral, offline GX context per process, with a whole-dataframe batch definition."""
+    if "batch_definition" not in _GX:
+        import great_expectations as gx
+
+        context = gx.get_context(mode="ephemeral")
+        try:
+            from great_expectations.data_context.types.base import ProgressBarsConfig
+
+            context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        except Exception:  # noqa: BLE001 - cosmetic only
+            pass
+        source = context.data_sources.add_pandas("raw_batches")
+        asset = source.add_dataframe_asset("raw_batch")
+        _GX["batch_definition"] = asset.add_batch_definition_whole_dataframe("whole_batch")
+    return _GX["batch_definition"]
+
+
+def build_suite(platform: str, window_start: date, window_end: date, expected_days: Sequence[date]):
+    import great_expectations as gx
+    from great_expectations import expectations as gxe
+
+    names = {s.name for s in FIELD_SPECS.get(platform, ())}
+    suite = gx.ExpectationSuite(name=f"raw_{platform}")
+    suite.add_expectation(gxe.ExpectColumnToExist(column="report_date"))
+    suite.add_expectation(
+        gxe.ExpectColumnValuesToBeBetween(
+            column="report_date", min_value=window_start.toordinal(), max_value=window_end.toordinal()
+        )
+    )
+    if expected_days:
+        suite.add_expectation(
+            gxe.ExpectColumnDistinctValuesToContainSet(column="report_date", value_set=[d.toordinal() for d in expected_days])
+        )
+    for name in sorted(names):
+        suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=name))
+    for metric in METRICS:
+        if metric in names:
+            suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(column=metric, min_value=0))
+    if {"impressions", "clicks"} <= names:
+        suite.add_expectation(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="impressions", column_B="clicks", or_equal=True))
+    if "campaign_id" in names:
+        suite.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(column_list=["campaign_id", "report_date"]))
+    return suite
+
+
+def _unexpected_lines(result) -> list[int]:
+    out = []
+    for item in result.result.get("unexpected_index_list") or []:
+        out.append(int(item["line"]) if isinstance(item, dict) else int(item))
+    return out
+
+
+def expected_days_for(window_start: date, window_end: date, first_day_with_data: date | None) -> list[date]:
+    if first_day_with_data is None:
+        return []
+    start = max(window_start, first_day_with_data)
+    return [start + timedelta(days=n) for n in range((window_end - start).days + 1)]
+
+
+def validate_batch(
+    platform: str,
+    records: Sequence[Record],
+    window_start: date,
+    window_end: date,
+    first_loaded_day: date | None = None,
+) -> ValidationResult:
+    """Run the suite on one batch; returns the bad records with reasons, missing days and the verdict."""
+    frame, type_errors = build_frame(platform, records)
+    first_day = min([r.report_date for r in records] + ([first_loaded_day] if first_loaded_day else []), default=None)
+    expected = expected_days_for(window_start, window_end, first_day)
+    result = ValidationResult(expected_days=len(expected))
+
+    def flag(index: int, check: str, reason: str) -> None:
+        result.bad.setdefault(index, Finding(check, reason))
+
+    for index, reason in type_errors.items():
+        flag(index, "schema", reason)
+
+    if len(frame):
+        outcome = _batch_definition().get_batch(batch_parameters={"dataframe": frame}).validate(
+            build_suite(platform, window_start, window_end, expected),
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["line"]},
+        )
+        for r in outcome.results:
+            cfg = r.expectation_config
+            kwargs = cfg.kwargs
+            name = cfg.type + (f"({kwargs.get('column') or kwargs.get('column_A') or ','.join(kwargs.get('column_list', []))})")
+            result.checks[name] = bool(r.success)
+            if r.success:
+                continue
+            lines = _unexpected_lines(r)
+            if cfg.type == "expect_column_values_to_not_be_null":
+                for i in lines:
+                    flag(i, "schema", f"{kwargs['column']} is missing or not a number")
+            elif cfg.type == "expect_column_values_to_be_between" and kwargs["column"] == "report_date":
+                for i in lines:
+                    flag(i, "window", f"report date {records[i].report_date} outside the requested window {window_start}..{window_end}")
+            elif cfg.type == "expect_column_values_to_be_between":
+                column = kwargs["column"]
+                for i in lines:
+                    flag(i, "negative_value", f"{column} is negative ({frame.at[i, column]:g})")
+            elif cfg.type == "expect_column_pair_values_a_to_be_greater_than_b":
+                for i in lines:
+                    flag(
+                        i,
+                        "clicks_over_impressions",
+                        f"clicks ({frame.at[i, 'clicks']:g}) exceed impressions ({frame.at[i, 'impressions']:g})",
+                    )
+            elif cfg.type == "expect_compound_columns_to_be_unique":
+                first_line: dict[tuple, int] = {}
+                for i in sorted(lines):
+                    key = (frame.at[i, "campaign_id"], frame.at[i, "report_date"])
+                    if key in first_line:
+                        original = records[first_line[key]]
+                        flag(
+                            i,
+                            "duplicate",
+                            f"duplicate of {original.source} record {original.line_number} "
+                            f"(campaign {key[0]}, {records[i].report_date})",
+                        )
+                    else:
+                        first_line[key] = i
+    present = {r.report_date for r in records}
+    result.missing_days = [d for d in expected if d not in present]
+    if result.missing_days:
+        result.checks["expect_column_distinct_values_to_contain_set(report_date)"] = False
+
+    if records:
+        share = len(result.bad) / len(records)
+        missing_required = [
+            s.name
+            for s in FIELD_SPECS.get(platform, ())
+            if s.default is None and all(_get(r.payload, s.path) in (_MISSING, None) for r in records)
+        ]
+        if missing_required:
+            result.rejected = f"no record has {', '.join(missing_required)}: the report's schema changed"
+        elif share > max_bad_row_share():
+            result.rejected = (
+                f"{len(result.bad)} of {len(records)} records failed validation ({share:.0%}, more than the "
+                f"{max_bad_row_share():.0%} allowed); first: {next(iter(result.bad.values())).reason}"
+            )
+    log.info(
+        "%s batch: %d record(s), %d bad, %d missing day(s)%s",
+        platform,
+        len(records),
+        len(result.bad),
+        len(result.missing_days),
+        f", REJECTED: {result.rejected}" if result.rejected else "",
+    )
+    return result
+
+

@@ -1,0 +1,97 @@
+"""What every sandbox platform shares: world access, tokens, scripted answers, counters."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections import Counter
+from collections.abc import Callable
+from time import monotonic
+from urllib.parse import parse_qs
+
+
+class PlatformApi:
+    """State of one fake platform. Subclasses define ``platform`` and ``routes()``.
+
+    ``clock``: seconds (monotonic by default), used for token expiry; tests replace it
+    to make a token expire mid-extract. ``script(*answers)`` queues answers the next
+    requests get instead of the real one (what an answer is depends on the platform).
+    ``calls`` counts requests per endpoint.
+    """
+
+    platform = ""
+
+    def __init__(self, server) -> None:
+        self.server = server
+        self.lock = threading.Lock()
+        self.clock: Callable[[], float] = monotonic
+        self.calls: Counter[str] = Counter()
+        self._scripted: list = []
+        self._tokens: dict[str, float] = {}
+
+    @property
+    def world(self):
+        return self.server.world
+
+    @property
+    def today(self):
+        return self.server.today
+
+    @property
+    def credentials(self) -> dict:
+        return self.server.credentials[self.platform]
+
+    def routes(self) -> list:
+        raise NotImplementedError
+
+    # -- scripted answers ---------------------------------------------------
+
+    def script(self, *answers: object) -> None:
+        with self.lock:
+            self._scripted.extend(answers)
+
+    def take_scripted(self) -> object | None:
+        with self.lock:
+            return self._scripted.pop(0) if self._scripted else None
+
+    def count(self, endpoint: str) -> None:
+        with self.lock:
+            self.calls[endpoint] += 1
+
+    # -- tokens -------------------------------------------------------------
+
+    def issue_token(self, prefix: str, ttl: float) -> str:
+        token = prefix + secrets.token_urlsafe(32)
+        with self.lock:
+            self._tokens[token] = self.clock() + ttl
+        return token
+
+    def token_valid(self, token: str | None) -> bool:
+        if not token:
+            return False
+        with self.lock:
+            expiry = self._tokens.get(token)
+        return expiry is not None and expiry > self.clock()
+
+    def expire_tokens(self) -> int:
+        with self.lock:
+            count = len(self._tokens)
+            self._tokens.clear()
+            return count
+
+    def refresh_form_ok(self, body: bytes) -> bool:
+        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+        expected = self.credentials
+        return (
+            form.get("grant_type") == "refresh_token"
+            and form.get("client_id") == expected["client_id"]
+            and secrets.compare_digest(form.get("client_secret", ""), expected["client_secret"])
+            and secrets.compare_digest(form.get("refresh_token", ""), expected["refresh_token"])
+        )
+
+
+def bearer(headers: dict[str, str]) -> str | None:
+    value = headers.get("authorization", "")
+    if value[:7].lower() == "bearer ":
+        return value[7:].strip()
+    return None

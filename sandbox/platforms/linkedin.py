@@ -1,0 +1,141 @@
+"""LinkedIn Marketing API ``adAnalytics`` over the world's LinkedIn accounts.
+
+``GET /linkedin/rest/adAnalytics?q=analytics&pivot=CAMPAIGN&timeGranularity=DAILY
+&dateRange=(start:(year:Y,month:M,day:D),end:(...))&accounts=List(urn%3Ali%3AsponsoredAccount%3AN)&fields=...``
+with ``LinkedIn-Version`` and ``X-Restli-Protocol-Version: 2.0.0``. The Rest.li
+structure (parentheses, colons, commas) must arrive unencoded and the URNs inside
+``List(...)`` encoded, as the real API wants; anything else is a 400.
+
+Cost and conversion value are long-precision strings, counts are integers, there
+is no paging (``max_elements`` caps an answer: ask for less), and an empty
+``elements`` means nothing ran. ``expire_tokens()`` makes the current access token
+answer 401 ``EXPIRED_ACCESS_TOKEN``; ``POST /linkedin/oauth/v2/accessToken``
+(refresh-token grant) issues a new one. ``script(status, ...)`` answers the next
+requests with 429 (throttled) or 500.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import date
+from urllib.parse import unquote
+
+from sandbox.platforms.base import PlatformApi, bearer
+
+FIELDS = {
+    "dateRange",
+    "pivotValues",
+    "impressions",
+    "clicks",
+    "costInLocalCurrency",
+    "externalWebsiteConversions",
+    "conversionValueInLocalCurrency",
+}
+_DATE_RANGE = re.compile(
+    r"^\(start:\(year:(\d{4}),month:(\d{1,2}),day:(\d{1,2})\),end:\(year:(\d{4}),month:(\d{1,2}),day:(\d{1,2})\)\)$"
+)
+_ACCOUNTS = re.compile(r"^List\(((?:urn%3Ali%3AsponsoredAccount%3A\d+)(?:,urn%3Ali%3AsponsoredAccount%3A\d+)*)\)$")
+
+
+def long_precision(value: float) -> str:
+    """A money amount the way LinkedIn prints it: the binary double's long expansion."""
+    return f"{value:.19f}"
+
+
+def _raw_params(raw_query: str) -> dict[str, str]:
+    params = {}
+    for part in raw_query.split("&"):
+        if part:
+            name, _, value = part.partition("=")
+            params[name] = value
+    return params
+
+
+class LinkedInApi(PlatformApi):
+    platform = "linkedin"
+    max_elements = 15000
+
+    def __init__(self, server) -> None:
+        super().__init__(server)
+        self.static_tokens: set[str] = set()
+
+    def routes(self) -> list:
+        from sandbox.server import Route
+
+        return [
+            Route("POST", re.compile(r"^/linkedin/oauth/v2/accessToken$"), "linkedin", "token", self.token),
+            Route("GET", re.compile(r"^/linkedin/rest/adAnalytics$"), "linkedin", "adAnalytics", self.ad_analytics),
+        ]
+
+    def _error(self, status: int, message: str, code: str | None = None, service_code: int | None = None):
+        from sandbox.server import Response
+
+        payload: dict = {"status": status, "message": message}
+        if service_code is not None:
+            payload["serviceErrorCode"] = service_code
+        if code is not None:
+            payload["code"] = code
+        return Response.json(status, payload, {"x-restli-protocol-version": "2.0.0"})
+
+    def token(self, request):
+        from sandbox.server import Response
+
+        self.count("token")
+        if not self.refresh_form_ok(request.body):
+            return Response.json(400, {"error": "invalid_request", "error_description": "The provided refresh token is invalid or expired"})
+        token = self.issue_token("AQV", 5_184_000)
+        return Response.json(200, {"access_token": token, "expires_in": 5_184_000, "refresh_token": self.credentials["refresh_token"], "refresh_token_expires_in": 31_536_000})
+
+    def issue_static_token(self) -> str:
+        """A long-lived token (no refresh token), as from the 3-legged flow."""
+        return self.issue_token("AQV", 5_184_000)
+
+    def ad_analytics(self, request):
+        from sandbox.server import Response
+
+        self.count("adAnalytics")
+        if not self.token_valid(bearer(request.headers)):
+            return self._error(401, "The token used in the request has expired", "EXPIRED_ACCESS_TOKEN", 65602)
+        if request.headers.get("x-restli-protocol-version") != "2.0.0" or not re.fullmatch(r"\d{6}", request.headers.get("linkedin-version", "")):
+            return self._error(400, "Headers LinkedIn-Version (YYYYMM) and X-Restli-Protocol-Version: 2.0.0 are required", "VERSION_MISSING")
+        scripted = self.take_scripted()
+        if scripted is not None:
+            return self._error(int(scripted), "Resource level throttle limit for calls to this resource is reached." if scripted == 429 else "Internal Server Error", "TOO_MANY_REQUESTS" if scripted == 429 else None)
+        raw = _raw_params(request.raw_query)
+        if (raw.get("q"), raw.get("pivot"), raw.get("timeGranularity")) != ("analytics", "CAMPAIGN", "DAILY"):
+            return self._error(400, "q=analytics, pivot=CAMPAIGN and timeGranularity=DAILY are served here", "ILLEGAL_ARGUMENT")
+        date_range = _DATE_RANGE.match(raw.get("dateRange", ""))
+        if not date_range:
+            return self._error(400, "Invalid Rest.li value for dateRange: expected (start:(year:..,month:..,day:..),end:(...)) unencoded", "ILLEGAL_ARGUMENT")
+        accounts = _ACCOUNTS.match(raw.get("accounts", ""))
+        if not accounts:
+            return self._error(400, "Invalid Rest.li value for accounts: expected List(urn%3Ali%3AsponsoredAccount%3A<id>) with encoded URNs", "ILLEGAL_ARGUMENT")
+        fields = unquote(raw.get("fields", "")).split(",")
+        unknown = [f for f in fields if f not in FIELDS]
+        if unknown or not fields:
+            return self._error(400, f"Unknown field {unknown[0] if unknown else ''}", "ILLEGAL_ARGUMENT")
+        y1, m1, d1, y2, m2, d2 = (int(g) for g in date_range.groups())
+        since, until = date(y1, m1, d1), date(y2, m2, d2)
+        elements = []
+        for urn in unquote(accounts.group(1)).split(","):
+            account_id = urn.rsplit(":", 1)[1]
+            if not self.world.has_account("linkedin", account_id):
+                return self._error(403, f"Not enough permissions to access: adAnalytics for {urn}", "ACCESS_DENIED", 100)
+            account = self.world.account("linkedin", account_id)
+            for row in self.world.truth_rows("linkedin", account.account_id, since, until, as_of=self.today):
+                day = {"year": row["date"].year, "month": row["date"].month, "day": row["date"].day}
+                available = {
+                    "dateRange": {"start": day, "end": day},
+                    "pivotValues": [f"urn:li:sponsoredCampaign:{row['campaign_id']}"],
+                    "impressions": row["impressions"],
+                    "clicks": row["clicks"],
+                    "costInLocalCurrency": long_precision(row["spend"]),
+                    "externalWebsiteConversions": row["conversions"],
+                    "conversionValueInLocalCurrency": long_precision(row["conversion_value"]),
+                }
+                elements.append({f: available[f] for f in fields})
+        if len(elements) > self.max_elements:
+            return self._error(400, f"Request would return more than {self.max_elements} elements; narrow the date range", "ILLEGAL_ARGUMENT")
+        return Response.json(200, {"elements": elements}, {"x-restli-protocol-version": "2.0.0", "x-li-uuid": secrets.token_hex(8)})
+

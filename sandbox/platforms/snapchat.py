@@ -1,0 +1,212 @@
+"""Snapchat Marketing API over the world's Snapchat accounts.
+
+- ``POST /snapchat/login/oauth2/access_token``: refresh-token grant; access tokens
+  last ``token_ttl`` seconds (1800, as the real ones).
+- ``GET /snapchat/v1/adaccounts/{id}``: the account with its ``timezone`` and ``currency``.
+- ``GET /snapchat/v1/adaccounts/{id}/campaigns``: ``limit`` per page, ``paging.next_link``.
+- ``GET /snapchat/v1/campaigns/{id}/stats?granularity=DAY&fields=...&start_time&end_time``:
+  times are local midnights with the account's UTC offset; ``spend`` and
+  ``conversion_purchases_value`` are micro-currency integers; stats are numbers.
+
+Status strings come both ways, as the real API does: ``request_status`` is
+``SUCCESS``, ``sub_request_status`` is ``success``. ``script(429, ...)`` answers the
+next requests with 429 and no Retry-After.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sandbox.platforms.base import PlatformApi, bearer
+
+STAT_FIELDS = {
+    "impressions": "impressions",
+    "swipes": "clicks",
+    "spend": "spend",
+    "conversion_purchases": "conversions",
+    "conversion_purchases_value": "conversion_value",
+    "video_views": "video_views",
+    "quartile_1": "quartile_1",
+    "quartile_2": "quartile_2",
+    "quartile_3": "quartile_3",
+    "view_completion": "view_completion",
+}
+MICRO_FIELDS = {"spend", "conversion_purchases_value"}
+MAX_DAYS = 32
+
+
+def local_midnight(day: date, tz: str) -> str:
+    """``2026-11-01T00:00:00.000-07:00``: the day's start in the account's zone."""
+    moment = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(tz))
+    text = moment.isoformat(timespec="milliseconds")
+    return text
+
+
+class SnapchatApi(PlatformApi):
+    platform = "snapchat"
+    token_ttl = 1800.0
+
+    def routes(self) -> list:
+        from sandbox.server import Route
+
+        return [
+            Route("POST", re.compile(r"^/snapchat/login/oauth2/access_token$"), "snapchat", "token", self.token),
+            Route("GET", re.compile(r"^/snapchat/v1/adaccounts/([^/]+)/campaigns/?$"), "snapchat", "campaigns", self.campaigns),
+            Route("GET", re.compile(r"^/snapchat/v1/adaccounts/([^/]+)/?$"), "snapchat", "adaccount", self.adaccount),
+            Route("GET", re.compile(r"^/snapchat/v1/campaigns/([^/]+)/stats/?$"), "snapchat", "stats", self.stats),
+        ]
+
+    def _error(self, status: int, message: str, code: str = "E1001", **extra):
+        from sandbox.server import Response
+
+        return Response.json(
+            status,
+            {"request_status": "ERROR", "request_id": uuid.uuid4().hex, "debug_message": message, "display_message": message, "error_code": code, **extra},
+        )
+
+    def _ok(self, payload: dict):
+        from sandbox.server import Response
+
+        return Response.json(200, {"request_status": "SUCCESS", "request_id": uuid.uuid4().hex, **payload})
+
+    def token(self, request):
+        from sandbox.server import Response
+
+        self.count("token")
+        if not self.refresh_form_ok(request.body):
+            return Response.json(400, {"error": "invalid_grant", "error_description": "Invalid refresh token"})
+        token = self.issue_token("snap-access-", self.token_ttl)
+        return Response.json(
+            200,
+            {"access_token": token, "token_type": "Bearer", "expires_in": int(self.token_ttl), "refresh_token": self.credentials["refresh_token"], "scope": "snapchat-marketing-api"},
+        )
+
+    def _guard(self, request, endpoint: str):
+        """Auth and scripted answers; None when the request may proceed."""
+        from sandbox.server import Response
+
+        self.count(endpoint)
+        if not self.token_valid(bearer(request.headers)):
+            return self._error(401, "Unauthorized: the access token is invalid or expired", "E3003")
+        scripted = self.take_scripted()
+        if scripted == 429:
+            return Response.json(429, {"request_status": "ERROR", "msg": "Rate limit exceeded"})
+        if scripted is not None:
+            return self._error(int(scripted), "Internal error", "E9999")
+        return None
+
+    def _account(self, account_id: str):
+        return self.world.account("snapchat", account_id) if self.world.has_account("snapchat", account_id) else None
+
+    def adaccount(self, request, account_id: str):
+        denied = self._guard(request, "adaccount")
+        if denied is not None:
+            return denied
+        account = self._account(account_id)
+        if account is None:
+            return self._error(403, f"No access to ad account {account_id}", "E3002")
+        entity = {
+            "id": account.account_id,
+            "name": account.name,
+            "type": "PARTNER",
+            "status": "ACTIVE",
+            "currency": account.currency,
+            "timezone": account.timezone,
+        }
+        return self._ok({"adaccounts": [{"sub_request_status": "success", "adaccount": entity}]})
+
+    def campaigns(self, request, account_id: str):
+        denied = self._guard(request, "campaigns")
+        if denied is not None:
+            return denied
+        account = self._account(account_id)
+        if account is None:
+            return self._error(403, f"No access to ad account {account_id}", "E3002")
+        try:
+            limit = max(1, min(1000, int(request.query.get("limit", "50"))))
+            offset = int(request.query.get("cursor", "0"))
+        except ValueError:
+            return self._error(400, "Invalid limit or cursor", "E1001")
+        chunk = account.campaigns[offset : offset + limit]
+        payload: dict = {
+            "campaigns": [
+                {
+                    "sub_request_status": "success",
+                    "campaign": {"id": c.campaign_id, "name": c.name, "ad_account_id": account.account_id, "status": "ACTIVE"},
+                }
+                for c in chunk
+            ]
+        }
+        if offset + limit < len(account.campaigns):
+            payload["paging"] = {
+                "next_link": f"http://{request.host}/snapchat/v1/adaccounts/{account_id}/campaigns?cursor={offset + limit}&limit={limit}"
+            }
+        else:
+            payload["paging"] = {}
+        return self._ok(payload)
+
+    def _owner(self, campaign_id: str):
+        for account in self.world.accounts_for("snapchat"):
+            for campaign in account.campaigns:
+                if campaign.campaign_id == campaign_id:
+                    return account, campaign
+        return None, None
+
+    def stats(self, request, campaign_id: str):
+        denied = self._guard(request, "stats")
+        if denied is not None:
+            return denied
+        account, campaign = self._owner(campaign_id)
+        if account is None:
+            return self._error(404, f"Campaign {campaign_id} not found", "E1002")
+        q = request.query
+        if q.get("granularity") != "DAY":
+            return self._error(400, "granularity must be DAY here", "E1001")
+        fields = [f for f in q.get("fields", "impressions,swipes,spend").split(",") if f]
+        unknown = [f for f in fields if f not in STAT_FIELDS]
+        if unknown:
+            return self._error(400, f"Unknown field {unknown[0]}", "E1001")
+        try:
+            start = datetime.fromisoformat(q["start_time"])
+            end = datetime.fromisoformat(q["end_time"])
+        except (KeyError, ValueError):
+            return self._error(400, "start_time and end_time must be ISO 8601 with an offset", "E1001")
+        tz = ZoneInfo(account.timezone)
+        if start.tzinfo is None or end.tzinfo is None:
+            return self._error(400, "start_time and end_time need the account's UTC offset", "E1001")
+        start_local, end_local = start.astimezone(tz), end.astimezone(tz)
+        if (start_local.hour, start_local.minute, end_local.hour, end_local.minute) != (0, 0, 0, 0):
+            return self._error(400, "For DAY granularity, start_time and end_time must be midnight in the ad account's time zone", "E1008")
+        since, until = start_local.date(), end_local.date() - timedelta(days=1)
+        if since > until or (until - since).days + 1 > MAX_DAYS:
+            return self._error(400, f"The time range must cover 1 to {MAX_DAYS} days for DAY granularity", "E1004")
+        series = []
+        day = since
+        while day <= until:
+            metrics = self.world.truth("snapchat", account.account_id, campaign_id, day, self.today)
+            if metrics is not None:
+                stats = {}
+                for name in fields:
+                    value = metrics[STAT_FIELDS[name]]
+                    stats[name] = round(value * 1_000_000) if name in MICRO_FIELDS else value
+                series.append(
+                    {
+                        "start_time": local_midnight(day, account.timezone),
+                        "end_time": local_midnight(day + timedelta(days=1), account.timezone),
+                        "stats": stats,
+                    }
+                )
+            day += timedelta(days=1)
+        stat = {
+            "id": campaign_id,
+            "type": "CAMPAIGN",
+            "granularity": "DAY",
+            "start_time": local_midnight(since, account.timezone),
+            "end_time": local_midnight(until + timedelta(days=1), account.timezone),
+            "finalized_data_end_time": local_midnight(self.today - timedelta(days=1), account.timezone),
+            "timeseries": series,
+        }
+        return self._ok({"timeseries_stats": [{"sub_request_status": "success", "timeseries_stat": stat}]})

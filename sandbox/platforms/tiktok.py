@@ -1,0 +1,140 @@
+"""TikTok Marketing API ``report/integrated/get`` over the world's TikTok accounts.
+
+``GET /tiktok/open_api/v1.3/report/integrated/get/``, header ``Access-Token``.
+Errors come with HTTP 200 and a non-zero ``code``; metrics are strings and a
+missing one is ``"-"`` (video metrics of non-video campaigns, value metrics of
+days without a payment); the day is ``"YYYY-MM-DD 00:00:00"``; paging by
+``page``/``page_size``; at most ``max_days`` (30) days per request (else 40067).
+
+``script(code, ...)`` makes the next requests answer with those codes (40100 rate
+limit, 50000 system error, 40001/40002 permission, 40067 range too large).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import uuid
+from datetime import date
+
+from sandbox.platforms.base import PlatformApi
+
+MESSAGES = {
+    40001: "No permission to operate advertiser.",
+    40002: "Advertiser is inaccessible.",
+    40067: "The time range is too large. Please shorten the time span.",
+    40100: "Requests made too frequently. Please try again later.",
+    40105: "Access token is invalid.",
+    40000: "Invalid parameters.",
+    50000: "System error, please try again later.",
+}
+VIDEO_METRICS = (
+    "video_play_actions",
+    "video_watched_2s",
+    "video_views_p25",
+    "video_views_p50",
+    "video_views_p75",
+    "video_views_p100",
+)
+KNOWN_METRICS = {
+    "campaign_name",
+    "spend",
+    "impressions",
+    "clicks",
+    "ctr",
+    "cpc",
+    "conversion",
+    "complete_payment",
+    "total_complete_payment_rate",
+    *VIDEO_METRICS,
+}
+
+
+def _is_video(campaign_name: str) -> bool:
+    return "search" not in campaign_name.lower()
+
+
+def metric_value(name: str, row: dict) -> str:
+    """One metric as TikTok sends it: a string, ``"-"`` when it does not apply."""
+    if name == "campaign_name":
+        return row["campaign_name"]
+    if name == "spend":
+        return f"{row['spend']:.2f}"
+    if name in ("impressions", "clicks"):
+        return str(row[name])
+    if name in ("conversion", "complete_payment"):
+        return str(row["conversions"])
+    if name == "total_complete_payment_rate":
+        return f"{row['conversion_value']:.2f}" if row["conversions"] else "-"
+    if name == "ctr":
+        return f"{100 * row['clicks'] / row['impressions']:.2f}" if row["impressions"] else "-"
+    if name == "cpc":
+        return f"{row['spend'] / row['clicks']:.2f}" if row["clicks"] else "-"
+    if name in VIDEO_METRICS:
+        return str(row[name]) if _is_video(row["campaign_name"]) else "-"
+    raise KeyError(name)
+
+
+class TikTokApi(PlatformApi):
+    platform = "tiktok"
+    max_days = 30
+
+    def routes(self) -> list:
+        from sandbox.server import Route
+
+        return [
+            Route("GET", re.compile(r"^/tiktok/open_api/v1\.3/report/integrated/get/?$"), "tiktok", "report", self.report),
+        ]
+
+    def _answer(self, code: int, data: dict | None = None, message: str | None = None):
+        from sandbox.server import Response
+
+        request_id = uuid.uuid4().hex
+        payload = {"code": code, "message": message or MESSAGES.get(code, "OK"), "request_id": request_id, "data": data or {}}
+        return Response.json(200, payload, {"X-Tt-Logid": request_id})
+
+    def report(self, request):
+        self.count("report")
+        token = request.headers.get("access-token", "")
+        if not token or not secrets.compare_digest(token, self.credentials["access_token"]):
+            return self._answer(40105)
+        scripted = self.take_scripted()
+        if scripted is not None:
+            return self._answer(int(scripted))
+        q = request.query
+        try:
+            advertiser_id = q["advertiser_id"]
+            dimensions = json.loads(q["dimensions"])
+            metrics = json.loads(q["metrics"])
+            since, until = date.fromisoformat(q["start_date"]), date.fromisoformat(q["end_date"])
+            page, page_size = int(q.get("page", "1")), int(q.get("page_size", "10"))
+            if not isinstance(metrics, list) or not 1 <= page_size <= 1000 or page < 1 or since > until:
+                raise ValueError("bad metrics, page, page_size or dates")
+        except (KeyError, ValueError, TypeError) as exc:
+            return self._answer(40000, message=f"Invalid parameters: {exc}")
+        if q.get("report_type", "BASIC") != "BASIC" or q.get("data_level") != "AUCTION_CAMPAIGN":
+            return self._answer(40000, message="Invalid parameters: report_type BASIC and data_level AUCTION_CAMPAIGN are served here")
+        if dimensions != ["campaign_id", "stat_time_day"]:
+            return self._answer(40000, message="Invalid parameters: dimensions must be [campaign_id, stat_time_day]")
+        unknown = [m for m in metrics if m not in KNOWN_METRICS]
+        if unknown:
+            return self._answer(40000, message=f"Invalid parameters: unknown metric {unknown[0]}")
+        if (until - since).days + 1 > self.max_days:
+            return self._answer(40067)
+        if not self.world.has_account("tiktok", advertiser_id):
+            return self._answer(40001)
+        account = self.world.account("tiktok", advertiser_id)
+        rows = self.world.truth_rows("tiktok", account.account_id, since, until, as_of=self.today)
+        total = len(rows)
+        total_page = max(1, -(-total // page_size))
+        chunk = rows[(page - 1) * page_size : page * page_size]
+        items = [
+            {
+                "dimensions": {"campaign_id": row["campaign_id"], "stat_time_day": f"{row['date'].isoformat()} 00:00:00"},
+                "metrics": {name: metric_value(name, row) for name in metrics},
+            }
+            for row in chunk
+        ]
+        data = {"list": items, "page_info": {"page": page, "page_size": page_size, "total_number": total, "total_page": total_page}}
+        return self._answer(0, data)

@@ -1,0 +1,150 @@
+"""A crafted warehouse for the alert rules and budget recommendations.
+
+Every campaign has a constant history (so every baseline is exact) and a
+crafted last day; each rule gets one campaign just beyond its threshold and
+one just inside it. Google Ads payloads (the API's shape), one account per
+workspace, USD. `build(pg_server, tmp)` loads it and runs dbt on the
+alerting marts and what they read.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import psycopg2
+import psycopg2.extras
+from test_dbt_project import dbt_env, fetch, run_dbt
+
+from ads_elt.warehouse import ensure_schema
+
+START = date(2025, 3, 1)
+LAST = date(2025, 3, 30)  # day 30 of a 31-day month
+BASE = {"spend": 200.0, "impressions": 10000, "clicks": 200, "conversions": 10.0, "value": 1000.0}  # CTR 2%, ROAS 5
+
+
+@dataclass
+class Crafted:
+    workspace_id: str
+    campaign_id: str
+    last_day: dict = field(default_factory=dict)  # overrides of BASE on LAST
+    base: dict = field(default_factory=dict)  # overrides of BASE on every day
+    start: date = START
+
+
+ACCOUNTS = {"craft_a": "5000000001", "craft_b": "5000000002", "craft_c": "5000000003", "budget_ws": "5000000004"}
+
+# rule_id: (campaign beyond the threshold, campaign just inside it)
+RULE_CASES = {
+    "roas_below_baseline": (Crafted("craft_a", "101", {"value": 690.0}), Crafted("craft_a", "102", {"value": 710.0})),
+    "spend_up_conversions_down": (
+        Crafted("craft_a", "111", {"spend": 310.0, "conversions": 4.0, "value": 1600.0}),
+        Crafted("craft_a", "112", {"spend": 290.0, "conversions": 4.0, "value": 1600.0}),
+    ),
+    "ctr_below_baseline": (Crafted("craft_a", "121", {"clicks": 99}), Crafted("craft_a", "122", {"clicks": 101})),
+    "spend_spike_day_over_day": (
+        Crafted("craft_a", "131", {"spend": 305.0, "value": 1525.0}),
+        Crafted("craft_a", "132", {"spend": 295.0, "value": 1475.0}),
+    ),
+    "acos_above": (Crafted("craft_a", "141", {"value": 660.0}), Crafted("craft_a", "142", {"value": 670.0})),
+    "roas_below_floor": (Crafted("craft_a", "151", {"value": 398.0}), Crafted("craft_a", "152", {"value": 402.0})),
+}
+# Campaign budget pacing: 200/day -> month-to-date 6000 after 30 days -> projected 6200 for March.
+PACING_CASES = (Crafted("craft_a", "161"), Crafted("craft_a", "162"))
+CAMPAIGN_BUDGETS = {"161": 5600.0, "162": 5650.0}  # 6200 > 1.1 x 5600 = 6160; 6200 < 1.1 x 5650 = 6215
+# Workspace pacing: craft_b (one plain campaign) just inside, craft_c beyond.
+WORKSPACE_CASES = (Crafted("craft_b", "201"), Crafted("craft_c", "301"), Crafted("craft_c", "302", {"value": 400.0}))
+TINY = Crafted("craft_a", "171", {"clicks": 0}, {"spend": 5.0, "impressions": 40, "clicks": 1, "conversions": 0.0, "value": 0.0})
+
+# Budget recommendations (min_daily_budget 25 for this workspace): daily spend, ROAS, conversions.
+BUDGET = {
+    "401": (100.0, 8.0, 10.0),  # recipient
+    "402": (100.0, 2.0, 10.0),  # donor, capped by max_shift_share
+    "403": (30.0, 2.0, 3.0),  # donor, capped by the floor
+    "404": (10.0, 10.0, 5.0),  # high ROAS, too little spend: ineligible
+    "405": (50.0, 10.0, 0.2),  # high ROAS, too few conversions: ineligible
+    "406": (100.0, 5.0, 10.0),  # near the workspace's ROAS: neutral
+    "407": (100.0, 9.0, 10.0),  # recipient
+}
+BUDGET_CAMPAIGNS = [
+    Crafted("budget_ws", cid, base={"spend": s, "value": s * r, "conversions": c}, start=START + timedelta(days=0))
+    for cid, (s, r, c) in BUDGET.items()
+]
+
+SETTINGS = [
+    ("craft_b", "budget_monthly", "5650"),
+    ("craft_c", "budget_monthly", "11100"),  # two campaigns -> projected 12400 > 1.1 x 11100 = 12210
+    ("craft_c", "rule.acos_above.enabled", "false"),
+    ("budget_ws", "budget_min_daily_budget", "25"),
+]
+
+
+def all_campaigns() -> list[Crafted]:
+    out = [c for pair in RULE_CASES.values() for c in pair]
+    return out + list(PACING_CASES) + list(WORKSPACE_CASES) + [TINY] + BUDGET_CAMPAIGNS
+
+
+def day_numbers(c: Crafted, day: date) -> dict:
+    numbers = {**BASE, **c.base}
+    if day == LAST:
+        numbers.update(c.last_day)
+    return numbers
+
+
+def payload(c: Crafted, day: date) -> dict:
+    n = day_numbers(c, day)
+    metrics = {
+        "clicks": str(n["clicks"]),
+        "costMicros": str(round(n["spend"] * 1_000_000)),
+        "impressions": str(n["impressions"]),
+        "conversions": float(n["conversions"]),
+        "conversionsValue": float(n["value"]),
+    }
+    return {
+        "campaign": {"resourceName": f"customers/{ACCOUNTS[c.workspace_id]}/campaigns/{c.campaign_id}", "id": c.campaign_id, "name": f"Campaign {c.campaign_id}"},
+        "segments": {"date": day.isoformat()},
+        "metrics": {k: v for k, v in metrics.items() if v not in ("0", 0.0)},
+    }
+
+
+def build(pg_server, workdir: Path) -> str:
+    dbname = pg_server.create_database(prefix="crafted")
+    dsn = pg_server.dsn(dbname)
+    conn = psycopg2.connect(dsn)
+    try:
+        ensure_schema(conn)
+        with conn.cursor() as cur:
+            for ws, account in ACCOUNTS.items():
+                cur.execute(
+                    "insert into ops.workspace_accounts values (%s, 'google_ads', %s, %s, 'USD', 'America/New_York', 'USD')",
+                    (ws, account, ws),
+                )
+            for ws, setting, value in SETTINGS:
+                cur.execute("insert into ops.workspace_settings values (%s, %s, %s)", (ws, setting, value))
+            for cid, budget in CAMPAIGN_BUDGETS.items():
+                cur.execute("insert into ops.campaign_budgets values ('craft_a', 'google_ads', %s, %s)", (cid, budget))
+            rows = []
+            extracted = datetime(2025, 3, 31, 6, tzinfo=UTC)
+            for c in all_campaigns():
+                day = c.start
+                while day <= LAST:
+                    rows.append((c.workspace_id, ACCOUNTS[c.workspace_id], day, json.dumps(payload(c, day)), "run-1", START, LAST, extracted))
+                    day += timedelta(days=1)
+            psycopg2.extras.execute_values(
+                cur,
+                "insert into raw.google_ads__campaign_performance (workspace_id, account_id, report_date, payload, "
+                "sync_run_id, window_start, window_end, extracted_at) values %s",
+                rows,
+            )
+        conn.commit()
+    finally:
+        conn.close()
+    from test_anomalies_detection import BUILD_ARGS
+
+    run_dbt(BUILD_ARGS, dbt_env(pg_server.port, dbname, pg_server.password), workdir)
+    return dsn
+
+
+__all__ = ["build", "fetch"]

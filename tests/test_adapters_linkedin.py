@@ -1,0 +1,117 @@
+"""LinkedIn adapter against the in-process sandbox: Rest.li encoding, long-precision cost, no paging, expired tokens."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+import requests
+from sandbox_clients import http
+
+from adapters.errors import ReauthRequiredError
+from adapters.linkedin import LinkedInAnalyticsClient, analytics_query, classify, report_date
+from sandbox.server import SandboxServer
+from sandbox.world import World
+
+END = date(2026, 11, 20)
+ACCOUNT = "508000001"
+
+
+@pytest.fixture(scope="module")
+def world():
+    return World.demo(END)
+
+
+@pytest.fixture
+def sandbox(world):
+    with SandboxServer(world) as server:
+        yield server
+
+
+def refreshing_client(sandbox) -> LinkedInAnalyticsClient:
+    c = sandbox.credentials["linkedin"]
+    return LinkedInAnalyticsClient(
+        sandbox.platform_url("linkedin"),
+        client_id=c["client_id"],
+        client_secret=c["client_secret"],
+        refresh_token=c["refresh_token"],
+        token_url=sandbox.platform_url("linkedin") + "/oauth/v2/accessToken",
+        http=http("linkedin", classify),
+    )
+
+
+def by_key(pages) -> dict:
+    return {(r["pivotValues"][0].rsplit(":", 1)[1], report_date(r)): r for p in pages for r in p.records}
+
+
+def test_restli_query_keeps_structure_literal_and_encodes_urns():
+    query = analytics_query("123", date(2024, 1, 1), date(2024, 1, 31))
+    assert "dateRange=(start:(year:2024,month:1,day:1),end:(year:2024,month:1,day:31))" in query
+    assert "accounts=List(urn%3Ali%3AsponsoredAccount%3A123)" in query
+
+
+def test_the_sandbox_refuses_ordinary_form_encoding(sandbox):
+    token = sandbox.platform_api("linkedin").issue_static_token()
+    response = requests.get(
+        sandbox.platform_url("linkedin") + "/rest/adAnalytics",
+        params={
+            "q": "analytics",
+            "pivot": "CAMPAIGN",
+            "timeGranularity": "DAILY",
+            "dateRange": "(start:(year:2026,month:11,day:1),end:(year:2026,month:11,day:2))",
+            "accounts": "List(urn:li:sponsoredAccount:508000001)",
+            "fields": "dateRange,pivotValues,impressions",
+        },
+        headers={"Authorization": f"Bearer {token}", "LinkedIn-Version": "202411", "X-Restli-Protocol-Version": "2.0.0"},
+        timeout=10,
+    )
+    assert response.status_code == 400  # what a client that let `requests` encode the query would get
+
+
+def test_cost_is_a_long_precision_string_kept_exact(sandbox, world):
+    rows = by_key(refreshing_client(sandbox).fetch_ad_analytics(ACCOUNT, END - timedelta(days=4), END))
+    truth = world.truth_rows("linkedin", ACCOUNT, END - timedelta(days=4), END)
+    assert len(rows) == len(truth) == 10
+    for t in truth:
+        row = rows[(t["campaign_id"], t["date"])]
+        assert isinstance(row["costInLocalCurrency"], str) and len(row["costInLocalCurrency"]) > 10
+        assert Decimal(row["costInLocalCurrency"]).quantize(Decimal("0.01")) == Decimal(str(t["spend"]))
+        assert row["impressions"] == t["impressions"] and row["externalWebsiteConversions"] == t["conversions"]
+
+
+def test_no_paging_so_requests_split_by_account_and_date_range(sandbox, world):
+    since = END - timedelta(days=89)
+    pages = list(refreshing_client(sandbox).fetch_ad_analytics(ACCOUNT, since, END))
+    assert len(pages) == 3
+    for page in pages:
+        query = page.request["params"]["query"]
+        assert query.count("urn%3Ali%3AsponsoredAccount%3A") == 1
+    assert set(by_key(pages)) == {(t["campaign_id"], t["date"]) for t in world.truth_rows("linkedin", ACCOUNT, since, END)}
+
+
+def test_an_expired_access_token_is_refreshed_mid_extract(sandbox, world):
+    api = sandbox.platform_api("linkedin")
+    c = refreshing_client(sandbox)
+    seen = []
+
+    def expire_after_first(response, *args, **kwargs):
+        if "adAnalytics" in response.url:
+            seen.append(response.status_code)
+            if len(seen) == 1:
+                api.expire_tokens()
+
+    c.http.session.hooks["response"].append(expire_after_first)
+    since = END - timedelta(days=59)
+    rows = by_key(c.fetch_ad_analytics(ACCOUNT, since, END))
+    assert len(rows) == 60 * 2
+    assert 401 in seen and c.auth.refresh_count == 2
+
+
+def test_an_expired_token_without_a_refresh_token_needs_a_human(sandbox):
+    api = sandbox.platform_api("linkedin")
+    token = api.issue_static_token()
+    api.expire_tokens()
+    c = LinkedInAnalyticsClient(sandbox.platform_url("linkedin"), access_token=token, http=http("linkedin", classify))
+    with pytest.raises(ReauthRequiredError):
+        list(c.fetch_ad_analytics(ACCOUNT, END, END))

@@ -1,0 +1,130 @@
+"""Snapchat adapter against the in-process sandbox: 30-minute tokens, micro-currency, paging, 429, local days."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from sandbox_clients import Sleeps, http
+
+from adapters.errors import BadResponseError
+from adapters.snapchat import SnapchatStatsClient, classify, parse_page, report_date
+from sandbox.server import SandboxServer
+from sandbox.world import World
+
+END = date(2026, 11, 20)
+ACCOUNT = "8f2b7a4e-5c1d-4e3a-9b6f-2d8c0e1a7b3c"
+
+
+@pytest.fixture(scope="module")
+def world():
+    return World.demo(END)
+
+
+@pytest.fixture
+def sandbox(world):
+    with SandboxServer(world) as server:
+        yield server
+
+
+def client(sandbox, sleeps=None, **kwargs) -> SnapchatStatsClient:
+    c = sandbox.credentials["snapchat"]
+    return SnapchatStatsClient(
+        sandbox.platform_url("snapchat"),
+        c["client_id"],
+        c["client_secret"],
+        c["refresh_token"],
+        token_url=sandbox.platform_url("snapchat") + "/login/oauth2/access_token",
+        http=http("snapchat", classify, sleeps),
+        **kwargs,
+    )
+
+
+def by_key(pages) -> dict:
+    return {(r["id"], report_date(r)): r for p in pages for r in p.records}
+
+
+def test_spend_and_purchase_value_are_micro_currency(sandbox, world):
+    rows = by_key(client(sandbox).fetch_campaign_stats(ACCOUNT, END - timedelta(days=3), END))
+    truth = world.truth_rows("snapchat", ACCOUNT, END - timedelta(days=3), END)
+    assert len(rows) == len(truth) == 8
+    for t in truth:
+        stats = rows[(t["campaign_id"], t["date"])]["stats"]
+        assert stats["spend"] == round(t["spend"] * 1_000_000)  # staging divides by 1e6
+        assert stats["conversion_purchases_value"] == round(t["conversion_value"] * 1_000_000)
+        assert stats["swipes"] == t["clicks"] and stats["conversion_purchases"] == t["conversions"]
+
+
+def test_a_token_expiring_mid_extract_is_refreshed_and_nothing_is_lost(sandbox, world):
+    api = sandbox.platform_api("snapchat")
+    now = [1000.0]
+    api.clock = lambda: now[0]
+    c = client(sandbox)
+    stats_calls = []
+
+    def after_response(response, *args, **kwargs):
+        if "/stats" in response.url:
+            stats_calls.append(response.status_code)
+            if len(stats_calls) == 1:
+                now[0] += 31 * 60  # the 30-minute token expires between two campaigns' requests
+
+    c.http.session.hooks["response"].append(after_response)
+    since = END - timedelta(days=9)
+    rows = by_key(c.fetch_campaign_stats(ACCOUNT, since, END))
+    assert set(rows) == {(t["campaign_id"], t["date"]) for t in world.truth_rows("snapchat", ACCOUNT, since, END)}
+    assert 401 in stats_calls  # the server did reject the stale token
+    assert api.calls["token"] == 2 and c.auth.refresh_count == 2
+
+
+def test_campaign_lists_are_followed_through_next_link(sandbox):
+    api = sandbox.platform_api("snapchat")
+    campaigns = client(sandbox, campaign_page_size=1).campaigns(ACCOUNT)
+    assert [c["name"] for c in campaigns] == ["Story Ads - Gift Sets", "Collection Ads - Matcha"]
+    assert api.calls["campaigns"] == 2
+
+
+def test_429_without_retry_after_backs_off_and_retries(sandbox):
+    api = sandbox.platform_api("snapchat")
+    sleeps = Sleeps()
+    c = client(sandbox, sleeps)
+    c.auth.apply({})  # token first, so the scripted 429 hits the stats call
+    api.script(429, 429)
+    rows = by_key(c.fetch_campaign_stats(ACCOUNT, END, END))
+    assert len(rows) == 2
+    assert len(sleeps) == 2 and all(s >= 0 for s in sleeps)  # jittered backoff: no Retry-After to honour
+
+
+def test_days_are_the_accounts_local_days_across_a_dst_change(sandbox, world):
+    since, until = date(2026, 10, 20), date(2026, 10, 30)  # Europe/London leaves BST on 25 October
+    pages = list(client(sandbox).fetch_campaign_stats(ACCOUNT, since, until))
+    starts = [r["start_time"] for p in pages for r in p.records]
+    assert any(s.endswith("+01:00") for s in starts) and any(s.endswith("+00:00") for s in starts)
+    days = {report_date(r) for p in pages for r in p.records}
+    assert days == {since + timedelta(days=i) for i in range(11)}  # in UTC the +01:00 days would start a day early
+
+
+@pytest.mark.parametrize("status", ["SUCCESS", "success", "Success"])
+def test_status_strings_are_compared_without_case(status):
+    payload = {
+        "request_status": status.upper(),
+        "timeseries_stats": [
+            {
+                "sub_request_status": status,
+                "timeseries_stat": {
+                    "id": "c1",
+                    "type": "CAMPAIGN",
+                    "granularity": "DAY",
+                    "timeseries": [{"start_time": "2026-11-01T00:00:00.000-07:00", "end_time": "2026-11-02T00:00:00.000-08:00", "stats": {"spend": 1}}],
+                },
+            }
+        ],
+    }
+    body = json.dumps(payload)
+    assert parse_page(body.encode())[0]["id"] == "c1"
+
+
+def test_a_failed_sub_request_is_reported():
+    body = b'{"request_status": "SUCCESS", "timeseries_stats": [{"sub_request_status": "ERROR", "sub_request_error_reason": "x"}]}'
+    with pytest.raises(BadResponseError):
+        parse_page(body)

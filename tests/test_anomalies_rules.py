@@ -1,0 +1,103 @@
+"""Each seed alert rule fires just beyond its threshold and stays quiet just inside it,
+on crafted campaigns (constant history, crafted last day); workspace overrides apply;
+the alerts mart carries the numbers, baseline, explanation and link."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from crafted_alerting import LAST, PACING_CASES, RULE_CASES, TINY, WORKSPACE_CASES, build, fetch
+
+SEED = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "alert_rules.csv"
+
+
+@pytest.fixture(scope="module")
+def crafted(pg_server, tmp_path_factory):
+    dsn = build(pg_server, tmp_path_factory.mktemp("crafted-rules"))
+    evaluations = fetch(dsn, f"select * from intermediate.int_alert_rule_evaluations where date_day = '{LAST}'")
+    alerts = fetch(dsn, f"select * from marts.mart_alerts where date_day = '{LAST}'")
+    anomalies = fetch(dsn, f"select * from marts.mart_anomalies where date_day = '{LAST}'")
+    return evaluations, alerts, anomalies
+
+
+def fired(evaluations, workspace_id, campaign_id, rule_id) -> bool:
+    (row,) = [
+        e for e in evaluations if (e["workspace_id"], e["campaign_id"], e["rule_id"]) == (workspace_id, campaign_id, rule_id)
+    ]
+    return row["is_triggered"]
+
+
+def test_every_seed_rule_has_a_crafted_case():
+    from ads_elt.registry import RULE_IDS
+
+    with open(SEED, newline="") as f:
+        seed_rules = [r["rule_id"] for r in csv.DictReader(f)]
+    assert seed_rules == list(RULE_IDS)
+    assert set(RULE_CASES) | {"budget_pacing"} == set(seed_rules)
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULE_CASES))
+def test_rule_fires_beyond_its_threshold_and_not_just_inside(crafted, rule_id):
+    evaluations, alerts, _ = crafted
+    beyond, inside = RULE_CASES[rule_id]
+    assert fired(evaluations, beyond.workspace_id, beyond.campaign_id, rule_id)
+    assert not fired(evaluations, inside.workspace_id, inside.campaign_id, rule_id)
+    (alert,) = [a for a in alerts if (a["campaign_id"], a["signal"]) == (beyond.campaign_id, rule_id)]
+    assert alert["source"] == "rule" and alert["rule_id"] == rule_id and alert["score"] >= 1
+    assert alert["explanation"] and alert["value"] is not None
+    assert alert["alert_key"] == f"craft_a|google_ads|{beyond.campaign_id}|{rule_id}|{LAST}"
+    assert not [a for a in alerts if (a["campaign_id"], a["signal"]) == (inside.campaign_id, rule_id)]
+
+
+def test_rule_numbers_and_explanations(crafted):
+    evaluations, alerts, _ = crafted
+    by = {(a["campaign_id"], a["signal"]): a for a in alerts}
+    roas = by[("101", "roas_below_baseline")]
+    assert roas["value"] == pytest.approx(3.45) and roas["baseline"] == pytest.approx(5.0)
+    assert roas["threshold_value"] == pytest.approx(3.5) and roas["severity"] == "critical"
+    assert roas["explanation"] == (
+        "ROAS below its 28-day level: ROAS 3.45x is under 70% of its 28-day level 5.00x (spend 200.00 USD)"
+    )
+    spike = by[("131", "spend_spike_day_over_day")]
+    assert spike["baseline"] == pytest.approx(200.0) and "is up 53% on the previous day (200.00 USD)" in spike["explanation"]
+    assert by[("141", "acos_above")]["value"] == pytest.approx(200 / 660)
+    conversions = by[("111", "spend_up_conversions_down")]["explanation"]
+    assert "Spend 310.00 USD is 155% of its 28-day daily average 200.00 USD while conversions 4 are under 50% of their average 10" in conversions
+
+
+def test_budget_pacing_per_campaign_and_per_workspace(crafted):
+    evaluations, alerts, _ = crafted
+    beyond, inside = PACING_CASES
+    assert fired(evaluations, "craft_a", beyond.campaign_id, "budget_pacing")
+    assert not fired(evaluations, "craft_a", inside.campaign_id, "budget_pacing")
+    (pacing,) = [a for a in alerts if (a["campaign_id"], a["signal"]) == (beyond.campaign_id, "budget_pacing")]
+    assert pacing["value"] == pytest.approx(6200.0) and pacing["baseline"] == pytest.approx(5600.0)
+    assert "projects to 6,200.00 USD" in pacing["explanation"]
+    # Campaigns without a budget are never paced.
+    assert not fired(evaluations, "craft_a", "101", "budget_pacing")
+    # Workspace totals: craft_b projects 6200 on 5650 (inside), craft_c 12400 on 11100 (beyond).
+    ws = {e["workspace_id"]: e for e in evaluations if e["rule_id"] == "budget_pacing" and e["entity_type"] == "workspace"}
+    assert not ws["craft_b"]["is_triggered"] and ws["craft_c"]["is_triggered"]
+    assert ws["craft_c"]["value"] == pytest.approx(12400.0)
+    assert [a["alert_key"] for a in alerts if a["workspace_id"] == "craft_c" and a["signal"] == "budget_pacing"] == [
+        f"craft_c|all|all|budget_pacing|{LAST}"
+    ]
+    assert not ws["craft_a"]["is_triggered"] and ws["craft_a"]["baseline"] is None  # no workspace budget: never paced
+
+
+def test_a_workspace_can_switch_a_rule_off(crafted):
+    evaluations, alerts, _ = crafted
+    _, _, acos_bad = WORKSPACE_CASES
+    assert not [e for e in evaluations if e["workspace_id"] == "craft_c" and e["rule_id"] == "acos_above"]
+    # the same numbers fire elsewhere (ACOS 0.5 > 0.3) and other rules still run in craft_c
+    assert fired(evaluations, "craft_c", acos_bad.campaign_id, "roas_below_baseline")
+
+
+def test_no_ctr_alert_on_forty_impressions(crafted):
+    evaluations, alerts, anomalies = crafted
+    assert not fired(evaluations, "craft_a", TINY.campaign_id, "ctr_below_baseline")
+    tiny = [a for a in anomalies if a["campaign_id"] == TINY.campaign_id]
+    assert tiny and not any(a["is_scored"] for a in tiny)
+    assert not [a for a in alerts if a["campaign_id"] == TINY.campaign_id]

@@ -6,50 +6,30 @@
     rather than dropping spend silently.
 -#}
 
+{%- set platform_models = [
+    'stg_meta__insights',
+    'stg_google_ads__campaign_performance',
+    'stg_tiktok__campaign_report',
+    'stg_snapchat__campaign_stats',
+    'stg_linkedin__ad_analytics',
+    'stg_amazon_ads__sp_campaigns',
+    'stg_file_drop__performance',
+] -%}
+{%- set canonical_columns = [
+    'date_day', 'workspace_id', 'platform', 'account_id', 'campaign_id', 'campaign_name', 'currency',
+    'impressions', 'clicks', 'spend', 'conversions', 'conversion_value',
+] -%}
+
 with
 
-stg_meta__insights as (
+{% for model in platform_models %}
+{{ model }} as (
 
-    select * from {{ ref('stg_meta__insights') }}
-
-),
-
-stg_google_ads__campaign_performance as (
-
-    select * from {{ ref('stg_google_ads__campaign_performance') }}
+    select * from {{ ref(model) }}
 
 ),
 
-stg_tiktok__campaign_report as (
-
-    select * from {{ ref('stg_tiktok__campaign_report') }}
-
-),
-
-stg_snapchat__campaign_stats as (
-
-    select * from {{ ref('stg_snapchat__campaign_stats') }}
-
-),
-
-stg_linkedin__ad_analytics as (
-
-    select * from {{ ref('stg_linkedin__ad_analytics') }}
-
-),
-
-stg_amazon_ads__sp_campaigns as (
-
-    select * from {{ ref('stg_amazon_ads__sp_campaigns') }}
-
-),
-
-stg_file_drop__performance as (
-
-    select * from {{ ref('stg_file_drop__performance') }}
-
-),
-
+{% endfor %}
 stg_ops__workspace_accounts as (
 
     select * from {{ ref('stg_ops__workspace_accounts') }}
@@ -58,130 +38,16 @@ stg_ops__workspace_accounts as (
 
 unioned as (
 
+{% for model in platform_models %}
     select
-        date_day,
-        workspace_id,
-        platform,
-        account_id,
-        campaign_id,
-        campaign_name,
-        currency,
-        impressions,
-        clicks,
-        spend,
-        conversions,
-        conversion_value
+        {{ canonical_columns | join(',\n        ') }}
 
-    from stg_meta__insights
-
+    from {{ model }}
+{% if not loop.last %}
     union all
 
-    select
-        date_day,
-        workspace_id,
-        platform,
-        account_id,
-        campaign_id,
-        campaign_name,
-        currency,
-        impressions,
-        clicks,
-        spend,
-        conversions,
-        conversion_value
-
-    from stg_google_ads__campaign_performance
-
-    union all
-
-    select
-        date_day,
-        workspace_id,
-        platform,
-        account_id,
-        campaign_id,
-        campaign_name,
-        currency,
-        impressions,
-        clicks,
-        spend,
-        conversions,
-        conversion_value
-
-    from stg_tiktok__campaign_report
-
-    union all
-
-    select
-        date_day,
-        workspace_id,
-        platform,
-        account_id,
-        campaign_id,
-        campaign_name,
-        currency,
-        impressions,
-        clicks,
-        spend,
-        conversions,
-        conversion_value
-
-    from stg_snapchat__campaign_stats
-
-    union all
-
-    select
-        date_day,
-        workspace_id,
-        platform,
-        account_id,
-        campaign_id,
-        campaign_name,
-        currency,
-        impressions,
-        clicks,
-        spend,
-        conversions,
-        conversion_value
-
-    from stg_linkedin__ad_analytics
-
-    union all
-
-    select
-        date_day,
-        workspace_id,
-        platform,
-        account_id,
-        campaign_id,
-        campaign_name,
-        currency,
-        impressions,
-        clicks,
-        spend,
-        conversions,
-        conversion_value
-
-    from stg_amazon_ads__sp_campaigns
-
-    union all
-
-    select
-        date_day,
-        workspace_id,
-        platform,
-        account_id,
-        campaign_id,
-        campaign_name,
-        currency,
-        impressions,
-        clicks,
-        spend,
-        conversions,
-        conversion_value
-
-    from stg_file_drop__performance
-
+{% endif %}
+{% endfor %}
 ),
 
 with_account_currency as (

@@ -29,6 +29,12 @@ RAW_TABLES: dict[tuple[str, str], str] = {
     ("linkedin", "ad_analytics"): "linkedin__ad_analytics",
     ("amazon_ads", "sp_campaigns"): "amazon_ads__sp_campaigns",
     ("file_drop", "performance"): "file_drop__performance",
+    # Store orders: one row per order version as the store sent it; report_date is the day (store
+    # local time) the order was last updated, so a re-pull by update time replaces that window.
+    ("shopify", "orders"): "shopify__orders",
+    ("woocommerce", "orders"): "woocommerce__orders",
+    ("salla", "orders"): "salla__orders",
+    ("zid", "orders"): "zid__orders",
 }
 
 OPS_DDL = """

@@ -220,7 +220,7 @@ class StoreWorld:
         utm_source, medium = rng.choice(SOURCE_VARIANTS[ad_platform])
         roll = rng.random()
         truth = (ad_platform, campaign.campaign_id)
-        click = created - timedelta(seconds=rng.randint(60, 6 * 86_400 + 80_000))
+        click = created - timedelta(seconds=rng.randint(60, 6 * 86_400))
         if roll < 0.50:
             utm = {"source": utm_source, "medium": medium, "campaign": _messy_name(campaign.name, rng)}
             rule = "utm_campaign_name"

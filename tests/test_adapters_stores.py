@@ -235,3 +235,15 @@ def test_zid_bad_token_needs_reauthorisation(sandbox):
     client = ZidOrdersClient(f"{sandbox.url}/zid", "nope", "nope", http=http("zid", classify_unauthorized))
     with pytest.raises(ReauthRequiredError):
         list(client.fetch_orders("38211", SINCE, UNTIL, "Asia/Riyadh"))
+
+
+def test_zid_faults_match_the_store_in_the_store_id_header(sandbox):
+    sandbox.add_fault("http_500", platform="zid", account_id="99999", count=None)  # another store: never hit
+    sandbox.add_fault("http_500", platform="zid", account_id="38211", count=2)
+    sleeps = Sleeps()
+    client = ZidOrdersClient(
+        f"{sandbox.url}/zid", sandbox.credentials["zid"]["authorization"], sandbox.credentials["zid"]["manager_token"], http=http("zid", classify_unauthorized, sleeps)
+    )
+    pages = list(client.fetch_orders("38211", SINCE, UNTIL, "Asia/Riyadh"))
+    assert len(sleeps) == 2
+    assert len(in_window([o for p in pages for o in p.records], zid_day, "Asia/Riyadh")) == len(truth(sandbox, "zid", "38211"))

@@ -1,5 +1,5 @@
 """
-### ads_daily: ad platforms -> raw -> dbt marts -> anomaly alerts
+### ads_daily: ad platforms and stores -> raw -> dbt marts -> anomaly alerts
 
 Runs every morning (06:00 UTC) and reports on **the day before** its logical
 date: the run of 2026-11-21 brings data through 2026-11-20.
@@ -16,6 +16,9 @@ date: the run of 2026-11-21 brings data through 2026-11-20.
    its asynchronous reports and defers to a trigger while they run (no worker
    waits); `file_drop` loads new CSV/JSON files from the workspace inbox once
    each (by content hash), quarantining bad rows with their line number.
+   Stores (`shopify`, `woocommerce`, `salla`, `zid`) sync the same way: each
+   store's orders changed in its window (store-local days, lookback 14 days by
+   default) land in `raw.<store>__orders`, one row per order.
 3. `dbt`: every dbt model and its tests as its own task (astronomer-cosmos).
    Runs even when a platform failed, so the others' data reaches the marts.
 4. `alerts`: `marts.mart_alerts` (anomalies and rules) on the report date ->
@@ -49,6 +52,8 @@ MANIFEST = DBT_DIR / "target" / "manifest.json"
 # Every platform's task group: plan -> extract -> load. Amazon Ads' extract defers while its
 # reports run (ads_elt.amazon_ads); file drops read the workspace inbox (ads_elt.file_drop).
 PLATFORMS = ("meta", "google_ads", "tiktok", "snapchat", "linkedin", "amazon_ads", "file_drop")
+# Stores: the same plan -> extract -> load per store, orders re-pulled by update time.
+STORE_PLATFORMS = ("shopify", "woocommerce", "salla", "zid")
 
 # Task retries wait RETRY_DELAY, doubling up to 10x (ADS_ELT_RETRY_DELAY_SECONDS overrides the 120 s).
 RETRY_DELAY = timedelta(seconds=float(os.environ.get("ADS_ELT_RETRY_DELAY_SECONDS", "120")))
@@ -271,8 +276,8 @@ def dbt_tasks():
 def ads_daily():
     prepared = prepare()
     gate = transform_gate()
-    for platform in PLATFORMS:
-        with TaskGroup(group_id=platform, tooltip=f"sync every {platform} account"):
+    for platform in PLATFORMS + STORE_PLATFORMS:
+        with TaskGroup(group_id=platform, tooltip=f"sync every {platform} account or store"):
             scopes = plan(platform)
             loaded = sync_accounts(platform, scopes)
         prepared >> scopes

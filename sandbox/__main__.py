@@ -1,4 +1,4 @@
-"""Command line: ``python -m sandbox serve ...`` and ``python -m sandbox truth ...``."""
+"""Command line: ``python -m sandbox serve ...``, ``python -m sandbox truth ...`` and ``python -m sandbox orders ...``."""
 
 from __future__ import annotations
 
@@ -54,7 +54,8 @@ def serve(args: argparse.Namespace) -> int:
     print(
         f"sandbox: demo world {world.start_date}..{world.end_date}, today {server.today}; "
         f"credentials in {path}; Meta base URL {server.meta_url}, Google Ads base URL "
-        f"{server.google_ads_url}, token URL {server.google_token_url}",
+        f"{server.google_ads_url}, token URL {server.google_token_url}; stores: "
+        + ", ".join(f"{server.url}/{s.platform}/{s.store_id}" for s in server.stores.stores),
         file=sys.stderr,
         flush=True,
     )
@@ -72,6 +73,17 @@ def truth(args: argparse.Namespace) -> int:
     for row in rows:
         row["date"] = row["date"].isoformat()
     json.dump(rows, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def orders(args: argparse.Namespace) -> int:
+    """A store's orders with their ground truth (state as of ``--as-of``), as JSON."""
+    from sandbox.stores import StoreWorld
+
+    world = World.demo(args.end_date, history_days=args.history_days, seed=args.seed)
+    rows = StoreWorld(world).orders(args.platform, args.store, args.as_of)
+    json.dump(rows, sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")
     return 0
 
@@ -104,6 +116,13 @@ def main(argv: list[str] | None = None) -> int:
     p_truth.add_argument("--until", type=_date, required=True)
     p_truth.add_argument("--as-of", type=_date, help="report as of this day (end date + 1)")
     p_truth.set_defaults(func=truth)
+
+    p_orders = commands.add_parser("orders", help="print a store's orders and their ground truth as JSON")
+    world_options(p_orders)
+    p_orders.add_argument("--platform", choices=("shopify", "woocommerce", "salla", "zid"), required=True)
+    p_orders.add_argument("--store", required=True, help="store id, e.g. northwind-outdoor")
+    p_orders.add_argument("--as-of", type=_date, help="state as of this day (end date + 1)")
+    p_orders.set_defaults(func=orders)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -163,6 +163,7 @@ class Route:
     handler: Callable[..., Response]
     faultable: bool = False
     account_group: int | None = 2  # the path group holding the account id, for fault matching
+    account_header: str | None = None  # or the (lower-case) header naming it (Zid's Store-Id)
 
 
 class SandboxServer:
@@ -171,6 +172,7 @@ class SandboxServer:
     ``credentials``: ``{"meta": {"access_token"}, "google_ads": {"developer_token",
     "client_id", "client_secret", "refresh_token"}}``; random ones when None (see
     ``.credentials``). ``today``: the sandbox clock, default ``world.end_date + 1``.
+    ``stores``: the store orders (``sandbox.stores.StoreWorld``; default the demo stores over ``world``).
     """
 
     def __init__(
@@ -185,6 +187,7 @@ class SandboxServer:
         latency: float = 0.0,
         rate_limit: int | None = None,
         rate_window: float = 1.0,
+        stores=None,
     ) -> None:
         self.world = world
         self.host = host
@@ -286,8 +289,11 @@ class SandboxServer:
                 self._admin_expire_tokens,
             ),
         ]
-        # TikTok, Snapchat, LinkedIn and Amazon Ads: sandbox/platforms/ (state per platform).
+        # TikTok, Snapchat, LinkedIn, Amazon Ads and the stores: sandbox/platforms/ (state per platform).
         from sandbox.platforms import platform_apis
+        from sandbox.stores import StoreWorld
+
+        self.stores = stores if stores is not None else StoreWorld(world)
 
         for name, platform_credentials in generate_platform_credentials().items():
             self.credentials.setdefault(name, platform_credentials)
@@ -465,7 +471,10 @@ class SandboxServer:
                     fault = Fault(0, "rate_limited", route.platform, None, None, params={"retry_after": max(1, round(self.rate_window))})
                     response = self._fault_response(route, fault, request, match)
                 elif route.faultable:
-                    account_id = match.group(route.account_group) if route.account_group else None
+                    if route.account_group:
+                        account_id = match.group(route.account_group)
+                    else:
+                        account_id = request.headers.get(route.account_header) if route.account_header else None
                     fault = self._take_fault(route.platform, account_id)
                     if fault is not None:
                         fault_kind = fault.kind

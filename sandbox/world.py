@@ -538,7 +538,7 @@ class World:
 
 
 def demo_accounts() -> list[Account]:
-    """The demo accounts: northwind_us (USD), lumen_eu (EUR) and harbor_uk (GBP) on every platform.
+    """The demo accounts: northwind_us (USD), lumen_eu (EUR), harbor_uk (GBP) and souq_sa (SAR).
 
     The first four (Meta and Google Ads) come first, in a fixed order; the others follow.
     """
@@ -546,7 +546,7 @@ def demo_accounts() -> list[Account]:
 
 
 def _more_demo_accounts() -> list[Account]:
-    """TikTok, Amazon Ads, Snapchat, LinkedIn and a file drop, two campaigns each."""
+    """TikTok, Amazon Ads, Snapchat, LinkedIn and a file drop, two campaigns each (souq_sa: Snapchat and TikTok in SAR)."""
     return [
         Account(
             platform="tiktok",
@@ -594,6 +594,30 @@ def _more_demo_accounts() -> list[Account]:
             campaigns=(
                 Campaign("a1b2c3d4-0003-4000-8000-000000000003", "Story Ads - Gift Sets", 400.0, 4.0, 0.008, 0.04, 35.0),
                 Campaign("a1b2c3d4-0002-4000-8000-000000000002", "Collection Ads - Matcha", 400.0, 5.0, 0.01, 0.045, 30.0),
+            ),
+        ),
+        Account(
+            platform="snapchat",
+            account_id="5c0e7d1a-9b2f-4a6e-8d3c-1f4b2a6e9c70",
+            workspace_id="souq_sa",
+            currency="SAR",
+            timezone="Asia/Riyadh",
+            name="Souq Riyadh - Snapchat",
+            campaigns=(
+                Campaign("b7e1c2d3-0001-4000-8000-000000000101", "Ramadan Story Ads", 1400.0, 15.0, 0.008, 0.04, 180.0),
+                Campaign("b7e1c2d3-0002-4000-8000-000000000102", "Collection Ads - Oud", 1200.0, 18.0, 0.01, 0.045, 220.0),
+            ),
+        ),
+        Account(
+            platform="tiktok",
+            account_id="7100000000000002",
+            workspace_id="souq_sa",
+            currency="SAR",
+            timezone="Asia/Riyadh",
+            name="Souq Riyadh - TikTok",
+            campaigns=(
+                Campaign("1780000000000101", "Spark Ads - Abayas", 1500.0, 20.0, 0.009, 0.04, 250.0),
+                Campaign("1780000000000102", "Search Ads - Perfume", 1000.0, 30.0, 0.02, 0.05, 300.0),
             ),
         ),
         Account(

@@ -53,8 +53,12 @@ def new_credentials() -> dict:
 
 
 def new_platform_credentials() -> dict:
-    """TikTok, Snapchat, LinkedIn and Amazon Ads sandbox credentials."""
+    """TikTok, Snapchat, LinkedIn, Amazon Ads and store sandbox credentials."""
     return {
+        "shopify": {"access_token": "shpat_" + secrets.token_hex(16)},
+        "woocommerce": {"consumer_key": "ck_" + secrets.token_hex(20), "consumer_secret": "cs_" + secrets.token_hex(20)},
+        "salla": {"access_token": secrets.token_urlsafe(32)},
+        "zid": {"authorization": secrets.token_urlsafe(32), "manager_token": secrets.token_urlsafe(32)},
         "tiktok": {"access_token": secrets.token_hex(20)},
         "snapchat": {"client_id": secrets.token_hex(16), "client_secret": secrets.token_urlsafe(16), "refresh_token": secrets.token_urlsafe(24)},
         "linkedin": {"client_id": secrets.token_hex(7), "client_secret": secrets.token_urlsafe(16), "refresh_token": secrets.token_urlsafe(24)},
@@ -157,6 +161,27 @@ def platform_connections_env(sandbox_url: str, creds: dict, report_poll_seconds:
         "AIRFLOW_CONN_SNAPCHAT_DEFAULT": oauth("snapchat", "login/oauth2/access_token"),
         "AIRFLOW_CONN_LINKEDIN_DEFAULT": oauth("linkedin", "oauth/v2/accessToken", api_version="202411"),
         "AIRFLOW_CONN_AMAZON_ADS_DEFAULT": oauth("amazon_ads", "auth/o2/token", report_poll_seconds=report_poll_seconds),
+        **store_connections_env(sandbox_url, creds),
+    }
+
+
+def store_connections_env(sandbox_url: str, creds: dict) -> dict[str, str]:
+    """One Connection per demo store (config/workspaces.yml), on the sandbox's store APIs."""
+
+    def conn(**fields) -> str:
+        return json.dumps({"conn_type": "http", **fields})
+
+    shopify, woo, salla, zid = (creds[p] for p in ("shopify", "woocommerce", "salla", "zid"))
+    return {
+        "AIRFLOW_CONN_SHOPIFY_NORTHWIND": conn(host=f"{sandbox_url}/shopify/northwind-outdoor", password=shopify["access_token"]),
+        "AIRFLOW_CONN_SHOPIFY_HARBOR": conn(host=f"{sandbox_url}/shopify/harbor-tea", password=shopify["access_token"]),
+        "AIRFLOW_CONN_WOOCOMMERCE_LUMEN": conn(
+            host=f"{sandbox_url}/woocommerce/lumen-home", login=woo["consumer_key"], password=woo["consumer_secret"]
+        ),
+        "AIRFLOW_CONN_SALLA_SOUQ": conn(host=f"{sandbox_url}/salla/1456832901", password=salla["access_token"]),
+        "AIRFLOW_CONN_ZID_SOUQ": conn(
+            host=f"{sandbox_url}/zid", password=zid["manager_token"], extra={"authorization": zid["authorization"]}
+        ),
     }
 
 

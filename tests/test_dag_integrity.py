@@ -81,7 +81,7 @@ def test_each_dbt_model_is_its_own_task(dagbag):
     tasks = dagbag["dags"]["ads_daily"]["tasks"]
     for model in ("fct_ad_performance_daily", "mart_campaign_kpis_daily", "mart_anomalies"):
         assert any(t.startswith("dbt.") and model in t for t in tasks), model
-    for platform in ("meta", "google_ads", "tiktok", "snapchat", "linkedin", "amazon_ads", "file_drop"):
+    for platform in ("meta", "google_ads", "tiktok", "snapchat", "linkedin", "amazon_ads", "file_drop", "shopify", "woocommerce", "salla", "zid"):
         assert f"{platform}.plan" in tasks
 
 

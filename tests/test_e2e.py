@@ -26,8 +26,17 @@ ACCOUNTS = {
     ("linkedin", "508000001"): "lumen_eu",
     ("snapchat", "8f2b7a4e-5c1d-4e3a-9b6f-2d8c0e1a7b3c"): "harbor_uk",
     ("file_drop", "harbor_pinterest"): "harbor_uk",
+    ("snapchat", "5c0e7d1a-9b2f-4a6e-8d3c-1f4b2a6e9c70"): "souq_sa",
+    ("tiktok", "7100000000000002"): "souq_sa",
 }
-CAMPAIGNS = 4 * 3 + 5 * 2  # Meta and Google Ads accounts have 3 campaigns, the others 2
+CURRENCIES = {"northwind_us": "USD", "lumen_eu": "EUR", "harbor_uk": "GBP", "souq_sa": "SAR"}
+STORES = {
+    ("shopify", "northwind-outdoor"): "raw.shopify__orders",
+    ("shopify", "harbor-tea"): "raw.shopify__orders",
+    ("woocommerce", "lumen-home"): "raw.woocommerce__orders",
+    ("salla", "1456832901"): "raw.salla__orders",
+    ("zid", "38211"): "raw.zid__orders",
+}
 RAW_TABLES = (
     "raw.meta__insights",
     "raw.google_ads__campaign_performance",
@@ -36,6 +45,7 @@ RAW_TABLES = (
     "raw.linkedin__ad_analytics",
     "raw.amazon_ads__sp_campaigns",
     "raw.file_drop__performance",
+    *sorted(set(STORES.values())),
 )
 
 
@@ -103,10 +113,24 @@ def test_first_sync_lands_every_campaign_day_with_the_worlds_numbers(stack, worl
             assert clicks == t["clicks"]
             assert float(conversions) == pytest.approx(t["conversions"], abs=1e-6)
             assert float(value) == pytest.approx(t["conversion_value"], abs=0.005)
-            assert currency == {"northwind_us": "USD", "lumen_eu": "EUR", "harbor_uk": "GBP"}[workspace]
+            assert currency == CURRENCIES[workspace]
 
 
-def test_kpis_equal_the_formulas_recomputed_from_the_fact(stack, first_run):
+def test_first_sync_lands_every_order_changed_in_the_initial_history_once(stack, world, first_run):
+    from sandbox.stores import StoreWorld
+
+    since = REPORT_DATE - timedelta(days=HISTORY_DAYS - 1)
+    for (platform, store_id), table in STORES.items():
+        want = {
+            o["order_id"]: o["updated_local"].date()
+            for o in StoreWorld(world).orders(platform, store_id, as_of=REPORT_DATE + timedelta(days=1))
+            if since <= o["updated_local"].date() <= REPORT_DATE
+        }
+        rows = stack.query(f"select payload->>'id', report_date from {table} where account_id = %s", (store_id,))
+        assert len(rows) == len(want) and dict(rows) == want, (platform, store_id)
+
+
+def test_kpis_equal_the_formulas_recomputed_from_the_fact(stack, world, first_run):
     facts = stack.query(
         "select workspace_id, platform, account_id, campaign_id, date_day, spend, impressions, clicks, conversions, "
         "conversion_value from marts.fct_ad_performance_daily"
@@ -146,7 +170,7 @@ def test_kpis_equal_the_formulas_recomputed_from_the_fact(stack, first_run):
             month = [days[d] for d in days if day - timedelta(days=27) <= d <= day]
             assert ctr_28d == pytest.approx(ratio(sum(m[2] for m in month), sum(m[1] for m in month)), rel=1e-6)
             checked += 1
-    assert checked == HISTORY_DAYS * CAMPAIGNS
+    assert checked == HISTORY_DAYS * sum(len(world.account(p, a).campaigns) for p, a in ACCOUNTS)
 
 
 def test_injected_anomalies_are_flagged_and_alerted_and_normal_days_are_not(stack, world, first_run):

@@ -10,16 +10,24 @@ def demo_data():
     return yaml.safe_load(DEFAULT_REGISTRY.read_text())
 
 
-def test_demo_registry_is_valid_and_covers_three_currencies_and_time_zones():
+def test_demo_registry_is_valid_and_covers_four_currencies_and_time_zones():
     reg = load_registry(DEFAULT_REGISTRY)
-    assert len(reg.workspaces) == 3
-    assert {w.currency for w in reg.workspaces} == {"USD", "EUR", "GBP"}
-    assert len({w.timezone for w in reg.workspaces}) == 3
+    assert len(reg.workspaces) == 4
+    assert {w.currency for w in reg.workspaces} == {"USD", "EUR", "GBP", "SAR"}
+    assert len({w.timezone for w in reg.workspaces}) == 4
     platforms = {w.id: {a.platform for a in w.accounts} for w in reg.workspaces}
     assert platforms == {
         "northwind_us": {"meta", "google_ads", "tiktok", "amazon_ads"},
         "lumen_eu": {"meta", "google_ads", "linkedin"},
         "harbor_uk": {"snapchat", "file_drop"},
+        "souq_sa": {"snapchat", "tiktok"},
+    }
+    stores = {w.id: {(s.platform, s.account_id, s.currency) for s in w.stores} for w in reg.workspaces}
+    assert stores == {
+        "northwind_us": {("shopify", "northwind-outdoor", "USD")},
+        "lumen_eu": {("woocommerce", "lumen-home", "EUR")},
+        "harbor_uk": {("shopify", "harbor-tea", "GBP")},
+        "souq_sa": {("salla", "1456832901", "SAR"), ("zid", "38211", "SAR")},
     }
     assert {a.lookback_days for a in reg.accounts("meta")} == {28}
     assert {a.lookback_days for a in reg.accounts("google_ads")} == {14}

@@ -101,6 +101,8 @@ def test_demo_world_has_the_pinned_accounts_and_campaigns(world):
         ("lumen_eu", "linkedin", "508000001", "EUR", "Europe/Berlin"),
         ("harbor_uk", "snapchat", "8f2b7a4e-5c1d-4e3a-9b6f-2d8c0e1a7b3c", "GBP", "Europe/London"),
         ("harbor_uk", "file_drop", "harbor_pinterest", "GBP", "Europe/London"),
+        ("souq_sa", "snapchat", "5c0e7d1a-9b2f-4a6e-8d3c-1f4b2a6e9c70", "SAR", "Asia/Riyadh"),
+        ("souq_sa", "tiktok", "7100000000000002", "SAR", "Asia/Riyadh"),
     }
     for account in world.accounts:
         if account.platform not in ("meta", "google_ads"):

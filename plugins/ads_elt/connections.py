@@ -11,6 +11,12 @@ sandbox or any test server: only the host differs):
 | snapchat   | https://adsapi.snapchat.com          | client id | refresh token | client_secret, token_url                                       |
 | linkedin   | https://api.linkedin.com             | client id | refresh token (or access token without client_secret) | client_secret, token_url, api_version (YYYYMM) |
 | amazon_ads | https://advertising-api.amazon.com   | client id | refresh token | client_secret, token_url, report_poll_seconds (default 60)     |
+| shopify    | https://{shop}.myshopify.com         |           | Admin API access token | api_version (default 2025-01)                         |
+| woocommerce| https://{the shop's site}            | consumer key | consumer secret |                                                            |
+| salla      | https://api.salla.dev                |           | access token  |                                                                |
+| zid        | https://api.zid.sa                   |           | X-Manager-Token | authorization (the Authorization bearer token)               |
+
+A store's Connection is its own (named by the store's ``connection`` in the registry).
 
 File drops need no Connection: they are read from the workspace's inbox folder.
 """
@@ -116,7 +122,42 @@ def client_for(platform: str, conn_id: str):
             refresh_token=_require(conn.password, conn_id, "password (the refresh token)"),
             token_url=extra.get("token_url") or DEFAULT_TOKEN_URL,
         )
+    if platform in ("shopify", "woocommerce", "salla", "zid"):
+        return store_client_for(platform, conn, conn_id)
     raise ConnectionConfigError(f"no adapter for platform {platform!r}")
+
+
+def store_client_for(platform: str, conn, conn_id: str):
+    """A store-orders client from the store's own Connection."""
+    extra = conn.extra_dejson or {}
+    if platform == "shopify":
+        from adapters.shopify import ShopifyOrdersClient
+        from adapters.shopify.client import DEFAULT_API_VERSION
+
+        return ShopifyOrdersClient(
+            _base_url(conn, conn_id),
+            _require(conn.password, conn_id, "password (the Admin API access token)"),
+            api_version=str(extra.get("api_version") or DEFAULT_API_VERSION),
+        )
+    if platform == "woocommerce":
+        from adapters.woocommerce import WooCommerceOrdersClient
+
+        return WooCommerceOrdersClient(
+            _base_url(conn, conn_id),
+            _require(conn.login, conn_id, "login (the consumer key)"),
+            _require(conn.password, conn_id, "password (the consumer secret)"),
+        )
+    if platform == "salla":
+        from adapters.salla import SallaOrdersClient
+
+        return SallaOrdersClient(_base_url(conn, conn_id), _require(conn.password, conn_id, "password (the access token)"))
+    from adapters.zid import ZidOrdersClient
+
+    return ZidOrdersClient(
+        _base_url(conn, conn_id),
+        authorization=_require(extra.get("authorization"), conn_id, "extra.authorization (the Authorization token)"),
+        manager_token=_require(conn.password, conn_id, "password (the X-Manager-Token)"),
+    )
 
 
 def report_poll_seconds(conn_id: str) -> float:

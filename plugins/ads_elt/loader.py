@@ -67,6 +67,7 @@ class PreparedBatch:
     breaking_days: list[date] = field(default_factory=list)
     missing_days: list[date] = field(default_factory=list)
     rejected: str | None = None
+    skipped: int = 0  # store orders last updated outside the window (not this batch's)
 
 
 def _records(manifest: dict[str, Any], pages: list[tuple[str, bytes]], out: PreparedBatch):
@@ -82,9 +83,14 @@ def _records(manifest: dict[str, Any], pages: list[tuple[str, bytes]], out: Prep
         for i, record in enumerate(spec.parse_page(body), start=1):
             payload = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
             try:
-                day = spec.report_date(record)
+                day = spec.report_date(record, manifest.get("timezone")) if spec.zoned else spec.report_date(record)
             except (KeyError, TypeError, ValueError) as exc:
                 out.quarantined.append(Quarantined(name, i, f"no valid report date ({type(exc).__name__}: {exc})", payload))
+                continue
+            if spec.zoned and not window_start <= day <= window_end:
+                # Store lists filter by creation date (Salla, Zid) or by instants at the window's
+                # edges: an order last changed outside the window belongs to another window.
+                out.skipped += 1
                 continue
             if not window_start <= day <= window_end:
                 out.quarantined.append(
@@ -116,6 +122,13 @@ def prepare_rows(
     out.rejected = result.rejected
     out.missing_days = result.missing_days
     out.breaking_days = result.breaking_days(records)
+    from adapters import PLATFORMS
+
+    if PLATFORMS[manifest["platform"]].zoned:
+        # Store orders: the batch is every order changed in the window, so the whole window is replaced
+        # (a day without changes has no rows, and an order that changed again moves to its new day).
+        start, end = date.fromisoformat(manifest["window_start"]), date.fromisoformat(manifest["window_end"])
+        out.days.update(start + timedelta(days=n) for n in range((end - start).days + 1))
     for index, (record, payload) in enumerate(found):
         out.days.add(record.report_date)
         finding = result.bad.get(index)
@@ -254,6 +267,7 @@ def load_batch(conn, manifest: dict[str, Any], pages: list[tuple[str, bytes]]) -
         "rows_loaded": len(prepared.rows),
         "rows_replaced": replaced,
         "rows_quarantined": len(prepared.quarantined),
+        "rows_outside_window": prepared.skipped,
         "missing_days": [d.isoformat() for d in prepared.missing_days],
         "synced_through": (synced_through.isoformat() if synced_through else manifest["window_end"]),
         "issues": issues,

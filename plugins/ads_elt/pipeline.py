@@ -46,7 +46,7 @@ def prepare(run_date: date) -> dict[str, Any]:
             # ops.workspace_accounts mirrors the registry for dbt (currencies, time zones).
             cur.execute("delete from ops.workspace_accounts")
             for ws in registry.workspaces:
-                for a in ws.accounts:
+                for a in (*ws.accounts, *ws.stores):  # stores too: their currency and time zone
                     cur.execute(
                         "insert into ops.workspace_accounts (workspace_id, platform, account_id, account_name, "
                         "currency, timezone, reporting_currency) values (%s, %s, %s, %s, %s, %s, %s)",
@@ -85,6 +85,7 @@ def plan(platform: str, run_date: date, sync_run_id: str) -> list[dict[str, Any]
                 "workspace_id": account.workspace_id,
                 "account_id": account.account_id,
                 "connection": account.connection,
+                "timezone": account.timezone,
                 "window_start": start.isoformat(),
                 "window_end": end.isoformat(),
                 "run_date": run_date.isoformat(),
@@ -95,13 +96,20 @@ def plan(platform: str, run_date: date, sync_run_id: str) -> list[dict[str, Any]
     return scopes
 
 
-def _fetch(client, platform: str, account_id: str, since: date, until: date):
-    """The platform's pages for one account and window (each adapter's ``fetch`` in ``adapters.PLATFORMS``)."""
+def _fetch(client, platform: str, account_id: str, since: date, until: date, timezone: str | None = None):
+    """The platform's pages for one account and window (each adapter's ``fetch`` in ``adapters.PLATFORMS``).
+
+    Store orders are pulled by update time over the store's local days, so their fetch takes its time zone.
+    """
     from adapters import PLATFORMS as ADAPTERS
 
     spec = ADAPTERS.get(platform)
     if spec is None or spec.fetch is None:
         raise ValueError(f"no extractor for platform {platform!r}")
+    if spec.zoned:
+        if not timezone:
+            raise ValueError(f"{platform} account {account_id}: the scope has no time zone")
+        return spec.fetch(client, account_id, since, until, timezone)
     return spec.fetch(client, account_id, since, until)
 
 
@@ -129,7 +137,14 @@ def extract(scope: dict[str, Any]) -> dict[str, Any]:
             directory = lake.batch_dir(
                 platform, report, date.fromisoformat(scope["run_date"]), scope["workspace_id"], account_id, scope["sync_run_id"]
             )
-            pages = _fetch(client, platform, account_id, date.fromisoformat(scope["window_start"]), date.fromisoformat(scope["window_end"]))
+            pages = _fetch(
+                client,
+                platform,
+                account_id,
+                date.fromisoformat(scope["window_start"]),
+                date.fromisoformat(scope["window_end"]),
+                scope.get("timezone"),
+            )
             manifest = lake.write_batch(
                 directory,
                 pages,
@@ -141,6 +156,7 @@ def extract(scope: dict[str, Any]) -> dict[str, Any]:
                     "window_start": scope["window_start"],
                     "window_end": scope["window_end"],
                     "sync_run_id": scope["sync_run_id"],
+                    "timezone": scope.get("timezone"),
                 },
             )
         except Exception as exc:

@@ -5,6 +5,15 @@ One declarative YAML file (`config/workspaces.yml` by default, or the path in
 first problem found stops the run with a `RegistryError` that names the field
 (`workspaces[1].accounts[0].platform`) and what was wrong. Secrets never live
 here: an account names the Airflow Connection that holds its credentials.
+
+Stores (``stores:`` per workspace) are synced like ad accounts: each names its
+platform (shopify, woocommerce, salla, zid), ``store_id`` (the Shopify shop
+handle, the WooCommerce site slug, the Salla or Zid store number), the
+``connection`` holding its credentials (required: every store has its own),
+and optionally ``currency``, ``timezone`` (default the workspace's; the store's
+days are local to it) and ``lookback_days`` (orders re-pulled by update time,
+default 14). They appear in ``Registry.accounts()`` with ``account_id`` = the
+store id.
 """
 
 from __future__ import annotations
@@ -33,8 +42,19 @@ PLATFORM_LOOKBACK_DAYS = {
     "amazon_ads": 3,
     "file_drop": 0,  # files are loaded as dropped; a later file restates the days it covers
 }
+AD_PLATFORMS = tuple(PLATFORM_LOOKBACK_DAYS)
+# Stores: orders re-pulled by update time over this many days (refunds, cancellations).
+STORE_LOOKBACK_DAYS = 14
+STORE_PLATFORMS = ("shopify", "woocommerce", "salla", "zid")
+PLATFORM_LOOKBACK_DAYS.update({p: STORE_LOOKBACK_DAYS for p in STORE_PLATFORMS})
 PLATFORMS = tuple(PLATFORM_LOOKBACK_DAYS)
-DEFAULT_CONNECTIONS = {p: f"{p}_default" for p in PLATFORMS}
+DEFAULT_CONNECTIONS = {p: f"{p}_default" for p in AD_PLATFORMS}
+_STORE_IDS = {
+    "shopify": re.compile(r"^[a-z0-9][a-z0-9\-]{0,62}$"),  # the shop's myshopify handle
+    "woocommerce": re.compile(r"^[a-z0-9][a-z0-9\-]{0,62}$"),  # a slug for the site
+    "salla": re.compile(r"^[0-9]{1,20}$"),
+    "zid": re.compile(r"^[0-9]{1,20}$"),
+}
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _ACCOUNT_ID = re.compile(r"^[0-9]{1,20}$")
@@ -78,6 +98,7 @@ class Workspace:
     slack_connection: str | None
     accounts: tuple[Account, ...]
     alerting: WorkspaceAlerting = field(default_factory=lambda: WorkspaceAlerting())
+    stores: tuple[Account, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,7 +108,8 @@ class Registry:
     workspaces: tuple[Workspace, ...]
 
     def accounts(self, platform: str | None = None) -> list[Account]:
-        return [a for w in self.workspaces for a in w.accounts if platform is None or a.platform == platform]
+        """Ad accounts and stores (a store's ``account_id`` is its store id), optionally of one platform."""
+        return [a for w in self.workspaces for a in (*w.accounts, *w.stores) if platform is None or a.platform == platform]
 
     def workspace(self, workspace_id: str) -> Workspace:
         for w in self.workspaces:
@@ -168,7 +190,7 @@ def parse_registry(data: Any, source: str = "<registry>") -> Registry:
     for i, raw_ws in enumerate(raw_workspaces):
         where = f"workspaces[{i}]"
         ws = r.mapping(raw_ws, where)
-        r.known_keys(ws, where, {"id", "name", "currency", "timezone", "dashboard_url", "alerts", "accounts", *ALERTING_SECTIONS})
+        r.known_keys(ws, where, {"id", "name", "currency", "timezone", "dashboard_url", "alerts", "accounts", "stores", *ALERTING_SECTIONS})
         ws_id = r.string(ws, "id", where, _ID)
         if ws_id in seen_ws:
             raise r.fail(f"{where}.id", f"duplicate workspace id {ws_id!r}")
@@ -195,8 +217,9 @@ def parse_registry(data: Any, source: str = "<registry>") -> Registry:
             acc = r.mapping(raw_acc, aw)
             r.known_keys(acc, aw, {"platform", "account_id", "connection", "currency", "timezone", "name", "lookback_days", "file_drop"})
             platform = r.string(acc, "platform", aw)
-            if platform not in PLATFORMS:
-                raise r.fail(f"{aw}.platform", f"{platform!r} is not one of {', '.join(PLATFORMS)}")
+            if platform not in AD_PLATFORMS:
+                hint = " (stores go under `stores`)" if platform in STORE_PLATFORMS else ""
+                raise r.fail(f"{aw}.platform", f"{platform!r} is not one of {', '.join(AD_PLATFORMS)}{hint}")
             account_id = r.string(acc, "account_id", aw, _ACCOUNT_IDS.get(platform, _ACCOUNT_ID))
             key = (platform, account_id)
             if key in seen_accounts:
@@ -225,6 +248,7 @@ def parse_registry(data: Any, source: str = "<registry>") -> Registry:
                 slack_connection=slack,
                 alerting=parse_alerting(r, ws, where),
                 accounts=tuple(accounts),
+                stores=parse_stores(r, ws, where, ws_id, currency, tz, lookback_defaults, seen_accounts),
             )
         )
     return Registry(path=source, initial_history_days=history, workspaces=tuple(workspaces))
@@ -417,6 +441,43 @@ def parse_alerting(r: _Reader, ws: dict, where: str) -> WorkspaceAlerting:
         budget=tuple(_numbers(r, budget, bw, _BUDGET_SETTINGS)),
         campaign_budgets=tuple(campaigns),
     )
+
+
+def parse_stores(
+    r: _Reader, ws: dict, where: str, ws_id: str, currency: str, tz: str, lookback: dict, seen: dict
+) -> tuple[Account, ...]:
+    """A workspace's ``stores`` list: platform, store_id, connection (required), currency, timezone, lookback_days, name."""
+    raw = ws.get("stores")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise r.fail(f"{where}.stores", "expected a list of stores")
+    stores = []
+    for j, raw_store in enumerate(raw):
+        sw = f"{where}.stores[{j}]"
+        st = r.mapping(raw_store, sw)
+        r.known_keys(st, sw, {"platform", "store_id", "connection", "currency", "timezone", "name", "lookback_days"})
+        platform = r.string(st, "platform", sw)
+        if platform not in STORE_PLATFORMS:
+            raise r.fail(f"{sw}.platform", f"{platform!r} is not one of {', '.join(STORE_PLATFORMS)}")
+        store_id = r.string(st, "store_id", sw, _STORE_IDS[platform])
+        key = (platform, store_id)
+        if key in seen:
+            raise r.fail(f"{sw}.store_id", f"{platform} store {store_id} is already listed at {seen[key]}")
+        seen[key] = sw
+        stores.append(
+            Account(
+                workspace_id=ws_id,
+                platform=platform,
+                account_id=store_id,
+                connection=r.string(st, "connection", sw, _CONN_ID),
+                currency=r.string(st, "currency", sw, _CURRENCY, default=currency),
+                timezone=r.timezone(st, "timezone", sw, default=tz),
+                name=r.string(st, "name", sw, default=f"{platform} {store_id}"),
+                lookback_days=r.integer(st, "lookback_days", sw, lookback[platform], 0, 90),
+            )
+        )
+    return tuple(stores)
 
 
 def parse_file_drop(r: _Reader, acc: dict, where: str, platform: str) -> Any:

@@ -21,6 +21,10 @@ required field altogether, is rejected wholesale: nothing of it is loaded.
 
 Platforms plug in through ``FIELD_SPECS[platform]``; a platform without specs
 gets the date checks only (window, completeness).
+
+Store orders (``ORDER_PLATFORMS``) are checked for an order id and a total that
+reads as a number; duplicates are the same order id twice on one day; and there
+is no completeness check (a day without order changes is normal).
 """
 
 from __future__ import annotations
@@ -49,7 +53,7 @@ class FieldSpec:
 
     name: str
     path: tuple[str, ...]
-    kind: str  # text | number
+    kind: str  # text | number | id (a non-empty string or a whole number)
     scale: float = 1.0  # e.g. micros -> major units
     default: Any = None  # value when absent (proto3 JSON omits zeros); None = required
 
@@ -78,7 +82,16 @@ FIELD_SPECS: dict[str, tuple[FieldSpec, ...]] = {
         FieldSpec("clicks", ("metrics", "clicks"), "number", default=0),
         FieldSpec("conversion_value", ("metrics", "conversionsValue"), "number", default=0),
     ),
+    # Store orders: one record per order.
+    "shopify": (
+        FieldSpec("order_id", ("id",), "id"),
+        FieldSpec("total", ("totalPriceSet", "shopMoney", "amount"), "number"),
+    ),
+    "woocommerce": (FieldSpec("order_id", ("id",), "id"), FieldSpec("total", ("total",), "number")),
+    "salla": (FieldSpec("order_id", ("id",), "id"), FieldSpec("total", ("amounts", "total", "amount"), "number")),
+    "zid": (FieldSpec("order_id", ("id",), "id"), FieldSpec("total", ("order_total",), "number")),
 }
+ORDER_PLATFORMS = frozenset({"shopify", "woocommerce", "salla", "zid"})
 
 
 @dataclass
@@ -153,8 +166,10 @@ def build_frame(platform: str, records: Sequence[Record]):
                     type_errors.setdefault(i, f"{'.'.join(spec.path)} is not a number ({str(raw)[:40]!r})")
                 else:
                     value *= spec.scale
+            elif spec.kind == "id" and isinstance(raw, int) and not isinstance(raw, bool):
+                value = str(raw)
             else:
-                value = raw if isinstance(raw, str) and raw else None
+                value = raw if isinstance(raw, str) and raw.strip() else None
                 if value is None:
                     type_errors.setdefault(i, f"{'.'.join(spec.path)} is not a non-empty string ({str(raw)[:40]!r})")
             row[spec.name] = value
@@ -213,9 +228,15 @@ def build_suite(platform: str, window_start: date, window_end: date, expected_da
             suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(column=metric, min_value=0))
     if {"impressions", "clicks"} <= names:
         suite.add_expectation(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="impressions", column_B="clicks", or_equal=True))
-    if "campaign_id" in names:
-        suite.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(column_list=["campaign_id", "report_date"]))
+    key = _key_column(names)
+    if key:
+        suite.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(column_list=[key, "report_date"]))
     return suite
+
+
+def _key_column(names: set[str]) -> str | None:
+    """The column that identifies a record within a day: the campaign, or the order."""
+    return next((k for k in ("campaign_id", "order_id") if k in names), None)
 
 
 def _unexpected_lines(result) -> list[int]:
@@ -242,7 +263,7 @@ def validate_batch(
     """Run the suite on one batch; returns the bad records with reasons, missing days and the verdict."""
     frame, type_errors = build_frame(platform, records)
     first_day = min([r.report_date for r in records] + ([first_loaded_day] if first_loaded_day else []), default=None)
-    expected = expected_days_for(window_start, window_end, first_day)
+    expected = [] if platform in ORDER_PLATFORMS else expected_days_for(window_start, window_end, first_day)
     result = ValidationResult(expected_days=len(expected))
 
     def flag(index: int, check: str, reason: str) -> None:
@@ -283,15 +304,16 @@ def validate_batch(
                     )
             elif cfg.type == "expect_compound_columns_to_be_unique":
                 first_line: dict[tuple, int] = {}
+                key_column = kwargs["column_list"][0]
                 for i in sorted(lines):
-                    key = (frame.at[i, "campaign_id"], frame.at[i, "report_date"])
+                    key = (frame.at[i, key_column], frame.at[i, "report_date"])
                     if key in first_line:
                         original = records[first_line[key]]
                         flag(
                             i,
                             "duplicate",
                             f"duplicate of {original.source} record {original.line_number} "
-                            f"(campaign {key[0]}, {records[i].report_date})",
+                            f"({key_column.removesuffix('_id')} {key[0]}, {records[i].report_date})",
                         )
                     else:
                         first_line[key] = i

@@ -95,3 +95,18 @@ def bearer(headers: dict[str, str]) -> str | None:
     if value[:7].lower() == "bearer ":
         return value[7:].strip()
     return None
+
+
+def page_params(query: dict[str, str], default_per_page: int, max_per_page: int) -> tuple[int, int]:
+    """``page`` and ``per_page`` of a list request; ValueError naming the limit when out of range."""
+    page, per_page = int(query.get("page", "1")), int(query.get("per_page", str(default_per_page)))
+    if not 1 <= per_page <= max_per_page or page < 1:
+        raise ValueError(f"per_page must be from 1 to {max_per_page} and page at least 1 (got {per_page}, {page})")
+    return page, per_page
+
+
+def day_params(query: dict[str, str], first: str, last: str) -> tuple:
+    """Two optional ``YYYY-MM-DD`` query parameters as dates (None when absent)."""
+    from datetime import date
+
+    return tuple(date.fromisoformat(query[name]) if query.get(name) else None for name in (first, last))

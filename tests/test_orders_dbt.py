@@ -547,3 +547,51 @@ def test_workspace_kpis_match_an_independent_computation(built: Built):
     # the crafted data exercises what the mart is for
     assert any(r["platform"] == "all" and r["unclaimed_revenue_share"] not in (None, 0) for r in rows)
     assert any(r["platform"] == "google_ads" and r["attributed_revenue"] > 0 for r in rows)
+
+
+def test_a_missing_rate_fails_the_build_naming_currency_and_day(pg_server, tmp_path):
+    """An EUR order dated before the seed's first EUR rate: the build fails on
+    `assert_orders_have_fx_rates`, whose rows name the currency and the day; the
+    order itself is kept with fx_status missing_rate. An order of a store
+    missing from the registry is kept too, marked unregistered_store."""
+    dbname = pg_server.create_database(prefix="ordersfx")
+    dsn = pg_server.dsn(dbname)
+    first_eur_rate = min(day for day, _ in RATES["EUR"])
+    placed = datetime.combine(first_eur_rate - timedelta(days=17), datetime.min.time()).replace(hour=12)
+    order = simple(Order("woocommerce", NW, WOO, "700", placed, "EUR", Decimal("10.00"), None, "organic"))
+    conn = psycopg2.connect(dsn)
+    with conn, conn.cursor() as cur:
+        ensure_schema(conn)
+        psycopg2.extras.execute_values(cur, "insert into ops.workspace_accounts values %s", REGISTRY)
+        cur.execute(
+            "insert into raw.woocommerce__orders (workspace_id, account_id, report_date, payload, sync_run_id, "
+            "window_start, window_end, extracted_at) values (%s, %s, %s, %s, 'run-1', %s, %s, %s)",
+            (NW, WOO, placed.date(), json.dumps(woocommerce_payload(order, order.final)), placed.date(), placed.date(), EXTRACTED_1),
+        )
+        # a Shopify store missing from the registry: kept, marked, no reporting amount
+        ghost = simple(Order("shopify", NW, SHOP, "5999", placed, "USD", Decimal("25.00"), None, "organic"))
+        cur.execute(
+            "insert into raw.shopify__orders (workspace_id, account_id, report_date, payload, sync_run_id, "
+            "window_start, window_end, extracted_at) values (%s, %s, %s, %s, 'run-1', %s, %s, %s)",
+            (NW, "ghost.myshopify.com", placed.date(), json.dumps(shopify_payload(ghost, ghost.final)), placed.date(), placed.date(), EXTRACTED_1),
+        )
+    conn.close()
+    workdir = tmp_path / "dbt"
+    result = run_dbt(
+        ["build", "--select", "+fct_orders", "assert_orders_have_fx_rates"],
+        dbt_env(pg_server.port, dbname, pg_server.password),
+        workdir,
+        check=False,
+    )
+    assert result.returncode != 0
+    failed = {r["unique_id"] for r in run_results(workdir) if r["status"] in ("fail", "error")}
+    assert "test.ads_elt.assert_orders_have_fx_rates" in failed, failed
+    compiled = next((workdir / "target" / "compiled").rglob("assert_orders_have_fx_rates.sql")).read_text()
+    assert fetch(dsn, compiled) == [
+        {"currency": "EUR", "reporting_currency": "USD", "missing_rate_date": placed.date(), "orders": 1}
+    ]
+    rows = fetch(dsn, "select store_id, fx_status, revenue, revenue_reporting from marts.fct_orders order by store_id")
+    assert rows == [
+        {"store_id": "ghost.myshopify.com", "fx_status": "unregistered_store", "revenue": Decimal("25.00"), "revenue_reporting": None},
+        {"store_id": WOO, "fx_status": "missing_rate", "revenue": Decimal("10.00"), "revenue_reporting": None},
+    ]

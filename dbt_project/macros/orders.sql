@@ -98,15 +98,29 @@
     `on-run-start` hook (`create_url_decode_function`).
 -#}
 {% macro url_decode(expression) -%}
-    {{ adapter.quote(var('udf_schema')) }}.url_decode_or_null({{ expression }})
+    {{ adapter.quote(var('udf_schema')) }}.url_decode_or_null_v1({{ expression }})
 {%- endmacro %}
 
 {% macro create_url_decode_function() -%}
-    {#- Idempotent and safe when several dbt processes start at once (one per model in the DAG). -#}
-    create schema if not exists {{ adapter.quote(var('udf_schema')) }};
+    {#-
+        Created only when missing, so it is safe when several dbt processes
+        start at once (one per model in the DAG) and whoever created it first
+        stays its owner. To change the body, give it a new version suffix
+        (and update `url_decode`), never replace it in place.
+    -#}
+    {%- set function = adapter.quote(var('udf_schema')) ~ '.url_decode_or_null_v1' -%}
     do $do$
     begin
-        create or replace function {{ adapter.quote(var('udf_schema')) }}.url_decode_or_null(encoded text)
+        begin
+            create schema if not exists {{ adapter.quote(var('udf_schema')) }};
+        exception
+            when unique_violation or duplicate_schema then
+                null;
+        end;
+        if to_regprocedure('{{ function | replace("'", "''") }}(text)') is not null then
+            return;
+        end if;
+        create function {{ function }}(encoded text)
         returns text
         language plpgsql
         immutable
@@ -142,8 +156,8 @@
         end;
         $fn$;
     exception
-        -- Another dbt process replaced it at the same moment: the function exists.
-        when unique_violation or internal_error then
+        -- Another dbt process created it at the same moment: the function exists.
+        when unique_violation or duplicate_function or internal_error then
             null;
     end
     $do$;

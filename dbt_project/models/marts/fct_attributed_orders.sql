@@ -27,8 +27,9 @@
                           impressions on any day from the order date minus the
                           window to the order date
 
-    The window is the workspace's `attribution_window_days` setting, else
-    var `attribution_window_days` (7). `platform`, `account_id` and
+    The window is the workspace's `attribution_window_days` in
+    ops.workspace_settings (a whole number of days; anything else is
+    ignored), else var `attribution_window_days` (7). `platform`, `account_id` and
     `campaign_id` are set only for `campaign_id` and `campaign_name`; the
     matched campaign of the other rules is kept in `candidate_*` columns.
 -#}
@@ -75,7 +76,9 @@ window_settings as (
         cast(setting_value as integer) as attribution_window_days
 
     from stg_ops__workspace_settings
-    where setting = 'attribution_window_days'
+    where
+        setting = 'attribution_window_days'
+        and setting_value ~ '^[0-9]{1,4}$'
 
 ),
 

@@ -909,5 +909,9 @@ def test_parse_needs_no_database(tmp_path):
         "linkedin",
         "amazon_ads",
         "file_drop",
+        "shopify",
+        "woocommerce",
+        "salla",
+        "zid",
         "ops",
     }

@@ -22,32 +22,12 @@
 
 with
 
-{% for model in platform_models %}
-{{ model }} as (
+{{ union_models_ctes(platform_models, canonical_columns) }},
 
-    select * from {{ ref(model) }}
-
-),
-
-{% endfor %}
 stg_ops__workspace_accounts as (
 
     select * from {{ ref('stg_ops__workspace_accounts') }}
 
-),
-
-unioned as (
-
-{% for model in platform_models %}
-    select
-        {{ canonical_columns | join(',\n        ') }}
-
-    from {{ model }}
-{% if not loop.last %}
-    union all
-
-{% endif %}
-{% endfor %}
 ),
 
 with_account_currency as (

@@ -45,20 +45,10 @@ with_fx_rate as (
 
     select
         performance.*,
-        case
-            when performance.currency = performance.reporting_currency then 1
-            else account_fx.usd_per_unit / reporting_fx.usd_per_unit
-        end as fx_rate_to_reporting
+        {{ fx_rate_to_reporting('performance') }} as fx_rate_to_reporting
 
     from int_ad_performance_unioned as performance
-    left join int_fx_rates_daily as account_fx
-        on
-            performance.date_day = account_fx.date_day
-            and performance.currency = account_fx.currency_code
-    left join int_fx_rates_daily as reporting_fx
-        on
-            performance.date_day = reporting_fx.date_day
-            and performance.reporting_currency = reporting_fx.currency_code
+    {{ fx_rate_joins('performance', 'date_day') }}
 
 ),
 

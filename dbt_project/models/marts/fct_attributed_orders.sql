@@ -1,0 +1,303 @@
+{#-
+    Each order with the ad campaign its last click is attributed to, and the
+    rule that decided it. One row per order (fct_orders).
+
+    The store records one visit per order (its last one: Shopify's
+    `lastVisit`, WooCommerce's and Salla's / Zid's order attribution), so
+    last-click attribution reads that visit's UTMs. utm_source and
+    utm_campaign are URL-decoded (`%XX`, `+` as a space), lower-cased,
+    trimmed and inner whitespace collapsed before matching. Rules, first
+    that applies:
+
+      malformed_utm       utm_source or utm_campaign is not valid URL encoding
+      organic             no utm_source and no utm_campaign
+      unknown_source      utm_source is absent or not in the utm_source_platforms seed
+      missing_campaign    utm_source names a platform, utm_campaign is absent
+      campaign_id         utm_campaign equals a campaign id of that platform in
+                          the workspace (exactly, after decoding and trimming)
+      campaign_name       utm_campaign equals the normalised name of exactly one
+                          campaign of that platform in the workspace (any name
+                          the campaign had)
+      ambiguous_campaign  the id or the name matches several campaigns: none is
+                          picked
+      unmatched_campaign  no campaign of that platform has that id or name
+      outside_window      a campaign matched, but the click (the order time when
+                          the store gives no click time) is more than the window
+                          before the order, or the campaign delivered no
+                          impressions on any day from the order date minus the
+                          window to the order date
+
+    The window is the workspace's `attribution_window_days` in
+    ops.workspace_settings (a whole number of days; anything else is
+    ignored), else var `attribution_window_days` (7). `platform`, `account_id` and
+    `campaign_id` are set only for `campaign_id` and `campaign_name`; the
+    matched campaign of the other rules is kept in `candidate_*` columns.
+-#}
+{{
+    config(
+        indexes=[
+            {'columns': ['order_date']},
+            {'columns': ['workspace_id', 'platform', 'order_date']},
+            {'columns': ['order_key'], 'unique': True},
+        ],
+    )
+}}
+
+with
+
+fct_orders as (
+
+    select * from {{ ref('fct_orders') }}
+
+),
+
+fct_ad_performance_daily as (
+
+    select * from {{ ref('fct_ad_performance_daily') }}
+
+),
+
+utm_source_platforms as (
+
+    select * from {{ ref('utm_source_platforms') }}
+
+),
+
+stg_ops__workspace_settings as (
+
+    select * from {{ ref('stg_ops__workspace_settings') }}
+
+),
+
+window_settings as (
+
+    select
+        workspace_id,
+        cast(setting_value as integer) as attribution_window_days
+
+    from stg_ops__workspace_settings
+    where
+        setting = 'attribution_window_days'
+        and setting_value ~ '^[0-9]{1,4}$'
+
+),
+
+decoded as (
+
+    select
+        orders.*,
+        nullif(btrim(orders.utm_source), '') as utm_source_given,
+        nullif(btrim(orders.utm_campaign), '') as utm_campaign_given,
+        {{ url_decode('orders.utm_source') }} as utm_source_decoded,
+        {{ url_decode('orders.utm_campaign') }} as utm_campaign_decoded,
+        coalesce(window_settings.attribution_window_days, {{ var('attribution_window_days') }}) as attribution_window_days
+
+    from fct_orders as orders
+    left join window_settings
+        on orders.workspace_id = window_settings.workspace_id
+
+),
+
+normalised as (
+
+    select
+        *,
+        (utm_source_given is not null and utm_source_decoded is null)
+        or (utm_campaign_given is not null and utm_campaign_decoded is null) as is_malformed_utm,
+        {{ normalise_utm('utm_source_decoded') }} as utm_source_normalised,
+        {{ normalise_utm('utm_campaign_decoded') }} as utm_campaign_normalised,
+        nullif(btrim(utm_campaign_decoded), '') as utm_campaign_id
+
+    from decoded
+
+),
+
+with_platform as (
+
+    select
+        normalised.*,
+        utm_source_platforms.platform as utm_platform
+
+    from normalised
+    left join utm_source_platforms
+        on normalised.utm_source_normalised = utm_source_platforms.utm_source
+
+),
+
+campaign_keys as (
+
+    -- Every campaign once under its id and once under each normalised name it had.
+    select distinct
+        workspace_id,
+        platform,
+        account_id,
+        campaign_id,
+        'id' as match_kind,
+        campaign_id as match_value
+
+    from fct_ad_performance_daily
+
+    union
+
+    select distinct
+        workspace_id,
+        platform,
+        account_id,
+        campaign_id,
+        'name' as match_kind,
+        {{ normalise_utm('campaign_name') }} as match_value
+
+    from fct_ad_performance_daily
+
+),
+
+order_keys as (
+
+    select order_key, workspace_id, utm_platform, 'id' as match_kind, utm_campaign_id as match_value
+    from with_platform
+
+    union all
+
+    select order_key, workspace_id, utm_platform, 'name' as match_kind, utm_campaign_normalised as match_value
+    from with_platform
+
+),
+
+campaign_matches as (
+
+    -- Per order and kind: how many campaigns of the source's platform match, and which when one does.
+    select
+        order_keys.order_key,
+        order_keys.match_kind,
+        count(distinct campaign_keys.account_id || '/' || campaign_keys.campaign_id) as campaigns,
+        min(campaign_keys.account_id) as account_id,
+        min(campaign_keys.campaign_id) as campaign_id
+
+    from order_keys
+    inner join campaign_keys
+        on
+            order_keys.workspace_id = campaign_keys.workspace_id
+            and order_keys.utm_platform = campaign_keys.platform
+            and order_keys.match_kind = campaign_keys.match_kind
+            and order_keys.match_value = campaign_keys.match_value
+    group by order_keys.order_key, order_keys.match_kind
+
+),
+
+matched as (
+
+    select
+        orders.*,
+        case
+            when orders.is_malformed_utm then 'malformed_utm'
+            when orders.utm_source_normalised is null and orders.utm_campaign_normalised is null then 'organic'
+            when orders.utm_platform is null then 'unknown_source'
+            when orders.utm_campaign_normalised is null then 'missing_campaign'
+            when id_matches.campaigns = 1 then 'campaign_id'
+            when id_matches.campaigns > 1 then 'ambiguous_campaign'
+            when name_matches.campaigns = 1 then 'campaign_name'
+            when name_matches.campaigns > 1 then 'ambiguous_campaign'
+            else 'unmatched_campaign'
+        end as match_rule,
+        case
+            when id_matches.campaigns = 1 then id_matches.account_id
+            when id_matches.campaigns is null and name_matches.campaigns = 1 then name_matches.account_id
+        end as candidate_account_id,
+        case
+            when id_matches.campaigns = 1 then id_matches.campaign_id
+            when id_matches.campaigns is null and name_matches.campaigns = 1 then name_matches.campaign_id
+        end as candidate_campaign_id,
+        coalesce(orders.click_at, orders.ordered_at) as touch_at
+
+    from with_platform as orders
+    left join campaign_matches as id_matches
+        on
+            orders.order_key = id_matches.order_key
+            and id_matches.match_kind = 'id'
+    left join campaign_matches as name_matches
+        on
+            orders.order_key = name_matches.order_key
+            and name_matches.match_kind = 'name'
+
+),
+
+delivery as (
+
+    select
+        matched.order_key,
+        max(performance.date_day) as last_delivery_date
+
+    from matched
+    inner join fct_ad_performance_daily as performance
+        on
+            matched.workspace_id = performance.workspace_id
+            and matched.utm_platform = performance.platform
+            and matched.candidate_account_id = performance.account_id
+            and matched.candidate_campaign_id = performance.campaign_id
+            and performance.date_day between matched.order_date - matched.attribution_window_days and matched.order_date
+    where
+        matched.match_rule in ('campaign_id', 'campaign_name')
+        and performance.impressions > 0
+    group by matched.order_key
+
+),
+
+ruled as (
+
+    select
+        matched.*,
+        delivery.last_delivery_date,
+        case
+            when
+                matched.match_rule in ('campaign_id', 'campaign_name')
+                and not (
+                    matched.touch_at <= matched.ordered_at
+                    and matched.touch_at >= matched.ordered_at - make_interval(days => matched.attribution_window_days)
+                    and delivery.last_delivery_date is not null
+                )
+                then 'outside_window'
+            else matched.match_rule
+        end as attribution_rule
+
+    from matched
+    left join delivery
+        on matched.order_key = delivery.order_key
+
+),
+
+final as (
+
+    select
+        order_key,
+        order_id,
+        workspace_id,
+        store_platform,
+        store_id,
+        ordered_at,
+        order_date,
+        currency,
+        reporting_currency,
+        fx_status,
+        revenue,
+        revenue_reporting,
+        utm_source,
+        utm_campaign,
+        utm_source_normalised,
+        utm_campaign_normalised,
+        utm_platform,
+        touch_at,
+        attribution_window_days,
+        attribution_rule,
+        attribution_rule in ('campaign_id', 'campaign_name') as is_attributed,
+        case when attribution_rule in ('campaign_id', 'campaign_name') then utm_platform end as platform,
+        case when attribution_rule in ('campaign_id', 'campaign_name') then candidate_account_id end as account_id,
+        case when attribution_rule in ('campaign_id', 'campaign_name') then candidate_campaign_id end as campaign_id,
+        candidate_account_id,
+        candidate_campaign_id,
+        last_delivery_date
+
+    from ruled
+
+)
+
+select * from final

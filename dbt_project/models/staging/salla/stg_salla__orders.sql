@@ -1,0 +1,88 @@
+{#-
+    Salla orders, one row per order: the latest version by `updated_at`,
+    then extraction time. `date.date` is wall-clock time in `date.timezone`
+    (else the store's registry time zone, else UTC): `ordered_at` converts it
+    to UTC, `order_date` is its date. Amounts are JSON numbers in major
+    units. Salla gives no refund amount: a `refunded` order counts its whole
+    total as refunded; a `canceled` one has no net revenue.
+
+    The JSON paths of the status and the UTMs are set once, below, so a
+    change in Salla's payload is a one-line fix.
+-#}
+{%- set status_path = ['status', 'slug'] -%}
+{%- set refunded_statuses = ['refunded'] -%}
+{%- set cancelled_statuses = ['canceled', 'cancelled'] -%}
+{%- set utm_paths = {
+    'utm_source': ['utm', 'source'],
+    'utm_medium': ['utm', 'medium'],
+    'utm_campaign': ['utm', 'campaign'],
+    'utm_content': ['utm', 'content'],
+    'landing_page': ['utm', 'landing_page'],
+    'referrer_url': ['utm', 'referrer'],
+} -%}
+
+with
+
+source as (
+
+    select * from {{ source('salla', 'orders') }}
+
+),
+
+store_timezones as (
+
+    {{ store_timezones('salla') }}
+
+),
+
+parsed as (
+
+    select
+        source.*,
+        {{ json_text('source.payload', 'date', 'date') }} as ordered_at_local,
+        coalesce(
+            {{ json_text('source.payload', 'updated_at', 'date') }},
+            case when jsonb_typeof(source.payload -> 'updated_at') = 'string' then {{ json_text('source.payload', 'updated_at') }} end
+        ) as updated_at_local,
+        coalesce(
+            nullif({{ json_text('source.payload', 'date', 'timezone') }}, ''),
+            store_timezones.timezone,
+            'UTC'
+        ) as order_timezone,
+        lower({{ json_text('source.payload', *status_path) }}) as status
+
+    from source
+    left join store_timezones
+        on
+            source.workspace_id = store_timezones.workspace_id
+            and source.account_id = store_timezones.store_id
+
+),
+
+renamed as (
+
+    select
+        {{ json_text('payload', 'id') }} as order_id,
+        workspace_id,
+        'salla' as store_platform,
+        account_id as store_id,
+        {{ json_text('payload', 'reference_id') }} as order_name,
+        {{ local_text_to_utc('ordered_at_local', 'order_timezone') }} as ordered_at,
+        cast(left(ordered_at_local, 10) as date) as order_date,
+        {{ local_text_to_utc('updated_at_local', 'order_timezone') }} as updated_at,
+        upper({{ json_text('payload', 'amounts', 'total', 'currency') }}) as currency,
+        coalesce({{ amount(json_text('payload', 'amounts', 'total', 'amount')) }}, 0) as gross_revenue,
+        {{ refund_from_status('status', json_text('payload', 'amounts', 'total', 'amount'), refunded_statuses, cancelled_statuses) }},
+        status,
+        {{ json_text_columns('payload', utm_paths) }},
+        cast(null as timestamptz) as click_at,
+        sync_run_id,
+        extracted_at
+
+    from parsed
+
+),
+
+{{ latest_order_version('renamed') }}
+
+select * from final

@@ -9,8 +9,16 @@ import pytest
 import requests
 from sandbox_clients import http
 
-from adapters.errors import ReauthRequiredError
-from adapters.linkedin import LinkedInAnalyticsClient, analytics_query, classify, report_date
+from adapters.errors import BadResponseError, ReauthRequiredError
+from adapters.linkedin import (
+    LinkedInAnalyticsClient,
+    analytics_query,
+    classify,
+    entity_search_query,
+    parse_campaigns_page,
+    report_date,
+)
+from sandbox.platforms.linkedin import campaign_group_of
 from sandbox.server import SandboxServer
 from sandbox.world import World
 
@@ -29,7 +37,7 @@ def sandbox(world):
         yield server
 
 
-def refreshing_client(sandbox) -> LinkedInAnalyticsClient:
+def refreshing_client(sandbox, **kwargs) -> LinkedInAnalyticsClient:
     c = sandbox.credentials["linkedin"]
     return LinkedInAnalyticsClient(
         sandbox.platform_url("linkedin"),
@@ -38,6 +46,7 @@ def refreshing_client(sandbox) -> LinkedInAnalyticsClient:
         refresh_token=c["refresh_token"],
         token_url=sandbox.platform_url("linkedin") + "/oauth/v2/accessToken",
         http=http("linkedin", classify),
+        **kwargs,
     )
 
 
@@ -115,3 +124,35 @@ def test_an_expired_token_without_a_refresh_token_needs_a_human(sandbox):
     c = LinkedInAnalyticsClient(sandbox.platform_url("linkedin"), access_token=token, http=http("linkedin", classify))
     with pytest.raises(ReauthRequiredError):
         list(c.fetch_ad_analytics(ACCOUNT, END, END))
+
+
+def test_entity_search_keeps_restli_structure_literal_and_asks_for_every_status():
+    query = entity_search_query(50, "cursor/2=")
+    assert "search=(status:(values:List(ACTIVE,PAUSED,ARCHIVED,COMPLETED," in query  # past campaigns need names too
+    assert "pageToken=cursor%2F2%3D" in query and "pageSize=50" in query
+
+
+def test_campaigns_are_paged_by_next_page_token_with_their_group(sandbox, world):
+    api = sandbox.platform_api("linkedin")
+    pages = list(refreshing_client(sandbox, entity_page_size=1).fetch_campaigns(ACCOUNT))
+    account = world.account("linkedin", ACCOUNT)
+    assert len(pages) == len(account.campaigns) == api.calls["adCampaigns"] == 2
+    records = {str(r["id"]): r for p in pages for r in p.records}
+    assert {k: r["name"] for k, r in records.items()} == {c.campaign_id: c.name for c in account.campaigns}
+    for campaign in account.campaigns:
+        group_id, _ = campaign_group_of(ACCOUNT, campaign.name)
+        assert records[campaign.campaign_id]["campaignGroup"] == f"urn:li:sponsoredCampaignGroup:{group_id}"
+
+
+def test_campaign_groups_cover_every_group_the_campaigns_name(sandbox, world):
+    c = refreshing_client(sandbox)
+    groups = {str(r["id"]): r["name"] for p in c.fetch_campaign_groups(ACCOUNT) for r in p.records}
+    named = {r["campaignGroup"].rsplit(":", 1)[1] for p in c.fetch_campaigns(ACCOUNT) for r in p.records}
+    assert named and named <= set(groups)
+    expected = {str(i): n for i, n in (campaign_group_of(ACCOUNT, x.name) for x in world.account("linkedin", ACCOUNT).campaigns)}
+    assert groups == expected
+
+
+def test_a_campaign_without_a_numeric_id_is_a_bad_response():
+    with pytest.raises(BadResponseError, match=r"elements\[1\]"):
+        parse_campaigns_page(b'{"elements": [{"id": 1, "name": "a"}, {"name": "b"}], "metadata": {}}')

@@ -9,7 +9,7 @@ import pytest
 from sandbox_clients import Sleeps, http
 
 from adapters.errors import BadResponseError
-from adapters.snapchat import SnapchatStatsClient, classify, parse_page, report_date
+from adapters.snapchat import SnapchatStatsClient, classify, parse_campaigns_page, parse_page, report_date
 from sandbox.server import SandboxServer
 from sandbox.world import World
 
@@ -82,6 +82,22 @@ def test_campaign_lists_are_followed_through_next_link(sandbox):
     campaigns = client(sandbox, campaign_page_size=1).campaigns(ACCOUNT)
     assert [c["name"] for c in campaigns] == ["Story Ads - Gift Sets", "Collection Ads - Matcha"]
     assert api.calls["campaigns"] == 2
+
+
+def test_campaign_list_pages_land_whole_with_every_campaign_and_its_name(sandbox, world):
+    pages = list(client(sandbox, campaign_page_size=1).fetch_campaigns(ACCOUNT))
+    expected = {c.campaign_id: c.name for c in world.account("snapchat", ACCOUNT).campaigns}
+    assert len(pages) == len(expected) == 2  # one campaign per page: paging.next_link was followed
+    assert {r["id"]: r["name"] for p in pages for r in p.records} == expected
+    for page in pages:  # the lake keeps the body as sent, and it parses back to the same records
+        assert parse_campaigns_page(page.body) == page.records
+    assert json.loads(pages[0].body)["paging"]["next_link"] and not json.loads(pages[-1].body)["paging"].get("next_link")
+
+
+def test_a_campaign_that_failed_in_the_list_is_an_error_not_a_gap():
+    body = b'{"request_status": "SUCCESS", "campaigns": [{"sub_request_status": "ERROR", "sub_request_error_reason": "x"}]}'
+    with pytest.raises(BadResponseError, match=r"campaigns\[0\]"):
+        parse_campaigns_page(body)
 
 
 def test_429_without_retry_after_backs_off_and_retries(sandbox):

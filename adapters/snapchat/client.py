@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from adapters.base import Page
 from adapters.errors import BadResponseError, PermanentError
 from adapters.http import HttpClient, OAuth2RefreshTokenAuth, strip_query_params
-from adapters.snapchat.parse import classify, is_success, load_json, parse_page
+from adapters.snapchat.parse import classify, is_success, load_json, next_page_link, parse_campaigns_page, parse_page
 
 DEFAULT_BASE_URL = "https://adsapi.snapchat.com"
 DEFAULT_TOKEN_URL = "https://accounts.snapchat.com/login/oauth2/access_token"
@@ -76,19 +76,24 @@ class SnapchatStatsClient:
 
     def campaigns(self, account_id: str) -> list[dict]:
         """Every campaign of the account, following ``paging.next_link``."""
-        url: str | None = f"{self.base_url}/v1/adaccounts/{account_id}/campaigns"
+        return [campaign for page in self.fetch_campaigns(account_id) for campaign in page.records]
+
+    def fetch_campaigns(self, account_id: str) -> Iterator[Page]:
+        """The campaign list pages (``paging.next_link``); records are the ``campaign`` entities."""
+        url: str = f"{self.base_url}/v1/adaccounts/{account_id}/campaigns"
         params: dict | None = {"limit": str(self.campaign_page_size)}
-        found: list[dict] = []
         seen: set[str] = set()
         for number in range(1, MAX_PAGES + 1):
             context = f"snapchat campaigns page {number} for ad account {account_id}"
-            payload = load_json(self._get(url, params, context, account_id).content)
-            for item in payload.get("campaigns") or []:
-                if is_success(item.get("sub_request_status")) and isinstance(item.get("campaign"), dict):
-                    found.append(item["campaign"])
-            next_link = (payload.get("paging") or {}).get("next_link")
+            response = self._get(url, params, context, account_id)
+            try:
+                records = parse_campaigns_page(response.content)
+                next_link = next_page_link(response.content)
+            except BadResponseError as exc:
+                raise exc.with_context(context, platform="snapchat", account_id=account_id) from None
+            yield Page(body=response.content, records=records, request={"method": "GET", "url": url, "path": url[len(self.base_url) :], "params": params or {}})
             if not next_link:
-                return found
+                return
             next_link = strip_query_params(next_link)
             if urlsplit(next_link).netloc != urlsplit(self.base_url).netloc or next_link in seen:
                 raise BadResponseError(f"{context}: paging.next_link is not a new page on the API host", account_id=account_id)

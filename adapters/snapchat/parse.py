@@ -26,6 +26,7 @@ from adapters.errors import (
 from adapters.http import retry_after_seconds
 
 REPORT = "campaign_stats"
+CAMPAIGNS_REPORT = "campaigns"
 
 
 def is_success(status: object) -> bool:
@@ -42,6 +43,32 @@ def load_json(body: bytes) -> dict:
     if not is_success(payload.get("request_status")):
         raise BadResponseError(f"request_status is {payload.get('request_status')!r}: {payload.get('debug_message') or payload.get('msg')}")
     return payload
+
+
+def parse_campaigns_page(body: bytes) -> list[dict]:
+    """The ``campaign`` entities of a ``/adaccounts/{id}/campaigns`` page, as sent.
+
+    A campaign whose ``sub_request_status`` is not a success is an error, not a
+    campaign to skip: skipping it would silently drop its stats and its name.
+    """
+    payload = load_json(body)
+    items = payload.get("campaigns")
+    if not isinstance(items, list):
+        raise BadResponseError("no campaigns list in the body")
+    campaigns: list[dict] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or not is_success(item.get("sub_request_status")):
+            raise BadResponseError(f"campaigns[{i}] did not succeed: {str(item)[:200]}")
+        campaign = item.get("campaign")
+        if not isinstance(campaign, dict) or not isinstance(campaign.get("id"), str):
+            raise BadResponseError(f"campaigns[{i}] has no campaign with an id")
+        campaigns.append(campaign)
+    return campaigns
+
+
+def next_page_link(body: bytes) -> str | None:
+    """``paging.next_link`` of a list page; None on the last page."""
+    return (load_json(body).get("paging") or {}).get("next_link") or None
 
 
 def parse_page(body: bytes) -> list[dict]:

@@ -16,6 +16,7 @@ from adapters.linkedin import (
     classify,
     entity_search_query,
     parse_campaigns_page,
+    parse_creatives_page,
     report_date,
 )
 from sandbox.platforms.linkedin import campaign_group_of
@@ -156,3 +157,38 @@ def test_campaign_groups_cover_every_group_the_campaigns_name(sandbox, world):
 def test_a_campaign_without_a_numeric_id_is_a_bad_response():
     with pytest.raises(BadResponseError, match=r"elements\[1\]"):
         parse_campaigns_page(b'{"elements": [{"id": 1, "name": "a"}, {"name": "b"}], "metadata": {}}')
+
+
+def test_creative_analytics_cover_every_creative_day_and_sum_to_the_campaigns(sandbox, world):
+    since = END - timedelta(days=40)  # two 30-day windows
+    c = refreshing_client(sandbox)
+    pages = list(c.fetch_creative_analytics(ACCOUNT, since, END))
+    assert len(pages) == 2 and all("pivot=CREATIVE" in p.request["params"]["query"] for p in pages)
+    rows = {(r["pivotValues"][0].rsplit(":", 1)[1], report_date(r)): r for p in pages for r in p.records}
+    truth = {(t["ad_group_id"], t["date"]): t for t in world.truth_rows("linkedin", ACCOUNT, since, END, level="ad_group")}
+    assert set(rows) == set(truth)
+    creative_campaign = {
+        str(r["id"]).rsplit(":", 1)[1]: r["campaign"].rsplit(":", 1)[1] for p in c.fetch_creatives(ACCOUNT) for r in p.records
+    }
+    for (campaign_id, day), campaign in by_key(c.fetch_ad_analytics(ACCOUNT, since, END)).items():
+        parts = [r for (creative, d), r in rows.items() if d == day and creative_campaign[creative] == campaign_id]
+        assert len(parts) >= 2
+        assert sum(p["impressions"] for p in parts) == campaign["impressions"]
+        assert sum(Decimal(p["costInLocalCurrency"]).quantize(Decimal("0.01")) for p in parts) == Decimal(campaign["costInLocalCurrency"]).quantize(Decimal("0.01"))
+
+
+def test_creatives_list_is_a_criteria_finder_with_urn_ids_and_names(sandbox, world):
+    pages = list(refreshing_client(sandbox, entity_page_size=3).fetch_creatives(ACCOUNT))
+    assert all(p.request["params"]["query"].startswith("q=criteria&") for p in pages)
+    expected = {
+        f"urn:li:sponsoredCreative:{g.ad_group_id}": (g.name, f"urn:li:sponsoredCampaign:{x.campaign_id}")
+        for x in world.account("linkedin", ACCOUNT).campaigns
+        for g in world.ad_groups("linkedin", ACCOUNT, x.campaign_id)
+    }
+    assert len(pages) == -(-len(expected) // 3)
+    assert {r["id"]: (r["name"], r["campaign"]) for p in pages for r in p.records} == expected
+
+
+def test_a_creative_without_its_campaign_is_a_bad_response():
+    with pytest.raises(BadResponseError, match="campaign"):
+        parse_creatives_page(b'{"elements": [{"id": "urn:li:sponsoredCreative:1", "name": "x"}], "metadata": {}}')

@@ -18,7 +18,15 @@ from urllib.parse import quote
 from adapters.base import Page
 from adapters.errors import BadResponseError, PermanentError
 from adapters.http import HttpClient, OAuth2RefreshTokenAuth, StaticBearerAuth
-from adapters.linkedin.parse import classify, next_page_token, parse_campaign_groups_page, parse_campaigns_page, parse_page
+from adapters.linkedin.parse import (
+    classify,
+    next_page_token,
+    parse_campaign_groups_page,
+    parse_campaigns_page,
+    parse_creative_analytics_page,
+    parse_creatives_page,
+    parse_page,
+)
 
 DEFAULT_BASE_URL = "https://api.linkedin.com"
 DEFAULT_TOKEN_URL = "https://www.linkedin.com/oauth/v2/accessToken"
@@ -48,19 +56,23 @@ def restli_list(urns: list[str]) -> str:
     return "List(" + ",".join(quote(u, safe="") for u in urns) + ")"
 
 
-def entity_search_query(page_size: int, page_token: str | None = None) -> str:
-    """``q=search`` over every status (Rest.li ``search=(status:(values:List(...)))``), cursor paged."""
-    parts = ["q=search", f"search=(status:(values:List({','.join(ENTITY_STATUSES)})))", f"pageSize={page_size}"]
+def entity_search_query(page_size: int, page_token: str | None = None, finder: str = "search") -> str:
+    """A cursor-paged finder: ``q=search`` over every status (Rest.li
+    ``search=(status:(values:List(...)))``), or ``q=criteria`` (creatives: every status by default)."""
+    parts = [f"q={finder}"]
+    if finder == "search":
+        parts.append(f"search=(status:(values:List({','.join(ENTITY_STATUSES)})))")
+    parts.append(f"pageSize={page_size}")
     if page_token:
         parts.append(f"pageToken={quote(page_token, safe='')}")
     return "&".join(parts)
 
 
-def analytics_query(account_id: str, since: date, until: date, fields: tuple[str, ...] = FIELDS) -> str:
+def analytics_query(account_id: str, since: date, until: date, fields: tuple[str, ...] = FIELDS, pivot: str = "CAMPAIGN") -> str:
     return "&".join(
         [
             "q=analytics",
-            "pivot=CAMPAIGN",
+            f"pivot={pivot}",
             "timeGranularity=DAILY",
             f"dateRange={restli_date_range(since, until)}",
             f"accounts={restli_list([f'urn:li:sponsoredAccount:{account_id}'])}",
@@ -109,13 +121,20 @@ class LinkedInAnalyticsClient:
             raise PermanentError("linkedin: an access token, or client id, secret and refresh token, are required")
 
     def fetch_ad_analytics(self, account_id: str, since: date, until: date) -> Iterator[Page]:
+        return self._analytics(account_id, since, until, "CAMPAIGN")
+
+    def fetch_creative_analytics(self, account_id: str, since: date, until: date) -> Iterator[Page]:
+        """Daily analytics per creative (``pivot=CREATIVE``): LinkedIn's grain under a campaign."""
+        return self._analytics(account_id, since, until, "CREATIVE")
+
+    def _analytics(self, account_id: str, since: date, until: date, pivot: str) -> Iterator[Page]:
         account_id = _digits(account_id)
         if since > until:
             raise PermanentError(f"linkedin adAnalytics for {account_id}: since {since} is after until {until}")
         start = since
         while start <= until:
             end = min(until, start + timedelta(days=self.max_days - 1))
-            yield self._window(account_id, start, end)
+            yield self._window(account_id, start, end, pivot)
             start = end + timedelta(days=1)
 
     def fetch_campaigns(self, account_id: str) -> Iterator[Page]:
@@ -126,14 +145,18 @@ class LinkedInAnalyticsClient:
         """Every campaign group of the account (``adCampaignGroups``): id and name."""
         return self._entities(account_id, "adCampaignGroups", parse_campaign_groups_page)
 
-    def _entities(self, account_id: str, finder: str, parse) -> Iterator[Page]:
+    def fetch_creatives(self, account_id: str) -> Iterator[Page]:
+        """Every creative of the account (``creatives?q=criteria``): URN id, ``campaign`` URN, name."""
+        return self._entities(account_id, "creatives", parse_creatives_page, "criteria")
+
+    def _entities(self, account_id: str, resource: str, parse, finder: str = "search") -> Iterator[Page]:
         account_id = _digits(account_id)
-        path = f"/rest/adAccounts/{account_id}/{finder}"
+        path = f"/rest/adAccounts/{account_id}/{resource}"
         token: str | None = None
         seen: set[str] = set()
         for number in range(1, MAX_PAGES + 1):
-            query = entity_search_query(self.entity_page_size, token)
-            context = f"linkedin {finder} page {number} for account {account_id}"
+            query = entity_search_query(self.entity_page_size, token, finder)
+            context = f"linkedin {resource} page {number} for account {account_id}"
             response = self._get(f"{self.base_url}{path}?{query}", context, account_id)
             try:
                 records = parse(response.content)
@@ -146,7 +169,7 @@ class LinkedInAnalyticsClient:
             if token in seen:
                 raise BadResponseError(f"{context}: metadata.nextPageToken repeats a page", platform="linkedin", account_id=account_id)
             seen.add(token)
-        raise BadResponseError(f"linkedin {finder} for {account_id}: more than {MAX_PAGES} pages", platform="linkedin", account_id=account_id)
+        raise BadResponseError(f"linkedin {resource} for {account_id}: more than {MAX_PAGES} pages", platform="linkedin", account_id=account_id)
 
     def _get(self, url: str, context: str, account_id: str):
         return self.http.request(
@@ -159,13 +182,13 @@ class LinkedInAnalyticsClient:
             account_id=account_id,
         )
 
-    def _window(self, account_id: str, since: date, until: date) -> Page:
-        query = analytics_query(account_id, since, until)
+    def _window(self, account_id: str, since: date, until: date, pivot: str) -> Page:
+        query = analytics_query(account_id, since, until, pivot=pivot)
         url = f"{self.base_url}/rest/adAnalytics?{query}"
-        context = f"linkedin adAnalytics for account {account_id} ({since}..{until})"
+        context = f"linkedin adAnalytics ({pivot}) for account {account_id} ({since}..{until})"
         response = self._get(url, context, account_id)
         try:
-            records = parse_page(response.content)
+            records = parse_creative_analytics_page(response.content) if pivot == "CREATIVE" else parse_page(response.content)
         except BadResponseError as exc:
             raise exc.with_context(context, platform="linkedin", account_id=account_id) from None
         return Page(body=response.content, records=records, request={"method": "GET", "url": url, "path": "/rest/adAnalytics", "params": {"query": query}})

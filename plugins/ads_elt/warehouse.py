@@ -33,6 +33,8 @@ RAW_TABLES: dict[tuple[str, str], str] = {
     ("linkedin", "ad_analytics"): "linkedin__ad_analytics",
     ("linkedin", "campaigns"): "linkedin__campaigns",
     ("linkedin", "campaign_groups"): "linkedin__campaign_groups",
+    ("linkedin", "creative_analytics"): "linkedin__creative_analytics",
+    ("linkedin", "creatives"): "linkedin__creatives",
     ("amazon_ads", "sp_campaigns"): "amazon_ads__sp_campaigns",
     ("file_drop", "performance"): "file_drop__performance",
     # Store orders: one row per order version as the store sent it; report_date is the day (store

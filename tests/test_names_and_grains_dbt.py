@@ -2,7 +2,7 @@
 
 Snapchat and LinkedIn performance reports carry no campaign name: the names come from
 the campaign lists landed as entity-list raw tables (report_date null). The finer
-grains (TikTok ad groups, Snapchat ad squads) must carry their names and sum to the
+grains (TikTok ad groups, Snapchat ad squads, LinkedIn creatives, Amazon ad groups) must carry their names and sum to the
 campaign grain. The raw rows here are the sandbox's answers fetched through the
 adapters; the expectations come from the sandbox world, not from the pipeline.
 """
@@ -19,6 +19,9 @@ import pytest
 from sandbox_clients import http
 from test_dbt_project import WORKSPACE_ACCOUNTS_DDL, dbt_env, fetch, run_dbt
 
+from adapters.amazon_ads import AmazonAdsReportClient
+from adapters.amazon_ads import classify as amazon_classify
+from adapters.amazon_ads import report_date as amazon_report_date
 from adapters.base import entity_report_date
 from adapters.linkedin import LinkedInAnalyticsClient
 from adapters.linkedin import classify as linkedin_classify
@@ -38,12 +41,14 @@ END = date(2026, 11, 20)
 SINCE = END - timedelta(days=4)
 SNAPCHAT = "8f2b7a4e-5c1d-4e3a-9b6f-2d8c0e1a7b3c"
 TIKTOK = "7100000000000001"
+AMAZON = "3100000000000001"
 LINKEDIN = "508000001"
 # The finer-grain models built here: (model, platform, campaign-grain staging model).
 FINE = {
     "stg_tiktok__ad_group_report": ("tiktok", "stg_tiktok__campaign_report"),
     "int_snapchat_ad_squad_performance_named": ("snapchat", "stg_snapchat__campaign_stats"),
     "int_linkedin_creative_performance_named": ("linkedin", "stg_linkedin__ad_analytics"),
+    "stg_amazon_ads__sp_ad_groups": ("amazon_ads", "stg_amazon_ads__sp_campaigns"),
 }
 FINE_MODELS = [f"+{m}" for m in FINE]
 COLUMNS = "(workspace_id, account_id, report_date, payload, sync_run_id, window_start, window_end, extracted_at)"
@@ -70,7 +75,17 @@ def _clients(sandbox: SandboxServer):
         entity_page_size=1,
     )
     tiktok = TikTokReportClient(sandbox.platform_url("tiktok"), sandbox.credentials["tiktok"]["access_token"], http=http("tiktok", tiktok_classify))
-    return snapchat, linkedin, tiktok
+    am = sandbox.credentials["amazon_ads"]
+    amazon = AmazonAdsReportClient(
+        sandbox.platform_url("amazon_ads"),
+        am["client_id"],
+        am["client_secret"],
+        am["refresh_token"],
+        token_url=sandbox.platform_url("amazon_ads") + "/auth/o2/token",
+        http=http("amazon_ads", amazon_classify),
+        download_http=http("amazon_ads", amazon_classify),
+    )
+    return snapchat, linkedin, tiktok, amazon
 
 
 def _rows(world: World, platform: str, account_id: str, pages, report_date) -> list[tuple]:
@@ -91,8 +106,11 @@ def world() -> World:
 @pytest.fixture(scope="module")
 def built(pg_server, world, tmp_path_factory):
     with SandboxServer(world) as sandbox:
-        snapchat, linkedin, tiktok = _clients(sandbox)
+        snapchat, linkedin, tiktok, amazon = _clients(sandbox)
+        no_wait = {"poll_seconds": 0, "sleep": lambda seconds: None}
         raw = {
+            "amazon_ads__sp_campaigns": _rows(world, "amazon_ads", AMAZON, amazon.fetch_campaign_report(AMAZON, SINCE, END, **no_wait), amazon_report_date),
+            "amazon_ads__sp_ad_groups": _rows(world, "amazon_ads", AMAZON, amazon.fetch_ad_group_report(AMAZON, SINCE, END, **no_wait), amazon_report_date),
             "tiktok__campaign_report": _rows(world, "tiktok", TIKTOK, tiktok.fetch_campaign_report(TIKTOK, SINCE, END), tiktok_report_date),
             "tiktok__ad_group_report": _rows(world, "tiktok", TIKTOK, tiktok.fetch_ad_group_report(TIKTOK, SINCE, END), tiktok_report_date),
             "snapchat__ad_squad_stats": _rows(world, "snapchat", SNAPCHAT, snapchat.fetch_ad_squad_stats(SNAPCHAT, SINCE, END), snapchat_report_date),
@@ -118,7 +136,7 @@ def built(pg_server, world, tmp_path_factory):
             accounts = [
                 (a.workspace_id, a.platform, a.account_id, a.name, a.currency, a.timezone, a.currency)
                 for a in world.accounts
-                if a.platform in ("snapchat", "linkedin", "tiktok")
+                if a.platform in ("snapchat", "linkedin", "tiktok", "amazon_ads")
             ]
             psycopg2.extras.execute_values(cur, "insert into ops.workspace_accounts values %s", accounts)
             for table, rows in raw.items():
@@ -169,7 +187,7 @@ def test_linkedin_campaigns_carry_their_campaign_group(built, world):
 def test_finer_grain_rows_carry_the_worlds_names(built, world, model):
     dsn, unlisted = built
     platform, _ = FINE[model]
-    account = {"tiktok": TIKTOK, "snapchat": SNAPCHAT, "linkedin": LINKEDIN}[platform]
+    account = {"tiktok": TIKTOK, "snapchat": SNAPCHAT, "linkedin": LINKEDIN, "amazon_ads": AMAZON}[platform]
     schema = "staging" if model.startswith("stg_") else "intermediate"
     rows = fetch(dsn, f"select * from {schema}.{model}")
     truth = {(t["ad_group_id"], t["date"]): t for t in world.truth_rows(platform, account, SINCE, END, level="ad_group")}

@@ -41,3 +41,12 @@
             cast({{ json_text('payload', 'dateRange', 'start', 'day') }} as integer)
         )
 {%- endmacro %}
+
+{#- Amazon Ads report rows: numbers as JSON numbers; conversions and value per the attribution-window vars. -#}
+{% macro amazon_ads_canonical_metrics() -%}
+        coalesce(cast({{ json_text('payload', 'impressions') }} as bigint), 0) as impressions,
+        coalesce(cast({{ json_text('payload', 'clicks') }} as bigint), 0) as clicks,
+        coalesce(cast({{ json_text('payload', 'cost') }} as numeric), 0) as spend,
+        coalesce(cast({{ json_text('payload', var('amazon_ads_conversions_column')) }} as numeric), 0) as conversions,
+        coalesce(cast({{ json_text('payload', var('amazon_ads_conversion_value_column')) }} as numeric), 0) as conversion_value
+{%- endmacro %}

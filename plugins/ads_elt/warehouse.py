@@ -36,6 +36,7 @@ RAW_TABLES: dict[tuple[str, str], str] = {
     ("linkedin", "creative_analytics"): "linkedin__creative_analytics",
     ("linkedin", "creatives"): "linkedin__creatives",
     ("amazon_ads", "sp_campaigns"): "amazon_ads__sp_campaigns",
+    ("amazon_ads", "sp_ad_groups"): "amazon_ads__sp_ad_groups",
     ("file_drop", "performance"): "file_drop__performance",
     # Store orders: one row per order version as the store sent it; report_date is the day (store
     # local time) the order was last updated, so a re-pull by update time replaces that window.

@@ -35,6 +35,15 @@ reported with ``age = (as_of - d).days - 1`` full days elapsed since ``d`` ended
 Spend, impressions, clicks and reach never restate. Days on or after ``as_of``
 are not available yet, nor days before the world's ``start_date``.
 
+Ad groups and ads: every campaign has 2-3 ad groups (Meta ad sets, Google ad
+groups, TikTok ad groups, Snapchat ad squads, LinkedIn creatives, Amazon ad
+groups) with 2 ads each, named and numbered like the platform does (numeric ids,
+UUIDs on Snapchat). A campaign-day's additive numbers are split over its ad groups
+(and an ad group's over its ads) by per-day weights around fixed shares, in the
+metric's own unit (cents, whole clicks, hundredths of a Google conversion), with
+largest remainders, so the finer rows always sum exactly to the campaign-day.
+Reach is not additive: each ad group has its own.
+
 Injected anomalies are plain data (``Anomaly``) and change one campaign-day:
 
 - ``ctr_collapse``: clicks fall to ~25% at unchanged impressions and spend;
@@ -49,6 +58,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -71,6 +81,15 @@ WOBBLE = {
     "roas": (0.5857864376269049, 0.07),
     "cvr": (0.7320508075688772, 0.08),
 }
+# Ad group names (a campaign has the first 2 or 3) and ad names (2 per ad group).
+AD_GROUP_LABELS = ("Broad", "Lookalike 1%", "Retargeting 30d")
+AD_LABELS = ("Video", "Carousel")
+# Day-to-day wobble of an ad group's share of its campaign (relative, bounded).
+AD_GROUP_SHARE_WOBBLE = 0.15
+# The smallest unit each additive metric is split in (money in cents).
+SPLIT_QUANTUM = {"spend": 0.01, "conversion_value": 0.01}
+SPLIT_QUANTUM_FRACTIONAL_CONVERSIONS = 0.01
+
 # Unscored detail (Meta frequency): plain bounded random noise.
 NOISE_FREQUENCY = 0.02
 
@@ -118,6 +137,21 @@ class Account:
             if campaign.campaign_id == campaign_id:
                 return campaign
         raise KeyError(f"{self.platform} account {self.account_id} has no campaign {campaign_id}")
+
+
+@dataclass(frozen=True)
+class Ad:
+    ad_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class AdGroup:
+    """An ad group (ad set, ad squad, ...) of a campaign, with its ads."""
+
+    ad_group_id: str
+    name: str
+    ads: tuple[Ad, ...]
 
 
 @dataclass(frozen=True)
@@ -200,6 +234,7 @@ class World:
                 raise ValueError(f"duplicate account {key}")
             self._by_key[key] = account
         self._phases: dict[tuple, float] = {}
+        self._hierarchy: dict[tuple, tuple[AdGroup, ...]] = {}
         self._anomaly_index = {(a.platform, a.account_id, a.campaign_id, a.day): a.kind for a in self.anomalies}
 
     # -- lookup -------------------------------------------------------------
@@ -331,22 +366,29 @@ class World:
         since: date,
         until: date,
         as_of: date | None = None,
+        level: str = "campaign",
     ) -> list[dict]:
         """Every available campaign-day in ``[since, until]``, ordered by date then campaign.
 
         Each row: ``platform, account_id, workspace_id, currency, campaign_id,
         campaign_name, date`` (a ``datetime.date``) and the metrics of ``truth``.
+        ``level="ad_group"`` or ``"ad"`` gives the campaign-days split over ad groups or
+        ads instead (see ``fine_truth``), ordered by date, campaign, ad group, ad.
         """
+        if level not in ("campaign", "ad_group", "ad"):
+            raise ValueError(f"level must be 'campaign', 'ad_group' or 'ad', not {level!r}")
         as_of = as_of or self.default_as_of
         account = self.account(platform, account_id)
         rows = []
         day = since
         while day <= until:
             for campaign in account.campaigns:
-                metrics = self.truth(platform, account.account_id, campaign.campaign_id, day, as_of)
-                if metrics is None:
-                    continue
-                rows.append(
+                if level == "campaign":
+                    metrics = self.truth(platform, account.account_id, campaign.campaign_id, day, as_of)
+                    parts = [] if metrics is None else [metrics]
+                else:
+                    parts = self.fine_truth(platform, account.account_id, campaign.campaign_id, day, as_of, level)
+                rows.extend(
                     {
                         "platform": platform,
                         "account_id": account.account_id,
@@ -355,10 +397,111 @@ class World:
                         "campaign_id": campaign.campaign_id,
                         "campaign_name": campaign.name,
                         "date": day,
-                        **metrics,
+                        **part,
                     }
+                    for part in parts
                 )
             day += timedelta(days=1)
+        return rows
+
+    # -- ad groups and ads ---------------------------------------------------
+
+    def _platform_id(self, platform: str, *parts: object) -> str:
+        """A stable id shaped like the platform's: a UUID on Snapchat, digits elsewhere."""
+        digest = hashlib.sha256("|".join(str(p) for p in (self.seed, platform, *parts)).encode()).digest()
+        if platform == "snapchat":
+            return str(uuid.UUID(bytes=digest[:16], version=4))
+        width = {"meta": 17, "google_ads": 11, "tiktok": 16, "linkedin": 9, "amazon_ads": 15}.get(platform, 12)
+        return str(10 ** (width - 1) + int.from_bytes(digest[:8], "big") % (9 * 10 ** (width - 1)))
+
+    def ad_groups(self, platform: str, account_id: str, campaign_id: str) -> tuple[AdGroup, ...]:
+        """The campaign's ad groups (2 or 3), each with 2 ads; the same for the same seed."""
+        key = ("ad_groups", platform, str(account_id), campaign_id)
+        cached = self._hierarchy.get(key)
+        if cached is not None:
+            return cached
+        campaign = self.account(platform, account_id).campaign(campaign_id)
+        count = 2 + self._rng(*key).randrange(2)
+        groups = []
+        for g, label in enumerate(AD_GROUP_LABELS[:count]):
+            group_id = self._platform_id(platform, account_id, campaign_id, "ad_group", g)
+            ads = tuple(
+                Ad(self._platform_id(platform, account_id, group_id, "ad", a), f"{label} - {ad_label}")
+                for a, ad_label in enumerate(AD_LABELS)
+            )
+            groups.append(AdGroup(group_id, f"{campaign.name} - {label}", ads))
+        self._hierarchy[key] = result = tuple(groups)
+        return result
+
+    def _shares(self, n: int, *key: object) -> list[float]:
+        """Weights of n children for one day: fixed base shares with a bounded daily wobble."""
+        base = self._rng("shares", n, *key[:-1])
+        day = self._rng("shares-day", *key)
+        weights = [(0.5 + base.random()) * (1.0 + day.uniform(-AD_GROUP_SHARE_WOBBLE, AD_GROUP_SHARE_WOBBLE)) for _ in range(n)]
+        total = sum(weights)
+        return [w / total for w in weights]
+
+    @staticmethod
+    def _split(total: float, shares: list[float], quantum: float) -> list[float | int]:
+        """``total`` split by ``shares`` in units of ``quantum`` (largest remainders): parts sum exactly."""
+        units = round(total / quantum)
+        raw = [units * share for share in shares]
+        parts = [int(x) for x in raw]
+        for i in sorted(range(len(raw)), key=lambda i: (parts[i] - raw[i], i))[: units - sum(parts)]:
+            parts[i] += 1
+        if quantum == 1:
+            return parts
+        decimals = max(0, -int(f"{quantum:e}".split("e")[1]))
+        return [round(p * quantum, decimals) for p in parts]
+
+    def _split_metrics(self, platform: str, metrics: dict, shares: list[float], delivery: list[float]) -> list[dict]:
+        """One campaign-day's (or ad group-day's) metrics split over its children."""
+        children: list[dict] = [{} for _ in shares]
+        for name, value in metrics.items():
+            if name == "reach":
+                continue
+            if name in SPLIT_QUANTUM:
+                quantum = SPLIT_QUANTUM[name]
+            elif name == "conversions" and platform in FRACTIONAL_CONVERSIONS:
+                quantum = SPLIT_QUANTUM_FRACTIONAL_CONVERSIONS
+            else:
+                quantum = 1
+            weights = shares if name in ("clicks", "conversions", "conversion_value") else delivery
+            for child, part in zip(children, self._split(value, weights, quantum), strict=True):
+                child[name] = part
+        if "reach" in metrics:
+            ratio = metrics["reach"] / metrics["impressions"] if metrics["impressions"] else 1.0
+            for child in children:
+                child["reach"] = min(child["impressions"], round(child["impressions"] * ratio * 1.08))
+        return children
+
+    def fine_truth(self, platform: str, account_id: str, campaign_id: str, day: date, as_of: date | None = None, level: str = "ad_group") -> list[dict]:
+        """The campaign-day split over its ad groups (``level="ad_group"``) or ads (``"ad"``).
+
+        Each row: ``ad_group_id, ad_group_name`` (and ``ad_id, ad_name``) and the metrics of
+        ``truth``; the additive ones sum exactly to the campaign-day. Empty if not available.
+        """
+        if level not in ("ad_group", "ad"):
+            raise ValueError(f"level must be 'ad_group' or 'ad', not {level!r}")
+        metrics = self.truth(platform, account_id, campaign_id, day, as_of)
+        if metrics is None:
+            return []
+        groups = self.ad_groups(platform, account_id, campaign_id)
+        key = (platform, str(account_id), campaign_id, day.isoformat())
+        split = self._split_metrics(
+            platform, metrics, self._shares(len(groups), *key, "outcome"), self._shares(len(groups), *key, "delivery")
+        )
+        rows = []
+        for group, group_metrics in zip(groups, split, strict=True):
+            ids = {"ad_group_id": group.ad_group_id, "ad_group_name": group.name}
+            if level == "ad_group":
+                rows.append({**ids, **group_metrics})
+                continue
+            gkey = (*key[:3], group.ad_group_id, day.isoformat())
+            ads = self._split_metrics(
+                platform, group_metrics, self._shares(len(group.ads), *gkey, "outcome"), self._shares(len(group.ads), *gkey, "delivery")
+            )
+            rows.extend({**ids, "ad_id": ad.ad_id, "ad_name": ad.name, **m} for ad, m in zip(group.ads, ads, strict=True))
         return rows
 
     # -- the demo -----------------------------------------------------------

@@ -5,6 +5,14 @@ with any platform: ``PLATFORMS["meta"].parse_page(body)`` -> rows,
 ``.report_date(row)`` -> date, ``.report`` -> the report name used in lake paths
 and raw table names, ``.fetch(client, account_id, since, until)`` -> pages
 (None for file drops, which are read from an inbox, not fetched).
+
+A platform may declare further reports in ``extra`` (finer grains, entity
+lists): each is a ``Report`` with its own name, parser, report date and fetch,
+landed in its own lake batch and raw table (``raw.<platform>__<report>``). An
+entity list (``entity_list=True``: campaign lists and the like) has no report
+date (``report_date`` returns None); its load replaces the account's rows.
+``PLATFORMS[p].reports()`` is the primary report followed by the extras, in
+the order they are extracted; ``report_spec(platform, report)`` finds one.
 """
 
 from __future__ import annotations
@@ -15,12 +23,41 @@ from typing import Any, NamedTuple
 
 from adapters import amazon_ads, file_drop, google_ads, linkedin, meta, snapchat, tiktok
 
+Fetch = Callable[[Any, str, date, date], Iterable]
+
+
+class Report(NamedTuple):
+    """One report of a platform: what the loader needs to parse it and the pipeline to fetch it."""
+
+    report: str
+    parse_page: Callable[[bytes], list[dict]]
+    report_date: Callable[[dict], date | None]
+    fetch: Fetch | None = None
+    entity_list: bool = False  # rows without a report date; a load replaces the account's rows
+
 
 class PlatformReport(NamedTuple):
+    """A platform's primary (campaign-day) report, plus the extra reports it declares."""
+
     report: str
     parse_page: Callable[[bytes], list[dict]]
     report_date: Callable[[dict], date]
-    fetch: Callable[[Any, str, date, date], Iterable] | None = None
+    fetch: Fetch | None = None
+    extra: tuple[Report, ...] = ()
+
+    @property
+    def primary(self) -> Report:
+        return Report(self.report, self.parse_page, self.report_date, self.fetch)
+
+    def reports(self) -> tuple[Report, ...]:
+        """Every report of the platform, the primary first (the order they are extracted and loaded)."""
+        return (self.primary, *self.extra)
+
+    def get(self, report: str) -> Report:
+        for spec in self.reports():
+            if spec.report == report:
+                return spec
+        raise KeyError(f"no report {report!r} (known: {', '.join(r.report for r in self.reports())})")
 
 
 PLATFORMS: dict[str, PlatformReport] = {
@@ -35,4 +72,15 @@ PLATFORMS: dict[str, PlatformReport] = {
     "file_drop": PlatformReport(file_drop.REPORT, file_drop.parse_page, file_drop.report_date, None),
 }
 
-__all__ = ["PLATFORMS", "PlatformReport"]
+
+def report_spec(platform: str, report: str) -> Report:
+    """The named report of a platform; ``KeyError`` naming both when there is none."""
+    if platform not in PLATFORMS:
+        raise KeyError(f"unknown platform {platform!r}")
+    try:
+        return PLATFORMS[platform].get(report)
+    except KeyError as exc:
+        raise KeyError(f"{platform}: {exc.args[0]}") from None
+
+
+__all__ = ["PLATFORMS", "PlatformReport", "Report", "report_spec"]

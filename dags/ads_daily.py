@@ -9,9 +9,10 @@ date: the run of 2026-11-21 brings data through 2026-11-20.
 2. per platform (`meta`, `google_ads`, `tiktok`, `snapchat`, `linkedin`,
    `amazon_ads`, `file_drop`): `plan` works out each account's window
    from `ops.sync_state` (first sync: the initial history; after that: from the
-   last good day minus the platform's lookback), `extract` pulls one account
-   into the raw landing zone (mapped: one task instance per account), `load`
-   replaces that account's window in `raw.*`. Amazon Ads' `extract` requests
+   last good day minus the platform's lookback), then `account` is mapped once
+   per account: its `extract` pulls the account into the raw landing zone and
+   its `load` replaces that account's window in `raw.*` (one account's failure
+   never holds back another's load). Amazon Ads' `extract` requests
    its asynchronous reports and defers to a trigger while they run (no worker
    waits); `file_drop` loads new CSV/JSON files from the workspace inbox once
    each (by content hash), quarantining bad rows with their line number.
@@ -116,23 +117,38 @@ def load_files(batch: dict) -> dict:
 
 
 def sync_accounts(platform: str, scopes):
-    """extract -> load, mapped over the platform's accounts; returns the load tasks."""
-    if platform == "file_drop":
-        return load_files.expand(batch=extract_files.expand(scope=scopes))
-    if platform == "amazon_ads":
-        from ads_elt.amazon_ads import AmazonAdsReportOperator
+    """extract -> load per account, mapped over the platform's accounts; returns the mapped group.
 
-        reports = AmazonAdsReportOperator.partial(
-            task_id="extract", map_index_template="{{ account_label }}", retries=3
-        ).expand(scope=scopes)
-        return load.expand(batch=reports.output)
+    Every platform maps the pair, never extract and load separately: one account's failed
+    extract leaves only that account's load undone, the others load as soon as their own
+    extract is done.
+    """
+    if platform == "file_drop":
+        return sync_file_drop_account.expand(scope=scopes)
+    if platform == "amazon_ads":
+        return sync_amazon_ads_account.expand(scope=scopes)
     return sync_account.expand(scope=scopes)
 
 
 @task_group(group_id="account")
 def sync_account(scope: dict):
-    """One account: extract, then load. Mapped as a pair, so one account's failure never holds back another's load."""
+    """One account: extract, then load."""
     return load(extract(scope))
+
+
+@task_group(group_id="account")
+def sync_file_drop_account(scope: dict):
+    """One file-drop inbox: pick up new files, then load them."""
+    return load_files(extract_files(scope))
+
+
+@task_group(group_id="account")
+def sync_amazon_ads_account(scope: dict):
+    """One Amazon Ads profile: request the reports and defer while Amazon builds them, then load."""
+    from ads_elt.amazon_ads import AmazonAdsReportOperator
+
+    report = AmazonAdsReportOperator(task_id="extract", scope=scope, retries=3, map_index_template="{{ account_label }}")
+    return load(report.output)
 
 
 @task(map_index_template="{{ account_label }}")

@@ -19,8 +19,13 @@ with data (in this batch or already loaded) on. A batch whose share of bad rows
 exceeds ``ADS_ELT_MAX_BAD_ROW_SHARE`` (default 0.5), or whose records lack a
 required field altogether, is rejected wholesale: nothing of it is loaded.
 
-Platforms plug in through ``FIELD_SPECS[platform]``; a platform without specs
-gets the date checks only (window, completeness).
+Platforms plug in through ``FIELD_SPECS[platform]`` (their primary, campaign-day
+report); a platform without specs gets the date checks only (window, completeness).
+A platform's extra reports plug in through ``REPORT_CHECKS[(platform, report)]``
+(their fields and the key that is unique per day, e.g. the ad set). Entity lists
+(campaign lists, no report date) get lenient checks: their key present and
+unique, no window or completeness check; a list without its key at all is
+still rejected (the schema changed).
 """
 
 from __future__ import annotations
@@ -81,6 +86,33 @@ FIELD_SPECS: dict[str, tuple[FieldSpec, ...]] = {
 }
 
 
+@dataclass(frozen=True)
+class ReportChecks:
+    """What one report's rows must satisfy: its fields, and the key unique per day (or overall, for entity lists)."""
+
+    fields: tuple[FieldSpec, ...] = ()
+    key: tuple[str, ...] = ("campaign_id",)
+    entity_list: bool = False
+
+
+# Extra reports (finer grains, entity lists): (platform, report) -> checks. The primary report of a
+# platform uses FIELD_SPECS; an extra report without an entry gets the date checks only.
+REPORT_CHECKS: dict[tuple[str, str], ReportChecks] = {}
+
+
+def checks_for(platform: str, report: str | None = None) -> ReportChecks:
+    """The checks of ``platform``'s ``report`` (None: its primary report)."""
+    from adapters import PLATFORMS
+
+    spec = PLATFORMS.get(platform)
+    if report is None or spec is None or report == spec.report:
+        return ReportChecks(FIELD_SPECS.get(platform, ()))
+    if (platform, report) in REPORT_CHECKS:
+        return REPORT_CHECKS[(platform, report)]
+    entity_list = spec.get(report).entity_list
+    return ReportChecks((), key=(), entity_list=entity_list)
+
+
 @dataclass
 class Record:
     """One API record of a batch, where it came from, and the day it reports on."""
@@ -88,7 +120,7 @@ class Record:
     source: str
     line_number: int
     payload: dict
-    report_date: date
+    report_date: date | None  # None for entity lists
 
 
 @dataclass
@@ -132,15 +164,15 @@ def _number(value: Any) -> float | None:
     return None
 
 
-def build_frame(platform: str, records: Sequence[Record]):
+def build_frame(platform: str, records: Sequence[Record], specs: Sequence[FieldSpec] | None = None):
     """The batch as a DataFrame: ``line`` (index into records), ``report_date`` (ordinal), canonical fields."""
     import pandas as pd
 
-    specs = FIELD_SPECS.get(platform, ())
+    specs = FIELD_SPECS.get(platform, ()) if specs is None else specs
     rows = []
     type_errors: dict[int, str] = {}
     for i, rec in enumerate(records):
-        row: dict[str, Any] = {"line": i, "report_date": rec.report_date.toordinal()}
+        row: dict[str, Any] = {"line": i, "report_date": rec.report_date.toordinal() if rec.report_date else None}
         for spec in specs:
             raw = _get(rec.payload, spec.path)
             if raw is _MISSING or raw is None:
@@ -190,19 +222,23 @@ def _batch_definition():
     return _GX["batch_definition"]
 
 
-def build_suite(platform: str, window_start: date, window_end: date, expected_days: Sequence[date]):
+def build_suite(
+    platform: str, window_start: date, window_end: date, expected_days: Sequence[date], checks: ReportChecks | None = None
+):
     import great_expectations as gx
     from great_expectations import expectations as gxe
 
-    names = {s.name for s in FIELD_SPECS.get(platform, ())}
+    checks = checks or checks_for(platform)
+    names = {s.name for s in checks.fields}
     suite = gx.ExpectationSuite(name=f"raw_{platform}")
-    suite.add_expectation(gxe.ExpectColumnToExist(column="report_date"))
-    suite.add_expectation(
-        gxe.ExpectColumnValuesToBeBetween(
-            column="report_date", min_value=window_start.toordinal(), max_value=window_end.toordinal()
+    if not checks.entity_list:
+        suite.add_expectation(gxe.ExpectColumnToExist(column="report_date"))
+        suite.add_expectation(
+            gxe.ExpectColumnValuesToBeBetween(
+                column="report_date", min_value=window_start.toordinal(), max_value=window_end.toordinal()
+            )
         )
-    )
-    if expected_days:
+    if expected_days and not checks.entity_list:
         suite.add_expectation(
             gxe.ExpectColumnDistinctValuesToContainSet(column="report_date", value_set=[d.toordinal() for d in expected_days])
         )
@@ -213,8 +249,12 @@ def build_suite(platform: str, window_start: date, window_end: date, expected_da
             suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(column=metric, min_value=0))
     if {"impressions", "clicks"} <= names:
         suite.add_expectation(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="impressions", column_B="clicks", or_equal=True))
-    if "campaign_id" in names:
-        suite.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(column_list=["campaign_id", "report_date"]))
+    if checks.key and set(checks.key) <= names:
+        key = list(checks.key) if checks.entity_list else [*checks.key, "report_date"]
+        if len(key) == 1:
+            suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column=key[0]))
+        else:
+            suite.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(column_list=key))
     return suite
 
 
@@ -238,11 +278,19 @@ def validate_batch(
     window_start: date,
     window_end: date,
     first_loaded_day: date | None = None,
+    report: str | None = None,
 ) -> ValidationResult:
-    """Run the suite on one batch; returns the bad records with reasons, missing days and the verdict."""
-    frame, type_errors = build_frame(platform, records)
-    first_day = min([r.report_date for r in records] + ([first_loaded_day] if first_loaded_day else []), default=None)
-    expected = expected_days_for(window_start, window_end, first_day)
+    """Run the suite on one batch of ``platform``'s ``report`` (None: its primary report).
+
+    Returns the bad records with reasons, missing days and the verdict.
+    """
+    checks = checks_for(platform, report)
+    frame, type_errors = build_frame(platform, records, checks.fields)
+    if checks.entity_list:
+        expected: list[date] = []
+    else:
+        first_day = min([r.report_date for r in records] + ([first_loaded_day] if first_loaded_day else []), default=None)
+        expected = expected_days_for(window_start, window_end, first_day)
     result = ValidationResult(expected_days=len(expected))
 
     def flag(index: int, check: str, reason: str) -> None:
@@ -253,7 +301,7 @@ def validate_batch(
 
     if len(frame):
         outcome = _batch_definition().get_batch(batch_parameters={"dataframe": frame}).validate(
-            build_suite(platform, window_start, window_end, expected),
+            build_suite(platform, window_start, window_end, expected, checks),
             result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["line"]},
         )
         for r in outcome.results:
@@ -281,18 +329,18 @@ def validate_batch(
                         "clicks_over_impressions",
                         f"clicks ({frame.at[i, 'clicks']:g}) exceed impressions ({frame.at[i, 'impressions']:g})",
                     )
-            elif cfg.type == "expect_compound_columns_to_be_unique":
+            elif cfg.type in ("expect_compound_columns_to_be_unique", "expect_column_values_to_be_unique"):
                 first_line: dict[tuple, int] = {}
+                columns = kwargs.get("column_list") or [kwargs["column"]]
                 for i in sorted(lines):
-                    key = (frame.at[i, "campaign_id"], frame.at[i, "report_date"])
+                    key = tuple(frame.at[i, c] for c in columns)
                     if key in first_line:
                         original = records[first_line[key]]
-                        flag(
-                            i,
-                            "duplicate",
-                            f"duplicate of {original.source} record {original.line_number} "
-                            f"(campaign {key[0]}, {records[i].report_date})",
+                        what = ", ".join(
+                            str(records[i].report_date) if c == "report_date" else f"{c.removesuffix('_id').replace('_', ' ')} {frame.at[i, c]}"
+                            for c in columns
                         )
+                        flag(i, "duplicate", f"duplicate of {original.source} record {original.line_number} ({what})")
                     else:
                         first_line[key] = i
     present = {r.report_date for r in records}
@@ -304,7 +352,7 @@ def validate_batch(
         share = len(result.bad) / len(records)
         missing_required = [
             s.name
-            for s in FIELD_SPECS.get(platform, ())
+            for s in checks.fields
             if s.default is None and all(_get(r.payload, s.path) in (_MISSING, None) for r in records)
         ]
         if missing_required:
@@ -315,8 +363,9 @@ def validate_batch(
                 f"{max_bad_row_share():.0%} allowed); first: {next(iter(result.bad.values())).reason}"
             )
     log.info(
-        "%s batch: %d record(s), %d bad, %d missing day(s)%s",
+        "%s %s batch: %d record(s), %d bad, %d missing day(s)%s",
         platform,
+        report or "primary",
         len(records),
         len(result.bad),
         len(result.missing_days),

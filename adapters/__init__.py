@@ -22,6 +22,7 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from adapters import amazon_ads, file_drop, google_ads, linkedin, meta, snapchat, tiktok
+from adapters.base import entity_report_date
 
 Fetch = Callable[[Any, str, date, date], Iterable]
 
@@ -65,10 +66,46 @@ PLATFORMS: dict[str, PlatformReport] = {
     "google_ads": PlatformReport(
         google_ads.REPORT, google_ads.parse_page, google_ads.report_date, lambda c, a, s, u: c.fetch_campaign_performance(a, s, u)
     ),
-    "tiktok": PlatformReport(tiktok.REPORT, tiktok.parse_page, tiktok.report_date, tiktok.fetch),
-    "snapchat": PlatformReport(snapchat.REPORT, snapchat.parse_page, snapchat.report_date, snapchat.fetch),
-    "linkedin": PlatformReport(linkedin.REPORT, linkedin.parse_page, linkedin.report_date, linkedin.fetch),
-    "amazon_ads": PlatformReport(amazon_ads.REPORT, amazon_ads.parse_page, amazon_ads.report_date, amazon_ads.fetch),
+    "tiktok": PlatformReport(
+        tiktok.REPORT,
+        tiktok.parse_page,
+        tiktok.report_date,
+        tiktok.fetch,
+        extra=(Report(tiktok.AD_GROUP_REPORT, tiktok.parse_ad_group_page, tiktok.report_date, tiktok.fetch_ad_groups),),
+    ),
+    "snapchat": PlatformReport(
+        snapchat.REPORT,
+        snapchat.parse_page,
+        snapchat.report_date,
+        snapchat.fetch,
+        extra=(
+            Report(snapchat.CAMPAIGNS_REPORT, snapchat.parse_campaigns_page, entity_report_date, snapchat.fetch_campaigns, entity_list=True),
+            Report(snapchat.AD_SQUADS_REPORT, snapchat.parse_ad_squads_page, entity_report_date, snapchat.fetch_ad_squads, entity_list=True),
+            Report(snapchat.AD_SQUAD_STATS_REPORT, snapchat.parse_ad_squad_stats_page, snapchat.report_date, snapchat.fetch_ad_squad_stats),
+        ),
+    ),
+    "linkedin": PlatformReport(
+        linkedin.REPORT,
+        linkedin.parse_page,
+        linkedin.report_date,
+        linkedin.fetch,
+        extra=(
+            Report(linkedin.CAMPAIGNS_REPORT, linkedin.parse_campaigns_page, entity_report_date, linkedin.fetch_campaigns, entity_list=True),
+            Report(
+                linkedin.CAMPAIGN_GROUPS_REPORT, linkedin.parse_campaign_groups_page, entity_report_date, linkedin.fetch_campaign_groups, entity_list=True
+            ),
+            Report(linkedin.CREATIVES_REPORT, linkedin.parse_creatives_page, entity_report_date, linkedin.fetch_creatives, entity_list=True),
+            Report(linkedin.CREATIVE_ANALYTICS_REPORT, linkedin.parse_creative_analytics_page, linkedin.report_date, linkedin.fetch_creative_analytics),
+        ),
+    ),
+    # Amazon's reports are extracted by ads_elt.amazon_ads (deferred); ``fetch`` here blocks (command line).
+    "amazon_ads": PlatformReport(
+        amazon_ads.REPORT,
+        amazon_ads.parse_page,
+        amazon_ads.report_date,
+        amazon_ads.fetch,
+        extra=(Report(amazon_ads.AD_GROUP_REPORT, amazon_ads.parse_ad_group_page, amazon_ads.report_date, amazon_ads.fetch_ad_groups),),
+    ),
     "file_drop": PlatformReport(file_drop.REPORT, file_drop.parse_page, file_drop.report_date, None),
 }
 

@@ -97,7 +97,58 @@ class ReportChecks:
 
 # Extra reports (finer grains, entity lists): (platform, report) -> checks. The primary report of a
 # platform uses FIELD_SPECS; an extra report without an entry gets the date checks only.
-REPORT_CHECKS: dict[tuple[str, str], ReportChecks] = {}
+REPORT_CHECKS: dict[tuple[str, str], ReportChecks] = {
+    # Entity lists: the id present and unique in the account's list.
+    ("snapchat", "campaigns"): ReportChecks((FieldSpec("campaign_id", ("id",), "text"),), key=("campaign_id",), entity_list=True),
+    ("snapchat", "ad_squads"): ReportChecks(
+        (FieldSpec("ad_group_id", ("id",), "text"), FieldSpec("campaign_id", ("campaign_id",), "text")), key=("ad_group_id",), entity_list=True
+    ),
+    # LinkedIn and Amazon ids are JSON numbers.
+    ("linkedin", "campaigns"): ReportChecks((FieldSpec("campaign_id", ("id",), "number"),), key=("campaign_id",), entity_list=True),
+    ("linkedin", "campaign_groups"): ReportChecks((FieldSpec("campaign_group_id", ("id",), "number"),), key=("campaign_group_id",), entity_list=True),
+    ("linkedin", "creatives"): ReportChecks(
+        (FieldSpec("creative_id", ("id",), "text"), FieldSpec("campaign_id", ("campaign",), "text")), key=("creative_id",), entity_list=True
+    ),
+    # Finer grains: the ad group unique per day, metrics numbers and not negative.
+    ("tiktok", "ad_group_report"): ReportChecks(
+        (
+            FieldSpec("ad_group_id", ("dimensions", "adgroup_id"), "text"),
+            FieldSpec("campaign_id", ("metrics", "campaign_id"), "text"),
+            FieldSpec("spend", ("metrics", "spend"), "number", default=0),
+            FieldSpec("impressions", ("metrics", "impressions"), "number", default=0),
+            FieldSpec("clicks", ("metrics", "clicks"), "number", default=0),
+        ),
+        key=("ad_group_id",),
+    ),
+    ("snapchat", "ad_squad_stats"): ReportChecks(
+        (
+            FieldSpec("ad_group_id", ("id",), "text"),
+            FieldSpec("campaign_id", ("campaign_id",), "text"),
+            FieldSpec("spend", ("stats", "spend"), "number", scale=1e-6, default=0),
+            FieldSpec("impressions", ("stats", "impressions"), "number", default=0),
+            FieldSpec("clicks", ("stats", "swipes"), "number", default=0),
+        ),
+        key=("ad_group_id",),
+    ),
+    ("linkedin", "creative_analytics"): ReportChecks(
+        (
+            FieldSpec("spend", ("costInLocalCurrency",), "number", default=0),
+            FieldSpec("impressions", ("impressions",), "number", default=0),
+            FieldSpec("clicks", ("clicks",), "number", default=0),
+        ),
+        key=(),  # the creative is inside the pivotValues list
+    ),
+    ("amazon_ads", "sp_ad_groups"): ReportChecks(
+        (
+            FieldSpec("ad_group_id", ("adGroupId",), "number"),
+            FieldSpec("campaign_id", ("campaignId",), "number"),
+            FieldSpec("spend", ("cost",), "number", default=0),
+            FieldSpec("impressions", ("impressions",), "number", default=0),
+            FieldSpec("clicks", ("clicks",), "number", default=0),
+        ),
+        key=("ad_group_id",),
+    ),
+}
 
 
 def checks_for(platform: str, report: str | None = None) -> ReportChecks:

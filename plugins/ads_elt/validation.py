@@ -97,7 +97,31 @@ class ReportChecks:
 
 # Extra reports (finer grains, entity lists): (platform, report) -> checks. The primary report of a
 # platform uses FIELD_SPECS; an extra report without an entry gets the date checks only.
-REPORT_CHECKS: dict[tuple[str, str], ReportChecks] = {}
+_META_METRICS = FIELD_SPECS["meta"][1:]
+_GOOGLE_ADS_METRICS = FIELD_SPECS["google_ads"][1:]
+REPORT_CHECKS: dict[tuple[str, str], ReportChecks] = {
+    ("meta", "adset_insights"): ReportChecks(
+        (FieldSpec("campaign_id", ("campaign_id",), "text"), FieldSpec("adset_id", ("adset_id",), "text"), *_META_METRICS),
+        key=("adset_id",),
+    ),
+    ("meta", "ad_insights"): ReportChecks(
+        (
+            FieldSpec("campaign_id", ("campaign_id",), "text"),
+            FieldSpec("adset_id", ("adset_id",), "text"),
+            FieldSpec("ad_id", ("ad_id",), "text"),
+            *_META_METRICS,
+        ),
+        key=("ad_id",),
+    ),
+    ("google_ads", "ad_group_performance"): ReportChecks(
+        (
+            FieldSpec("campaign_id", ("campaign", "id"), "text"),
+            FieldSpec("ad_group_id", ("adGroup", "id"), "text"),
+            *_GOOGLE_ADS_METRICS,
+        ),
+        key=("ad_group_id",),
+    ),
+}
 
 
 def checks_for(platform: str, report: str | None = None) -> ReportChecks:

@@ -62,9 +62,22 @@ class PlatformReport(NamedTuple):
 
 
 PLATFORMS: dict[str, PlatformReport] = {
-    "meta": PlatformReport(meta.REPORT, meta.parse_page, meta.report_date, lambda c, a, s, u: c.fetch_insights(a, s, u)),
+    "meta": PlatformReport(
+        meta.REPORT,
+        meta.parse_page,
+        meta.report_date,
+        lambda c, a, s, u: c.fetch_insights(a, s, u),
+        extra=(
+            Report(meta.ADSET_REPORT, meta.parse_adset_page, meta.report_date, meta.fetch_adsets),
+            Report(meta.AD_REPORT, meta.parse_ad_page, meta.report_date, meta.fetch_ads),
+        ),
+    ),
     "google_ads": PlatformReport(
-        google_ads.REPORT, google_ads.parse_page, google_ads.report_date, lambda c, a, s, u: c.fetch_campaign_performance(a, s, u)
+        google_ads.REPORT,
+        google_ads.parse_page,
+        google_ads.report_date,
+        lambda c, a, s, u: c.fetch_campaign_performance(a, s, u),
+        extra=(Report(google_ads.AD_GROUP_REPORT, google_ads.parse_ad_group_page, google_ads.report_date, google_ads.fetch_ad_groups),),
     ),
     "tiktok": PlatformReport(
         tiktok.REPORT,

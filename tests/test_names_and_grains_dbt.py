@@ -17,7 +17,7 @@ import psycopg2
 import psycopg2.extras
 import pytest
 from sandbox_clients import http
-from test_dbt_project import WORKSPACE_ACCOUNTS_DDL, dbt_env, fetch, run_dbt
+from test_dbt_project import WORKSPACE_ACCOUNTS_DDL, dbt_env, fetch, run_dbt, run_results
 
 from adapters.amazon_ads import AmazonAdsReportClient
 from adapters.amazon_ads import classify as amazon_classify
@@ -147,15 +147,25 @@ def built(pg_server, world, tmp_path_factory):
         conn.close()
     workdir = tmp_path_factory.mktemp("dbt-names")
     run_dbt(
-        ["build", "--select", *FINE_MODELS, "+fct_ad_performance_daily", "--indirect-selection", "cautious"],
+        [
+            "build",
+            "--select",
+            *FINE_MODELS,
+            "+fct_ad_performance_daily",
+            "+fct_ad_group_performance_daily",
+            "+fct_ad_performance_ad_daily",
+            "assert_fine_grain_facts_reconcile_to_campaigns",
+            "--indirect-selection",
+            "cautious",
+        ],
         dbt_env(pg_server.port, dbname, pg_server.password),
         workdir,
     )
-    return dsn, unlisted
+    return dsn, unlisted, run_results(workdir)
 
 
 def test_snapchat_and_linkedin_facts_carry_the_campaign_list_names(built, world):
-    dsn, unlisted = built
+    dsn, unlisted, _ = built
     fact = fetch(dsn, "select * from marts.fct_ad_performance_daily where platform in ('snapchat', 'linkedin')")
     expected_keys = {
         (t["platform"], t["campaign_id"], t["date"])
@@ -172,7 +182,7 @@ def test_snapchat_and_linkedin_facts_carry_the_campaign_list_names(built, world)
 
 
 def test_linkedin_campaigns_carry_their_campaign_group(built, world):
-    dsn, unlisted = built
+    dsn, unlisted, _ = built
     fact = fetch(dsn, "select * from marts.fct_ad_performance_daily where platform = 'linkedin'")
     listed = [r for r in fact if r["campaign_id"] != unlisted]
     assert listed
@@ -185,7 +195,7 @@ def test_linkedin_campaigns_carry_their_campaign_group(built, world):
 
 @pytest.mark.parametrize("model", FINE)
 def test_finer_grain_rows_carry_the_worlds_names(built, world, model):
-    dsn, unlisted = built
+    dsn, unlisted, _ = built
     platform, _ = FINE[model]
     account = {"tiktok": TIKTOK, "snapchat": SNAPCHAT, "linkedin": LINKEDIN, "amazon_ads": AMAZON}[platform]
     schema = "staging" if model.startswith("stg_") else "intermediate"
@@ -200,7 +210,7 @@ def test_finer_grain_rows_carry_the_worlds_names(built, world, model):
 
 @pytest.mark.parametrize("model", FINE)
 def test_finer_grain_sums_to_the_campaign_grain_exactly(built, model):
-    dsn, _ = built
+    dsn, _, _ = built
     platform, campaign_model = FINE[model]
     schema = "staging" if model.startswith("stg_") else "intermediate"
     metrics = ("impressions", "clicks", "spend", "conversions", "conversion_value")
@@ -214,3 +224,22 @@ def test_finer_grain_sums_to_the_campaign_grain_exactly(built, model):
                 assert abs(row[metric] - expected) < Decimal("0.005"), (platform, metric, row)
             else:
                 assert row[metric] == expected, (platform, metric, row)
+
+
+def test_the_ad_group_fact_has_every_platforms_ad_groups(built, world):
+    dsn, _, _ = built
+    rows = fetch(dsn, "select platform, ad_group_id, date_day, spend, campaign_name from marts.fct_ad_group_performance_daily")
+    accounts = {"tiktok": TIKTOK, "snapchat": SNAPCHAT, "linkedin": LINKEDIN, "amazon_ads": AMAZON}
+    for platform, account in accounts.items():
+        truth = {(t["ad_group_id"], t["date"]): t for t in world.truth_rows(platform, account, SINCE, END, level="ad_group")}
+        mine = {(r["ad_group_id"], r["date_day"]): r for r in rows if r["platform"] == platform}
+        assert set(mine) == set(truth), platform
+        for key, t in truth.items():
+            assert abs(mine[key]["spend"] - Decimal(str(t["spend"]))) < Decimal("0.005"), (platform, key)
+
+
+def test_the_reconcile_test_ran_and_passed(built):
+    _, _, results = built
+    # The build passed as a whole; the reconcile test must have been part of it (not deselected by the selection).
+    statuses = {r["unique_id"]: r["status"] for r in results if "assert_fine_grain_facts_reconcile_to_campaigns" in r["unique_id"]}
+    assert list(statuses.values()) == ["pass"], statuses

@@ -97,7 +97,30 @@ class ReportChecks:
 
 # Extra reports (finer grains, entity lists): (platform, report) -> checks. The primary report of a
 # platform uses FIELD_SPECS; an extra report without an entry gets the date checks only.
+_META_METRICS = FIELD_SPECS["meta"][1:]
+_GOOGLE_ADS_METRICS = FIELD_SPECS["google_ads"][1:]
 REPORT_CHECKS: dict[tuple[str, str], ReportChecks] = {
+    ("meta", "adset_insights"): ReportChecks(
+        (FieldSpec("campaign_id", ("campaign_id",), "text"), FieldSpec("adset_id", ("adset_id",), "text"), *_META_METRICS),
+        key=("adset_id",),
+    ),
+    ("meta", "ad_insights"): ReportChecks(
+        (
+            FieldSpec("campaign_id", ("campaign_id",), "text"),
+            FieldSpec("adset_id", ("adset_id",), "text"),
+            FieldSpec("ad_id", ("ad_id",), "text"),
+            *_META_METRICS,
+        ),
+        key=("ad_id",),
+    ),
+    ("google_ads", "ad_group_performance"): ReportChecks(
+        (
+            FieldSpec("campaign_id", ("campaign", "id"), "text"),
+            FieldSpec("ad_group_id", ("adGroup", "id"), "text"),
+            *_GOOGLE_ADS_METRICS,
+        ),
+        key=("ad_group_id",),
+    ),
     # Entity lists: the id present and unique in the account's list.
     ("snapchat", "campaigns"): ReportChecks((FieldSpec("campaign_id", ("id",), "text"),), key=("campaign_id",), entity_list=True),
     ("snapchat", "ad_squads"): ReportChecks(

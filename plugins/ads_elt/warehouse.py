@@ -38,6 +38,10 @@ RAW_TABLES: dict[tuple[str, str], str] = {
     ("amazon_ads", "sp_campaigns"): "amazon_ads__sp_campaigns",
     ("amazon_ads", "sp_ad_groups"): "amazon_ads__sp_ad_groups",
     ("file_drop", "performance"): "file_drop__performance",
+    # Finer grains, loaded with their platform's campaign report (adapters.PLATFORMS[...].extra).
+    ("meta", "adset_insights"): "meta__adset_insights",
+    ("meta", "ad_insights"): "meta__ad_insights",
+    ("google_ads", "ad_group_performance"): "google_ads__ad_group_performance",
     # Store orders: one row per order version as the store sent it; report_date is the day (store
     # local time) the order was last updated, so a re-pull by update time replaces that window.
     ("shopify", "orders"): "shopify__orders",

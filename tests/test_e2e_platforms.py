@@ -97,6 +97,26 @@ def test_every_platform_names_its_campaigns_and_linkedin_its_campaign_groups(sta
             assert group_id is None and group_name is None
 
 
+@pytest.mark.parametrize("platform", ("tiktok", "snapchat", "linkedin", "amazon_ads"))
+def test_ad_groups_land_with_their_names_and_numbers(stack, world, run, platform):
+    since = REPORT_DATE - timedelta(days=HISTORY_DAYS - 1)
+    for account in world.accounts_for(platform):
+        truth = {(t["ad_group_id"], t["date"]): t for t in world.truth_rows(platform, account.account_id, since, REPORT_DATE, level="ad_group")}
+        facts = {
+            (r[0], r[1]): r[2:]
+            for r in stack.query(
+                "select ad_group_id, date_day, campaign_id, campaign_name, ad_group_name, spend, impressions, clicks "
+                "from marts.fct_ad_group_performance_daily where platform = %s and account_id = %s",
+                (platform, account.account_id),
+            )
+        }
+        assert set(facts) == set(truth), (platform, sorted(set(facts) ^ set(truth))[:5])
+        for key, t in truth.items():
+            campaign_id, campaign_name, ad_group_name, spend, impressions, clicks = facts[key]
+            assert (campaign_id, campaign_name, ad_group_name) == (t["campaign_id"], t["campaign_name"], t["ad_group_name"]), (platform, key)
+            assert abs(spend - _exact(t["spend"])) < Decimal("0.005") and (impressions, clicks) == (t["impressions"], t["clicks"]), (platform, key)
+
+
 def test_the_demo_spans_three_currencies_and_time_zones(stack, run):
     rows = stack.query("select distinct currency, timezone from ops.workspace_accounts")
     assert len({c for c, _ in rows}) >= 3

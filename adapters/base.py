@@ -19,3 +19,8 @@ class Page:
     body: bytes
     records: list[dict]
     request: dict = field(default_factory=dict)
+
+
+def entity_report_date(record: dict) -> None:
+    """Entity lists (campaigns, ad groups) are not about a day: their raw rows have a null report_date."""
+    return None

@@ -68,6 +68,18 @@ META_KNOWN_FIELDS = {
     "action_values",
     "date_start",
     "date_stop",
+    "adset_id",
+    "adset_name",
+    "ad_id",
+    "ad_name",
+}
+# Insights levels -> the sandbox world's grain. Ids of a finer level than the one asked
+# for (ad_id at level=adset) are left out of the rows, as Meta does.
+META_LEVELS = {"campaign": "campaign", "adset": "ad_group", "ad": "ad"}
+META_FINER_FIELDS = {
+    "campaign": {"adset_id", "adset_name", "ad_id", "ad_name"},
+    "adset": {"ad_id", "ad_name"},
+    "ad": set(),
 }
 META_PURCHASE_TYPES = (
     "offsite_conversion.fb_pixel_purchase",
@@ -94,6 +106,9 @@ GOOGLE_FIELDS = {
     "metrics.conversions",
     "metrics.conversions_value",
 }
+# FROM ad_group may also select the ad group's own fields; FROM campaign may not.
+GOOGLE_AD_GROUP_FIELDS = {"ad_group.id", "ad_group.name", "ad_group.status"}
+GOOGLE_RESOURCES = {"campaign": "campaign", "ad_group": "ad_group"}  # FROM resource -> world grain
 GOOGLE_FAILURE_TYPE = "type.googleapis.com/google.ads.googleads.{version}.errors.GoogleAdsFailure"
 
 from sandbox.faults import FAULT_KINDS, FaultContext, fault_response, validate_fault  # noqa: E402
@@ -619,11 +634,11 @@ class SandboxServer:
             )
         query = request.query
         level = query.get("level", "campaign")
-        if level != "campaign":
+        if level not in META_LEVELS:
             return _meta_error(
                 400,
                 100,
-                f"(#100) level={level} is not available in this sandbox; use level=campaign",
+                f"(#100) level must be one of the following values: account, campaign, adset, ad (sandbox: {', '.join(META_LEVELS)})",
                 "OAuthException",
             )
         if query.get("time_increment", "1") != "1":
@@ -673,8 +688,9 @@ class SandboxServer:
             return _meta_error(400, 100, "(#100) Invalid limit or cursor", "OAuthException")
 
         account = self.world.account("meta", account_id)
-        rows = self.world.truth_rows("meta", account.account_id, since, until, as_of=today)
+        rows = self.world.truth_rows("meta", account.account_id, since, until, as_of=today, level=META_LEVELS[level])
         page = rows[offset : offset + limit]
+        fields = [f for f in fields if f not in META_FINER_FIELDS[level]]
         payload: dict = {"data": [_meta_record(account, row, fields) for row in page]}
         if page:
             first, last = offset, offset + len(page) - 1
@@ -805,7 +821,7 @@ class SandboxServer:
                 version=version,
             )
         try:
-            selected, since, until = _parse_gaql(query)
+            selected, since, until, resource = _parse_gaql(query)
         except _GaqlError as exc:
             return _google_error(
                 400,
@@ -817,7 +833,7 @@ class SandboxServer:
                 error_message=str(exc),
             )
         account = self.world.account("google_ads", customer_id)
-        rows = self.world.truth_rows("google_ads", account.account_id, since, until, as_of=self.today)
+        rows = self.world.truth_rows("google_ads", account.account_id, since, until, as_of=self.today, level=GOOGLE_RESOURCES[resource])
         results = [_google_result(account, row, selected) for row in rows]
         results = [r for r in results if r]
         field_mask = ",".join(_camel_path(f) for f in selected)
@@ -979,6 +995,10 @@ def _meta_record(account, row: dict, fields: list[str]) -> dict:
         "frequency": f"{row['impressions'] / row['reach']:.6f}" if row["reach"] else "0",
         "actions": actions,
         "action_values": values,
+        "adset_id": row.get("ad_group_id"),
+        "adset_name": row.get("ad_group_name"),
+        "ad_id": row.get("ad_id"),
+        "ad_name": row.get("ad_name"),
     }
     record = {}
     for name in fields:
@@ -1011,18 +1031,26 @@ _GAQL_GE = re.compile(r"segments\.date\s*>=\s*['\"](\d{4}-\d{2}-\d{2})['\"]", re
 _GAQL_LE = re.compile(r"segments\.date\s*<=\s*['\"](\d{4}-\d{2}-\d{2})['\"]", re.IGNORECASE)
 
 
-def _parse_gaql(query: str) -> tuple[list[str], date, date]:
+def _parse_gaql(query: str) -> tuple[list[str], date, date, str]:
+    """(selected fields, since, until, resource) of a GAQL query the sandbox serves."""
     match = _GAQL_SELECT.match(query)
     if not match:
         raise _GaqlError("INVALID_QUERY", "Error in query: expected SELECT <fields> FROM <resource>.")
-    if match.group("resource").lower() != "campaign":
+    resource = match.group("resource").lower()
+    if resource not in GOOGLE_RESOURCES:
         raise _GaqlError(
             "BAD_RESOURCE_TYPE_IN_FROM_CLAUSE",
-            f"Error in query: this sandbox serves FROM campaign, not {match.group('resource')}.",
+            f"Error in query: this sandbox serves FROM {' or FROM '.join(GOOGLE_RESOURCES)}, not {match.group('resource')}.",
         )
+    allowed = GOOGLE_FIELDS | (GOOGLE_AD_GROUP_FIELDS if resource == "ad_group" else set())
     selected = [f.strip() for f in match.group("fields").split(",") if f.strip()]
     for name in selected:
-        if name not in GOOGLE_FIELDS:
+        if name in GOOGLE_AD_GROUP_FIELDS and name not in allowed:
+            raise _GaqlError(
+                "PROHIBITED_RESOURCE_TYPE_IN_SELECT_CLAUSE",
+                f"Error in SELECT clause: '{name}' cannot be selected FROM {resource}.",
+            )
+        if name not in allowed:
             raise _GaqlError(
                 "UNRECOGNIZED_FIELD",
                 f"Error in SELECT clause: unrecognized field '{name}'.",
@@ -1040,7 +1068,7 @@ def _parse_gaql(query: str) -> tuple[list[str], date, date]:
             )
         since, until = ge.group(1), le.group(1)
     try:
-        return selected, date.fromisoformat(since), date.fromisoformat(until)
+        return selected, date.fromisoformat(since), date.fromisoformat(until), resource
     except ValueError as exc:
         raise _GaqlError("INVALID_VALUE_WITH_DURING_OPERATOR", f"Error in query: bad date: {exc}") from None
 
@@ -1060,6 +1088,9 @@ def _google_value(account, row: dict, field_path: str) -> object:
         "campaign.id": row["campaign_id"],
         "campaign.name": row["campaign_name"],
         "campaign.status": "ENABLED",
+        "ad_group.id": row.get("ad_group_id"),
+        "ad_group.name": row.get("ad_group_name"),
+        "ad_group.status": "ENABLED",
         "customer.id": account.account_id,
         "customer.currency_code": account.currency,
         "customer.time_zone": account.timezone,
@@ -1080,9 +1111,11 @@ def _google_result(account, row: dict, selected: list[str]) -> dict:
         if value in ("0", 0, 0.0, ""):
             continue  # proto3 JSON leaves out fields at their default value
         resource, name = field_path.split(".", 1)
-        group = result.setdefault(resource, {})
+        group = result.setdefault(_camel(resource), {})
         if resource == "campaign" and "resourceName" not in group:
             group["resourceName"] = f"customers/{account.account_id}/campaigns/{row['campaign_id']}"
+        elif resource == "ad_group" and "resourceName" not in group:
+            group["resourceName"] = f"customers/{account.account_id}/adGroups/{row['ad_group_id']}"
         elif resource == "customer" and "resourceName" not in group:
             group["resourceName"] = f"customers/{account.account_id}"
         group[_camel(name)] = value

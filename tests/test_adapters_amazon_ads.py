@@ -9,8 +9,8 @@ import pytest
 import requests
 from sandbox_clients import Sleeps, http
 
-from adapters.amazon_ads import DONE, AmazonAdsReportClient, classify, report_date
-from adapters.errors import TransientError
+from adapters.amazon_ads import DONE, AmazonAdsReportClient, classify, parse_ad_group_page, report_date
+from adapters.errors import BadResponseError, TransientError
 from sandbox.server import SandboxServer
 from sandbox.world import World
 
@@ -125,3 +125,29 @@ def test_parse_page_reads_the_gzip_file():
 
     body = gzip.compress(b'[{"date": "2026-11-01", "campaignId": 1, "cost": 1.5}]')
     assert parse_page(body)[0]["cost"] == 1.5
+
+
+def test_ad_group_reports_group_by_ad_group_and_sum_to_the_campaign_reports(sandbox, world):
+    since = END - timedelta(days=40)  # two reports: the 31-day cap applies per group too
+    c = client(sandbox)
+    fine = list(c.fetch_ad_group_report(PROFILE, since, END, poll_seconds=0, sleep=Sleeps()))
+    assert len(fine) == 2
+    created = [r["configuration"] for r in sandbox.platform_api("amazon_ads").reports.values()]
+    assert all(cfg["groupBy"] == ["adGroup"] and "adGroupId" in cfg["columns"] for cfg in created)
+    truth = {(t["ad_group_id"], t["date"]): t for t in world.truth_rows("amazon_ads", PROFILE, since, END, level="ad_group")}
+    rows = {(str(r["adGroupId"]), report_date(r)): r for p in fine for r in p.records}
+    assert set(rows) == set(truth)
+    for key, t in truth.items():
+        assert (rows[key]["adGroupName"], str(rows[key]["campaignId"])) == (t["ad_group_name"], t["campaign_id"])
+    campaigns = [r for p in c.fetch_campaign_report(PROFILE, since, END, poll_seconds=0, sleep=Sleeps()) for r in p.records]
+    for campaign in campaigns:
+        parts = [r for r in rows.values() if r["campaignId"] == campaign["campaignId"] and r["date"] == campaign["date"]]
+        assert len(parts) >= 2
+        assert sum(p["impressions"] for p in parts) == campaign["impressions"]
+        assert sum(round(p["cost"] * 100) for p in parts) == round(campaign["cost"] * 100)
+        assert sum(round(p["sales7d"] * 100) for p in parts) == round(campaign["sales7d"] * 100)
+
+
+def test_an_ad_group_row_without_its_ad_group_is_a_bad_response():
+    with pytest.raises(BadResponseError, match="adGroupId"):
+        parse_ad_group_page(b'[{"date": "2026-11-20", "campaignId": 1, "cost": 1.0}]')

@@ -9,7 +9,14 @@ import pytest
 from sandbox_clients import Sleeps, http
 
 from adapters.errors import BadResponseError
-from adapters.snapchat import SnapchatStatsClient, classify, parse_page, report_date
+from adapters.snapchat import (
+    SnapchatStatsClient,
+    classify,
+    parse_ad_squad_stats_page,
+    parse_campaigns_page,
+    parse_page,
+    report_date,
+)
 from sandbox.server import SandboxServer
 from sandbox.world import World
 
@@ -84,6 +91,22 @@ def test_campaign_lists_are_followed_through_next_link(sandbox):
     assert api.calls["campaigns"] == 2
 
 
+def test_campaign_list_pages_land_whole_with_every_campaign_and_its_name(sandbox, world):
+    pages = list(client(sandbox, campaign_page_size=1).fetch_campaigns(ACCOUNT))
+    expected = {c.campaign_id: c.name for c in world.account("snapchat", ACCOUNT).campaigns}
+    assert len(pages) == len(expected) == 2  # one campaign per page: paging.next_link was followed
+    assert {r["id"]: r["name"] for p in pages for r in p.records} == expected
+    for page in pages:  # the lake keeps the body as sent, and it parses back to the same records
+        assert parse_campaigns_page(page.body) == page.records
+    assert json.loads(pages[0].body)["paging"]["next_link"] and not json.loads(pages[-1].body)["paging"].get("next_link")
+
+
+def test_a_campaign_that_failed_in_the_list_is_an_error_not_a_gap():
+    body = b'{"request_status": "SUCCESS", "campaigns": [{"sub_request_status": "ERROR", "sub_request_error_reason": "x"}]}'
+    with pytest.raises(BadResponseError, match=r"campaigns\[0\]"):
+        parse_campaigns_page(body)
+
+
 def test_429_without_retry_after_backs_off_and_retries(sandbox):
     api = sandbox.platform_api("snapchat")
     sleeps = Sleeps()
@@ -128,3 +151,38 @@ def test_a_failed_sub_request_is_reported():
     body = b'{"request_status": "SUCCESS", "timeseries_stats": [{"sub_request_status": "ERROR", "sub_request_error_reason": "x"}]}'
     with pytest.raises(BadResponseError):
         parse_page(body)
+
+
+def test_ad_squad_stats_cover_every_ad_squad_day_and_sum_to_the_campaign_stats(sandbox, world):
+    since = END - timedelta(days=5)
+    c = client(sandbox)
+    squads = list(c.fetch_ad_squad_stats(ACCOUNT, since, END))
+    assert all(p.request["params"]["breakdown"] == "adsquad" for p in squads)
+    truth = {(t["ad_group_id"], t["date"]): t for t in world.truth_rows("snapchat", ACCOUNT, since, END, level="ad_group")}
+    rows = {(r["id"], report_date(r)): r for p in squads for r in p.records}
+    assert set(rows) == set(truth) and all(r["type"] == "AD_SQUAD" for r in rows.values())
+    for key, t in truth.items():
+        assert rows[key]["campaign_id"] == t["campaign_id"]
+        assert rows[key]["stats"]["spend"] == round(t["spend"] * 1_000_000)
+    for (campaign_id, day), campaign in by_key(c.fetch_campaign_stats(ACCOUNT, since, END)).items():
+        parts = [r["stats"] for r in rows.values() if r["campaign_id"] == campaign_id and report_date(r) == day]
+        assert len(parts) >= 2
+        for field in ("impressions", "swipes", "spend", "conversion_purchases", "conversion_purchases_value", "video_views"):
+            assert sum(p[field] for p in parts) == campaign["stats"][field], field
+
+
+def test_ad_squads_list_names_each_squad_and_its_campaign(sandbox, world):
+    pages = list(client(sandbox, campaign_page_size=2).fetch_ad_squads(ACCOUNT))
+    expected = {
+        g.ad_group_id: (g.name, c.campaign_id)
+        for c in world.account("snapchat", ACCOUNT).campaigns
+        for g in world.ad_groups("snapchat", ACCOUNT, c.campaign_id)
+    }
+    assert len(pages) == -(-len(expected) // 2)
+    assert {r["id"]: (r["name"], r["campaign_id"]) for p in pages for r in p.records} == expected
+
+
+def test_an_ad_squad_breakdown_missing_from_the_answer_is_a_bad_response():
+    body = b'{"request_status": "SUCCESS", "timeseries_stats": [{"sub_request_status": "SUCCESS", "timeseries_stat": {"id": "c1", "timeseries": []}}]}'
+    with pytest.raises(BadResponseError, match="breakdown_stats"):
+        parse_ad_squad_stats_page(body)

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 import pytest
 from sandbox_clients import Sleeps, http
 
-from adapters.errors import PermanentError, ReauthRequiredError
-from adapters.tiktok import TikTokReportClient, classify, parse_page, report_date
+from adapters.errors import BadResponseError, PermanentError, ReauthRequiredError
+from adapters.tiktok import TikTokReportClient, classify, parse_ad_group_page, parse_page, report_date
 from sandbox.server import SandboxServer
 from sandbox.world import World
 
@@ -121,3 +121,30 @@ def test_parse_page_rejects_an_error_envelope():
 
     with pytest.raises(BadResponseError):
         parse_page(b'{"code": 40100, "message": "Too many", "data": {}}')
+
+
+def test_ad_group_report_has_every_ad_group_day_and_sums_to_the_campaign_report(sandbox, world):
+    since = END - timedelta(days=34)  # two windows: the 30-day cap applies at ad group level too
+    c = client(sandbox, page_size=50)
+    fine = list(c.fetch_ad_group_report(ADVERTISER, since, END))
+    assert all(json.loads(p.request["params"]["dimensions"]) == ["adgroup_id", "stat_time_day"] for p in fine)
+    truth = {(t["ad_group_id"], t["date"]): t for t in world.truth_rows("tiktok", ADVERTISER, since, END, level="ad_group")}
+    rows = {(r["dimensions"]["adgroup_id"], report_date(r)): r for p in fine for r in p.records}
+    assert set(rows) == set(truth) and sum(len(p.records) for p in fine) == len(truth)
+    for key, t in truth.items():
+        metrics = rows[key]["metrics"]
+        assert (metrics["adgroup_name"], metrics["campaign_id"]) == (t["ad_group_name"], t["campaign_id"])
+        assert metrics["spend"] == f"{t['spend']:.2f}" and metrics["impressions"] == str(t["impressions"])
+    campaign = rows_by_key(c.fetch_campaign_report(ADVERTISER, since, END))
+    for (campaign_id, day), record in campaign.items():
+        parts = [r["metrics"] for r in rows.values() if r["metrics"]["campaign_id"] == campaign_id and report_date(r) == day]
+        assert len(parts) >= 2
+        for metric in ("impressions", "clicks", "conversion"):
+            assert sum(int(p[metric]) for p in parts) == int(record["metrics"][metric])
+        assert sum(round(float(p["spend"]) * 100) for p in parts) == round(float(record["metrics"]["spend"]) * 100)
+
+
+def test_an_ad_group_row_without_its_campaign_is_a_bad_response():
+    body = {"code": 0, "message": "OK", "data": {"list": [{"dimensions": {"adgroup_id": "1", "stat_time_day": "2026-11-01 00:00:00"}, "metrics": {"spend": "1.00"}}], "page_info": {}}}
+    with pytest.raises(BadResponseError, match="campaign_id"):
+        parse_ad_group_page(json.dumps(body).encode())

@@ -79,6 +79,44 @@ def test_each_platform_lands_the_worlds_numbers_exactly(stack, world, run, platf
     assert workspaces == {"northwind_us": "USD", "lumen_eu": "EUR", "harbor_uk": "GBP"}
 
 
+def test_every_platform_names_its_campaigns_and_linkedin_its_campaign_groups(stack, world, run):
+    from sandbox.platforms.linkedin import campaign_group_of
+
+    rows = stack.query(
+        "select distinct platform, account_id, campaign_id, campaign_name, campaign_group_id, campaign_group_name "
+        "from marts.fct_ad_performance_daily where platform <> 'file_drop'"
+    )
+    assert {r[0] for r in rows} >= {"snapchat", "linkedin", "tiktok", "amazon_ads"}
+    for platform, account_id, campaign_id, name, group_id, group_name in rows:
+        expected = world.account(platform, account_id).campaign(campaign_id).name
+        assert name == expected, (platform, campaign_id, name)  # Snapchat and LinkedIn: from their campaign lists
+        if platform == "linkedin":
+            gid, gname = campaign_group_of(account_id, expected)
+            assert (group_id, group_name) == (str(gid), gname)
+        else:
+            assert group_id is None and group_name is None
+
+
+@pytest.mark.parametrize("platform", ("tiktok", "snapchat", "linkedin", "amazon_ads"))
+def test_ad_groups_land_with_their_names_and_numbers(stack, world, run, platform):
+    since = REPORT_DATE - timedelta(days=HISTORY_DAYS - 1)
+    for account in world.accounts_for(platform):
+        truth = {(t["ad_group_id"], t["date"]): t for t in world.truth_rows(platform, account.account_id, since, REPORT_DATE, level="ad_group")}
+        facts = {
+            (r[0], r[1]): r[2:]
+            for r in stack.query(
+                "select ad_group_id, date_day, campaign_id, campaign_name, ad_group_name, spend, impressions, clicks "
+                "from marts.fct_ad_group_performance_daily where platform = %s and account_id = %s",
+                (platform, account.account_id),
+            )
+        }
+        assert set(facts) == set(truth), (platform, sorted(set(facts) ^ set(truth))[:5])
+        for key, t in truth.items():
+            campaign_id, campaign_name, ad_group_name, spend, impressions, clicks = facts[key]
+            assert (campaign_id, campaign_name, ad_group_name) == (t["campaign_id"], t["campaign_name"], t["ad_group_name"]), (platform, key)
+            assert abs(spend - _exact(t["spend"])) < Decimal("0.005") and (impressions, clicks) == (t["impressions"], t["clicks"]), (platform, key)
+
+
 def test_the_demo_spans_three_currencies_and_time_zones(stack, run):
     rows = stack.query("select distinct currency, timezone from ops.workspace_accounts")
     assert len({c for c, _ in rows}) >= 3
@@ -91,7 +129,10 @@ def test_amazon_reports_are_awaited_by_a_trigger_not_a_sleeping_task(stack, run)
         "select window_start, window_end from ops.sync_runs where platform = 'amazon_ads' and status = 'loaded'"
     )
     assert len(reports) == 1
-    windows = -(-((reports[0][1] - reports[0][0]).days + 1) // 31)  # at most 31 days per report
+    from ads_elt.amazon_ads import REPORT_GROUPS
+
+    # at most 31 days per report, one report per window and group (campaigns, ad groups)
+    windows = -(-((reports[0][1] - reports[0][0]).days + 1) // 31) * len(REPORT_GROUPS)
     assert api.calls["create_report"] == windows
     # The extract deferred; the trigger (not the task) polled until every report was COMPLETED.
     assert "running trigger in line" in run.output

@@ -427,7 +427,7 @@ def test_google_auth_and_query_errors(server):
     assert bad_dev.status_code == 403
     failure = bad_dev.json()["error"]["details"][0]["errors"][0]
     assert failure["errorCode"] == {"authorizationError": "DEVELOPER_TOKEN_NOT_APPROVED"}
-    wrong_resource = google_post(server, token=token, query="SELECT ad_group.id FROM ad_group")
+    wrong_resource = google_post(server, token=token, query="SELECT keyword_view.resource_name FROM keyword_view")
     assert wrong_resource.status_code == 400 and isinstance(wrong_resource.json(), list)
     no_dates = google_post(server, token=token, query="SELECT campaign.id, segments.date FROM campaign")
     assert no_dates.status_code == 400

@@ -1,7 +1,15 @@
-"""Amazon Ads API Reporting v3 (asynchronous): Sponsored Products campaigns per day."""
+"""Amazon Ads API Reporting v3 (asynchronous): Sponsored Products campaigns and ad groups per day."""
 
 from adapters.amazon_ads.client import COLUMNS, DEFAULT_TOKEN_URL, DONE, FAILED, AmazonAdsReportClient, report_windows
-from adapters.amazon_ads.parse import REPORT, DuplicateReportError, classify, parse_page, report_date
+from adapters.amazon_ads.parse import (
+    AD_GROUP_REPORT,
+    REPORT,
+    DuplicateReportError,
+    classify,
+    parse_ad_group_page,
+    parse_page,
+    report_date,
+)
 
 
 def fetch(client: AmazonAdsReportClient, account_id: str, since, until):
@@ -9,7 +17,13 @@ def fetch(client: AmazonAdsReportClient, account_id: str, since, until):
     return client.fetch_campaign_report(account_id, since, until)
 
 
+def fetch_ad_groups(client: AmazonAdsReportClient, account_id: str, since, until):
+    """Blocking create-poll-download of the ad group reports (the DAG defers instead)."""
+    return client.fetch_ad_group_report(account_id, since, until)
+
+
 __all__ = [
+    "AD_GROUP_REPORT",
     "COLUMNS",
     "DEFAULT_TOKEN_URL",
     "DONE",
@@ -19,6 +33,8 @@ __all__ = [
     "DuplicateReportError",
     "classify",
     "fetch",
+    "fetch_ad_groups",
+    "parse_ad_group_page",
     "parse_page",
     "report_date",
     "report_windows",

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 
-from adapters.amazon_ads.parse import DuplicateReportError, classify, decompress, parse_page
+from adapters.amazon_ads.parse import DuplicateReportError, classify, decompress, parse_ad_group_page, parse_page
 from adapters.base import Page
 from adapters.errors import BadResponseError, PermanentError, TransientError
 from adapters.http import HttpClient, OAuth2RefreshTokenAuth, strip_query_params
@@ -21,6 +21,13 @@ from adapters.http import HttpClient, OAuth2RefreshTokenAuth, strip_query_params
 DEFAULT_BASE_URL = "https://advertising-api.amazon.com"
 DEFAULT_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
 COLUMNS = ("date", "campaignId", "campaignName", "impressions", "clicks", "cost", "purchases7d", "sales7d", "campaignBudgetCurrencyCode")
+# spCampaigns grouped by ad group: the same metrics per ad group, with its id and name.
+AD_GROUP_COLUMNS = ("adGroupId", "adGroupName", *COLUMNS)
+# group -> (groupBy, columns, parser)
+GROUPS = {
+    "campaign": (["campaign"], COLUMNS, parse_page),
+    "adGroup": (["adGroup"], AD_GROUP_COLUMNS, parse_ad_group_page),
+}
 MAX_DAYS = 31
 MEDIA_TYPE = "application/vnd.createasyncreportrequest.v3+json"
 DONE = "COMPLETED"
@@ -87,22 +94,26 @@ class AmazonAdsReportClient:
                 return profile
         raise PermanentError(f"amazon_ads: profile {profile_id} is not accessible with these credentials", account_id=str(profile_id))
 
-    def create_report(self, profile_id: str, since: date, until: date) -> str:
-        """A new report's id, or the existing one's when Amazon answers 425 (duplicate)."""
+    def create_report(self, profile_id: str, since: date, until: date, group: str = "campaign") -> str:
+        """A new report's id, or the existing one's when Amazon answers 425 (duplicate).
+
+        ``group``: ``campaign`` (campaign x day) or ``adGroup`` (ad group x day).
+        """
+        group_by, columns, _ = GROUPS[group]
         body = {
-            "name": f"ads-elt spCampaigns {profile_id} {since}..{until}",
+            "name": f"ads-elt spCampaigns by {group} {profile_id} {since}..{until}",
             "startDate": since.isoformat(),
             "endDate": until.isoformat(),
             "configuration": {
                 "adProduct": "SPONSORED_PRODUCTS",
-                "groupBy": ["campaign"],
-                "columns": list(COLUMNS),
+                "groupBy": group_by,
+                "columns": list(columns),
                 "reportTypeId": "spCampaigns",
                 "timeUnit": "DAILY",
                 "format": "GZIP_JSON",
             },
         }
-        context = f"amazon_ads create report for profile {profile_id} ({since}..{until})"
+        context = f"amazon_ads create {group} report for profile {profile_id} ({since}..{until})"
         try:
             response = self.http.request(
                 "POST",
@@ -123,12 +134,12 @@ class AmazonAdsReportClient:
         except (ValueError, KeyError, TypeError):
             raise BadResponseError(f"{context}: no reportId in the answer") from None
 
-    def request_reports(self, profile_id: str, since: date, until: date) -> list[dict]:
-        """One report per window of at most 31 days: ``[{report_id, start, end}]``."""
+    def request_reports(self, profile_id: str, since: date, until: date, group: str = "campaign") -> list[dict]:
+        """One report per window of at most 31 days: ``[{report_id, start, end, group}]``."""
         if since > until:
             raise PermanentError(f"amazon_ads reports for profile {profile_id}: since {since} is after until {until}")
         return [
-            {"report_id": self.create_report(profile_id, start, end), "start": start.isoformat(), "end": end.isoformat()}
+            {"report_id": self.create_report(profile_id, start, end, group), "start": start.isoformat(), "end": end.isoformat(), "group": group}
             for start, end in report_windows(since, until)
         ]
 
@@ -149,31 +160,40 @@ class AmazonAdsReportClient:
             raise BadResponseError(f"amazon_ads report {report_id}: no status in the answer") from None
         return status
 
-    def download(self, status: dict) -> Page:
+    def download(self, status: dict, group: str = "campaign") -> Page:
         """The completed report's rows, from its pre-signed URL (no Authorization header)."""
         url = status.get("url")
         if status.get("status") != DONE or not url:
             raise PermanentError(f"amazon_ads report {status.get('reportId')} is {status.get('status')}, not downloadable")
         response = self.download_http.request("GET", url, context=f"amazon_ads report {status.get('reportId')} download")
         body = decompress(response.content)
-        records = parse_page(body)
+        records = GROUPS[group][2](body)
         return Page(
             body=body,
             records=records,
             request={"method": "GET", "url": strip_query_params(url, ("X-Amz-Signature", "X-Amz-Credential", "X-Amz-Security-Token")), "path": "report", "params": {"reportId": status.get("reportId")}},
         )
 
-    def fetch_campaign_report(
+    def fetch_campaign_report(self, profile_id: str, since: date, until: date, **kwargs) -> Iterator[Page]:
+        """Campaign x day reports, blocking (for the command line); see ``fetch_report``."""
+        return self.fetch_report(profile_id, since, until, "campaign", **kwargs)
+
+    def fetch_ad_group_report(self, profile_id: str, since: date, until: date, **kwargs) -> Iterator[Page]:
+        """Ad group x day reports (``groupBy: ["adGroup"]``), blocking; see ``fetch_report``."""
+        return self.fetch_report(profile_id, since, until, "adGroup", **kwargs)
+
+    def fetch_report(
         self,
         profile_id: str,
         since: date,
         until: date,
+        group: str = "campaign",
         poll_seconds: float = 30.0,
         max_wait: float = 3 * 3600.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> Iterator[Page]:
         """Create, wait for and download every window's report (blocking: for the command line)."""
-        for report in self.request_reports(profile_id, since, until):
+        for report in self.request_reports(profile_id, since, until, group):
             waited = 0.0
             while True:
                 status = self.report_status(profile_id, report["report_id"])
@@ -185,7 +205,7 @@ class AmazonAdsReportClient:
                     raise TransientError(f"amazon_ads report {report['report_id']} not ready after {waited:.0f}s", account_id=str(profile_id))
                 sleep(poll_seconds)
                 waited += poll_seconds
-            yield self.download(status)
+            yield self.download(status, group)
 
 
 

@@ -26,6 +26,7 @@ from adapters.errors import (
 from adapters.http import retry_after_seconds
 
 REPORT = "sp_campaigns"
+AD_GROUP_REPORT = "sp_ad_groups"
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -61,6 +62,15 @@ def parse_page(body: bytes) -> list[dict]:
             report_date(row)
         except (KeyError, TypeError, ValueError):
             raise BadResponseError(f"row {i} has no valid date: {row.get('date')!r}") from None
+    return rows
+
+
+def parse_ad_group_page(body: bytes) -> list[dict]:
+    """Rows of an ad group report (``groupBy: ["adGroup"]``): each must name its ad group."""
+    rows = parse_page(body)
+    for i, row in enumerate(rows):
+        if row.get("adGroupId") is None:
+            raise BadResponseError(f"row {i} has no adGroupId")
     return rows
 
 

@@ -1,14 +1,23 @@
 """Google Ads API (REST): daily campaign performance via googleAds:searchStream."""
 
-from adapters.google_ads.client import DEFAULT_TOKEN_URL, QUERY, GoogleAdsClient
-from adapters.google_ads.parse import REPORT, classify, parse_page, report_date
+from adapters.google_ads.client import AD_GROUP_QUERY, DEFAULT_TOKEN_URL, QUERY, GoogleAdsClient
+from adapters.google_ads.parse import AD_GROUP_REPORT, REPORT, classify, parse_ad_group_page, parse_page, report_date
+
+
+def fetch_ad_groups(client: GoogleAdsClient, customer_id: str, since, until):
+    return client.fetch_ad_group_performance(customer_id, since, until)
+
 
 __all__ = [
+    "AD_GROUP_QUERY",
+    "AD_GROUP_REPORT",
     "DEFAULT_TOKEN_URL",
     "QUERY",
     "REPORT",
     "GoogleAdsClient",
     "classify",
+    "fetch_ad_groups",
+    "parse_ad_group_page",
     "parse_page",
     "report_date",
 ]

@@ -7,7 +7,7 @@ from datetime import date
 
 from adapters.base import Page
 from adapters.errors import BadResponseError, PermanentError
-from adapters.google_ads.parse import classify, parse_page
+from adapters.google_ads.parse import classify, parse_ad_group_page, parse_page
 from adapters.http import HttpClient, OAuth2RefreshTokenAuth
 
 DEFAULT_BASE_URL = "https://googleads.googleapis.com"
@@ -16,6 +16,12 @@ QUERY = (
     "SELECT campaign.id, campaign.name, segments.date, metrics.cost_micros, "
     "metrics.impressions, metrics.clicks, metrics.conversions, metrics.conversions_value "
     "FROM campaign WHERE segments.date BETWEEN '{since}' AND '{until}'"
+)
+# One row per ad group and day; the ad group's campaign comes along (implicitly joined resource).
+AD_GROUP_QUERY = (
+    "SELECT ad_group.id, ad_group.name, campaign.id, campaign.name, segments.date, metrics.cost_micros, "
+    "metrics.impressions, metrics.clicks, metrics.conversions, metrics.conversions_value "
+    "FROM ad_group WHERE segments.date BETWEEN '{since}' AND '{until}'"
 )
 
 
@@ -72,11 +78,18 @@ class GoogleAdsClient:
         return headers
 
     def fetch_campaign_performance(self, customer_id: str, since: date, until: date) -> Iterator[Page]:
-        """One Page: the whole stream body; its records are the rows of every batch."""
+        """One Page: the whole stream body; its records are the campaign-day rows of every batch."""
+        return self._search_stream(customer_id, since, until, QUERY, parse_page)
+
+    def fetch_ad_group_performance(self, customer_id: str, since: date, until: date) -> Iterator[Page]:
+        """One Page: the whole stream body of ``FROM ad_group``; one record per ad group and day."""
+        return self._search_stream(customer_id, since, until, AD_GROUP_QUERY, parse_ad_group_page)
+
+    def _search_stream(self, customer_id: str, since: date, until: date, query_template: str, parse) -> Iterator[Page]:
         customer_id = normalise_customer_id(customer_id)
         if since > until:
             raise PermanentError(f"google_ads searchStream for customer {customer_id}: since {since} is after until {until}")
-        query = QUERY.format(since=since.isoformat(), until=until.isoformat())
+        query = query_template.format(since=since.isoformat(), until=until.isoformat())
         url = self.search_stream_url(customer_id)
         context = f"google_ads searchStream for customer {customer_id}"
         response = self.http.request(
@@ -86,13 +99,13 @@ class GoogleAdsClient:
             headers=self._headers(),
             auth=self.auth,
             classify=classify,
-            validate=lambda r: parse_page(r.content),
+            validate=lambda r: parse(r.content),
             context=context,
             account_id=customer_id,
         )
         body = response.content
         try:
-            records = parse_page(body)
+            records = parse(body)
         except BadResponseError as exc:
             raise exc.with_context(context, platform="google_ads", account_id=customer_id) from None
         request = {

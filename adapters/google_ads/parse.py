@@ -21,6 +21,7 @@ from adapters.errors import (
 from adapters.http import retry_after_seconds
 
 REPORT = "campaign_performance"
+AD_GROUP_REPORT = "ad_group_performance"  # FROM ad_group: one row per ad group and day
 RATE_LIMIT_STATUSES = frozenset({"RESOURCE_EXHAUSTED", "RESOURCE_TEMPORARILY_EXHAUSTED"})
 TRANSIENT_STATUSES = frozenset({"INTERNAL", "UNAVAILABLE", "DEADLINE_EXCEEDED", "ABORTED", "UNKNOWN"})
 # Authorization errors a person fixes by granting access again (not by retrying).
@@ -35,13 +36,15 @@ def _load_json(body: bytes) -> object:
         raise BadResponseError(f"body is not JSON (starts with {body_excerpt(body)})") from None
 
 
-def parse_page(body: bytes) -> list[dict]:
+def parse_page(body: bytes, resources: tuple[str, ...] = ("campaign",)) -> list[dict]:
     """The rows of a searchStream body: every batch's ``results``, flattened, in order.
 
     A body is a JSON array of batches ``{"results": [...], "fieldMask", "requestId"}``;
     a batch without ``results`` holds no rows (proto3 JSON leaves out empty lists).
     Fields at their default value (zero clicks, ...) may be absent from a row: that
-    means zero. Raises ``BadResponseError`` naming what is wrong otherwise.
+    means zero. Every row must carry the ``id`` of each of ``resources`` (the
+    campaign; for ``FROM ad_group`` also the ad group). Raises ``BadResponseError``
+    naming what is wrong otherwise.
     """
     payload = _load_json(body)
     if isinstance(payload, dict) and "results" in payload:
@@ -70,11 +73,22 @@ def parse_page(body: bytes) -> list[dict]:
                 date.fromisoformat(segments["date"])
             except ValueError:
                 raise BadResponseError(f"{where}: segments.date is not a date: {segments['date']!r}") from None
-            campaign = row.get("campaign")
-            if not isinstance(campaign, dict) or not isinstance(campaign.get("id"), str):
-                raise BadResponseError(f"{where} has no campaign.id")
+            for resource in resources:
+                entity = row.get(_camel(resource))
+                if not isinstance(entity, dict) or not isinstance(entity.get("id"), str):
+                    raise BadResponseError(f"{where} has no {_camel(resource)}.id")
             records.append(row)
     return records
+
+
+def parse_ad_group_page(body: bytes) -> list[dict]:
+    """The rows of a ``FROM ad_group`` searchStream body (each with ``adGroup.id`` and ``campaign.id``)."""
+    return parse_page(body, ("campaign", "ad_group"))
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
 
 
 def report_date(record: dict) -> date:

@@ -1,4 +1,4 @@
-"""Meta Marketing API Insights: campaign-level daily rows, page by page."""
+"""Meta Marketing API Insights: daily rows per campaign, ad set or ad, page by page."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 from adapters.base import Page
 from adapters.errors import BadResponseError, PermanentError, redact
 from adapters.http import HttpClient, StaticBearerAuth, strip_query_params
-from adapters.meta.parse import classify, parse_page, usage_pause
+from adapters.meta.parse import classify, parse_ad_page, parse_adset_page, parse_page, usage_pause
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
 FIELDS = (
@@ -26,7 +26,14 @@ FIELDS = (
     "date_start",
     "date_stop",
 )
+# Finer levels add their own ids and names (level=adset: the ad set; level=ad: the ad set and the ad).
+LEVEL_FIELDS = {
+    "campaign": FIELDS,
+    "adset": ("adset_id", "adset_name", *FIELDS),
+    "ad": ("adset_id", "adset_name", "ad_id", "ad_name", *FIELDS),
+}
 MAX_PAGES = 10_000
+PARSERS = {"campaign": parse_page, "adset": parse_adset_page, "ad": parse_ad_page}
 
 
 def normalise_account_id(account_id: str) -> str:
@@ -38,7 +45,7 @@ def normalise_account_id(account_id: str) -> str:
 
 
 class MetaInsightsClient:
-    """Pulls ``/act_{id}/insights`` at level=campaign, one row per campaign and day.
+    """Pulls ``/act_{id}/insights`` at level=campaign (or adset, ad), one row per object and day.
 
     ``base_url``: ``https://graph.facebook.com`` for the real API, or a sandbox's
     ``http://127.0.0.1:PORT/meta``. The token travels once, in the Authorization
@@ -71,27 +78,30 @@ class MetaInsightsClient:
     def insights_url(self, account_id: str) -> str:
         return f"{self.base_url}/{self.api_version}/act_{normalise_account_id(account_id)}/insights"
 
-    def fetch_insights(self, account_id: str, since: date, until: date) -> Iterator[Page]:
-        """Every page of daily campaign rows for ``since..until`` (inclusive), in order."""
+    def fetch_insights(self, account_id: str, since: date, until: date, level: str = "campaign") -> Iterator[Page]:
+        """Every page of daily rows at ``level`` (campaign, adset, ad) for ``since..until`` (inclusive), in order."""
         account_id = normalise_account_id(account_id)
+        if level not in LEVEL_FIELDS:
+            raise PermanentError(f"meta insights: level must be one of {', '.join(LEVEL_FIELDS)}, not {level!r}")
         if since > until:
             raise PermanentError(f"meta insights for act_{account_id}: since {since} is after until {until}")
+        parse = PARSERS[level]
         url = self.insights_url(account_id)
         params: dict | None = {
-            "level": "campaign",
+            "level": level,
             "time_increment": "1",
             "time_range": json.dumps(
                 {"since": since.isoformat(), "until": until.isoformat()},
                 separators=(",", ":"),
             ),
-            "fields": ",".join(FIELDS),
+            "fields": ",".join(LEVEL_FIELDS[level]),
             "limit": str(self.page_limit),
         }
         seen_urls: set[str] = set()
         page_number = 0
         while url:
             page_number += 1
-            context = f"meta insights page {page_number} for act_{account_id}"
+            context = f"meta insights{'' if level == 'campaign' else f' ({level})'} page {page_number} for act_{account_id}"
             if page_number > MAX_PAGES:
                 raise BadResponseError(
                     f"{context}: more than {MAX_PAGES} pages; stopping",
@@ -103,13 +113,13 @@ class MetaInsightsClient:
                 params=params,
                 auth=self._auth,
                 classify=classify,
-                validate=_validate_page,
+                validate=lambda r, parse=parse: _validate_page(r, parse),
                 context=context,
                 account_id=account_id,
             )
             body = response.content
             try:
-                records = parse_page(body)
+                records = parse(body)
                 next_url = _next_url(body)
             except BadResponseError as exc:
                 raise exc.with_context(context, platform="meta", account_id=account_id) from None
@@ -150,9 +160,9 @@ class MetaInsightsClient:
         }
 
 
-def _validate_page(response) -> None:
+def _validate_page(response, parse=parse_page) -> None:
     """A 200 whose body is not a whole Insights page (truncated, HTML) is re-requested."""
-    parse_page(response.content)
+    parse(response.content)
     _next_url(response.content)
 
 

@@ -18,6 +18,8 @@ from adapters.errors import (
 )
 
 REPORT = "insights"
+ADSET_REPORT = "adset_insights"  # level=adset: one row per ad set and day
+AD_REPORT = "ad_insights"  # level=ad: one row per ad and day
 THROTTLING_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
 # 190 = invalid OAuth token (subcode 463 expired, 460 password changed, 458 app removed, 467 invalid);
 # 102 = session key invalid.
@@ -47,11 +49,11 @@ def _load_json(body: bytes) -> object:
         raise BadResponseError(f"body is not JSON (starts with {body_excerpt(body)})") from None
 
 
-def parse_page(body: bytes) -> list[dict]:
+def parse_page(body: bytes, ids: tuple[str, ...] = ("campaign_id",)) -> list[dict]:
     """The rows of one Insights page: the elements of ``data``.
 
     Raises ``BadResponseError`` naming what is wrong when the body is not JSON or not
-    ``{"data": [{..., "date_start": "YYYY-MM-DD"}, ...]}``.
+    ``{"data": [{..., "date_start": "YYYY-MM-DD"}, ...]}`` with the level's string ``ids``.
     """
     payload = _load_json(body)
     if not isinstance(payload, dict):
@@ -66,7 +68,7 @@ def parse_page(body: bytes) -> list[dict]:
     for index, record in enumerate(data):
         if not isinstance(record, dict):
             raise BadResponseError(f"data[{index}] is a {type(record).__name__}, not an object")
-        for key in ("campaign_id", "date_start"):
+        for key in (*ids, "date_start"):
             if not isinstance(record.get(key), str):
                 raise BadResponseError(f"data[{index}] has no string {key!r}")
         try:
@@ -74,6 +76,16 @@ def parse_page(body: bytes) -> list[dict]:
         except ValueError:
             raise BadResponseError(f"data[{index}].date_start is not a date: {record['date_start']!r}") from None
     return data
+
+
+def parse_adset_page(body: bytes) -> list[dict]:
+    """The rows of one level=adset Insights page (each names its campaign and ad set)."""
+    return parse_page(body, ("campaign_id", "adset_id"))
+
+
+def parse_ad_page(body: bytes) -> list[dict]:
+    """The rows of one level=ad Insights page (each names its campaign, ad set and ad)."""
+    return parse_page(body, ("campaign_id", "adset_id", "ad_id"))
 
 
 def report_date(record: dict) -> date:

@@ -10,7 +10,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from adapters.base import Page
 from adapters.errors import BadResponseError, PermanentError
 from adapters.http import HttpClient, OAuth2RefreshTokenAuth, strip_query_params
-from adapters.snapchat.parse import classify, is_success, load_json, parse_page
+from adapters.snapchat.parse import (
+    classify,
+    is_success,
+    load_json,
+    next_page_link,
+    parse_ad_squad_stats_page,
+    parse_ad_squads_page,
+    parse_campaigns_page,
+    parse_page,
+)
 
 DEFAULT_BASE_URL = "https://adsapi.snapchat.com"
 DEFAULT_TOKEN_URL = "https://accounts.snapchat.com/login/oauth2/access_token"
@@ -76,27 +85,46 @@ class SnapchatStatsClient:
 
     def campaigns(self, account_id: str) -> list[dict]:
         """Every campaign of the account, following ``paging.next_link``."""
-        url: str | None = f"{self.base_url}/v1/adaccounts/{account_id}/campaigns"
+        return [campaign for page in self.fetch_campaigns(account_id) for campaign in page.records]
+
+    def fetch_campaigns(self, account_id: str) -> Iterator[Page]:
+        """The campaign list pages (``paging.next_link``); records are the ``campaign`` entities."""
+        return self._entity_pages(account_id, "campaigns", parse_campaigns_page)
+
+    def fetch_ad_squads(self, account_id: str) -> Iterator[Page]:
+        """The ad squad list pages of the account; records are the ``adsquad`` entities (with ``campaign_id``)."""
+        return self._entity_pages(account_id, "adsquads", parse_ad_squads_page)
+
+    def _entity_pages(self, account_id: str, endpoint: str, parse) -> Iterator[Page]:
+        url: str = f"{self.base_url}/v1/adaccounts/{account_id}/{endpoint}"
         params: dict | None = {"limit": str(self.campaign_page_size)}
-        found: list[dict] = []
         seen: set[str] = set()
         for number in range(1, MAX_PAGES + 1):
-            context = f"snapchat campaigns page {number} for ad account {account_id}"
-            payload = load_json(self._get(url, params, context, account_id).content)
-            for item in payload.get("campaigns") or []:
-                if is_success(item.get("sub_request_status")) and isinstance(item.get("campaign"), dict):
-                    found.append(item["campaign"])
-            next_link = (payload.get("paging") or {}).get("next_link")
+            context = f"snapchat {endpoint} page {number} for ad account {account_id}"
+            response = self._get(url, params, context, account_id)
+            try:
+                records = parse(response.content)
+                next_link = next_page_link(response.content)
+            except BadResponseError as exc:
+                raise exc.with_context(context, platform="snapchat", account_id=account_id) from None
+            yield Page(body=response.content, records=records, request={"method": "GET", "url": url, "path": url[len(self.base_url) :], "params": params or {}})
             if not next_link:
-                return found
+                return
             next_link = strip_query_params(next_link)
             if urlsplit(next_link).netloc != urlsplit(self.base_url).netloc or next_link in seen:
                 raise BadResponseError(f"{context}: paging.next_link is not a new page on the API host", account_id=account_id)
             seen.add(next_link)
             url, params = next_link, None
-        raise BadResponseError(f"snapchat campaigns for {account_id}: more than {MAX_PAGES} pages", account_id=account_id)
+        raise BadResponseError(f"snapchat {endpoint} for {account_id}: more than {MAX_PAGES} pages", account_id=account_id)
 
     def fetch_campaign_stats(self, account_id: str, since: date, until: date) -> Iterator[Page]:
+        return self._stats_pages(account_id, since, until, None)
+
+    def fetch_ad_squad_stats(self, account_id: str, since: date, until: date) -> Iterator[Page]:
+        """Daily stats per ad squad: each campaign's stats with ``breakdown=adsquad``."""
+        return self._stats_pages(account_id, since, until, "adsquad")
+
+    def _stats_pages(self, account_id: str, since: date, until: date, breakdown: str | None) -> Iterator[Page]:
         if since > until:
             raise PermanentError(f"snapchat stats for {account_id}: since {since} is after until {until}")
         account = self.ad_account(account_id)
@@ -108,10 +136,10 @@ class SnapchatStatsClient:
             start = since
             while start <= until:
                 end = min(until, start + timedelta(days=self.max_days - 1))
-                yield self._stats(account_id, campaign["id"], start, end, tz)
+                yield self._stats(account_id, campaign["id"], start, end, tz, breakdown)
                 start = end + timedelta(days=1)
 
-    def _stats(self, account_id: str, campaign_id: str, since: date, until: date, tz: ZoneInfo) -> Page:
+    def _stats(self, account_id: str, campaign_id: str, since: date, until: date, tz: ZoneInfo, breakdown: str | None = None) -> Page:
         url = f"{self.base_url}/v1/campaigns/{campaign_id}/stats"
         params = {
             "granularity": "DAY",
@@ -119,10 +147,12 @@ class SnapchatStatsClient:
             "start_time": _midnight(since, tz),
             "end_time": _midnight(until + timedelta(days=1), tz),
         }
-        context = f"snapchat stats for campaign {campaign_id} of {account_id} ({since}..{until})"
+        if breakdown:
+            params["breakdown"] = breakdown
+        context = f"snapchat {breakdown or 'campaign'} stats for campaign {campaign_id} of {account_id} ({since}..{until})"
         response = self._get(url, params, context, account_id)
         try:
-            records = parse_page(response.content)
+            records = parse_ad_squad_stats_page(response.content) if breakdown else parse_page(response.content)
         except BadResponseError as exc:
             raise exc.with_context(context, platform="snapchat", account_id=account_id) from None
         return Page(body=response.content, records=records, request={"method": "GET", "url": url, "path": url[len(self.base_url) :], "params": params})

@@ -26,6 +26,9 @@ from adapters.errors import (
 from adapters.http import retry_after_seconds
 
 REPORT = "campaign_stats"
+CAMPAIGNS_REPORT = "campaigns"
+AD_SQUAD_STATS_REPORT = "ad_squad_stats"
+AD_SQUADS_REPORT = "ad_squads"
 
 
 def is_success(status: object) -> bool:
@@ -44,27 +47,92 @@ def load_json(body: bytes) -> dict:
     return payload
 
 
-def parse_page(body: bytes) -> list[dict]:
-    """One row per campaign and day from a ``/campaigns/{id}/stats`` body."""
+def _entities(body: bytes, key: str, singular: str) -> list[dict]:
+    """The entities of a list page (``{key: [{sub_request_status, singular: {...}}]}``), as sent.
+
+    An entity whose ``sub_request_status`` is not a success is an error, not one to
+    skip: skipping it would silently drop its stats and its name.
+    """
     payload = load_json(body)
-    stats = payload.get("timeseries_stats")
+    items = payload.get(key)
+    if not isinstance(items, list):
+        raise BadResponseError(f"no {key} list in the body")
+    entities: list[dict] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or not is_success(item.get("sub_request_status")):
+            raise BadResponseError(f"{key}[{i}] did not succeed: {str(item)[:200]}")
+        entity = item.get(singular)
+        if not isinstance(entity, dict) or not isinstance(entity.get("id"), str):
+            raise BadResponseError(f"{key}[{i}] has no {singular} with an id")
+        entities.append(entity)
+    return entities
+
+
+def parse_campaigns_page(body: bytes) -> list[dict]:
+    """The ``campaign`` entities of a ``/adaccounts/{id}/campaigns`` page, as sent."""
+    return _entities(body, "campaigns", "campaign")
+
+
+def parse_ad_squads_page(body: bytes) -> list[dict]:
+    """The ``adsquad`` entities of a ``/adaccounts/{id}/adsquads`` page, as sent (with ``campaign_id``)."""
+    squads = _entities(body, "adsquads", "adsquad")
+    for i, squad in enumerate(squads):
+        if not isinstance(squad.get("campaign_id"), str):
+            raise BadResponseError(f"adsquads[{i}] has no campaign_id")
+    return squads
+
+
+def next_page_link(body: bytes) -> str | None:
+    """``paging.next_link`` of a list page; None on the last page."""
+    return (load_json(body).get("paging") or {}).get("next_link") or None
+
+
+def _successful_stats(body: bytes) -> list[dict]:
+    stats = load_json(body).get("timeseries_stats")
     if not isinstance(stats, list):
         raise BadResponseError("no timeseries_stats list in the body")
-    rows: list[dict] = []
+    found = []
     for i, item in enumerate(stats):
         if not isinstance(item, dict) or not is_success(item.get("sub_request_status")):
             raise BadResponseError(f"timeseries_stats[{i}] did not succeed: {str(item)[:200]}")
-        stat = item.get("timeseries_stat")
-        if not isinstance(stat, dict) or not isinstance(stat.get("id"), str) or not isinstance(stat.get("timeseries"), list):
-            raise BadResponseError(f"timeseries_stats[{i}] has no timeseries_stat with an id and a timeseries")
-        for j, element in enumerate(stat["timeseries"]):
-            if not isinstance(element, dict) or not isinstance(element.get("stats"), dict):
-                raise BadResponseError(f"timeseries_stats[{i}].timeseries[{j}] has no stats")
-            try:
-                local_day(element.get("start_time"))
-            except (TypeError, ValueError):
-                raise BadResponseError(f"timeseries_stats[{i}].timeseries[{j}].start_time is not a time: {element.get('start_time')!r}") from None
-            rows.append({"id": stat["id"], "type": stat.get("type"), "granularity": stat.get("granularity"), **element})
+        found.append(item.get("timeseries_stat"))
+    return found
+
+
+def _series_rows(stat: object, where: str, extra: dict | None = None) -> list[dict]:
+    """One row per element of a stat's ``timeseries``, with the stat's id, type and granularity."""
+    if not isinstance(stat, dict) or not isinstance(stat.get("id"), str) or not isinstance(stat.get("timeseries"), list):
+        raise BadResponseError(f"{where} has no timeseries_stat with an id and a timeseries")
+    rows = []
+    for j, element in enumerate(stat["timeseries"]):
+        if not isinstance(element, dict) or not isinstance(element.get("stats"), dict):
+            raise BadResponseError(f"{where}.timeseries[{j}] has no stats")
+        try:
+            local_day(element.get("start_time"))
+        except (TypeError, ValueError):
+            raise BadResponseError(f"{where}.timeseries[{j}].start_time is not a time: {element.get('start_time')!r}") from None
+        rows.append({"id": stat["id"], "type": stat.get("type"), "granularity": stat.get("granularity"), **(extra or {}), **element})
+    return rows
+
+
+def parse_page(body: bytes) -> list[dict]:
+    """One row per campaign and day from a ``/campaigns/{id}/stats`` body."""
+    return [row for i, stat in enumerate(_successful_stats(body)) for row in _series_rows(stat, f"timeseries_stats[{i}]")]
+
+
+def parse_ad_squad_stats_page(body: bytes) -> list[dict]:
+    """One row per ad squad and day from a ``/campaigns/{id}/stats?breakdown=adsquad`` body.
+
+    The rows are the elements of ``breakdown_stats.adsquad[].timeseries`` with the ad
+    squad's ``id``/``type`` and the parent campaign's id as ``campaign_id``.
+    """
+    rows: list[dict] = []
+    for i, stat in enumerate(_successful_stats(body)):
+        squads = (stat.get("breakdown_stats") or {}).get("adsquad") if isinstance(stat, dict) else None
+        if not isinstance(squads, list):
+            raise BadResponseError(f"timeseries_stats[{i}] has no breakdown_stats.adsquad list")
+        for k, squad in enumerate(squads):
+            rows.extend(_series_rows(squad, f"timeseries_stats[{i}].breakdown_stats.adsquad[{k}]", {"campaign_id": stat.get("id")}))
     return rows
 
 

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from adapters.base import Page
 from adapters.errors import BadResponseError, PermanentError
 from adapters.http import HttpClient
-from adapters.tiktok.parse import WindowTooLargeError, classify, page_info, parse_page
+from adapters.tiktok.parse import WindowTooLargeError, classify, page_info, parse_ad_group_page, parse_page
 
 DEFAULT_BASE_URL = "https://business-api.tiktok.com"
 METRICS = (
@@ -27,6 +27,13 @@ METRICS = (
     "video_views_p75",
     "video_views_p100",
 )
+# Ad group level: the ad group's attributes come as metrics (TikTok allows them at AUCTION_ADGROUP).
+AD_GROUP_METRICS = ("adgroup_name", "campaign_id", *METRICS)
+# data_level -> (dimensions, parser)
+LEVELS = {
+    "AUCTION_CAMPAIGN": (["campaign_id", "stat_time_day"], parse_page),
+    "AUCTION_ADGROUP": (["adgroup_id", "stat_time_day"], parse_ad_group_page),
+}
 MAX_DAYS = 30
 MAX_PAGES = 10_000
 
@@ -65,6 +72,13 @@ class TikTokReportClient:
         return f"{self.base_url}/open_api/v1.3/report/integrated/get/"
 
     def fetch_campaign_report(self, advertiser_id: str, since: date, until: date) -> Iterator[Page]:
+        return self._report(advertiser_id, since, until, "AUCTION_CAMPAIGN", self.metrics)
+
+    def fetch_ad_group_report(self, advertiser_id: str, since: date, until: date) -> Iterator[Page]:
+        """Ad group x day rows (``data_level=AUCTION_ADGROUP``), with the ad group's name and campaign."""
+        return self._report(advertiser_id, since, until, "AUCTION_ADGROUP", AD_GROUP_METRICS)
+
+    def _report(self, advertiser_id: str, since: date, until: date, level: str, metrics: tuple[str, ...]) -> Iterator[Page]:
         advertiser_id = str(advertiser_id).strip()
         if not advertiser_id.isdigit():
             raise PermanentError(f"tiktok: advertiser id must be digits, got {advertiser_id!r}")
@@ -73,39 +87,40 @@ class TikTokReportClient:
         start = since
         while start <= until:
             end = min(until, start + timedelta(days=self.max_days - 1))
-            yield from self._window(advertiser_id, start, end)
+            yield from self._window(advertiser_id, start, end, level, metrics)
             start = end + timedelta(days=1)
 
-    def _window(self, advertiser_id: str, since: date, until: date) -> Iterator[Page]:
+    def _window(self, advertiser_id: str, since: date, until: date, level: str, metrics: tuple[str, ...]) -> Iterator[Page]:
         try:
-            first = self._page(advertiser_id, since, until, 1)
+            first = self._page(advertiser_id, since, until, 1, level, metrics)
         except WindowTooLargeError:
             if since == until:
                 raise
             middle = since + timedelta(days=(until - since).days // 2)
-            yield from self._window(advertiser_id, since, middle)
-            yield from self._window(advertiser_id, middle + timedelta(days=1), until)
+            yield from self._window(advertiser_id, since, middle, level, metrics)
+            yield from self._window(advertiser_id, middle + timedelta(days=1), until, level, metrics)
             return
         yield first
         total_pages = int(page_info(first.body).get("total_page") or 1)
         if total_pages > MAX_PAGES:
             raise BadResponseError(f"tiktok: {total_pages} pages for one window; stopping", account_id=advertiser_id)
         for number in range(2, total_pages + 1):
-            yield self._page(advertiser_id, since, until, number)
+            yield self._page(advertiser_id, since, until, number, level, metrics)
 
-    def _page(self, advertiser_id: str, since: date, until: date, number: int) -> Page:
+    def _page(self, advertiser_id: str, since: date, until: date, number: int, level: str, metrics: tuple[str, ...]) -> Page:
+        dimensions, parse = LEVELS[level]
         params = {
             "advertiser_id": advertiser_id,
             "report_type": "BASIC",
-            "data_level": "AUCTION_CAMPAIGN",
-            "dimensions": json.dumps(["campaign_id", "stat_time_day"]),
-            "metrics": json.dumps(list(self.metrics)),
+            "data_level": level,
+            "dimensions": json.dumps(dimensions),
+            "metrics": json.dumps(list(metrics)),
             "start_date": since.isoformat(),
             "end_date": until.isoformat(),
             "page": str(number),
             "page_size": str(self.page_size),
         }
-        context = f"tiktok report page {number} for advertiser {advertiser_id} ({since}..{until})"
+        context = f"tiktok {level} report page {number} for advertiser {advertiser_id} ({since}..{until})"
         response = self.http.request(
             "GET",
             self.url,
@@ -116,7 +131,7 @@ class TikTokReportClient:
             account_id=advertiser_id,
         )
         try:
-            records = parse_page(response.content)
+            records = parse(response.content)
         except BadResponseError as exc:
             raise exc.with_context(context, platform="tiktok", account_id=advertiser_id) from None
         return Page(

@@ -29,6 +29,7 @@ from adapters.errors import (
 )
 
 REPORT = "campaign_report"
+AD_GROUP_REPORT = "ad_group_report"
 RATE_LIMIT_CODES = frozenset({40100, 40133})
 TRANSIENT_CODES = frozenset({50000, 50002, 51000})
 REAUTH_CODES = frozenset({40102, 40104, 40105})
@@ -54,10 +55,23 @@ def _envelope(body: bytes) -> dict:
 
 
 def parse_page(body: bytes) -> list[dict]:
-    """The rows of one report page: ``data.list``, each ``{"dimensions", "metrics"}`` as sent.
+    """The rows of one campaign report page: ``data.list``, each ``{"dimensions", "metrics"}`` as sent.
 
     Metrics stay strings (``"-"`` included); the staging model parses them.
     """
+    return _rows(body, "campaign_id")
+
+
+def parse_ad_group_page(body: bytes) -> list[dict]:
+    """The rows of one ad group report page (``dimensions.adgroup_id``), as sent."""
+    rows = _rows(body, "adgroup_id")
+    for index, row in enumerate(rows):
+        if not isinstance(row["metrics"].get("campaign_id"), str | int):
+            raise BadResponseError(f"data.list[{index}] has no metrics.campaign_id (requested with the ad group report)")
+    return rows
+
+
+def _rows(body: bytes, id_dimension: str) -> list[dict]:
     payload = _envelope(body)
     if payload["code"] != 0:
         raise BadResponseError(f"body is an error (code {payload['code']}): {payload.get('message')}")
@@ -67,8 +81,8 @@ def parse_page(body: bytes) -> list[dict]:
         raise BadResponseError("no data.list in the body")
     for index, row in enumerate(rows):
         dims = row.get("dimensions") if isinstance(row, dict) else None
-        if not isinstance(dims, dict) or not isinstance(dims.get("campaign_id"), str | int):
-            raise BadResponseError(f"data.list[{index}] has no dimensions.campaign_id")
+        if not isinstance(dims, dict) or not isinstance(dims.get(id_dimension), str | int):
+            raise BadResponseError(f"data.list[{index}] has no dimensions.{id_dimension}")
         try:
             _day(dims.get("stat_time_day"))
         except (TypeError, ValueError):

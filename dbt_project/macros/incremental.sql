@@ -120,6 +120,8 @@
     {#- Post-hook of an incremental model: the loads it has taken in, for its next run. -#}
     {%- set state = incremental_state_relation() -%}
     {%- set loads = pipeline_loads_relation() -%}
+    -- Incremental models built in parallel would race to create the state table (`if not exists` is not atomic).
+    select pg_advisory_xact_lock(hashtext('ads_elt.incremental_state'));
     create schema if not exists {{ adapter.quote(state.schema) }};
     create table if not exists {{ state }} (
         model_name text primary key,

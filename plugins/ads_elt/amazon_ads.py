@@ -6,8 +6,10 @@ report), then defers to ``AmazonAdsReportTrigger``: the triggerer polls
 ``PENDING``/``PROCESSING`` every ``report_poll_seconds`` (Connection extra,
 default 60) with an async sleep, so no worker slot waits. When every report is
 ``COMPLETED`` the task resumes on a worker, downloads the files from their
-pre-signed URLs and writes the lake batch the ``load`` task reads, exactly like
-the other platforms' ``extract``. A ``FAILED`` report fails the attempt (retried).
+pre-signed URLs and writes the lake batches the ``load`` task reads, exactly like
+the other platforms' ``extract``: one per report (``REPORT_GROUPS``: campaigns,
+and ad groups through ``groupBy: ["adGroup"]``), all requested up front and
+awaited by one trigger. A ``FAILED`` report fails the attempt (retried).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 log = logging.getLogger(__name__)
 
 PLATFORM = "amazon_ads"
+# Amazon's groupBy -> the report (lake folder and raw table) its rows land in: the adapter's
+# REPORT and AD_GROUP_REPORT (not imported here: the DAG file imports this module at parse time).
+REPORT_GROUPS = {"campaign": "sp_campaigns", "adGroup": "sp_ad_groups"}
 
 
 class AmazonAdsReportTrigger(BaseTrigger):
@@ -31,17 +36,27 @@ class AmazonAdsReportTrigger(BaseTrigger):
     Holds no secret: the client is rebuilt from the Connection id in the triggerer.
     """
 
-    def __init__(self, conn_id: str, profile_id: str, report_ids: list[str], poll_seconds: float = 60.0) -> None:
+    def __init__(
+        self, conn_id: str, profile_id: str, report_ids: list[str], poll_seconds: float = 60.0, report_groups: dict[str, str] | None = None
+    ) -> None:
         super().__init__()
         self.conn_id = conn_id
         self.profile_id = str(profile_id)
         self.report_ids = list(report_ids)
         self.poll_seconds = float(poll_seconds)
+        # report id -> groupBy, handed back in the completion event (the task needs it to sort the files by report).
+        self.report_groups = dict(report_groups or {})
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
             "ads_elt.amazon_ads.AmazonAdsReportTrigger",
-            {"conn_id": self.conn_id, "profile_id": self.profile_id, "report_ids": self.report_ids, "poll_seconds": self.poll_seconds},
+            {
+                "conn_id": self.conn_id,
+                "profile_id": self.profile_id,
+                "report_ids": self.report_ids,
+                "poll_seconds": self.poll_seconds,
+                "report_groups": self.report_groups,
+            },
         )
 
     async def run(self):
@@ -64,7 +79,7 @@ class AmazonAdsReportTrigger(BaseTrigger):
                         )
                         return
                 if not pending:
-                    yield TriggerEvent({"status": "completed", "report_ids": self.report_ids, "polls": polls})
+                    yield TriggerEvent({"status": "completed", "report_ids": self.report_ids, "report_groups": self.report_groups, "polls": polls})
                     return
                 self.log.info("amazon_ads profile %s: %d report(s) not ready after %d poll(s)", self.profile_id, len(pending), polls)
                 await asyncio.sleep(self.poll_seconds)
@@ -94,9 +109,8 @@ class AmazonAdsReportOperator(BaseOperator):
             try:
                 client = client_for(PLATFORM, scope["connection"])
                 profile = client.profile(scope["account_id"])
-                reports = client.request_reports(
-                    scope["account_id"], date.fromisoformat(scope["window_start"]), date.fromisoformat(scope["window_end"])
-                )
+                since, until = date.fromisoformat(scope["window_start"]), date.fromisoformat(scope["window_end"])
+                reports = [report for group in REPORT_GROUPS for report in client.request_reports(scope["account_id"], since, until, group)]
                 poll_seconds = report_poll_seconds(scope["connection"])
             except Exception as exc:
                 raise _failed(conn, scope, exc) from None
@@ -110,7 +124,9 @@ class AmazonAdsReportOperator(BaseOperator):
             poll_seconds,
         )
         self.defer(
-            trigger=AmazonAdsReportTrigger(scope["connection"], scope["account_id"], [r["report_id"] for r in reports], poll_seconds),
+            trigger=AmazonAdsReportTrigger(
+                scope["connection"], scope["account_id"], [r["report_id"] for r in reports], poll_seconds, {r["report_id"]: r["group"] for r in reports}
+            ),
             method_name="execute_complete",
             kwargs={"reports": reports},
             timeout=timedelta(hours=self.timeout_hours),
@@ -118,9 +134,9 @@ class AmazonAdsReportOperator(BaseOperator):
 
     def execute_complete(self, context, event: dict, reports: list[dict] | None = None) -> dict[str, Any]:
         from adapters.errors import TransientError
-        from ads_elt import lake
         from ads_elt.connections import client_for
         from ads_elt.db import connect
+        from ads_elt.pipeline import batches_result, write_report_batch
 
         scope = self.scope
         context["account_label"] = f"{scope['workspace_id']} / {scope['account_id']}"  # a resumed task has a new context
@@ -132,29 +148,18 @@ class AmazonAdsReportOperator(BaseOperator):
                 if event.get("status") != "completed":
                     raise TransientError(f"polling failed: {event.get('error_type')}: {event.get('message')}")
                 client = client_for(PLATFORM, scope["connection"])
-                pages = [client.download(client.report_status(scope["account_id"], rid)) for rid in event["report_ids"]]
-                directory = lake.batch_dir(
-                    PLATFORM, client.report, date.fromisoformat(scope["run_date"]), scope["workspace_id"], scope["account_id"], scope["sync_run_id"]
-                )
-                manifest = lake.write_batch(
-                    directory,
-                    pages,
-                    {
-                        "platform": PLATFORM,
-                        "report": client.report,
-                        "workspace_id": scope["workspace_id"],
-                        "account_id": scope["account_id"],
-                        "window_start": scope["window_start"],
-                        "window_end": scope["window_end"],
-                        "sync_run_id": scope["sync_run_id"],
-                        "reports": reports or [],
-                        "polls": event.get("polls"),
-                    },
-                )
+                # The event says which report is which (resumed kwargs are not relied on); an event
+                # without groups comes from a trigger started before ad group reports: all campaigns.
+                groups = event.get("report_groups") or {}
+                reports = [{"report_id": rid, "group": groups.get(rid, "campaign")} for rid in event["report_ids"]]
+                batches = []
+                for group, report_name in REPORT_GROUPS.items():
+                    mine = [r for r in reports if r.get("group", "campaign") == group]
+                    pages = [client.download(client.report_status(scope["account_id"], r["report_id"]), group) for r in mine]
+                    batches.append(write_report_batch(scope, report_name, pages, reports=mine, polls=event.get("polls")))
             except Exception as exc:
                 raise _failed(conn, scope, exc) from None
-        log.info("amazon_ads %s: %d report file(s), %d record(s) -> %s", scope["account_id"], len(pages), manifest["record_count"], directory)
-        return {"uri": str(directory), "platform": PLATFORM, "account_id": scope["account_id"], "records": manifest["record_count"]}
+        return batches_result(scope, batches)
 
 
 def _failed(conn, scope: dict[str, Any], exc: Exception) -> Exception:

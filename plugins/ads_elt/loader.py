@@ -14,6 +14,13 @@
 
 A load that dies half way (exception or killed process) leaves the old rows; a
 rerun of the same batch leaves the same rows, never duplicates.
+
+Several reports per account (``adapters.PLATFORMS[p].extra``: finer grains, entity
+lists) load together with ``load_batches``: each batch is validated against its
+own report's checks, all of them replace their rows in one transaction, and the
+sync state moves once, only if every report loaded (one rejected report rejects
+the account's load: nothing of it is written but the quarantine). An entity list
+(no report date) replaces all the account's rows in its table.
 """
 
 from __future__ import annotations
@@ -71,23 +78,30 @@ class PreparedBatch:
 
 
 def _records(manifest: dict[str, Any], pages: list[tuple[str, bytes]], out: PreparedBatch):
-    """(Record, payload text) per record with a report date inside the window; the rest quarantined."""
-    from adapters import PLATFORMS
+    """(Record, payload text) per record with a report date inside the window; the rest quarantined.
+
+    Entity lists have no report date: every record is kept (with None).
+    """
+    from adapters import PLATFORMS, report_spec
     from ads_elt.validation import Record
 
-    spec = PLATFORMS[manifest["platform"]]
+    spec = report_spec(manifest["platform"], manifest["report"])
+    zoned = PLATFORMS[manifest["platform"]].zoned
     window_start = date.fromisoformat(manifest["window_start"])
     window_end = date.fromisoformat(manifest["window_end"])
     found = []
     for name, body in pages:
         for i, record in enumerate(spec.parse_page(body), start=1):
             payload = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+            if spec.entity_list:
+                found.append((Record(name, i, record, None), payload))
+                continue
             try:
-                day = spec.report_date(record, manifest.get("timezone")) if spec.zoned else spec.report_date(record)
+                day = spec.report_date(record, manifest.get("timezone")) if zoned else spec.report_date(record)
             except (KeyError, TypeError, ValueError) as exc:
                 out.quarantined.append(Quarantined(name, i, f"no valid report date ({type(exc).__name__}: {exc})", payload))
                 continue
-            if spec.zoned and not window_start <= day <= window_end:
+            if zoned and not window_start <= day <= window_end:
                 # Store lists filter by creation date (Salla, Zid) or by instants at the window's
                 # edges: an order last changed outside the window belongs to another window.
                 out.skipped += 1
@@ -118,6 +132,7 @@ def prepare_rows(
         date.fromisoformat(manifest["window_start"]),
         date.fromisoformat(manifest["window_end"]),
         first_loaded_day,
+        report=manifest.get("report"),
     )
     out.rejected = result.rejected
     out.missing_days = result.missing_days
@@ -130,7 +145,8 @@ def prepare_rows(
         start, end = date.fromisoformat(manifest["window_start"]), date.fromisoformat(manifest["window_end"])
         out.days.update(start + timedelta(days=n) for n in range((end - start).days + 1))
     for index, (record, payload) in enumerate(found):
-        out.days.add(record.report_date)
+        if record.report_date is not None:
+            out.days.add(record.report_date)
         finding = result.bad.get(index)
         if finding is not None:
             out.quarantined.append(
@@ -141,7 +157,7 @@ def prepare_rows(
             (
                 manifest["workspace_id"],
                 manifest["account_id"],
-                record.report_date.isoformat(),
+                record.report_date.isoformat() if record.report_date else None,
                 payload,
                 manifest["sync_run_id"],
                 manifest["window_start"],
@@ -167,8 +183,9 @@ def _write_quarantine(cur, manifest: dict[str, Any], quarantined: list[Quarantin
 
     # A retried load of the same batch replaces what its earlier attempt quarantined.
     cur.execute(
-        "delete from ops.quarantine where sync_run_id = %s and platform = %s and workspace_id = %s and account_id = %s",
-        (manifest["sync_run_id"], manifest["platform"], manifest["workspace_id"], manifest["account_id"]),
+        "delete from ops.quarantine where sync_run_id = %s and platform = %s and report = %s "
+        "and workspace_id = %s and account_id = %s",
+        (manifest["sync_run_id"], manifest["platform"], manifest["report"], manifest["workspace_id"], manifest["account_id"]),
     )
     if not quarantined:
         return
@@ -221,56 +238,120 @@ def load_batch(conn, manifest: dict[str, Any], pages: list[tuple[str, bytes]]) -
 
     Raises ``BatchRejectedError`` (after recording the rejection) when the batch fails wholesale.
     """
-    table = RAW_TABLES[(manifest["platform"], manifest["report"])]
-    with conn.cursor() as cur:
-        first_loaded = _first_loaded_day(cur, table, manifest)
-    conn.rollback()
-    prepared = prepare_rows(manifest, pages, first_loaded)
-    if prepared.rejected:
-        message = (
-            f"{manifest['platform']} account {manifest['account_id']} ({manifest['workspace_id']}): batch "
-            f"{manifest['window_start']}..{manifest['window_end']} rejected by validation: {prepared.rejected}. "
-            "Nothing loaded; its records are in ops.quarantine."
-        )
-        with conn.cursor() as cur:
-            _write_quarantine(cur, manifest, prepared.quarantined)
-        conn.commit()
-        sync_state.record_failure(conn, manifest, sync_state.FAILED, message, run_status=sync_state.RUN_REJECTED)
-        raise BatchRejectedError(message)
-    synced_through = prepared.breaking_days[0] - timedelta(days=1) if prepared.breaking_days else None
-    issues = _issues(prepared)
-    with conn.cursor() as cur:
-        # Serialise loads of the same account so two retries can't interleave.
+    return load_batches(conn, [(manifest, pages)])
+
+
+def _is_entity_list(manifest: dict[str, Any]) -> bool:
+    from adapters import report_spec
+
+    return report_spec(manifest["platform"], manifest["report"]).entity_list
+
+
+def _replace_rows(cur, table: str, manifest: dict[str, Any], prepared: PreparedBatch, entity_list: bool) -> int:
+    """Delete what the batch replaces (the days it delivered; an entity list: all the account's rows), COPY it."""
+    if entity_list:
         cur.execute(
-            "select pg_advisory_xact_lock(hashtext(%s))",
-            (f"{manifest['platform']}|{manifest['workspace_id']}|{manifest['account_id']}",),
+            sql.SQL("delete from {} where workspace_id = %s and account_id = %s").format(sql.Identifier("raw", table)),
+            (manifest["workspace_id"], manifest["account_id"]),
         )
+    else:
         cur.execute(
             sql.SQL("delete from {} where workspace_id = %s and account_id = %s and report_date = any(%s)").format(
                 sql.Identifier("raw", table)
             ),
             (manifest["workspace_id"], manifest["account_id"], sorted(prepared.days)),
         )
-        replaced = cur.rowcount
-        _copy_rows(cur, table, prepared.rows)
-        _write_quarantine(cur, manifest, prepared.quarantined)
+    replaced = cur.rowcount
+    _copy_rows(cur, table, prepared.rows)
+    _write_quarantine(cur, manifest, prepared.quarantined)
+    return replaced
+
+
+def load_batches(conn, batches: list[tuple[dict[str, Any], list[tuple[str, bytes]]]]) -> dict[str, Any]:
+    """Load one account's batches (its primary report first, then its extra reports) in one transaction.
+
+    The sync state moves once, to the earliest day any dated report could not deliver
+    whole; if any batch is rejected, nothing is loaded (its quarantined records are kept)
+    and ``BatchRejectedError`` names the report. The result describes the primary
+    report (``rows_loaded``, ``issues``, ...) and each report under ``reports``.
+    """
+    if not batches:
+        raise ValueError("load_batches: no batch to load")
+    primary = batches[0][0]
+    prepared_all = []
+    for manifest, pages in batches:
+        table = RAW_TABLES[(manifest["platform"], manifest["report"])]
+        entity_list = _is_entity_list(manifest)
+        first_loaded = None
+        if not entity_list:
+            with conn.cursor() as cur:
+                first_loaded = _first_loaded_day(cur, table, manifest)
+            conn.rollback()
+        prepared_all.append((manifest, table, entity_list, prepare_rows(manifest, pages, first_loaded)))
+    rejected = [(m, p) for m, _, _, p in prepared_all if p.rejected]
+    if rejected:
+        manifest, prepared = rejected[0]
+        report = "" if manifest is primary else f" ({manifest['report']} report)"
+        message = (
+            f"{manifest['platform']} account {manifest['account_id']} ({manifest['workspace_id']}): batch{report} "
+            f"{manifest['window_start']}..{manifest['window_end']} rejected by validation: {prepared.rejected}. "
+            "Nothing loaded; its records are in ops.quarantine."
+        )
+        with conn.cursor() as cur:
+            for m, _, _, p in prepared_all:
+                _write_quarantine(cur, m, p.quarantined)
+        conn.commit()
+        sync_state.record_failure(conn, primary, sync_state.FAILED, message, run_status=sync_state.RUN_REJECTED)
+        raise BatchRejectedError(message)
+    breaking = [p.breaking_days[0] for _, _, _, p in prepared_all if p.breaking_days]
+    synced_through = min(breaking) - timedelta(days=1) if breaking else None
+    issues_by_report = {m["report"]: _issues(p) for m, _, _, p in prepared_all}
+    issues = "; ".join(
+        text if m is primary else f"{m['report']}: {text}" for m, _, _, p in prepared_all if (text := issues_by_report[m["report"]])
+    ) or None
+    results = []
+    with conn.cursor() as cur:
+        # Serialise loads of the same account so two retries can't interleave.
+        cur.execute(
+            "select pg_advisory_xact_lock(hashtext(%s))",
+            (f"{primary['platform']}|{primary['workspace_id']}|{primary['account_id']}",),
+        )
+        for manifest, table, entity_list, prepared in prepared_all:
+            replaced = _replace_rows(cur, table, manifest, prepared, entity_list)
+            results.append(
+                {
+                    "report": manifest["report"],
+                    "rows_loaded": len(prepared.rows),
+                    "rows_replaced": replaced,
+                    "rows_quarantined": len(prepared.quarantined),
+                    "rows_outside_window": prepared.skipped,
+                    "missing_days": [d.isoformat() for d in prepared.missing_days],
+                    "issues": issues_by_report[manifest["report"]],
+                }
+            )
         sync_state.record_success(
-            cur, manifest, len(prepared.rows), synced_through=synced_through, quarantined=len(prepared.quarantined), issues=issues
+            cur,
+            primary,
+            len(prepared_all[0][3].rows),
+            synced_through=synced_through,
+            quarantined=sum(len(p.quarantined) for _, _, _, p in prepared_all),
+            issues=issues,
         )
     conn.commit()
     result = {
-        "platform": manifest["platform"],
-        "workspace_id": manifest["workspace_id"],
-        "account_id": manifest["account_id"],
-        "window_start": manifest["window_start"],
-        "window_end": manifest["window_end"],
-        "rows_loaded": len(prepared.rows),
-        "rows_replaced": replaced,
-        "rows_quarantined": len(prepared.quarantined),
-        "rows_outside_window": prepared.skipped,
-        "missing_days": [d.isoformat() for d in prepared.missing_days],
-        "synced_through": (synced_through.isoformat() if synced_through else manifest["window_end"]),
+        "platform": primary["platform"],
+        "workspace_id": primary["workspace_id"],
+        "account_id": primary["account_id"],
+        "window_start": primary["window_start"],
+        "window_end": primary["window_end"],
+        "rows_loaded": results[0]["rows_loaded"],
+        "rows_replaced": results[0]["rows_replaced"],
+        "rows_quarantined": results[0]["rows_quarantined"],
+        "rows_outside_window": results[0]["rows_outside_window"],
+        "missing_days": results[0]["missing_days"],
+        "synced_through": (synced_through.isoformat() if synced_through else primary["window_end"]),
         "issues": issues,
+        "reports": results,
     }
     log.info("loaded %s", result)
     return result

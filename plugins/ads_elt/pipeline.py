@@ -96,27 +96,71 @@ def plan(platform: str, run_date: date, sync_run_id: str) -> list[dict[str, Any]
     return scopes
 
 
-def _fetch(client, platform: str, account_id: str, since: date, until: date, timezone: str | None = None):
-    """The platform's pages for one account and window (each adapter's ``fetch`` in ``adapters.PLATFORMS``).
+def _fetch(client, platform: str, account_id: str, since: date, until: date, report: str | None = None, timezone: str | None = None):
+    """The pages of one report (default: the primary) for one account and window (``adapters.PLATFORMS``).
 
     Store orders are pulled by update time over the store's local days, so their fetch takes its time zone.
     """
     from adapters import PLATFORMS as ADAPTERS
 
     spec = ADAPTERS.get(platform)
-    if spec is None or spec.fetch is None:
-        raise ValueError(f"no extractor for platform {platform!r}")
+    fetch = None if spec is None else (spec.get(report).fetch if report else spec.fetch)
+    if fetch is None:
+        raise ValueError(f"no extractor for platform {platform!r}" + (f" report {report!r}" if report else ""))
     if spec.zoned:
         if not timezone:
             raise ValueError(f"{platform} account {account_id}: the scope has no time zone")
-        return spec.fetch(client, account_id, since, until, timezone)
-    return spec.fetch(client, account_id, since, until)
+        return fetch(client, account_id, since, until, timezone)
+    return fetch(client, account_id, since, until)
+
+
+def write_report_batch(scope: dict[str, Any], report: str, pages, **manifest_extra: Any) -> dict[str, Any]:
+    """Write one report's pages for one account as a lake batch; returns its XCom entry (report, uri, records)."""
+    from ads_elt import lake
+
+    directory = lake.batch_dir(
+        scope["platform"], report, date.fromisoformat(scope["run_date"]), scope["workspace_id"], scope["account_id"], scope["sync_run_id"]
+    )
+    manifest = lake.write_batch(
+        directory,
+        pages,
+        {
+            "platform": scope["platform"],
+            "report": report,
+            "workspace_id": scope["workspace_id"],
+            "account_id": scope["account_id"],
+            "window_start": scope["window_start"],
+            "window_end": scope["window_end"],
+            "sync_run_id": scope["sync_run_id"],
+            "timezone": scope.get("timezone"),
+            **manifest_extra,
+        },
+    )
+    log.info(
+        "%s %s %s: %d page(s), %d record(s) -> %s",
+        scope["platform"], report, scope["account_id"], len(manifest["pages"]), manifest["record_count"], directory,
+    )
+    return {"report": report, "uri": str(directory), "records": manifest["record_count"]}
+
+
+def batches_result(scope: dict[str, Any], batches: list[dict[str, Any]]) -> dict[str, Any]:
+    """The extract's XCom: the primary report's batch at the top (``uri``, ``records``), every batch in ``batches``."""
+    return {
+        "uri": batches[0]["uri"],
+        "platform": scope["platform"],
+        "account_id": scope["account_id"],
+        "records": batches[0]["records"],
+        "batches": batches,
+    }
 
 
 def extract(scope: dict[str, Any]) -> dict[str, Any]:
-    """Pull one account's window from its API into the lake. Returns the batch's lake URI.
+    """Pull one account's window of every report of its platform into the lake, one batch per report.
 
-    What a failure does (the HTTP layer has already retried what it could):
+    The primary (campaign-day) report comes first, then the platform's extra reports
+    (``adapters.PLATFORMS[platform].extra``: finer grains, entity lists). Returns every
+    batch's lake URI. A failure in any report fails the account, as follows
+    (the HTTP layer has already retried what it could):
     outages and throttling past the retry budget -> ``PlatformSyncError`` (the task
     retries later); expired or revoked credentials -> the account is marked
     ``reauth_required``, one alert says what to do, no retries; anything else
@@ -125,44 +169,27 @@ def extract(scope: dict[str, Any]) -> dict[str, Any]:
     """
     from adapters import PLATFORMS as ADAPTERS
     from adapters.errors import RateLimitedError, ReauthRequiredError, TransientError
-    from ads_elt import health, lake
+    from ads_elt import health
     from ads_elt.connections import client_for
 
     platform, account_id = scope["platform"], scope["account_id"]
-    report = ADAPTERS[platform].report
+    reports = ADAPTERS[platform].reports()
+    since, until = date.fromisoformat(scope["window_start"]), date.fromisoformat(scope["window_end"])
+    batches: list[dict[str, Any]] = []
     with connect(role="loader") as conn:
         sync_state.record_attempt(conn, scope)
+        report = reports[0].report
         try:
             client = client_for(platform, scope["connection"])
-            directory = lake.batch_dir(
-                platform, report, date.fromisoformat(scope["run_date"]), scope["workspace_id"], account_id, scope["sync_run_id"]
-            )
-            pages = _fetch(
-                client,
-                platform,
-                account_id,
-                date.fromisoformat(scope["window_start"]),
-                date.fromisoformat(scope["window_end"]),
-                scope.get("timezone"),
-            )
-            manifest = lake.write_batch(
-                directory,
-                pages,
-                {
-                    "platform": platform,
-                    "report": report,
-                    "workspace_id": scope["workspace_id"],
-                    "account_id": account_id,
-                    "window_start": scope["window_start"],
-                    "window_end": scope["window_end"],
-                    "sync_run_id": scope["sync_run_id"],
-                    "timezone": scope.get("timezone"),
-                },
-            )
+            for spec in reports:
+                report = spec.report
+                pages = _fetch(client, platform, account_id, since, until, report, scope.get("timezone"))
+                batches.append(write_report_batch(scope, report, pages))
         except Exception as exc:
             reauth = isinstance(exc, ReauthRequiredError)
             status = sync_state.REAUTH_REQUIRED if reauth else sync_state.FAILED
-            message = f"{platform} account {account_id} ({scope['workspace_id']}): {type(exc).__name__}: {exc}"
+            which = "" if report == reports[0].report else f" {report} report"
+            message = f"{platform} account {account_id} ({scope['workspace_id']}){which}: {type(exc).__name__}: {exc}"
             state = sync_state.record_failure(conn, scope, status, message)
             if reauth:
                 action = getattr(exc, "action", None) or ReauthRequiredError.action
@@ -172,20 +199,28 @@ def extract(scope: dict[str, Any]) -> dict[str, Any]:
             if isinstance(exc, TransientError | RateLimitedError | OSError):
                 raise PlatformSyncError(message) from None
             raise _fail_without_retry(message) from None
-    log.info("%s %s: %d page(s), %d record(s) -> %s", platform, account_id, len(manifest["pages"]), manifest["record_count"], directory)
-    return {"uri": str(directory), "platform": platform, "account_id": account_id, "records": manifest["record_count"]}
+    return batches_result(scope, batches)
 
 
 def load(batch: dict[str, Any]) -> dict[str, Any]:
-    """Validate one lake batch and load it into its raw table (replace the days it delivered)."""
-    from ads_elt import lake
-    from ads_elt.loader import BatchRejectedError, load_batch
+    """Validate one account's lake batches (one per report) and load them into their raw tables.
 
-    directory, manifest = lake.read_manifest(batch["uri"])
-    pages = list(lake.read_pages(directory, manifest))
+    Dated reports replace the days they delivered; entity lists replace the account's
+    rows. All reports load in one transaction and the sync state moves once, only
+    if every one of them loaded. Accepts an extract's XCom with ``batches`` or a
+    single batch's ``uri``.
+    """
+    from ads_elt import lake
+    from ads_elt.loader import BatchRejectedError, load_batches
+
+    uris = [b["uri"] for b in batch.get("batches") or [batch]]
+    loaded = []
+    for uri in uris:
+        directory, manifest = lake.read_manifest(uri)
+        loaded.append((manifest, list(lake.read_pages(directory, manifest))))
     with connect(role="loader") as conn:
         try:
-            return load_batch(conn, manifest, pages)
+            return load_batches(conn, loaded)
         except BatchRejectedError as exc:
             raise _fail_without_retry(str(exc)) from None
 

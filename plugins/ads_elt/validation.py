@@ -19,8 +19,13 @@ with data (in this batch or already loaded) on. A batch whose share of bad rows
 exceeds ``ADS_ELT_MAX_BAD_ROW_SHARE`` (default 0.5), or whose records lack a
 required field altogether, is rejected wholesale: nothing of it is loaded.
 
-Platforms plug in through ``FIELD_SPECS[platform]``; a platform without specs
-gets the date checks only (window, completeness).
+Platforms plug in through ``FIELD_SPECS[platform]`` (their primary, campaign-day
+report); a platform without specs gets the date checks only (window, completeness).
+A platform's extra reports plug in through ``REPORT_CHECKS[(platform, report)]``
+(their fields and the key that is unique per day, e.g. the ad set). Entity lists
+(campaign lists, no report date) get lenient checks: their key present and
+unique, no window or completeness check; a list without its key at all is
+still rejected (the schema changed).
 
 Store orders (``ORDER_PLATFORMS``) are checked for an order id and a total that
 reads as a number; duplicates are the same order id twice on one day; and there
@@ -94,6 +99,107 @@ FIELD_SPECS: dict[str, tuple[FieldSpec, ...]] = {
 ORDER_PLATFORMS = frozenset({"shopify", "woocommerce", "salla", "zid"})
 
 
+@dataclass(frozen=True)
+class ReportChecks:
+    """What one report's rows must satisfy: its fields, and the key unique per day (or overall, for entity lists)."""
+
+    fields: tuple[FieldSpec, ...] = ()
+    key: tuple[str, ...] = ("campaign_id",)
+    entity_list: bool = False
+
+
+# Extra reports (finer grains, entity lists): (platform, report) -> checks. The primary report of a
+# platform uses FIELD_SPECS; an extra report without an entry gets the date checks only.
+_META_METRICS = FIELD_SPECS["meta"][1:]
+_GOOGLE_ADS_METRICS = FIELD_SPECS["google_ads"][1:]
+REPORT_CHECKS: dict[tuple[str, str], ReportChecks] = {
+    ("meta", "adset_insights"): ReportChecks(
+        (FieldSpec("campaign_id", ("campaign_id",), "text"), FieldSpec("adset_id", ("adset_id",), "text"), *_META_METRICS),
+        key=("adset_id",),
+    ),
+    ("meta", "ad_insights"): ReportChecks(
+        (
+            FieldSpec("campaign_id", ("campaign_id",), "text"),
+            FieldSpec("adset_id", ("adset_id",), "text"),
+            FieldSpec("ad_id", ("ad_id",), "text"),
+            *_META_METRICS,
+        ),
+        key=("ad_id",),
+    ),
+    ("google_ads", "ad_group_performance"): ReportChecks(
+        (
+            FieldSpec("campaign_id", ("campaign", "id"), "text"),
+            FieldSpec("ad_group_id", ("adGroup", "id"), "text"),
+            *_GOOGLE_ADS_METRICS,
+        ),
+        key=("ad_group_id",),
+    ),
+    # Entity lists: the id present and unique in the account's list.
+    ("snapchat", "campaigns"): ReportChecks((FieldSpec("campaign_id", ("id",), "text"),), key=("campaign_id",), entity_list=True),
+    ("snapchat", "ad_squads"): ReportChecks(
+        (FieldSpec("ad_group_id", ("id",), "text"), FieldSpec("campaign_id", ("campaign_id",), "text")), key=("ad_group_id",), entity_list=True
+    ),
+    # LinkedIn and Amazon ids are JSON numbers.
+    ("linkedin", "campaigns"): ReportChecks((FieldSpec("campaign_id", ("id",), "number"),), key=("campaign_id",), entity_list=True),
+    ("linkedin", "campaign_groups"): ReportChecks((FieldSpec("campaign_group_id", ("id",), "number"),), key=("campaign_group_id",), entity_list=True),
+    ("linkedin", "creatives"): ReportChecks(
+        (FieldSpec("creative_id", ("id",), "text"), FieldSpec("campaign_id", ("campaign",), "text")), key=("creative_id",), entity_list=True
+    ),
+    # Finer grains: the ad group unique per day, metrics numbers and not negative.
+    ("tiktok", "ad_group_report"): ReportChecks(
+        (
+            FieldSpec("ad_group_id", ("dimensions", "adgroup_id"), "text"),
+            FieldSpec("campaign_id", ("metrics", "campaign_id"), "text"),
+            FieldSpec("spend", ("metrics", "spend"), "number", default=0),
+            FieldSpec("impressions", ("metrics", "impressions"), "number", default=0),
+            FieldSpec("clicks", ("metrics", "clicks"), "number", default=0),
+        ),
+        key=("ad_group_id",),
+    ),
+    ("snapchat", "ad_squad_stats"): ReportChecks(
+        (
+            FieldSpec("ad_group_id", ("id",), "text"),
+            FieldSpec("campaign_id", ("campaign_id",), "text"),
+            FieldSpec("spend", ("stats", "spend"), "number", scale=1e-6, default=0),
+            FieldSpec("impressions", ("stats", "impressions"), "number", default=0),
+            FieldSpec("clicks", ("stats", "swipes"), "number", default=0),
+        ),
+        key=("ad_group_id",),
+    ),
+    ("linkedin", "creative_analytics"): ReportChecks(
+        (
+            FieldSpec("spend", ("costInLocalCurrency",), "number", default=0),
+            FieldSpec("impressions", ("impressions",), "number", default=0),
+            FieldSpec("clicks", ("clicks",), "number", default=0),
+        ),
+        key=(),  # the creative is inside the pivotValues list
+    ),
+    ("amazon_ads", "sp_ad_groups"): ReportChecks(
+        (
+            FieldSpec("ad_group_id", ("adGroupId",), "number"),
+            FieldSpec("campaign_id", ("campaignId",), "number"),
+            FieldSpec("spend", ("cost",), "number", default=0),
+            FieldSpec("impressions", ("impressions",), "number", default=0),
+            FieldSpec("clicks", ("clicks",), "number", default=0),
+        ),
+        key=("ad_group_id",),
+    ),
+}
+
+
+def checks_for(platform: str, report: str | None = None) -> ReportChecks:
+    """The checks of ``platform``'s ``report`` (None: its primary report)."""
+    from adapters import PLATFORMS
+
+    spec = PLATFORMS.get(platform)
+    if report is None or spec is None or report == spec.report:
+        return ReportChecks(FIELD_SPECS.get(platform, ()), key=("order_id",) if platform in ORDER_PLATFORMS else ("campaign_id",))
+    if (platform, report) in REPORT_CHECKS:
+        return REPORT_CHECKS[(platform, report)]
+    entity_list = spec.get(report).entity_list
+    return ReportChecks((), key=(), entity_list=entity_list)
+
+
 @dataclass
 class Record:
     """One API record of a batch, where it came from, and the day it reports on."""
@@ -101,7 +207,7 @@ class Record:
     source: str
     line_number: int
     payload: dict
-    report_date: date
+    report_date: date | None  # None for entity lists
 
 
 @dataclass
@@ -145,15 +251,15 @@ def _number(value: Any) -> float | None:
     return None
 
 
-def build_frame(platform: str, records: Sequence[Record]):
+def build_frame(platform: str, records: Sequence[Record], specs: Sequence[FieldSpec] | None = None):
     """The batch as a DataFrame: ``line`` (index into records), ``report_date`` (ordinal), canonical fields."""
     import pandas as pd
 
-    specs = FIELD_SPECS.get(platform, ())
+    specs = FIELD_SPECS.get(platform, ()) if specs is None else specs
     rows = []
     type_errors: dict[int, str] = {}
     for i, rec in enumerate(records):
-        row: dict[str, Any] = {"line": i, "report_date": rec.report_date.toordinal()}
+        row: dict[str, Any] = {"line": i, "report_date": rec.report_date.toordinal() if rec.report_date else None}
         for spec in specs:
             raw = _get(rec.payload, spec.path)
             if raw is _MISSING or raw is None:
@@ -205,19 +311,23 @@ def _batch_definition():
     return _GX["batch_definition"]
 
 
-def build_suite(platform: str, window_start: date, window_end: date, expected_days: Sequence[date]):
+def build_suite(
+    platform: str, window_start: date, window_end: date, expected_days: Sequence[date], checks: ReportChecks | None = None
+):
     import great_expectations as gx
     from great_expectations import expectations as gxe
 
-    names = {s.name for s in FIELD_SPECS.get(platform, ())}
+    checks = checks or checks_for(platform)
+    names = {s.name for s in checks.fields}
     suite = gx.ExpectationSuite(name=f"raw_{platform}")
-    suite.add_expectation(gxe.ExpectColumnToExist(column="report_date"))
-    suite.add_expectation(
-        gxe.ExpectColumnValuesToBeBetween(
-            column="report_date", min_value=window_start.toordinal(), max_value=window_end.toordinal()
+    if not checks.entity_list:
+        suite.add_expectation(gxe.ExpectColumnToExist(column="report_date"))
+        suite.add_expectation(
+            gxe.ExpectColumnValuesToBeBetween(
+                column="report_date", min_value=window_start.toordinal(), max_value=window_end.toordinal()
+            )
         )
-    )
-    if expected_days:
+    if expected_days and not checks.entity_list:
         suite.add_expectation(
             gxe.ExpectColumnDistinctValuesToContainSet(column="report_date", value_set=[d.toordinal() for d in expected_days])
         )
@@ -228,15 +338,13 @@ def build_suite(platform: str, window_start: date, window_end: date, expected_da
             suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(column=metric, min_value=0))
     if {"impressions", "clicks"} <= names:
         suite.add_expectation(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="impressions", column_B="clicks", or_equal=True))
-    key = _key_column(names)
-    if key:
-        suite.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(column_list=[key, "report_date"]))
+    if checks.key and set(checks.key) <= names:
+        key = list(checks.key) if checks.entity_list else [*checks.key, "report_date"]
+        if len(key) == 1:
+            suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column=key[0]))
+        else:
+            suite.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(column_list=key))
     return suite
-
-
-def _key_column(names: set[str]) -> str | None:
-    """The column that identifies a record within a day: the campaign, or the order."""
-    return next((k for k in ("campaign_id", "order_id") if k in names), None)
 
 
 def _unexpected_lines(result) -> list[int]:
@@ -259,11 +367,19 @@ def validate_batch(
     window_start: date,
     window_end: date,
     first_loaded_day: date | None = None,
+    report: str | None = None,
 ) -> ValidationResult:
-    """Run the suite on one batch; returns the bad records with reasons, missing days and the verdict."""
-    frame, type_errors = build_frame(platform, records)
-    first_day = min([r.report_date for r in records] + ([first_loaded_day] if first_loaded_day else []), default=None)
-    expected = [] if platform in ORDER_PLATFORMS else expected_days_for(window_start, window_end, first_day)
+    """Run the suite on one batch of ``platform``'s ``report`` (None: its primary report).
+
+    Returns the bad records with reasons, missing days and the verdict.
+    """
+    checks = checks_for(platform, report)
+    frame, type_errors = build_frame(platform, records, checks.fields)
+    if checks.entity_list or platform in ORDER_PLATFORMS:  # no completeness check for order lists
+        expected: list[date] = []
+    else:
+        first_day = min([r.report_date for r in records] + ([first_loaded_day] if first_loaded_day else []), default=None)
+        expected = expected_days_for(window_start, window_end, first_day)
     result = ValidationResult(expected_days=len(expected))
 
     def flag(index: int, check: str, reason: str) -> None:
@@ -274,7 +390,7 @@ def validate_batch(
 
     if len(frame):
         outcome = _batch_definition().get_batch(batch_parameters={"dataframe": frame}).validate(
-            build_suite(platform, window_start, window_end, expected),
+            build_suite(platform, window_start, window_end, expected, checks),
             result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["line"]},
         )
         for r in outcome.results:
@@ -302,19 +418,18 @@ def validate_batch(
                         "clicks_over_impressions",
                         f"clicks ({frame.at[i, 'clicks']:g}) exceed impressions ({frame.at[i, 'impressions']:g})",
                     )
-            elif cfg.type == "expect_compound_columns_to_be_unique":
+            elif cfg.type in ("expect_compound_columns_to_be_unique", "expect_column_values_to_be_unique"):
                 first_line: dict[tuple, int] = {}
-                key_column = kwargs["column_list"][0]
+                columns = kwargs.get("column_list") or [kwargs["column"]]
                 for i in sorted(lines):
-                    key = (frame.at[i, key_column], frame.at[i, "report_date"])
+                    key = tuple(frame.at[i, c] for c in columns)
                     if key in first_line:
                         original = records[first_line[key]]
-                        flag(
-                            i,
-                            "duplicate",
-                            f"duplicate of {original.source} record {original.line_number} "
-                            f"({key_column.removesuffix('_id')} {key[0]}, {records[i].report_date})",
+                        what = ", ".join(
+                            str(records[i].report_date) if c == "report_date" else f"{c.removesuffix('_id').replace('_', ' ')} {frame.at[i, c]}"
+                            for c in columns
                         )
+                        flag(i, "duplicate", f"duplicate of {original.source} record {original.line_number} ({what})")
                     else:
                         first_line[key] = i
     present = {r.report_date for r in records}
@@ -326,7 +441,7 @@ def validate_batch(
         share = len(result.bad) / len(records)
         missing_required = [
             s.name
-            for s in FIELD_SPECS.get(platform, ())
+            for s in checks.fields
             if s.default is None and all(_get(r.payload, s.path) in (_MISSING, None) for r in records)
         ]
         if missing_required:
@@ -337,8 +452,9 @@ def validate_batch(
                 f"{max_bad_row_share():.0%} allowed); first: {next(iter(result.bad.values())).reason}"
             )
     log.info(
-        "%s batch: %d record(s), %d bad, %d missing day(s)%s",
+        "%s %s batch: %d record(s), %d bad, %d missing day(s)%s",
         platform,
+        report or "primary",
         len(records),
         len(result.bad),
         len(result.missing_days),

@@ -3,8 +3,11 @@
 - ``POST /amazon_ads/auth/o2/token``: Login with Amazon refresh-token grant (3600 s tokens).
 - ``GET /amazon_ads/v2/profiles``: profiles with ``currencyCode`` and ``timezone``.
 - ``POST /amazon_ads/reporting/reports`` (scope header = profile id): creates a
-  ``spCampaigns`` report of at most 31 days; the same request while the first is
-  still known answers HTTP 425 naming the existing report id in ``detail``.
+  ``spCampaigns`` report of at most 31 days, ``groupBy`` ``["campaign"]`` or
+  ``["adGroup"]`` (then ``adGroupId``/``adGroupName`` columns are allowed and the
+  rows are the world's ad groups, summing exactly to the campaigns); the same
+  request while the first is still known answers HTTP 425 naming the existing
+  report id in ``detail``.
 - ``GET /amazon_ads/reporting/reports/{id}``: ``PENDING`` -> ``PROCESSING`` ->
   ``COMPLETED`` after ``polls_to_complete`` polls (with a pre-signed ``url``), or
   ``FAILED`` when scripted (``script("FAILED")`` fails the next report created).
@@ -35,6 +38,15 @@ COLUMNS = {
     "purchases14d": lambda row: row["conversions"],
     "sales14d": lambda row: row["conversion_value"],
     "campaignBudgetCurrencyCode": lambda row: row["currency"],
+}
+AD_GROUP_COLUMNS = {
+    "adGroupId": lambda row: int(row["ad_group_id"]),
+    "adGroupName": lambda row: row["ad_group_name"],
+}
+# groupBy -> (the world's level, columns allowed)
+GROUP_BY = {
+    ("campaign",): ("campaign", COLUMNS),
+    ("adGroup",): ("ad_group", {**COLUMNS, **AD_GROUP_COLUMNS}),
 }
 MAX_DAYS = 31
 MEDIA_TYPE = "application/vnd.createasyncreportrequest.v3+json"
@@ -139,7 +151,10 @@ class AmazonAdsApi(PlatformApi):
             "GZIP_JSON",
         ):
             return self._error(400, "400", "configuration: SPONSORED_PRODUCTS spCampaigns DAILY GZIP_JSON is served here")
-        unknown = [c for c in columns if c not in COLUMNS]
+        group_by = tuple(config.get("groupBy") or ())
+        if group_by not in GROUP_BY:
+            return self._error(400, "400", "configuration.groupBy: [campaign] or [adGroup] is served here")
+        unknown = [c for c in columns if c not in GROUP_BY[group_by][1]]
         if unknown:
             return self._error(400, "400", f"configuration.columns: unknown column {unknown[0]}")
         if since > until or (until - since).days + 1 > MAX_DAYS:
@@ -220,8 +235,9 @@ class AmazonAdsApi(PlatformApi):
     def _file(self, report: dict) -> bytes:
         since, until = date.fromisoformat(report["startDate"]), date.fromisoformat(report["endDate"])
         columns = report["configuration"]["columns"]
-        rows = self.world.truth_rows("amazon_ads", report["profile_id"], since, until, as_of=report["as_of"])
-        data = json.dumps([{c: COLUMNS[c](row) for c in columns} for row in rows]).encode()
+        level, available = GROUP_BY[tuple(report["configuration"]["groupBy"])]
+        rows = self.world.truth_rows("amazon_ads", report["profile_id"], since, until, as_of=report["as_of"], level=level)
+        data = json.dumps([{c: available[c](row) for c in columns} for row in rows]).encode()
         return gzip.compress(data, mtime=0)
 
     def download(self, request, report_id: str):

@@ -1,5 +1,22 @@
 """LinkedIn Marketing API ``adAnalytics`` over the world's LinkedIn accounts.
 
+Entity lists, both finders with cursor paging (``pageSize``, ``pageToken``;
+``metadata.nextPageToken`` until the last page) and ``id`` as a number:
+
+- ``GET /linkedin/rest/adAccounts/{id}/adCampaigns?q=search&search=(status:(values:List(ACTIVE,...)))``:
+  campaigns with ``name``, ``status``, ``account`` and ``campaignGroup`` URNs.
+- ``GET /linkedin/rest/adAccounts/{id}/adCampaignGroups?q=search&search=(...)``: the groups.
+- ``GET /linkedin/rest/adAccounts/{id}/creatives?q=criteria``: the creatives, ``id`` a
+  ``urn:li:sponsoredCreative:`` URN with its ``campaign`` URN and ``name``.
+
+adAnalytics also answers ``pivot=CREATIVE`` (pivotValues a creative URN): LinkedIn's
+grain under a campaign is the creative, which is the world's ad group here; the
+creatives of a campaign-day sum exactly to it.
+
+The world has no campaign groups: a campaign's group is the part of its name
+before `` - `` ("B2B - Hotel Procurement" is in group "B2B"), with a stable id
+(``campaign_group_of``).
+
 ``GET /linkedin/rest/adAnalytics?q=analytics&pivot=CAMPAIGN&timeGranularity=DAILY
 &dateRange=(start:(year:Y,month:M,day:D),end:(...))&accounts=List(urn%3Ali%3AsponsoredAccount%3AN)&fields=...``
 with ``LinkedIn-Version`` and ``X-Restli-Protocol-Version: 2.0.0``. The Rest.li
@@ -16,6 +33,7 @@ requests with 429 (throttled) or 500.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from datetime import date
@@ -35,12 +53,26 @@ FIELDS = {
 _DATE_RANGE = re.compile(
     r"^\(start:\(year:(\d{4}),month:(\d{1,2}),day:(\d{1,2})\),end:\(year:(\d{4}),month:(\d{1,2}),day:(\d{1,2})\)\)$"
 )
+_SEARCH = re.compile(r"^\(status:\(values:List\([A-Z_]+(?:,[A-Z_]+)*\)\)\)$")
+# pivot -> (the world's level, pivot URN prefix, the row's id key)
+PIVOTS = {
+    "CAMPAIGN": ("campaign", "urn:li:sponsoredCampaign:", "campaign_id"),
+    "CREATIVE": ("ad_group", "urn:li:sponsoredCreative:", "ad_group_id"),
+}
+ENTITY_STATUSES = ("ACTIVE", "PAUSED", "ARCHIVED", "COMPLETED", "CANCELED", "DRAFT", "PENDING_DELETION", "REMOVED")
 _ACCOUNTS = re.compile(r"^List\(((?:urn%3Ali%3AsponsoredAccount%3A\d+)(?:,urn%3Ali%3AsponsoredAccount%3A\d+)*)\)$")
 
 
 def long_precision(value: float) -> str:
     """A money amount the way LinkedIn prints it: the binary double's long expansion."""
     return f"{value:.19f}"
+
+
+def campaign_group_of(account_id: str, campaign_name: str) -> tuple[int, str]:
+    """The sandbox's campaign group of a campaign: (numeric id, name)."""
+    name = campaign_name.split(" - ", 1)[0].strip() if " - " in campaign_name else "Default Campaign Group"
+    digest = hashlib.sha256(f"{account_id}|{name}".encode()).digest()
+    return 600_000_000 + int.from_bytes(digest[:4], "big") % 100_000_000, name
 
 
 def _raw_params(raw_query: str) -> dict[str, str]:
@@ -66,6 +98,9 @@ class LinkedInApi(PlatformApi):
         return [
             Route("POST", re.compile(r"^/linkedin/oauth/v2/accessToken$"), "linkedin", "token", self.token),
             Route("GET", re.compile(r"^/linkedin/rest/adAnalytics$"), "linkedin", "adAnalytics", self.ad_analytics),
+            Route("GET", re.compile(r"^/linkedin/rest/adAccounts/(\d+)/adCampaigns$"), "linkedin", "adCampaigns", self.ad_campaigns),
+            Route("GET", re.compile(r"^/linkedin/rest/adAccounts/(\d+)/adCampaignGroups$"), "linkedin", "adCampaignGroups", self.ad_campaign_groups),
+            Route("GET", re.compile(r"^/linkedin/rest/adAccounts/(\d+)/creatives$"), "linkedin", "creatives", self.creatives),
         ]
 
     def _error(self, status: int, message: str, code: str | None = None, service_code: int | None = None):
@@ -91,10 +126,9 @@ class LinkedInApi(PlatformApi):
         """A long-lived token (no refresh token), as from the 3-legged flow."""
         return self.issue_token("AQV", 5_184_000)
 
-    def ad_analytics(self, request):
-        from sandbox.server import Response
-
-        self.count("adAnalytics")
+    def _guard(self, request, endpoint: str):
+        """Token, version headers and scripted answers; None when the request may proceed."""
+        self.count(endpoint)
         if not self.token_valid(bearer(request.headers)):
             return self._error(401, "The token used in the request has expired", "EXPIRED_ACCESS_TOKEN", 65602)
         if request.headers.get("x-restli-protocol-version") != "2.0.0" or not re.fullmatch(r"\d{6}", request.headers.get("linkedin-version", "")):
@@ -102,9 +136,90 @@ class LinkedInApi(PlatformApi):
         scripted = self.take_scripted()
         if scripted is not None:
             return self._error(int(scripted), "Resource level throttle limit for calls to this resource is reached." if scripted == 429 else "Internal Server Error", "TOO_MANY_REQUESTS" if scripted == 429 else None)
+        return None
+
+    def _entity_page(self, request, account_id: str, endpoint: str, entities_of, finder: str = "search", status_key: str = "status"):
+        """One page of a finder under an ad account (cursor paging)."""
+        from sandbox.server import Response
+
+        denied = self._guard(request, endpoint)
+        if denied is not None:
+            return denied
         raw = _raw_params(request.raw_query)
-        if (raw.get("q"), raw.get("pivot"), raw.get("timeGranularity")) != ("analytics", "CAMPAIGN", "DAILY"):
-            return self._error(400, "q=analytics, pivot=CAMPAIGN and timeGranularity=DAILY are served here", "ILLEGAL_ARGUMENT")
+        if raw.get("q") != finder:
+            return self._error(400, f"q={finder} is the finder served here", "ILLEGAL_ARGUMENT")
+        search = raw.get("search")
+        if search is not None and not _SEARCH.match(search):
+            return self._error(400, "Invalid Rest.li value for search: expected (status:(values:List(ACTIVE,...))) unencoded", "ILLEGAL_ARGUMENT")
+        if not self.world.has_account("linkedin", account_id):
+            return self._error(403, f"Not enough permissions to access: {endpoint} for urn:li:sponsoredAccount:{account_id}", "ACCESS_DENIED", 100)
+        try:
+            page_size = max(1, min(1000, int(raw.get("pageSize", "100"))))
+            offset = int(unquote(raw.get("pageToken", "") or "0").removeprefix("cursor-") or "0")
+        except ValueError:
+            return self._error(400, "Invalid pageSize or pageToken", "ILLEGAL_ARGUMENT")
+        statuses = set(re.findall(r"[A-Z_]+", search.split("List", 1)[1])) if search else set(ENTITY_STATUSES)
+        entities = [e for e in entities_of(self.world.account("linkedin", account_id)) if e[status_key] in statuses]
+        payload: dict = {"elements": entities[offset : offset + page_size], "metadata": {}}
+        if offset + page_size < len(entities):
+            payload["metadata"]["nextPageToken"] = f"cursor-{offset + page_size}"
+        return Response.json(200, payload, {"x-restli-protocol-version": "2.0.0", "x-li-uuid": secrets.token_hex(8)})
+
+    def ad_campaigns(self, request, account_id: str):
+        def campaigns(account) -> list[dict]:
+            return [
+                {
+                    "id": int(c.campaign_id),
+                    "name": c.name,
+                    "account": f"urn:li:sponsoredAccount:{account.account_id}",
+                    "campaignGroup": f"urn:li:sponsoredCampaignGroup:{campaign_group_of(account.account_id, c.name)[0]}",
+                    "status": "ACTIVE",
+                    "type": "SPONSORED_UPDATES",
+                    "costType": "CPM",
+                    "locale": {"country": "US", "language": "en"},
+                }
+                for c in account.campaigns
+            ]
+
+        return self._entity_page(request, account_id, "adCampaigns", campaigns)
+
+    def ad_campaign_groups(self, request, account_id: str):
+        def groups(account) -> list[dict]:
+            found: dict[int, str] = dict(campaign_group_of(account.account_id, c.name) for c in account.campaigns)
+            return [
+                {"id": group_id, "name": name, "account": f"urn:li:sponsoredAccount:{account.account_id}", "status": "ACTIVE"}
+                for group_id, name in sorted(found.items())
+            ]
+
+        return self._entity_page(request, account_id, "adCampaignGroups", groups)
+
+    def creatives(self, request, account_id: str):
+        def creatives(account) -> list[dict]:
+            return [
+                {
+                    "id": f"urn:li:sponsoredCreative:{g.ad_group_id}",
+                    "name": g.name,
+                    "campaign": f"urn:li:sponsoredCampaign:{c.campaign_id}",
+                    "account": f"urn:li:sponsoredAccount:{account.account_id}",
+                    "intendedStatus": "ACTIVE",
+                    "isServing": True,
+                }
+                for c in account.campaigns
+                for g in self.world.ad_groups("linkedin", account.account_id, c.campaign_id)
+            ]
+
+        return self._entity_page(request, account_id, "creatives", creatives, finder="criteria", status_key="intendedStatus")
+
+    def ad_analytics(self, request):
+        from sandbox.server import Response
+
+        denied = self._guard(request, "adAnalytics")
+        if denied is not None:
+            return denied
+        raw = _raw_params(request.raw_query)
+        if (raw.get("q"), raw.get("timeGranularity")) != ("analytics", "DAILY") or raw.get("pivot") not in PIVOTS:
+            return self._error(400, "q=analytics, pivot=CAMPAIGN or CREATIVE and timeGranularity=DAILY are served here", "ILLEGAL_ARGUMENT")
+        level, urn_prefix, id_key = PIVOTS[raw["pivot"]]
         date_range = _DATE_RANGE.match(raw.get("dateRange", ""))
         if not date_range:
             return self._error(400, "Invalid Rest.li value for dateRange: expected (start:(year:..,month:..,day:..),end:(...)) unencoded", "ILLEGAL_ARGUMENT")
@@ -123,11 +238,11 @@ class LinkedInApi(PlatformApi):
             if not self.world.has_account("linkedin", account_id):
                 return self._error(403, f"Not enough permissions to access: adAnalytics for {urn}", "ACCESS_DENIED", 100)
             account = self.world.account("linkedin", account_id)
-            for row in self.world.truth_rows("linkedin", account.account_id, since, until, as_of=self.today):
+            for row in self.world.truth_rows("linkedin", account.account_id, since, until, as_of=self.today, level=level):
                 day = {"year": row["date"].year, "month": row["date"].month, "day": row["date"].day}
                 available = {
                     "dateRange": {"start": day, "end": day},
-                    "pivotValues": [f"urn:li:sponsoredCampaign:{row['campaign_id']}"],
+                    "pivotValues": [f"{urn_prefix}{row[id_key]}"],
                     "impressions": row["impressions"],
                     "clicks": row["clicks"],
                     "costInLocalCurrency": long_precision(row["spend"]),

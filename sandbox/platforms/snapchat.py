@@ -4,9 +4,14 @@
   last ``token_ttl`` seconds (1800, as the real ones).
 - ``GET /snapchat/v1/adaccounts/{id}``: the account with its ``timezone`` and ``currency``.
 - ``GET /snapchat/v1/adaccounts/{id}/campaigns``: ``limit`` per page, ``paging.next_link``.
+- ``GET /snapchat/v1/adaccounts/{id}/adsquads``: the account's ad squads (``campaign_id``
+  of each), paged the same way.
 - ``GET /snapchat/v1/campaigns/{id}/stats?granularity=DAY&fields=...&start_time&end_time``:
   times are local midnights with the account's UTC offset; ``spend`` and
   ``conversion_purchases_value`` are micro-currency integers; stats are numbers.
+  With ``breakdown=adsquad`` the stat also has ``breakdown_stats.adsquad``: one
+  ``AD_SQUAD`` timeseries per ad squad (the world's ad groups), summing exactly to
+  the campaign's.
 
 Status strings come both ways, as the real API does: ``request_status`` is
 ``SUCCESS``, ``sub_request_status`` is ``success``. ``script(429, ...)`` answers the
@@ -55,6 +60,7 @@ class SnapchatApi(PlatformApi):
         return [
             Route("POST", re.compile(r"^/snapchat/login/oauth2/access_token$"), "snapchat", "token", self.token),
             Route("GET", re.compile(r"^/snapchat/v1/adaccounts/([^/]+)/campaigns/?$"), "snapchat", "campaigns", self.campaigns),
+            Route("GET", re.compile(r"^/snapchat/v1/adaccounts/([^/]+)/adsquads/?$"), "snapchat", "adsquads", self.adsquads),
             Route("GET", re.compile(r"^/snapchat/v1/adaccounts/([^/]+)/?$"), "snapchat", "adaccount", self.adaccount),
             Route("GET", re.compile(r"^/snapchat/v1/campaigns/([^/]+)/stats/?$"), "snapchat", "stats", self.stats),
         ]
@@ -119,7 +125,24 @@ class SnapchatApi(PlatformApi):
         return self._ok({"adaccounts": [{"sub_request_status": "success", "adaccount": entity}]})
 
     def campaigns(self, request, account_id: str):
-        denied = self._guard(request, "campaigns")
+        def entities(account) -> list[dict]:
+            return [{"id": c.campaign_id, "name": c.name, "ad_account_id": account.account_id, "status": "ACTIVE"} for c in account.campaigns]
+
+        return self._list_page(request, account_id, "campaigns", "campaign", entities)
+
+    def adsquads(self, request, account_id: str):
+        def entities(account) -> list[dict]:
+            return [
+                {"id": g.ad_group_id, "name": g.name, "campaign_id": c.campaign_id, "status": "ACTIVE", "type": "SNAP_ADS"}
+                for c in account.campaigns
+                for g in self.world.ad_groups("snapchat", account.account_id, c.campaign_id)
+            ]
+
+        return self._list_page(request, account_id, "adsquads", "adsquad", entities)
+
+    def _list_page(self, request, account_id: str, endpoint: str, singular: str, entities_of):
+        """One page of an ad account's entity list: ``limit`` per page, ``paging.next_link``."""
+        denied = self._guard(request, endpoint)
         if denied is not None:
             return denied
         account = self._account(account_id)
@@ -130,19 +153,11 @@ class SnapchatApi(PlatformApi):
             offset = int(request.query.get("cursor", "0"))
         except ValueError:
             return self._error(400, "Invalid limit or cursor", "E1001")
-        chunk = account.campaigns[offset : offset + limit]
-        payload: dict = {
-            "campaigns": [
-                {
-                    "sub_request_status": "success",
-                    "campaign": {"id": c.campaign_id, "name": c.name, "ad_account_id": account.account_id, "status": "ACTIVE"},
-                }
-                for c in chunk
-            ]
-        }
-        if offset + limit < len(account.campaigns):
+        entities = entities_of(account)
+        payload: dict = {endpoint: [{"sub_request_status": "success", singular: e} for e in entities[offset : offset + limit]]}
+        if offset + limit < len(entities):
             payload["paging"] = {
-                "next_link": f"http://{request.host}/snapchat/v1/adaccounts/{account_id}/campaigns?cursor={offset + limit}&limit={limit}"
+                "next_link": f"http://{request.host}/snapchat/v1/adaccounts/{account_id}/{endpoint}?cursor={offset + limit}&limit={limit}"
             }
         else:
             payload["paging"] = {}
@@ -183,30 +198,49 @@ class SnapchatApi(PlatformApi):
         since, until = start_local.date(), end_local.date() - timedelta(days=1)
         if since > until or (until - since).days + 1 > MAX_DAYS:
             return self._error(400, f"The time range must cover 1 to {MAX_DAYS} days for DAY granularity", "E1004")
-        series = []
-        day = since
-        while day <= until:
-            metrics = self.world.truth("snapchat", account.account_id, campaign_id, day, self.today)
-            if metrics is not None:
-                stats = {}
-                for name in fields:
-                    value = metrics[STAT_FIELDS[name]]
-                    stats[name] = round(value * 1_000_000) if name in MICRO_FIELDS else value
-                series.append(
-                    {
-                        "start_time": local_midnight(day, account.timezone),
-                        "end_time": local_midnight(day + timedelta(days=1), account.timezone),
-                        "stats": stats,
-                    }
-                )
-            day += timedelta(days=1)
-        stat = {
-            "id": campaign_id,
-            "type": "CAMPAIGN",
-            "granularity": "DAY",
-            "start_time": local_midnight(since, account.timezone),
-            "end_time": local_midnight(until + timedelta(days=1), account.timezone),
-            "finalized_data_end_time": local_midnight(self.today - timedelta(days=1), account.timezone),
-            "timeseries": series,
-        }
-        return self._ok({"timeseries_stats": [{"sub_request_status": "success", "timeseries_stat": stat}]})
+        breakdown = q.get("breakdown")
+        if breakdown not in (None, "adsquad"):
+            return self._error(400, f"Unsupported breakdown {breakdown}", "E1001")
+
+        def stats_of(metrics: dict) -> dict:
+            return {name: round(metrics[STAT_FIELDS[name]] * 1_000_000) if name in MICRO_FIELDS else metrics[STAT_FIELDS[name]] for name in fields}
+
+        def timeseries(metrics_of_day) -> list[dict]:
+            series = []
+            day = since
+            while day <= until:
+                metrics = metrics_of_day(day)
+                if metrics is not None:
+                    series.append(
+                        {
+                            "start_time": local_midnight(day, account.timezone),
+                            "end_time": local_midnight(day + timedelta(days=1), account.timezone),
+                            "stats": stats_of(metrics),
+                        }
+                    )
+                day += timedelta(days=1)
+            return series
+
+        def stat(entity_id: str, entity_type: str, series: list[dict]) -> dict:
+            return {
+                "id": entity_id,
+                "type": entity_type,
+                "granularity": "DAY",
+                "start_time": local_midnight(since, account.timezone),
+                "end_time": local_midnight(until + timedelta(days=1), account.timezone),
+                "finalized_data_end_time": local_midnight(self.today - timedelta(days=1), account.timezone),
+                "timeseries": series,
+            }
+
+        campaign_stat = stat(campaign_id, "CAMPAIGN", timeseries(lambda day: self.world.truth("snapchat", account.account_id, campaign_id, day, self.today)))
+        if breakdown == "adsquad":
+            squads = []
+            for index, group in enumerate(self.world.ad_groups("snapchat", account.account_id, campaign_id)):
+
+                def squad_day(day, index=index):
+                    parts = self.world.fine_truth("snapchat", account.account_id, campaign_id, day, self.today, "ad_group")
+                    return parts[index] if parts else None
+
+                squads.append(stat(group.ad_group_id, "AD_SQUAD", timeseries(squad_day)))
+            campaign_stat["breakdown_stats"] = {"adsquad": squads}
+        return self._ok({"timeseries_stats": [{"sub_request_status": "success", "timeseries_stat": campaign_stat}]})

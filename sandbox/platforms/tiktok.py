@@ -6,6 +6,11 @@ missing one is ``"-"`` (video metrics of non-video campaigns, value metrics of
 days without a payment); the day is ``"YYYY-MM-DD 00:00:00"``; paging by
 ``page``/``page_size``; at most ``max_days`` (30) days per request (else 40067).
 
+Two levels: ``data_level=AUCTION_CAMPAIGN`` with ``dimensions=["campaign_id","stat_time_day"]``
+and ``data_level=AUCTION_ADGROUP`` with ``dimensions=["adgroup_id","stat_time_day"]``
+(attribute metrics ``adgroup_name``, ``campaign_id``, ``campaign_name`` allowed there);
+the ad group rows sum exactly to the campaign rows (the world splits them).
+
 ``script(code, ...)`` makes the next requests answer with those codes (40100 rate
 limit, 50000 system error, 40001/40002 permission, 40067 range too large).
 """
@@ -37,8 +42,12 @@ VIDEO_METRICS = (
     "video_views_p75",
     "video_views_p100",
 )
+# data_level -> (dimensions, the world's level, attribute metrics allowed at that level)
+LEVELS = {
+    "AUCTION_CAMPAIGN": (["campaign_id", "stat_time_day"], "campaign", {"campaign_name"}),
+    "AUCTION_ADGROUP": (["adgroup_id", "stat_time_day"], "ad_group", {"campaign_name", "campaign_id", "adgroup_name"}),
+}
 KNOWN_METRICS = {
-    "campaign_name",
     "spend",
     "impressions",
     "clicks",
@@ -57,8 +66,10 @@ def _is_video(campaign_name: str) -> bool:
 
 def metric_value(name: str, row: dict) -> str:
     """One metric as TikTok sends it: a string, ``"-"`` when it does not apply."""
-    if name == "campaign_name":
-        return row["campaign_name"]
+    if name in ("campaign_name", "campaign_id"):
+        return row[name]
+    if name == "adgroup_name":
+        return row["ad_group_name"]
     if name == "spend":
         return f"{row['spend']:.2f}"
     if name in ("impressions", "clicks"):
@@ -66,7 +77,7 @@ def metric_value(name: str, row: dict) -> str:
     if name in ("conversion", "complete_payment"):
         return str(row["conversions"])
     if name == "total_complete_payment_rate":
-        return f"{row['conversion_value']:.2f}" if row["conversions"] else "-"
+        return f"{row['conversion_value']:.2f}" if row["conversion_value"] else "-"
     if name == "ctr":
         return f"{100 * row['clicks'] / row['impressions']:.2f}" if row["impressions"] else "-"
     if name == "cpc":
@@ -113,11 +124,12 @@ class TikTokApi(PlatformApi):
                 raise ValueError("bad metrics, page, page_size or dates")
         except (KeyError, ValueError, TypeError) as exc:
             return self._answer(40000, message=f"Invalid parameters: {exc}")
-        if q.get("report_type", "BASIC") != "BASIC" or q.get("data_level") != "AUCTION_CAMPAIGN":
-            return self._answer(40000, message="Invalid parameters: report_type BASIC and data_level AUCTION_CAMPAIGN are served here")
-        if dimensions != ["campaign_id", "stat_time_day"]:
-            return self._answer(40000, message="Invalid parameters: dimensions must be [campaign_id, stat_time_day]")
-        unknown = [m for m in metrics if m not in KNOWN_METRICS]
+        if q.get("report_type", "BASIC") != "BASIC" or q.get("data_level") not in LEVELS:
+            return self._answer(40000, message=f"Invalid parameters: report_type BASIC and data_level {' or '.join(LEVELS)} are served here")
+        expected_dimensions, level, attributes = LEVELS[q["data_level"]]
+        if dimensions != expected_dimensions:
+            return self._answer(40000, message=f"Invalid parameters: dimensions must be {expected_dimensions} at {q['data_level']}")
+        unknown = [m for m in metrics if m not in KNOWN_METRICS | attributes]
         if unknown:
             return self._answer(40000, message=f"Invalid parameters: unknown metric {unknown[0]}")
         if (until - since).days + 1 > self.max_days:
@@ -125,13 +137,16 @@ class TikTokApi(PlatformApi):
         if not self.world.has_account("tiktok", advertiser_id):
             return self._answer(40001)
         account = self.world.account("tiktok", advertiser_id)
-        rows = self.world.truth_rows("tiktok", account.account_id, since, until, as_of=self.today)
+        rows = self.world.truth_rows("tiktok", account.account_id, since, until, as_of=self.today, level=level)
         total = len(rows)
         total_page = max(1, -(-total // page_size))
         chunk = rows[(page - 1) * page_size : page * page_size]
         items = [
             {
-                "dimensions": {"campaign_id": row["campaign_id"], "stat_time_day": f"{row['date'].isoformat()} 00:00:00"},
+                "dimensions": {
+                    expected_dimensions[0]: row["ad_group_id" if level == "ad_group" else "campaign_id"],
+                    "stat_time_day": f"{row['date'].isoformat()} 00:00:00",
+                },
                 "metrics": {name: metric_value(name, row) for name in metrics},
             }
             for row in chunk

@@ -3,7 +3,10 @@
     account's currency (when the payload has none) and the workspace's
     reporting currency from the account registry. Unregistered accounts keep
     their rows with a null reporting currency, which fails the marts' tests
-    rather than dropping spend silently.
+    rather than dropping spend silently. Campaign names missing from a
+    platform's report (Snapchat, LinkedIn) and LinkedIn's campaign group come
+    from the campaign lists (`int_campaigns_unioned`); a campaign not in its
+    list keeps a null name rather than losing its rows.
 -#}
 
 {%- set platform_models = [
@@ -30,6 +33,12 @@ stg_ops__workspace_accounts as (
 
 ),
 
+int_campaigns_unioned as (
+
+    select * from {{ ref('int_campaigns_unioned') }}
+
+),
+
 with_account_currency as (
 
     select
@@ -38,7 +47,9 @@ with_account_currency as (
         unioned.platform,
         unioned.account_id,
         unioned.campaign_id,
-        unioned.campaign_name,
+        coalesce(unioned.campaign_name, campaigns.campaign_name) as campaign_name,
+        campaigns.campaign_group_id,
+        campaigns.campaign_group_name,
         coalesce(unioned.currency, accounts.currency) as currency,
         accounts.reporting_currency,
         unioned.impressions,
@@ -53,6 +64,12 @@ with_account_currency as (
             unioned.workspace_id = accounts.workspace_id
             and unioned.platform = accounts.platform
             and unioned.account_id = accounts.account_id
+    left join int_campaigns_unioned as campaigns
+        on
+            unioned.workspace_id = campaigns.workspace_id
+            and unioned.platform = campaigns.platform
+            and unioned.account_id = campaigns.account_id
+            and unioned.campaign_id = campaigns.campaign_id
 
 ),
 

@@ -7,6 +7,10 @@
     on (the platforms' restatement lookback, and any older days a load just
     replaced) and replaces them whole (macros/incremental.sql);
     `dbt build --full-refresh` rebuilds everything and gives the same rows.
+    New columns are appended to an existing table (older days keep null in
+    them until a full refresh). Campaign names from the platforms' campaign
+    lists (Snapchat, LinkedIn) are those of the latest list: a rename reaches
+    the days the run rebuilds; a full refresh renames the history.
     Indexed for BI filters on workspace, platform and date.
 -#}
 {{
@@ -14,7 +18,7 @@
         materialized='incremental',
         incremental_strategy='replace_date_range',
         unique_key=['date_day', 'workspace_id', 'platform', 'account_id', 'campaign_id'],
-        on_schema_change='fail',
+        on_schema_change='append_new_columns',
         indexes=[
             {'columns': ['date_day']},
             {'columns': ['workspace_id', 'platform', 'date_day']},
@@ -62,6 +66,8 @@ final as (
         account_id,
         campaign_id,
         campaign_name,
+        campaign_group_id,
+        campaign_group_name,
         currency,
         reporting_currency,
         fx_rate_to_reporting,

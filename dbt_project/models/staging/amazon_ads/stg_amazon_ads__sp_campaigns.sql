@@ -5,8 +5,6 @@
     `amazon_ads_conversion_value_column` (7-day attribution by default). The
     currency is the row's `campaignBudgetCurrencyCode` when present.
 -#}
-{%- set conversions_column = var('amazon_ads_conversions_column') -%}
-{%- set value_column = var('amazon_ads_conversion_value_column') -%}
 
 with
 
@@ -26,11 +24,7 @@ parsed as (
         {{ json_text('payload', 'campaignId') }} as campaign_id,
         {{ json_text('payload', 'campaignName') }} as campaign_name,
         upper({{ json_text('payload', 'campaignBudgetCurrencyCode') }}) as currency,
-        coalesce(cast({{ json_text('payload', 'impressions') }} as bigint), 0) as impressions,
-        coalesce(cast({{ json_text('payload', 'clicks') }} as bigint), 0) as clicks,
-        coalesce(cast({{ json_text('payload', 'cost') }} as numeric), 0) as spend,
-        coalesce(cast({{ json_text('payload', conversions_column) }} as numeric), 0) as conversions,
-        coalesce(cast({{ json_text('payload', value_column) }} as numeric), 0) as conversion_value,
+{{ amazon_ads_canonical_metrics() }},
         sync_run_id,
         extracted_at
 

@@ -7,8 +7,6 @@
     `linkedin_conversion_value_field`. No currency or campaign name in the
     element: the currency comes from the registry.
 -#}
-{%- set conversions_field = var('linkedin_conversions_field') -%}
-{%- set value_field = var('linkedin_conversion_value_field') -%}
 
 with
 
@@ -21,22 +19,14 @@ source as (
 parsed as (
 
     select
-        make_date(
-            cast({{ json_text('payload', 'dateRange', 'start', 'year') }} as integer),
-            cast({{ json_text('payload', 'dateRange', 'start', 'month') }} as integer),
-            cast({{ json_text('payload', 'dateRange', 'start', 'day') }} as integer)
-        ) as date_day,
+        {{ linkedin_date_day() }} as date_day,
         workspace_id,
         'linkedin' as platform,
         account_id,
         replace({{ json_text('payload', 'pivotValues', '0') }}, 'urn:li:sponsoredCampaign:', '') as campaign_id,
         cast(null as {{ dbt.type_string() }}) as campaign_name,
         cast(null as {{ dbt.type_string() }}) as currency,
-        coalesce(cast({{ json_text('payload', 'impressions') }} as bigint), 0) as impressions,
-        coalesce(cast({{ json_text('payload', 'clicks') }} as bigint), 0) as clicks,
-        coalesce(cast({{ json_text('payload', 'costInLocalCurrency') }} as numeric), 0) as spend,
-        coalesce(cast({{ json_text('payload', conversions_field) }} as numeric), 0) as conversions,
-        coalesce(cast({{ json_text('payload', value_field) }} as numeric), 0) as conversion_value,
+{{ linkedin_canonical_metrics() }},
         sync_run_id,
         extracted_at
 

@@ -8,8 +8,6 @@
     `snapchat_conversion_value_field`. No campaign name or currency in the
     stats: the currency comes from the registry.
 -#}
-{%- set conversions_field = var('snapchat_conversions_field') -%}
-{%- set value_field = var('snapchat_conversion_value_field') -%}
 
 with
 
@@ -29,11 +27,7 @@ parsed as (
         {{ json_text('payload', 'id') }} as campaign_id,
         cast(null as {{ dbt.type_string() }}) as campaign_name,
         cast(null as {{ dbt.type_string() }}) as currency,
-        coalesce(cast({{ json_text('payload', 'stats', 'impressions') }} as bigint), 0) as impressions,
-        coalesce(cast({{ json_text('payload', 'stats', 'swipes') }} as bigint), 0) as clicks,
-        coalesce({{ micros_to_units(json_text('payload', 'stats', 'spend')) }}, 0) as spend,
-        coalesce(cast({{ json_text('payload', 'stats', conversions_field) }} as numeric), 0) as conversions,
-        coalesce({{ micros_to_units(json_text('payload', 'stats', value_field)) }}, 0) as conversion_value,
+{{ snapchat_canonical_metrics() }},
         cast({{ json_text('payload', 'stats', 'swipes') }} as bigint) as swipes,
         cast({{ json_text('payload', 'stats', 'video_views') }} as bigint) as video_views,
         cast({{ json_text('payload', 'stats', 'quartile_1') }} as bigint) as video_views_p25,

@@ -7,8 +7,6 @@
     from the registry. Conversions and their value are the metrics named by
     vars `tiktok_conversions_metric` and `tiktok_conversion_value_metric`.
 -#}
-{%- set conversions_metric = var('tiktok_conversions_metric') -%}
-{%- set value_metric = var('tiktok_conversion_value_metric') -%}
 
 with
 
@@ -28,11 +26,7 @@ parsed as (
         {{ json_text('payload', 'dimensions', 'campaign_id') }} as campaign_id,
         nullif({{ json_text('payload', 'metrics', 'campaign_name') }}, '-') as campaign_name,
         cast(null as {{ dbt.type_string() }}) as currency,
-        coalesce(cast({{ numeric_or_null(json_text('payload', 'metrics', 'impressions')) }} as bigint), 0) as impressions,
-        coalesce(cast({{ numeric_or_null(json_text('payload', 'metrics', 'clicks')) }} as bigint), 0) as clicks,
-        coalesce({{ numeric_or_null(json_text('payload', 'metrics', 'spend')) }}, 0) as spend,
-        coalesce({{ numeric_or_null(json_text('payload', 'metrics', conversions_metric)) }}, 0) as conversions,
-        coalesce({{ numeric_or_null(json_text('payload', 'metrics', value_metric)) }}, 0) as conversion_value,
+{{ tiktok_canonical_metrics() }},
         cast({{ numeric_or_null(json_text('payload', 'metrics', 'video_play_actions')) }} as bigint) as video_views,
         cast({{ numeric_or_null(json_text('payload', 'metrics', 'video_views_p25')) }} as bigint) as video_views_p25,
         cast({{ numeric_or_null(json_text('payload', 'metrics', 'video_views_p50')) }} as bigint) as video_views_p50,

@@ -1,0 +1,245 @@
+{#-
+    Finer grains than the campaign (ad groups, ads): shared by their staging
+    models and their union models, so each grain reads the same way.
+-#}
+
+{#-
+    A Meta Insights staging model at a finer level (`level=adset` or
+    `level=ad`): the columns of `stg_meta__insights` plus the level's ids and
+    names, the latest extraction of each object-day. `grain` lists
+    (id column, payload id key, name column, payload name key) per level below
+    the campaign.
+-#}
+{% macro stg_meta_insights_at_level(source_table, grain) -%}
+{%- set purchase_action_type = var('meta_purchase_action_type') -%}
+{%- set finest_id = grain[-1][0] -%}
+with
+
+source as (
+
+    select * from {{ source('meta', source_table) }}
+
+),
+
+parsed as (
+
+    select
+        cast({{ json_text('payload', 'date_start') }} as date) as date_day,
+        workspace_id,
+        'meta' as platform,
+        account_id,
+        {{ json_text('payload', 'campaign_id') }} as campaign_id,
+        {{ json_text('payload', 'campaign_name') }} as campaign_name,
+        {%- for id_column, id_key, name_column, name_key in grain %}
+        {{ json_text('payload', id_key) }} as {{ id_column }},
+        {{ json_text('payload', name_key) }} as {{ name_column }},
+        {%- endfor %}
+        upper({{ json_text('payload', 'account_currency') }}) as currency,
+        coalesce(cast({{ json_text('payload', 'impressions') }} as bigint), 0) as impressions,
+        coalesce(cast({{ json_text('payload', 'clicks') }} as bigint), 0) as clicks,
+        coalesce(cast({{ json_text('payload', 'spend') }} as numeric), 0) as spend,
+        coalesce({{ json_action_value('payload', 'actions', purchase_action_type) }}, 0) as conversions,
+        coalesce({{ json_action_value('payload', 'action_values', purchase_action_type) }}, 0) as conversion_value,
+        cast({{ json_text('payload', 'reach') }} as bigint) as reach,
+        sync_run_id,
+        extracted_at
+
+    from source
+
+),
+
+deduplicated as (
+
+    -- Overlapping extraction windows can load an object-day more than once:
+    -- the latest extraction is the platform's current (restated) answer.
+    select
+        *,
+        row_number() over (
+            partition by workspace_id, account_id, {{ finest_id }}, date_day
+            order by extracted_at desc, sync_run_id desc
+        ) as extraction_rank
+
+    from parsed
+
+),
+
+final as (
+
+    select
+        date_day,
+        workspace_id,
+        platform,
+        account_id,
+        campaign_id,
+        campaign_name,
+        {%- for id_column, id_key, name_column, name_key in grain %}
+        {{ id_column }},
+        {{ name_column }},
+        {%- endfor %}
+        currency,
+        impressions,
+        clicks,
+        spend,
+        conversions,
+        conversion_value,
+        reach,
+        sync_run_id,
+        extracted_at
+
+    from deduplicated
+    where extraction_rank = 1
+
+)
+
+select * from final
+{%- endmacro %}
+
+
+{#-
+    The union of a fine grain's staging models in the canonical columns, with
+    the account's currency (when the payload has none) and the workspace's
+    reporting currency from the account registry, like
+    `int_ad_performance_unioned`. Unregistered accounts keep their rows with a
+    null reporting currency, which fails the marts' tests rather than dropping
+    spend silently.
+-#}
+{% macro union_fine_grain(platform_models, grain_columns) -%}
+{%- set metrics = ['impressions', 'clicks', 'spend', 'conversions', 'conversion_value'] -%}
+{%- set canonical_columns = ['date_day', 'workspace_id', 'platform', 'account_id', 'campaign_id', 'campaign_name']
+    + grain_columns + ['currency'] + metrics -%}
+with
+
+{% for model in platform_models %}
+{{ model }} as (
+
+    select * from {{ ref(model) }}
+
+),
+
+{% endfor %}
+stg_ops__workspace_accounts as (
+
+    select * from {{ ref('stg_ops__workspace_accounts') }}
+
+),
+
+unioned as (
+
+{% for model in platform_models %}
+    select
+        {{ canonical_columns | join(',\n        ') }}
+
+    from {{ model }}
+{% if not loop.last %}
+    union all
+
+{% endif %}
+{% endfor %}
+),
+
+with_account_currency as (
+
+    select
+        {%- for column in ['date_day', 'workspace_id', 'platform', 'account_id', 'campaign_id', 'campaign_name'] + grain_columns %}
+        unioned.{{ column }},
+        {%- endfor %}
+        coalesce(unioned.currency, accounts.currency) as currency,
+        accounts.reporting_currency,
+        {%- for column in metrics %}
+        unioned.{{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+
+    from unioned
+    left join stg_ops__workspace_accounts as accounts
+        on
+            unioned.workspace_id = accounts.workspace_id
+            and unioned.platform = accounts.platform
+            and unioned.account_id = accounts.account_id
+
+),
+
+final as (
+
+    select * from with_account_currency
+
+)
+
+select * from final
+{%- endmacro %}
+
+
+{#-
+    A fine-grain fact: one row per date_day, workspace_id, platform,
+    account_id, campaign_id and the grain's `key_columns`, money in the
+    account currency and in the workspace's reporting currency through the
+    daily FX table, like `fct_ad_performance_daily` (same FX join, same
+    incremental rebuild of the days that can have changed).
+-#}
+{% macro fct_fine_grain(union_model, surrogate_key_name, key_columns, name_columns) -%}
+{%- set key = ['date_day', 'workspace_id', 'platform', 'account_id', 'campaign_id'] + key_columns -%}
+with
+
+{{ union_model }} as (
+
+    select * from {{ ref(union_model) }}
+    {%- if is_incremental() %}
+    where date_day >= '{{ incremental_changed_from() }}'
+    {%- endif %}
+
+),
+
+int_fx_rates_daily as (
+
+    select * from {{ ref('int_fx_rates_daily') }}
+
+),
+
+with_fx_rate as (
+
+    select
+        performance.*,
+        case
+            when performance.currency = performance.reporting_currency then 1
+            else account_fx.usd_per_unit / reporting_fx.usd_per_unit
+        end as fx_rate_to_reporting
+
+    from {{ union_model }} as performance
+    left join int_fx_rates_daily as account_fx
+        on
+            performance.date_day = account_fx.date_day
+            and performance.currency = account_fx.currency_code
+    left join int_fx_rates_daily as reporting_fx
+        on
+            performance.date_day = reporting_fx.date_day
+            and performance.reporting_currency = reporting_fx.currency_code
+
+),
+
+final as (
+
+    select
+        {{ surrogate_key(key) }} as {{ surrogate_key_name }},
+        {%- for column in key %}
+        {{ column }},
+        {%- endfor %}
+        campaign_name,
+        {%- for column in name_columns %}
+        {{ column }},
+        {%- endfor %}
+        currency,
+        reporting_currency,
+        fx_rate_to_reporting,
+        spend,
+        spend * fx_rate_to_reporting as spend_reporting,
+        impressions,
+        clicks,
+        conversions,
+        conversion_value,
+        conversion_value * fx_rate_to_reporting as conversion_value_reporting
+
+    from with_fx_rate
+
+)
+
+select * from final
+{%- endmacro %}

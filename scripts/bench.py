@@ -599,13 +599,15 @@ def figure_full_build(cluster: Cluster, campaigns: int, days: int, platforms: tu
 # -- figure 3: extraction under latency and a rate limit -----------------------------------------
 
 
-def figure_extract(cluster: Cluster, accounts: int, latency: float, rate_limit: int, concurrency: int = 4) -> dict:
+def figure_extract(cluster: Cluster, accounts: int, latency: float, rate_limit: int, concurrency: int = 4, accounts_at_once: int = 4) -> dict:
     """Extract `accounts` Meta accounts (initial sync) through a sandbox with latency and a rate limit.
 
     Bound: every page has to wait for its rate-limit slot and for its latency, so extracting P
     pages takes at least max(P / rate, P * latency / concurrency) + latency seconds. The client is
     paced by ADS_ELT_META_MIN_INTERVAL (set 10% above 1 / rate, the margin for scheduling jitter)
-    and ADS_ELT_META_MAX_CONCURRENCY.
+    and ADS_ELT_META_MAX_CONCURRENCY (requests in flight); `accounts_at_once` accounts are extracted
+    at a time (the DAG's ADS_ELT_EXTRACT_CONCURRENCY), more than the requests in flight, so an account's
+    own work (its sync state, its lake files) never leaves the rate limit unused.
     """
     from ads_elt import pipeline
 
@@ -622,7 +624,7 @@ def figure_extract(cluster: Cluster, accounts: int, latency: float, rate_limit: 
             pipeline.prepare(END_DATE)
             scopes = pipeline.plan("meta", END_DATE, run_id)
             t0 = time.perf_counter()
-            with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            with ThreadPoolExecutor(max_workers=accounts_at_once) as pool:
                 batches = list(pool.map(pipeline.extract, scopes))
             seconds = time.perf_counter() - t0
             reset_request_gates()
@@ -642,6 +644,7 @@ def figure_extract(cluster: Cluster, accounts: int, latency: float, rate_limit: 
         "extract_latency_seconds": latency,
         "extract_rate_limit_per_second": rate_limit,
         "extract_concurrency": concurrency,
+        "extract_accounts_at_once": accounts_at_once,
         "extract_max_in_flight": stats.get("max_in_flight"),
     }
 

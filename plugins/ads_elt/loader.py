@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import logging
 from dataclasses import dataclass, field
@@ -59,18 +60,43 @@ class Quarantined:
     report_date: date | None = None
 
 
+# One encoder for every payload (json.dumps would build one per call); compact, non-ASCII kept as is.
+_encode_payload = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False).encode
+
+
 @dataclass
 class PreparedBatch:
-    rows: list[tuple] = field(default_factory=list)
+    constants: tuple[str, ...] = ()  # the row's columns that are the same for every row of the batch
+    good: list[Any] = field(default_factory=list)  # validation.Record of every record to load
     quarantined: list[Quarantined] = field(default_factory=list)
     days: set[date] = field(default_factory=set)  # days the batch delivered (replaced in raw)
     breaking_days: list[date] = field(default_factory=list)
     missing_days: list[date] = field(default_factory=list)
     rejected: str | None = None
 
+    @property
+    def row_count(self) -> int:
+        return len(self.good)
+
+    def rows(self):
+        """The raw rows (in RAW_COPY_COLUMNS order), made as they are read: each payload serialised once, here."""
+        workspace_id, account_id, *rest = self.constants
+        sync_run_id, window_start, window_end, extracted_at = rest
+        for record in self.good:
+            yield (
+                workspace_id,
+                account_id,
+                record.report_date.isoformat(),
+                _encode_payload(record.payload),
+                sync_run_id,
+                window_start,
+                window_end,
+                extracted_at,
+            )
+
 
 def _records(manifest: dict[str, Any], pages: list[tuple[str, bytes]], out: PreparedBatch):
-    """(Record, payload text) per record with a report date inside the window; the rest quarantined."""
+    """A Record per record with a report date inside the window; the rest quarantined."""
     from adapters import PLATFORMS
     from ads_elt.validation import Record
 
@@ -80,32 +106,42 @@ def _records(manifest: dict[str, Any], pages: list[tuple[str, bytes]], out: Prep
     found = []
     for name, body in pages:
         for i, record in enumerate(spec.parse_page(body), start=1):
-            payload = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
             try:
                 day = spec.report_date(record)
             except (KeyError, TypeError, ValueError) as exc:
-                out.quarantined.append(Quarantined(name, i, f"no valid report date ({type(exc).__name__}: {exc})", payload))
+                out.quarantined.append(Quarantined(name, i, f"no valid report date ({type(exc).__name__}: {exc})", _encode_payload(record)))
                 continue
             if not window_start <= day <= window_end:
                 out.quarantined.append(
                     Quarantined(
-                        name, i, f"report date {day} outside the requested window {window_start}..{window_end}", payload, "window", day
+                        name,
+                        i,
+                        f"report date {day} outside the requested window {window_start}..{window_end}",
+                        _encode_payload(record),
+                        "window",
+                        day,
                     )
                 )
                 continue
-            found.append((Record(name, i, record, day), payload))
+            found.append(Record(name, i, record, day))
     return found
 
 
 def prepare_rows(
     manifest: dict[str, Any], pages: list[tuple[str, bytes]], first_loaded_day: date | None = None
 ) -> PreparedBatch:
-    """Parse and validate lake pages into raw rows; bad records go to quarantine with their reason."""
+    """Parse and validate lake pages; bad records go to quarantine with their reason.
+
+    The good records' raw rows are made later, while COPY sends them (``PreparedBatch.rows``).
+    """
     from ads_elt.validation import validate_batch
 
-    out = PreparedBatch()
-    found = _records(manifest, pages, out)
-    records = [r for r, _ in found]
+    out = PreparedBatch(
+        constants=tuple(
+            str(manifest[k]) for k in ("workspace_id", "account_id", "sync_run_id", "window_start", "window_end", "extracted_at")
+        )
+    )
+    records = _records(manifest, pages, out)
     result = validate_batch(
         manifest["platform"],
         records,
@@ -116,37 +152,50 @@ def prepare_rows(
     out.rejected = result.rejected
     out.missing_days = result.missing_days
     out.breaking_days = result.breaking_days(records)
-    for index, (record, payload) in enumerate(found):
-        out.days.add(record.report_date)
+    out.days = {record.report_date for record in records}
+    if not result.bad:
+        out.good = records
+        return out
+    for index, record in enumerate(records):
         finding = result.bad.get(index)
-        if finding is not None:
+        if finding is None:
+            out.good.append(record)
+        else:
             out.quarantined.append(
-                Quarantined(record.source, record.line_number, finding.reason, payload, finding.check, record.report_date)
+                Quarantined(record.source, record.line_number, finding.reason, _encode_payload(record.payload), finding.check, record.report_date)
             )
-            continue
-        out.rows.append(
-            (
-                manifest["workspace_id"],
-                manifest["account_id"],
-                record.report_date.isoformat(),
-                payload,
-                manifest["sync_run_id"],
-                manifest["window_start"],
-                manifest["window_end"],
-                manifest["extracted_at"],
-            )
-        )
     return out
 
 
-def _copy_rows(cur, table: str, rows: list[tuple]) -> None:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
-    buf.seek(0)
+class _CsvStream:
+    """A file-like object COPY reads from: CSV text made from `rows` a chunk at a time.
+
+    COPY pulls a chunk, sends it and pulls the next, so the server parses and writes one chunk
+    while this process serialises the next (the two run on different cores); nothing holds
+    the whole batch as text.
+    """
+
+    def __init__(self, rows, chunk_rows: int = 2000) -> None:
+        self._rows = iter(rows)
+        self._chunk_rows = chunk_rows
+        self._buf = io.StringIO()
+        self._writer = csv.writer(self._buf, lineterminator="\n")
+
+    def read(self, size: int = -1) -> str:
+        self._buf.seek(0)
+        self._buf.truncate()
+        self._writer.writerows(itertools.islice(self._rows, self._chunk_rows))
+        return self._buf.getvalue()
+
+    readline = read
+
+
+def _copy_rows(cur, table: str, rows) -> None:
+    """COPY `rows` (tuples in RAW_COPY_COLUMNS order, any iterable) into raw.<table>, streamed."""
     stmt = sql.SQL("copy {} ({}) from stdin with (format csv)").format(
         sql.Identifier("raw", table), sql.SQL(", ").join(map(sql.Identifier, RAW_COPY_COLUMNS))
     )
-    cur.copy_expert(stmt.as_string(cur), buf)
+    cur.copy_expert(stmt.as_string(cur), _CsvStream(rows))
 
 
 def _write_quarantine(cur, manifest: dict[str, Any], quarantined: list[Quarantined]) -> None:
@@ -239,10 +288,10 @@ def load_batch(conn, manifest: dict[str, Any], pages: list[tuple[str, bytes]]) -
             (manifest["workspace_id"], manifest["account_id"], sorted(prepared.days)),
         )
         replaced = cur.rowcount
-        _copy_rows(cur, table, prepared.rows)
+        _copy_rows(cur, table, prepared.rows())
         _write_quarantine(cur, manifest, prepared.quarantined)
         sync_state.record_success(
-            cur, manifest, len(prepared.rows), synced_through=synced_through, quarantined=len(prepared.quarantined), issues=issues
+            cur, manifest, prepared.row_count, synced_through=synced_through, quarantined=len(prepared.quarantined), issues=issues
         )
     conn.commit()
     result = {
@@ -251,7 +300,7 @@ def load_batch(conn, manifest: dict[str, Any], pages: list[tuple[str, bytes]]) -
         "account_id": manifest["account_id"],
         "window_start": manifest["window_start"],
         "window_end": manifest["window_end"],
-        "rows_loaded": len(prepared.rows),
+        "rows_loaded": prepared.row_count,
         "rows_replaced": replaced,
         "rows_quarantined": len(prepared.quarantined),
         "missing_days": [d.isoformat() for d in prepared.missing_days],

@@ -460,7 +460,7 @@ def figure_load(cluster: Cluster, rows: int, repeats: int = 3) -> dict:
                     "delete from raw.google_ads__campaign_performance where workspace_id = %s and account_id = %s",
                     (manifest["workspace_id"], manifest["account_id"]),
                 )
-                _copy_rows(cur, "google_ads__campaign_performance", prepared.rows())
+                _copy_rows(cur, "google_ads__campaign_performance", prepared)
             conn.commit()
             write_s.append(time.perf_counter() - t0)
             conn.close()

@@ -78,6 +78,32 @@ class PreparedBatch:
     def row_count(self) -> int:
         return len(self.good)
 
+    def __iter__(self):
+        return self.rows()
+
+    def copy_text_chunks(self, chunk_rows: int = 2000):
+        """The rows as COPY text-format chunks, made as COPY reads them; None when a constant needs escaping.
+
+        JSON text never holds a raw tab, newline or carriage return (the encoder escapes them), so
+        doubling the backslashes of a whole chunk is the only escaping text format needs, as long
+        as the batch's constants (ids, run id, dates) hold none of those four characters.
+        """
+        if any(ch in value for value in self.constants for ch in "\\\t\n\r"):
+            return None
+        workspace_id, account_id, sync_run_id, window_start, window_end, extracted_at = self.constants
+        head = f"{workspace_id}\t{account_id}\t"
+        tail = f"\t{sync_run_id}\t{window_start}\t{window_end}\t{extracted_at}\n"
+        day_text = {day: f"{day.isoformat()}\t" for day in self.days}
+        encode = _encode_payload
+
+        def chunks():
+            good = self.good
+            for start in range(0, len(good), chunk_rows):
+                lines = [head + day_text[r.report_date] + encode(r.payload) + tail for r in good[start : start + chunk_rows]]
+                yield "".join(lines).replace("\\", "\\\\")
+
+        return chunks()
+
     def rows(self):
         """The raw rows (in RAW_COPY_COLUMNS order), made as they are read: each payload serialised once, here."""
         workspace_id, account_id, *rest = self.constants
@@ -167,35 +193,48 @@ def prepare_rows(
     return out
 
 
-class _CsvStream:
-    """A file-like object COPY reads from: CSV text made from `rows` a chunk at a time.
+class _CopyStream:
+    """A file-like object COPY reads from, a chunk of rows at a time.
 
     COPY pulls a chunk, sends it and pulls the next, so the server parses and writes one chunk
     while this process serialises the next (the two run on different cores); nothing holds
     the whole batch as text.
     """
 
-    def __init__(self, rows, chunk_rows: int = 2000) -> None:
-        self._rows = iter(rows)
-        self._chunk_rows = chunk_rows
-        self._buf = io.StringIO()
-        self._writer = csv.writer(self._buf, lineterminator="\n")
+    def __init__(self, chunks) -> None:
+        self._chunks = iter(chunks)
 
     def read(self, size: int = -1) -> str:
-        self._buf.seek(0)
-        self._buf.truncate()
-        self._writer.writerows(itertools.islice(self._rows, self._chunk_rows))
-        return self._buf.getvalue()
+        return next(self._chunks, "")
 
     readline = read
 
 
+def _csv_chunks(rows, chunk_rows: int = 2000):
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    rows = iter(rows)
+    while True:
+        buf.seek(0)
+        buf.truncate()
+        writer.writerows(itertools.islice(rows, chunk_rows))
+        text = buf.getvalue()
+        if not text:
+            return
+        yield text
+
+
 def _copy_rows(cur, table: str, rows) -> None:
-    """COPY `rows` (tuples in RAW_COPY_COLUMNS order, any iterable) into raw.<table>, streamed."""
-    stmt = sql.SQL("copy {} ({}) from stdin with (format csv)").format(
-        sql.Identifier("raw", table), sql.SQL(", ").join(map(sql.Identifier, RAW_COPY_COLUMNS))
+    """COPY `rows` into raw.<table>, streamed: a PreparedBatch as text format, any iterable of tuples as CSV."""
+    chunks = rows.copy_text_chunks() if isinstance(rows, PreparedBatch) else None
+    options = sql.SQL("")
+    if chunks is None:
+        chunks = _csv_chunks(rows)
+        options = sql.SQL(" with (format csv)")
+    stmt = sql.SQL("copy {} ({}) from stdin{}").format(
+        sql.Identifier("raw", table), sql.SQL(", ").join(map(sql.Identifier, RAW_COPY_COLUMNS)), options
     )
-    cur.copy_expert(stmt.as_string(cur), _CsvStream(rows))
+    cur.copy_expert(stmt.as_string(cur), _CopyStream(chunks))
 
 
 def _write_quarantine(cur, manifest: dict[str, Any], quarantined: list[Quarantined]) -> None:
@@ -288,7 +327,7 @@ def load_batch(conn, manifest: dict[str, Any], pages: list[tuple[str, bytes]]) -
             (manifest["workspace_id"], manifest["account_id"], sorted(prepared.days)),
         )
         replaced = cur.rowcount
-        _copy_rows(cur, table, prepared.rows())
+        _copy_rows(cur, table, prepared)
         _write_quarantine(cur, manifest, prepared.quarantined)
         sync_state.record_success(
             cur, manifest, prepared.row_count, synced_through=synced_through, quarantined=len(prepared.quarantined), issues=issues

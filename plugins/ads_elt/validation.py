@@ -132,11 +132,16 @@ def _number(value: Any) -> float | None:
     return None
 
 
-def _column(payloads: Sequence[Any], path: tuple[str, ...]) -> list[Any]:
-    """The value at `path` of every payload, ``_MISSING`` where absent (``_get`` over a column at once)."""
-    values: list[Any] = list(payloads)
-    for key in path:
-        values = [v.get(key, _MISSING) if type(v) is dict else _MISSING for v in values]
+def _column(payloads: Sequence[Any], path: tuple[str, ...], prefixes: dict[tuple[str, ...], list[Any]]) -> list[Any]:
+    """The value at `path` of every payload, ``_MISSING`` where absent (``_get`` over a column at once).
+
+    `prefixes` keeps the columns of shorter paths, so fields under one object (``metrics.*``) read it once.
+    """
+    if path in prefixes:
+        return prefixes[path]
+    parent = _column(payloads, path[:-1], prefixes) if len(path) > 1 else payloads
+    key = path[-1]
+    prefixes[path] = values = [v.get(key, _MISSING) if type(v) is dict else _MISSING for v in parent]
     return values
 
 
@@ -200,13 +205,14 @@ def build_frame(platform: str, records: Sequence[Record]):
     specs = FIELD_SPECS.get(platform, ())
     payloads = [r.payload for r in records]
     errors_by_spec: list[dict[int, str]] = []
+    prefixes: dict[tuple[str, ...], list[Any]] = {}
     columns: dict[str, Any] = {
         "line": np.arange(len(records), dtype="int64"),
         "report_date": np.fromiter((r.report_date.toordinal() for r in records), dtype="int64", count=len(records)),
     }
     for spec in specs:
         errors: dict[int, str] = {}
-        raw = _column(payloads, spec.path)
+        raw = _column(payloads, spec.path, prefixes)
         columns[spec.name] = _number_column(spec, raw, errors) if spec.kind == "number" else _text_column(spec, raw, errors)
         errors_by_spec.append(errors)
     type_errors: dict[int, str] = {}

@@ -603,7 +603,7 @@ def figure_full_build(cluster: Cluster, campaigns: int, days: int, platforms: tu
 # -- figure 3: extraction under latency and a rate limit -----------------------------------------
 
 
-def figure_extract(cluster: Cluster, accounts: int, latency: float, rate_limit: int, concurrency: int = 4, accounts_at_once: int = 4) -> dict:
+def figure_extract(cluster: Cluster, accounts: int, latency: float, rate_limit: int, concurrency: int = 4, accounts_at_once: int = 8) -> dict:
     """Extract `accounts` Meta accounts (initial sync) through a sandbox with latency and a rate limit.
 
     Bound: every page has to wait for its rate-limit slot and for its latency, so extracting P
@@ -620,7 +620,11 @@ def figure_extract(cluster: Cluster, accounts: int, latency: float, rate_limit: 
     home = OUT / "work" / "extract"
     wh = Warehouse.create(cluster, home, "bench_extract")
     registry = write_registry(world, home / "registry.yml", history_days=size.days)
-    limits = {"ADS_ELT_META_MIN_INTERVAL": f"{1.1 / rate_limit:.4f}", "ADS_ELT_META_MAX_CONCURRENCY": str(concurrency)}
+    limits = {
+        "ADS_ELT_META_MIN_INTERVAL": f"{1.1 / rate_limit:.4f}",
+        "ADS_ELT_META_MAX_CONCURRENCY": str(concurrency),
+        "ADS_ELT_RATE_LIMIT_DIR": str(home / "rate-limits"),  # the spacing shared as Airflow's worker processes share it
+    }
     with sandbox_process(world, END_DATE + timedelta(days=1), latency=latency, rate_limit=rate_limit, rate_window=1.0) as server:
         with environ({**wh.env(server["url"], server["credentials"], registry), **limits}):
             reset_request_gates()

@@ -21,6 +21,13 @@ required field altogether, is rejected wholesale: nothing of it is loaded.
 
 Platforms plug in through ``FIELD_SPECS[platform]``; a platform without specs
 gets the date checks only (window, completeness).
+
+The suite (``build_suite``) is the specification. The loader evaluates it with
+numpy on the whole frame (``outcomes_vectorised``, milliseconds for 100,000
+records); ``validate_batch(..., engine="great_expectations")`` runs the same
+suite through the GX validator (about half a second per batch, whatever its
+size), and a test requires both to give the same findings, reasons and verdict.
+The frame itself is built a field at a time, not a record at a time.
 """
 
 from __future__ import annotations

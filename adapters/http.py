@@ -13,7 +13,8 @@ platform:
   invalid JSON: the adapter's ``validate`` hook raises ``BadResponseError``);
 - a per-platform request gate shared by every client of the process: at most
   ``max_concurrency`` requests in flight and ``min_interval`` seconds between
-  two starts (``PLATFORM_LIMITS``);
+  two starts (``PLATFORM_LIMITS``); with ``ADS_ELT_RATE_LIMIT_DIR`` set, the
+  spacing is shared by every process of the machine (``SharedPacer``);
 - a ``usage(response) -> seconds`` hook: the platform's usage headers on a good
   answer can ask for a pause before the next request;
 - one token refresh on ``AuthExpiredError``; a refreshed token that is rejected
@@ -171,8 +172,79 @@ class MinIntervalPacer:
             self._next_allowed = now + self.min_interval
 
 
+class SharedPacer:
+    """Keeps at least ``min_interval`` seconds between request starts across processes on one machine.
+
+    Every process (Airflow LocalExecutor task processes, Celery worker processes and their
+    threads) that points at the same ``directory`` shares one schedule per ``name``: the
+    next free start time, in ``<directory>/<name>.pace``, read and moved on under an
+    exclusive ``fcntl.flock``. A caller reserves the next free slot (now, or the slot after
+    the last one reserved) and sleeps until it outside the lock, so waiting callers queue in
+    the order they came and never two share a slot. The lock is held for a read and a write
+    of a few bytes; each call opens the file anew, so threads of one process exclude each
+    other too.
+
+    Times are ``time.monotonic()`` (CLOCK_MONOTONIC: one clock for every process of the
+    machine since boot). A reservation further ahead than ``stale_after`` seconds can only be
+    left over from an earlier boot and is ignored. Not for network file systems: the
+    processes must share the machine (for workers on several machines, divide the
+    platform's limit between them).
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike,
+        name: str,
+        min_interval: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        stale_after: float = 3600.0,
+    ) -> None:
+        os.makedirs(directory, exist_ok=True)
+        self.path = os.path.join(directory, f"{name}.pace")
+        self.min_interval = float(min_interval)
+        self._clock = clock
+        self._sleep = sleep
+        self._stale_after = stale_after
+
+    def reserve(self) -> float:
+        """Reserve the next free start; returns its time (``clock()``), without waiting for it."""
+        import fcntl
+
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            now = self._clock()
+            try:
+                next_free = float(os.pread(fd, 64, 0).decode().strip() or "-inf")
+            except ValueError:
+                next_free = float("-inf")  # an unreadable file: start afresh
+            if next_free > now + self._stale_after:
+                next_free = float("-inf")
+            start = max(now, next_free)
+            os.pwrite(fd, f"{start + self.min_interval:<32.6f}".encode(), 0)
+            return start
+        finally:
+            os.close(fd)  # releases the lock
+
+    def __call__(self) -> None:
+        start = self.reserve()
+        wait = start - self._clock()
+        if wait > 0:
+            self._sleep(wait)
+
+
+def shared_pacing_dir() -> str | None:
+    """``ADS_ELT_RATE_LIMIT_DIR``: where processes share their request spacing (None: each process paces alone)."""
+    value = os.environ.get("ADS_ELT_RATE_LIMIT_DIR", "").strip()
+    return value or None
+
+
 class RequestGate:
-    """At most ``max_concurrency`` requests in flight, starts ``min_interval`` apart (thread-safe)."""
+    """At most ``max_concurrency`` requests in flight, starts ``min_interval`` apart (thread-safe).
+
+    ``spacing`` replaces the in-process spacing, e.g. with a ``SharedPacer``.
+    """
 
     def __init__(
         self,
@@ -180,10 +252,11 @@ class RequestGate:
         min_interval: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        spacing: Callable[[], None] | None = None,
     ) -> None:
         self.max_concurrency = max(1, int(max_concurrency))
         self._slots = threading.BoundedSemaphore(self.max_concurrency)
-        self._spacing = MinIntervalPacer(min_interval, clock, sleep) if min_interval > 0 else None
+        self._spacing = spacing or (MinIntervalPacer(min_interval, clock, sleep) if min_interval > 0 else None)
 
     def __enter__(self) -> RequestGate:
         self._slots.acquire()
@@ -200,12 +273,20 @@ _GATES_LOCK = threading.Lock()
 
 
 def platform_gate(platform: str) -> RequestGate:
-    """The process-wide gate of ``platform``: every client of that platform shares it."""
+    """The process-wide gate of ``platform``: every client of that platform shares it.
+
+    With ``ADS_ELT_RATE_LIMIT_DIR`` set, the spacing of request starts (``min_interval``) is
+    shared with every other process using that directory (``SharedPacer``), so workers
+    extracting at once keep to the platform's rate together; the in-flight limit stays per
+    process. Without it, each process paces alone.
+    """
     with _GATES_LOCK:
         gate = _GATES.get(platform)
         if gate is None:
             limits = platform_limits(platform)
-            gate = _GATES[platform] = RequestGate(limits.max_concurrency, limits.min_interval)
+            directory = shared_pacing_dir()
+            spacing = SharedPacer(directory, platform, limits.min_interval) if directory and limits.min_interval > 0 else None
+            gate = _GATES[platform] = RequestGate(limits.max_concurrency, limits.min_interval, spacing=spacing)
         return gate
 
 

@@ -221,6 +221,7 @@ class SandboxServer:
         self._stats: dict = {}
         self._in_flight: dict[str, int] = {}
         self._tokens: dict[str, float] = {}
+        self._pages: dict[tuple, list[dict]] = {}  # the rows paged through (see _paged_rows)
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._routes = [
@@ -618,6 +619,24 @@ class SandboxServer:
 
     # -- Meta ---------------------------------------------------------------
 
+    def _paged_rows(self, platform: str, account_id: str, since: date, until: date, as_of: date, level: str = "campaign") -> list[dict]:
+        """``world.truth_rows``, kept for the next pages of the same query (the world is deterministic).
+
+        Computing an account's window takes the sandbox ~0.1 s of CPU; paging through it would
+        repeat that per page, a cost of the fake that real APIs do not add to the client's time.
+        The last 64 queries are kept.
+        """
+        key = (platform, account_id, since, until, as_of, level)
+        with self._lock:
+            rows = self._pages.get(key)
+        if rows is None:
+            rows = self.world.truth_rows(platform, account_id, since, until, as_of=as_of, level=level)
+            with self._lock:
+                if len(self._pages) >= 64:
+                    self._pages.pop(next(iter(self._pages)))
+                self._pages[key] = rows
+        return rows
+
     def _meta_insights(self, request: Request, version: str, account_id: str) -> Response:
         token = request.query.get("access_token") or _bearer(request.headers)
         if not token or not secrets.compare_digest(token, self.credentials["meta"]["access_token"]):
@@ -688,7 +707,7 @@ class SandboxServer:
             return _meta_error(400, 100, "(#100) Invalid limit or cursor", "OAuthException")
 
         account = self.world.account("meta", account_id)
-        rows = self.world.truth_rows("meta", account.account_id, since, until, as_of=today, level=META_LEVELS[level])
+        rows = self._paged_rows("meta", account.account_id, since, until, today, META_LEVELS[level])
         page = rows[offset : offset + limit]
         fields = [f for f in fields if f not in META_FINER_FIELDS[level]]
         payload: dict = {"data": [_meta_record(account, row, fields) for row in page]}

@@ -897,7 +897,7 @@ def test_parse_needs_no_database(tmp_path):
     assert {
         name: models[name]["schema"] for name in expected_schemas
     } == expected_schemas
-    assert models["mart_anomalies"]["config"]["materialized"] == "table"
+    assert models["mart_anomalies"]["config"]["materialized"] == "incremental"
     assert models["stg_meta__insights"]["config"]["materialized"] == "view"
     unit_tests = manifest.get("unit_tests", {})
     assert len(unit_tests) >= 7

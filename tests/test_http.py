@@ -272,3 +272,103 @@ def test_error_messages_never_carry_secrets():
 def test_strip_query_params_removes_tokens_only():
     url = "https://graph.example.test/v21.0/act_1/insights?access_token=T&limit=5&after=MQ"
     assert strip_query_params(url) == "https://graph.example.test/v21.0/act_1/insights?limit=5&after=MQ"
+
+
+# -- the request spacing shared by processes -----------------------------------------------------
+
+PACED_WORKER = r"""
+import json, sys, threading, time
+from adapters.http import MinIntervalPacer, SharedPacer
+
+directory, min_interval, calls, start_at = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+pacer = SharedPacer(directory, "meta", min_interval) if directory != "-" else MinIntervalPacer(min_interval)
+starts, lock = [], threading.Lock()
+
+def work():
+    for _ in range(calls):
+        pacer()
+        with lock:
+            starts.append(time.monotonic())  # when the request would go out
+
+while time.monotonic() < start_at:
+    time.sleep(0.005)
+threads = [threading.Thread(target=work) for _ in range(3)]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+print(json.dumps(starts))
+"""
+
+
+def paced_starts(directory: str, min_interval: float, calls: int, processes: int = 2) -> list[float]:
+    """Request starts of `processes` processes x 3 threads x `calls`, all pacing through `directory` ('-': each alone)."""
+    import json
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    start_at = time.monotonic() + 3.0  # every process imported and waiting before the first start
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", PACED_WORKER, directory, str(min_interval), str(calls), str(start_at)],
+            cwd=repo,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(processes)
+    ]
+    starts = []
+    for proc in procs:
+        out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0
+        starts += json.loads(out)
+    return sorted(starts)
+
+
+def most_in_any_window(starts: list[float], window: float) -> int:
+    most, first = 0, 0
+    for last, t in enumerate(starts):
+        while t - starts[first] >= window:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+def test_processes_sharing_the_pacer_keep_to_the_rate_together(tmp_path):
+    interval, calls = 0.05, 8  # 2 processes x 3 threads x 8 = 48 starts, 20 per second allowed
+    starts = paced_starts(str(tmp_path), interval, calls)
+    assert len(starts) == 48
+    # Starts are reserved exactly `interval` apart; a thread woken late may only come closer to the next
+    # one, never pull more starts into a window: allow one extra start per window for scheduling delay.
+    assert most_in_any_window(starts, 0.5) <= 0.5 / interval + 1
+    assert starts[-1] - starts[0] >= (len(starts) - 1) * interval - 0.01
+    # Each process pacing alone lets both through at once: twice the rate (what the shared pacer prevents).
+    alone = paced_starts("-", interval, calls)
+    assert most_in_any_window(alone, 0.5) > 0.5 / interval + 1
+
+
+def test_reservations_are_spaced_and_a_stale_schedule_is_ignored(tmp_path):
+    from adapters.http import SharedPacer
+
+    clock = FakeClock()
+    pacer = SharedPacer(tmp_path, "tiktok", 0.25, clock=clock, sleep=clock.sleep)
+    other = SharedPacer(tmp_path, "tiktok", 0.25, clock=clock, sleep=clock.sleep)  # another process's view
+    assert [pacer.reserve(), other.reserve(), pacer.reserve()] == pytest.approx([clock.now, clock.now + 0.25, clock.now + 0.5])
+    (tmp_path / "tiktok.pace").write_text(f"{clock.now + 10**6}")  # left by an earlier boot
+    assert other.reserve() == pytest.approx(clock.now)
+
+
+def test_the_platform_gate_shares_its_spacing_only_when_configured(tmp_path, monkeypatch):
+    from adapters import http
+
+    monkeypatch.setattr(http, "_GATES", {})
+    monkeypatch.setenv("ADS_ELT_META_MIN_INTERVAL", "0.1")
+    monkeypatch.delenv("ADS_ELT_RATE_LIMIT_DIR", raising=False)
+    assert isinstance(http.platform_gate("meta")._spacing, MinIntervalPacer)
+    monkeypatch.setattr(http, "_GATES", {})
+    monkeypatch.setenv("ADS_ELT_RATE_LIMIT_DIR", str(tmp_path))
+    gate = http.platform_gate("meta")
+    assert isinstance(gate._spacing, http.SharedPacer) and gate._spacing.path == str(tmp_path / "meta.pace")

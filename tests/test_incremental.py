@@ -4,7 +4,9 @@ A small world goes through the pipeline's own task bodies (plan, extract, load
 into raw through the sandbox APIs) for a few consecutive days: restated days,
 a new account whose initial history reaches far behind the lookback, and a
 campaign-day the platform stops reporting. After each incremental build the
-fact and the KPI mart must equal what `dbt build --full-refresh` gives.
+fact, the KPI mart, the anomaly scores (whose baselines reach 56 days behind
+the days they rebuild) and the alerts built on them must equal what
+`dbt build --full-refresh` gives.
 """
 
 from __future__ import annotations
@@ -20,9 +22,14 @@ from bench import END_DATE, Warehouse, WorldSize, bench_world, environ, run_dbt,
 MARTS = {
     "marts.fct_ad_performance_daily": "date_day, workspace_id, platform, account_id, campaign_id",
     "marts.mart_campaign_kpis_daily": "date_day, workspace_id, platform, account_id, campaign_id",
+    "marts.mart_anomalies": "date_day, workspace_id, platform, account_id, campaign_id, entity_type, metric",
+    "marts.mart_alerts": "alert_key",
 }
+INCREMENTAL = ("fct_ad_performance_daily", "mart_campaign_kpis_daily", "mart_anomalies")
+# Rows per campaign-day in each mart (mart_anomalies: one per metric; mart_alerts: only the flagged ones).
+ROWS_PER_CAMPAIGN_DAY = {"marts.fct_ad_performance_daily": 1, "marts.mart_campaign_kpis_daily": 1, "marts.mart_anomalies": 5}
 # The scenario's days are minutes apart: no safety margin on the load watermark (see macros/incremental.sql).
-SELECT = ["build", "--select", "+mart_campaign_kpis_daily", "--indirect-selection", "cautious", "--exclude", "resource_type:unit_test", "--vars", "{incremental_watermark_margin_hours: 0}"]
+SELECT = ["build", "--select", "+mart_campaign_kpis_daily", "+mart_alerts", "--indirect-selection", "cautious", "--exclude", "resource_type:unit_test", "--vars", "{incremental_watermark_margin_hours: 0}"]
 HISTORY = 40
 
 
@@ -73,8 +80,7 @@ def scenario(pg_server, tmp_path_factory):
         steps.append(
             {
                 "run_date": run_date,
-                "fact_from": changed_from(workdir, "fct_ad_performance_daily"),
-                "kpis_from": changed_from(workdir, "mart_campaign_kpis_daily"),
+                "changed_from": {model: changed_from(workdir, model) for model in INCREMENTAL},
                 "marts": snapshot(wh.dsn),
             }
         )
@@ -115,17 +121,27 @@ def test_every_incremental_build_equals_a_full_refresh(scenario):
     for step in scenario["steps"]:
         for table in MARTS:
             assert step["marts"][table] == step["full_refresh"][table], (step["run_date"], table)
+        for table in ROWS_PER_CAMPAIGN_DAY:
             assert step["marts"][table], table
 
 
 def test_first_build_is_full_and_daily_builds_cover_the_lookback(scenario):
     first, second = scenario["steps"][0], scenario["steps"][1]
-    assert first["fact_from"] is None  # the table did not exist: everything
+    assert set(first["changed_from"].values()) == {None}  # the tables did not exist: everything
     # Day 1 re-pulls Meta's 28-day lookback: that far back, and not much further.
     run_date = second["run_date"]
-    fact_from = run_date - timedelta(days=35)
-    assert fact_from.isoformat() <= second["fact_from"] <= (run_date - timedelta(days=28)).isoformat()
-    assert second["kpis_from"] == second["fact_from"]
+    fact_from = second["changed_from"]["fct_ad_performance_daily"]
+    assert (run_date - timedelta(days=35)).isoformat() <= fact_from <= (run_date - timedelta(days=28)).isoformat()
+    # The KPI mart and the anomaly scores rebuild the same days (reading further back for windows and baselines).
+    assert second["changed_from"]["mart_campaign_kpis_daily"] == fact_from
+    assert second["changed_from"]["mart_anomalies"] == fact_from
+
+
+def test_anomalies_are_scored_in_every_build(scenario):
+    # Equal empty scores would prove nothing: the 40-day history scores points (14 baseline days needed).
+    for step in scenario["steps"]:
+        scored = [r for r in step["marts"]["marts.mart_anomalies"] if r["is_scored"]]
+        assert scored and any(r["entity_type"] == "workspace" for r in scored), step["run_date"]
 
 
 def rows_of(marts, table, **where):
@@ -136,8 +152,9 @@ def test_a_load_reaching_behind_the_lookback_is_rebuilt(scenario):
     step = scenario["steps"][2]
     late = scenario["late"]
     window_start = step["run_date"] - timedelta(days=HISTORY - 1)
-    assert step["fact_from"] <= window_start.isoformat()
-    for table in MARTS:
+    assert step["changed_from"]["fct_ad_performance_daily"] <= window_start.isoformat()
+    assert step["changed_from"]["mart_anomalies"] <= window_start.isoformat()
+    for table in ROWS_PER_CAMPAIGN_DAY:
         days = {r["date_day"] for r in rows_of(step["marts"], table, account_id=late.account_id)}
         assert len(days) == HISTORY and min(days) == window_start, table
 
@@ -146,8 +163,8 @@ def test_a_campaign_day_no_longer_reported_leaves_the_marts(scenario):
     account_id, campaign_id, day = scenario["vanished"]
     before, after = scenario["steps"][2]["marts"], scenario["steps"][3]["marts"]
     key = {"account_id": account_id, "campaign_id": campaign_id, "date_day": day}
-    for table in MARTS:
-        assert len(rows_of(before, table, **key)) == 1, table
+    for table, rows in ROWS_PER_CAMPAIGN_DAY.items():
+        assert len(rows_of(before, table, **key)) == rows, table
         assert rows_of(after, table, **key) == [], table
 
 

@@ -74,3 +74,48 @@ def test_a_batch_mostly_bad_or_without_a_required_field_is_rejected_whole(monkey
     for r in rows:
         del r["campaign_id"]
     assert "no record has campaign_id" in validate_batch("meta", records(rows), START, END).rejected
+
+
+def messy_batches():
+    """Batches with every kind of bad record, for comparing the two validation engines."""
+    meta = good_meta()
+    meta[0]["spend"] = "-4.20"
+    meta[1]["clicks"] = "5000"
+    meta[2]["impressions"] = "lots"
+    meta[3]["spend"] = "nan"  # reads as a number, but null
+    meta[4]["clicks"] = True  # JSON true is not a number
+    meta[5]["campaign_id"] = ""
+    del meta[6]["impressions"]  # absent: zero, so clicks exceed it
+    meta[7]["impressions"] = None
+    meta.append(copy.deepcopy(meta[8]))  # a duplicate
+    meta.append(copy.deepcopy(meta[0]))  # a duplicate of a bad record
+    meta.append(meta_record("9", START - timedelta(days=1)))  # outside the window
+    google = [
+        {"campaign": {"id": "7"}, "segments": {"date": END.isoformat()}, "metrics": {"costMicros": "-1500000", "clicks": "3"}},
+        {"campaign": {"id": "8"}, "segments": {"date": END.isoformat()}},
+        {"campaign": {"id": "8"}, "segments": {"date": END.isoformat()}, "metrics": {"impressions": " 12 ", "clicks": 40}},
+        {"campaign": 7, "segments": {"date": END.isoformat()}, "metrics": {"conversionsValue": "x"}},
+        {"segments": {"date": START.isoformat()}, "metrics": []},
+    ]
+    return [("meta", meta, START, END), ("google_ads", google, START, END), ("meta", good_meta(), START - timedelta(days=3), END)]
+
+
+def test_the_numpy_checks_give_what_great_expectations_gives():
+    from ads_elt.validation import build_frame, expected_days_for, outcomes_great_expectations, outcomes_vectorised
+
+    for n, (platform, rows, start, end) in enumerate(messy_batches()):
+        recs = records(rows)
+        frame, _ = build_frame(platform, recs)
+        expected = expected_days_for(start, end, min(r.report_date for r in recs))
+        by_gx = outcomes_great_expectations(frame, platform, start, end, expected)
+        by_numpy = outcomes_vectorised(frame, platform, start, end, expected)
+        assert [(o.name, o.success, o.lines) for o in by_numpy] == [(o.name, o.success, o.lines) for o in by_gx], platform
+        assert any(not o.success for o in by_gx) == (n < 2)  # the first two batches break checks, the last one none
+        gx_result = validate_batch(platform, recs, start, end, engine="great_expectations")
+        numpy_result = validate_batch(platform, recs, start, end)
+        assert list(numpy_result.bad.items()) == list(gx_result.bad.items()), platform
+        assert (numpy_result.checks, numpy_result.missing_days, numpy_result.rejected) == (
+            gx_result.checks,
+            gx_result.missing_days,
+            gx_result.rejected,
+        )

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import logging
 from dataclasses import dataclass, field
@@ -66,15 +67,68 @@ class Quarantined:
     report_date: date | None = None
 
 
+# One encoder for every payload (json.dumps would build one per call); compact, non-ASCII kept as is.
+_encode_payload = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, check_circular=False).encode
+
+
 @dataclass
 class PreparedBatch:
-    rows: list[tuple] = field(default_factory=list)
+    constants: tuple[str, ...] = ()  # the row's columns that are the same for every row of the batch
+    good: list[Any] = field(default_factory=list)  # validation.Record of every record to load
     quarantined: list[Quarantined] = field(default_factory=list)
     days: set[date] = field(default_factory=set)  # days the batch delivered (replaced in raw)
     breaking_days: list[date] = field(default_factory=list)
     missing_days: list[date] = field(default_factory=list)
     rejected: str | None = None
     skipped: int = 0  # store orders last updated outside the window (not this batch's)
+
+    @property
+    def row_count(self) -> int:
+        return len(self.good)
+
+    def __iter__(self):
+        return self.rows()
+
+    def copy_text_chunks(self, chunk_rows: int = 2000):
+        """The rows as COPY text-format chunks, made as COPY reads them; None when a constant needs escaping.
+
+        JSON text never holds a raw tab, newline or carriage return (the encoder escapes them), so
+        doubling the payload's backslashes is the only escaping text format needs, as long as the
+        batch's constants (ids, run id, dates) hold none of those four characters.
+        """
+        if any(ch in value for value in self.constants for ch in "\\\t\n\r"):
+            return None
+        workspace_id, account_id, sync_run_id, window_start, window_end, extracted_at = self.constants
+        head = f"{workspace_id}\t{account_id}\t"
+        tail = f"\t{sync_run_id}\t{window_start}\t{window_end}\t{extracted_at}\n"
+        day_text = {day: f"{day.isoformat()}\t" for day in self.days}
+        day_text[None] = "\\N\t"  # entity lists: no report date (NULL)
+        encode = _encode_payload
+
+        def chunks():
+            good = self.good
+            for start in range(0, len(good), chunk_rows):
+                yield "".join(
+                    head + day_text[r.report_date] + encode(r.payload).replace("\\", "\\\\") + tail for r in good[start : start + chunk_rows]
+                )
+
+        return chunks()
+
+    def rows(self):
+        """The raw rows (in RAW_COPY_COLUMNS order), made as they are read: each payload serialised once, here."""
+        workspace_id, account_id, *rest = self.constants
+        sync_run_id, window_start, window_end, extracted_at = rest
+        for record in self.good:
+            yield (
+                workspace_id,
+                account_id,
+                record.report_date.isoformat() if record.report_date is not None else None,
+                _encode_payload(record.payload),
+                sync_run_id,
+                window_start,
+                window_end,
+                extracted_at,
+            )
 
 
 def _records(manifest: dict[str, Any], pages: list[tuple[str, bytes]], out: PreparedBatch):
@@ -92,14 +146,13 @@ def _records(manifest: dict[str, Any], pages: list[tuple[str, bytes]], out: Prep
     found = []
     for name, body in pages:
         for i, record in enumerate(spec.parse_page(body), start=1):
-            payload = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
             if spec.entity_list:
-                found.append((Record(name, i, record, None), payload))
+                found.append(Record(name, i, record, None))
                 continue
             try:
                 day = spec.report_date(record, manifest.get("timezone")) if zoned else spec.report_date(record)
             except (KeyError, TypeError, ValueError) as exc:
-                out.quarantined.append(Quarantined(name, i, f"no valid report date ({type(exc).__name__}: {exc})", payload))
+                out.quarantined.append(Quarantined(name, i, f"no valid report date ({type(exc).__name__}: {exc})", _encode_payload(record)))
                 continue
             if zoned and not window_start <= day <= window_end:
                 # Store lists filter by creation date (Salla, Zid) or by instants at the window's
@@ -109,23 +162,35 @@ def _records(manifest: dict[str, Any], pages: list[tuple[str, bytes]], out: Prep
             if not window_start <= day <= window_end:
                 out.quarantined.append(
                     Quarantined(
-                        name, i, f"report date {day} outside the requested window {window_start}..{window_end}", payload, "window", day
+                        name,
+                        i,
+                        f"report date {day} outside the requested window {window_start}..{window_end}",
+                        _encode_payload(record),
+                        "window",
+                        day,
                     )
                 )
                 continue
-            found.append((Record(name, i, record, day), payload))
+            found.append(Record(name, i, record, day))
     return found
 
 
 def prepare_rows(
     manifest: dict[str, Any], pages: list[tuple[str, bytes]], first_loaded_day: date | None = None
 ) -> PreparedBatch:
-    """Parse and validate lake pages into raw rows; bad records go to quarantine with their reason."""
+    """Parse and validate lake pages; bad records go to quarantine with their reason.
+
+    The good records' raw rows are made later, while COPY sends them (``PreparedBatch.rows``).
+    """
+    from adapters import PLATFORMS
     from ads_elt.validation import validate_batch
 
-    out = PreparedBatch()
-    found = _records(manifest, pages, out)
-    records = [r for r, _ in found]
+    out = PreparedBatch(
+        constants=tuple(
+            str(manifest[k]) for k in ("workspace_id", "account_id", "sync_run_id", "window_start", "window_end", "extracted_at")
+        )
+    )
+    records = _records(manifest, pages, out)
     result = validate_batch(
         manifest["platform"],
         records,
@@ -137,45 +202,68 @@ def prepare_rows(
     out.rejected = result.rejected
     out.missing_days = result.missing_days
     out.breaking_days = result.breaking_days(records)
-    from adapters import PLATFORMS
-
+    out.days = {record.report_date for record in records if record.report_date is not None}
     if PLATFORMS[manifest["platform"]].zoned:
         # Store orders: the batch is every order changed in the window, so the whole window is replaced
         # (a day without changes has no rows, and an order that changed again moves to its new day).
         start, end = date.fromisoformat(manifest["window_start"]), date.fromisoformat(manifest["window_end"])
         out.days.update(start + timedelta(days=n) for n in range((end - start).days + 1))
-    for index, (record, payload) in enumerate(found):
-        if record.report_date is not None:
-            out.days.add(record.report_date)
+    if not result.bad:
+        out.good = records
+        return out
+    for index, record in enumerate(records):
         finding = result.bad.get(index)
-        if finding is not None:
+        if finding is None:
+            out.good.append(record)
+        else:
             out.quarantined.append(
-                Quarantined(record.source, record.line_number, finding.reason, payload, finding.check, record.report_date)
+                Quarantined(record.source, record.line_number, finding.reason, _encode_payload(record.payload), finding.check, record.report_date)
             )
-            continue
-        out.rows.append(
-            (
-                manifest["workspace_id"],
-                manifest["account_id"],
-                record.report_date.isoformat() if record.report_date else None,
-                payload,
-                manifest["sync_run_id"],
-                manifest["window_start"],
-                manifest["window_end"],
-                manifest["extracted_at"],
-            )
-        )
     return out
 
 
-def _copy_rows(cur, table: str, rows: list[tuple]) -> None:
+class _CopyStream:
+    """A file-like object COPY reads from, a chunk of rows at a time.
+
+    COPY pulls a chunk, sends it and pulls the next, so the server parses and writes one chunk
+    while this process serialises the next (the two run on different cores); nothing holds
+    the whole batch as text.
+    """
+
+    def __init__(self, chunks) -> None:
+        self._chunks = iter(chunks)
+
+    def read(self, size: int = -1) -> str:
+        return next(self._chunks, "")
+
+    readline = read
+
+
+def _csv_chunks(rows, chunk_rows: int = 2000):
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerows(rows)
-    buf.seek(0)
-    stmt = sql.SQL("copy {} ({}) from stdin with (format csv)").format(
-        sql.Identifier("raw", table), sql.SQL(", ").join(map(sql.Identifier, RAW_COPY_COLUMNS))
+    writer = csv.writer(buf, lineterminator="\n")
+    rows = iter(rows)
+    while True:
+        buf.seek(0)
+        buf.truncate()
+        writer.writerows(itertools.islice(rows, chunk_rows))
+        text = buf.getvalue()
+        if not text:
+            return
+        yield text
+
+
+def _copy_rows(cur, table: str, rows) -> None:
+    """COPY `rows` into raw.<table>, streamed: a PreparedBatch as text format, any iterable of tuples as CSV."""
+    chunks = rows.copy_text_chunks() if isinstance(rows, PreparedBatch) else None
+    options = sql.SQL("")
+    if chunks is None:
+        chunks = _csv_chunks(rows)
+        options = sql.SQL(" with (format csv)")
+    stmt = sql.SQL("copy {} ({}) from stdin{}").format(
+        sql.Identifier("raw", table), sql.SQL(", ").join(map(sql.Identifier, RAW_COPY_COLUMNS)), options
     )
-    cur.copy_expert(stmt.as_string(cur), buf)
+    cur.copy_expert(stmt.as_string(cur), _CopyStream(chunks))
 
 
 def _write_quarantine(cur, manifest: dict[str, Any], quarantined: list[Quarantined]) -> None:
@@ -262,7 +350,7 @@ def _replace_rows(cur, table: str, manifest: dict[str, Any], prepared: PreparedB
             (manifest["workspace_id"], manifest["account_id"], sorted(prepared.days)),
         )
     replaced = cur.rowcount
-    _copy_rows(cur, table, prepared.rows)
+    _copy_rows(cur, table, prepared)
     _write_quarantine(cur, manifest, prepared.quarantined)
     return replaced
 
@@ -321,7 +409,7 @@ def load_batches(conn, batches: list[tuple[dict[str, Any], list[tuple[str, bytes
             results.append(
                 {
                     "report": manifest["report"],
-                    "rows_loaded": len(prepared.rows),
+                    "rows_loaded": prepared.row_count,
                     "rows_replaced": replaced,
                     "rows_quarantined": len(prepared.quarantined),
                     "rows_outside_window": prepared.skipped,
@@ -332,7 +420,7 @@ def load_batches(conn, batches: list[tuple[dict[str, Any], list[tuple[str, bytes
         sync_state.record_success(
             cur,
             primary,
-            len(prepared_all[0][3].rows),
+            prepared_all[0][3].row_count,
             synced_through=synced_through,
             quarantined=sum(len(p.quarantined) for _, _, _, p in prepared_all),
             issues=issues,

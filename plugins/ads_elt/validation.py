@@ -30,6 +30,16 @@ still rejected (the schema changed).
 Store orders (``ORDER_PLATFORMS``) are checked for an order id and a total that
 reads as a number; duplicates are the same order id twice on one day; and there
 is no completeness check (a day without order changes is normal).
+
+Platforms plug in through ``FIELD_SPECS[platform]``; a platform without specs
+gets the date checks only (window, completeness).
+
+The suite (``build_suite``) is the specification. The loader evaluates it with
+numpy on the whole frame (``outcomes_vectorised``, milliseconds for 100,000
+records); ``validate_batch(..., engine="great_expectations")`` runs the same
+suite through the GX validator (about half a second per batch, whatever its
+size), and a test requires both to give the same findings, reasons and verdict.
+The frame itself is built a field at a time, not a record at a time.
 """
 
 from __future__ import annotations
@@ -251,41 +261,99 @@ def _number(value: Any) -> float | None:
     return None
 
 
+def _column(payloads: Sequence[Any], path: tuple[str, ...], prefixes: dict[tuple[str, ...], list[Any]]) -> list[Any]:
+    """The value at `path` of every payload, ``_MISSING`` where absent (``_get`` over a column at once).
+
+    `prefixes` keeps the columns of shorter paths, so fields under one object (``metrics.*``) read it once.
+    """
+    if path in prefixes:
+        return prefixes[path]
+    parent = _column(payloads, path[:-1], prefixes) if len(path) > 1 else payloads
+    key = path[-1]
+    prefixes[path] = values = [v.get(key, _MISSING) if type(v) is dict else _MISSING for v in parent]
+    return values
+
+
+def _number_column(spec: FieldSpec, raw: list[Any], errors: dict[int, str]):
+    """A number field as float64 (NaN where not a number), its type errors into `errors`."""
+    import numpy as np
+
+    if spec.default is not None:
+        raw = [spec.default if v is _MISSING or v is None else v for v in raw]
+    if set(map(type, raw)) <= {int, float, str}:
+        # Every value is a number or a string: float() reads them all, as _number does, or one fails.
+        try:
+            return np.fromiter(map(float, raw), dtype="float64", count=len(raw)) * spec.scale
+        except (ValueError, OverflowError):
+            pass
+    values = []
+    where = ".".join(spec.path)
+    for i, value in enumerate(raw):
+        if value is _MISSING or value is None:
+            errors.setdefault(i, f"{where} is missing")
+            values.append(None)
+            continue
+        number = _number(value)
+        if number is None:
+            errors.setdefault(i, f"{where} is not a number ({str(value)[:40]!r})")
+        values.append(None if number is None else number * spec.scale)
+    return np.array(values, dtype="float64")
+
+
+def _text_column(spec: FieldSpec, raw: list[Any], errors: dict[int, str]) -> list[str | None]:
+    """A text field (a non-empty string, else None), its type errors into `errors`."""
+    if spec.kind == "id":  # numeric ids (Salla, Zid, WooCommerce orders) read as their text
+        raw = [str(v) if type(v) is int else v for v in raw]
+    values = [v if type(v) is str and v else None for v in raw]
+    if None in values:
+        where = ".".join(spec.path)
+        for i, (value, original) in enumerate(zip(values, raw, strict=True)):
+            if value is not None:
+                continue
+            if original is _MISSING or original is None:
+                if spec.default is None:
+                    errors.setdefault(i, f"{where} is missing")
+                else:
+                    values[i] = spec.default
+            elif isinstance(original, str) and original:
+                values[i] = original  # a str subclass
+            else:
+                errors.setdefault(i, f"{where} is not a non-empty string ({str(original)[:40]!r})")
+    return values
+
+
 def build_frame(platform: str, records: Sequence[Record], specs: Sequence[FieldSpec] | None = None):
-    """The batch as a DataFrame: ``line`` (index into records), ``report_date`` (ordinal), canonical fields."""
+    """The batch as a DataFrame: ``line`` (index into records), ``report_date`` (ordinal), canonical fields.
+
+    Built a column at a time (one pass over the records per field, numbers converted by numpy when
+    they all read as numbers), so a batch of 100,000 records costs a fraction of a second. Also
+    returns the type errors: record index -> the first field (in spec order) that is missing or
+    mistyped, and why.
+    """
+    import numpy as np
     import pandas as pd
 
     specs = FIELD_SPECS.get(platform, ()) if specs is None else specs
-    rows = []
-    type_errors: dict[int, str] = {}
-    for i, rec in enumerate(records):
-        row: dict[str, Any] = {"line": i, "report_date": rec.report_date.toordinal() if rec.report_date else None}
-        for spec in specs:
-            raw = _get(rec.payload, spec.path)
-            if raw is _MISSING or raw is None:
-                value = spec.default
-                if value is None:
-                    type_errors.setdefault(i, f"{'.'.join(spec.path)} is missing")
-            elif spec.kind == "number":
-                value = _number(raw)
-                if value is None:
-                    type_errors.setdefault(i, f"{'.'.join(spec.path)} is not a number ({str(raw)[:40]!r})")
-                else:
-                    value *= spec.scale
-            elif spec.kind == "id" and isinstance(raw, int) and not isinstance(raw, bool):
-                value = str(raw)
-            else:
-                value = raw if isinstance(raw, str) and raw.strip() else None
-                if value is None:
-                    type_errors.setdefault(i, f"{'.'.join(spec.path)} is not a non-empty string ({str(raw)[:40]!r})")
-            row[spec.name] = value
-        rows.append(row)
-    columns = ["line", "report_date", *(s.name for s in specs)]
-    frame = pd.DataFrame(rows, columns=columns)
+    payloads = [r.payload for r in records]
+    errors_by_spec: list[dict[int, str]] = []
+    prefixes: dict[tuple[str, ...], list[Any]] = {}
+    columns: dict[str, Any] = {
+        "line": np.arange(len(records), dtype="int64"),
+    }
+    if all(r.report_date is not None for r in records):
+        columns["report_date"] = np.fromiter((r.report_date.toordinal() for r in records), dtype="int64", count=len(records))
+    else:  # entity lists: no report date
+        columns["report_date"] = pd.Series([r.report_date.toordinal() if r.report_date else None for r in records], dtype="object")
     for spec in specs:
-        if spec.kind == "number":
-            frame[spec.name] = pd.to_numeric(frame[spec.name], errors="coerce").astype("float64")
-    return frame, type_errors
+        errors: dict[int, str] = {}
+        raw = _column(payloads, spec.path, prefixes)
+        columns[spec.name] = _number_column(spec, raw, errors) if spec.kind == "number" else _text_column(spec, raw, errors)
+        errors_by_spec.append(errors)
+    type_errors: dict[int, str] = {}
+    for errors in errors_by_spec:  # the first spec that fails a record names it
+        for i, reason in errors.items():
+            type_errors.setdefault(i, reason)
+    return pd.DataFrame(columns), dict(sorted(type_errors.items()))
 
 
 # -- Great Expectations -----------------------------------------------------------
@@ -361,6 +429,89 @@ def expected_days_for(window_start: date, window_end: date, first_day_with_data:
     return [start + timedelta(days=n) for n in range((window_end - start).days + 1)]
 
 
+@dataclass
+class Outcome:
+    """One expectation of the suite on one batch: did it hold, and the record indexes that broke it."""
+
+    type: str
+    kwargs: dict[str, Any]
+    success: bool
+    lines: list[int]
+
+    @property
+    def name(self) -> str:
+        kw = self.kwargs
+        return self.type + f"({kw.get('column') or kw.get('column_A') or ','.join(kw.get('column_list', []))})"
+
+
+def _outcome(type_: str, kwargs: dict[str, Any], failing) -> Outcome:
+    import numpy as np
+
+    lines = np.flatnonzero(failing).tolist()
+    return Outcome(type_, kwargs, not lines, lines)
+
+
+def outcomes_vectorised(
+    frame, platform: str, window_start: date, window_end: date, expected_days: Sequence[date], checks: ReportChecks | None = None
+) -> list[Outcome]:
+    """The suite of ``build_suite``, evaluated with numpy on the whole frame, in the order GX reports it.
+
+    Same semantics as Great Expectations' pandas engine: column-value checks leave nulls out (a
+    null is the not-null check's finding), the pair check skips rows where both are null, the
+    compound-unique check returns every row of a repeated (campaign, day). A test runs both on
+    batches with every kind of bad record and requires the same outcomes; this one costs
+    milliseconds where the GX validator costs half a second per batch.
+    """
+    import numpy as np
+
+    checks = checks or checks_for(platform)
+    names = {s.name for s in checks.fields}
+    out: list[Outcome] = []
+    if not checks.entity_list:
+        days = frame["report_date"].to_numpy()
+        lo, hi = window_start.toordinal(), window_end.toordinal()
+        out.append(Outcome("expect_column_to_exist", {"column": "report_date"}, True, []))
+        out.append(
+            _outcome("expect_column_values_to_be_between", {"column": "report_date", "min_value": lo, "max_value": hi}, (days < lo) | (days > hi))
+        )
+        if expected_days:
+            missing = {d.toordinal() for d in expected_days} - set(np.unique(days).tolist())
+            out.append(Outcome("expect_column_distinct_values_to_contain_set", {"column": "report_date"}, not missing, []))
+    for name in sorted(names):  # GX's order: per column, not-null then the range
+        out.append(_outcome("expect_column_values_to_not_be_null", {"column": name}, frame[name].isna().to_numpy()))
+        if name in METRICS:
+            values = frame[name].to_numpy(dtype="float64")
+            with np.errstate(invalid="ignore"):
+                out.append(_outcome("expect_column_values_to_be_between", {"column": name, "min_value": 0}, values < 0))
+    if {"impressions", "clicks"} <= names:
+        a, b = frame["impressions"].to_numpy(dtype="float64"), frame["clicks"].to_numpy(dtype="float64")
+        with np.errstate(invalid="ignore"):
+            failing = ~(a >= b) & ~(np.isnan(a) & np.isnan(b))
+        out.append(_outcome("expect_column_pair_values_a_to_be_greater_than_b", {"column_A": "impressions", "column_B": "clicks"}, failing))
+    if checks.key and set(checks.key) <= names:
+        key = list(checks.key) if checks.entity_list else [*checks.key, "report_date"]
+        failing = frame.duplicated(key, keep=False)
+        if len(key) == 1:  # GX leaves nulls out of a column's uniqueness (a null is the not-null check's finding)
+            out.append(_outcome("expect_column_values_to_be_unique", {"column": key[0]}, (failing & frame[key[0]].notna()).to_numpy()))
+        else:
+            out.append(_outcome("expect_compound_columns_to_be_unique", {"column_list": key}, failing.to_numpy()))
+    return out
+
+
+def outcomes_great_expectations(
+    frame, platform: str, window_start: date, window_end: date, expected_days: Sequence[date], checks: ReportChecks | None = None
+) -> list[Outcome]:
+    """The suite of ``build_suite`` run by Great Expectations (the reference ``outcomes_vectorised`` must match)."""
+    result = _batch_definition().get_batch(batch_parameters={"dataframe": frame}).validate(
+        build_suite(platform, window_start, window_end, expected_days, checks),
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["line"]},
+    )
+    return [Outcome(r.expectation_config.type, dict(r.expectation_config.kwargs), bool(r.success), _unexpected_lines(r)) for r in result.results]
+
+
+ENGINES = {"numpy": outcomes_vectorised, "great_expectations": outcomes_great_expectations}
+
+
 def validate_batch(
     platform: str,
     records: Sequence[Record],
@@ -368,10 +519,13 @@ def validate_batch(
     window_end: date,
     first_loaded_day: date | None = None,
     report: str | None = None,
+    engine: str = "numpy",
 ) -> ValidationResult:
     """Run the suite on one batch of ``platform``'s ``report`` (None: its primary report).
 
-    Returns the bad records with reasons, missing days and the verdict.
+    Returns the bad records with reasons, missing days and the verdict. `engine`: ``numpy`` (the
+    loader's, ``outcomes_vectorised``) or ``great_expectations`` (the reference); both give the
+    same result.
     """
     checks = checks_for(platform, report)
     frame, type_errors = build_frame(platform, records, checks.fields)
@@ -389,36 +543,30 @@ def validate_batch(
         flag(index, "schema", reason)
 
     if len(frame):
-        outcome = _batch_definition().get_batch(batch_parameters={"dataframe": frame}).validate(
-            build_suite(platform, window_start, window_end, expected, checks),
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["line"]},
-        )
-        for r in outcome.results:
-            cfg = r.expectation_config
-            kwargs = cfg.kwargs
-            name = cfg.type + (f"({kwargs.get('column') or kwargs.get('column_A') or ','.join(kwargs.get('column_list', []))})")
-            result.checks[name] = bool(r.success)
+        for r in ENGINES[engine](frame, platform, window_start, window_end, expected, checks):
+            kwargs = r.kwargs
+            result.checks[r.name] = r.success
             if r.success:
                 continue
-            lines = _unexpected_lines(r)
-            if cfg.type == "expect_column_values_to_not_be_null":
+            lines = r.lines
+            if r.type == "expect_column_values_to_not_be_null":
                 for i in lines:
                     flag(i, "schema", f"{kwargs['column']} is missing or not a number")
-            elif cfg.type == "expect_column_values_to_be_between" and kwargs["column"] == "report_date":
+            elif r.type == "expect_column_values_to_be_between" and kwargs["column"] == "report_date":
                 for i in lines:
                     flag(i, "window", f"report date {records[i].report_date} outside the requested window {window_start}..{window_end}")
-            elif cfg.type == "expect_column_values_to_be_between":
+            elif r.type == "expect_column_values_to_be_between":
                 column = kwargs["column"]
                 for i in lines:
                     flag(i, "negative_value", f"{column} is negative ({frame.at[i, column]:g})")
-            elif cfg.type == "expect_column_pair_values_a_to_be_greater_than_b":
+            elif r.type == "expect_column_pair_values_a_to_be_greater_than_b":
                 for i in lines:
                     flag(
                         i,
                         "clicks_over_impressions",
                         f"clicks ({frame.at[i, 'clicks']:g}) exceed impressions ({frame.at[i, 'impressions']:g})",
                     )
-            elif cfg.type in ("expect_compound_columns_to_be_unique", "expect_column_values_to_be_unique"):
+            elif r.type in ("expect_compound_columns_to_be_unique", "expect_column_values_to_be_unique"):
                 first_line: dict[tuple, int] = {}
                 columns = kwargs.get("column_list") or [kwargs["column"]]
                 for i in sorted(lines):

@@ -33,17 +33,64 @@
     never scored), the MAD is above zero and, for cpa and roas, the baseline
     converts (median daily conversions >= min_baseline_conversions).
     `is_anomaly` = scored and beyond `z_threshold` in the bad direction.
+
+    Incremental: a daily run scores only the days from
+    `incremental_changed_from()` on (macros/incremental.sql) and replaces
+    them whole (`replace_date_range`). A point's score depends on its own
+    day and on the baseline days before it, at most
+    greatest(window_days, 7 x dow_weeks) days back (56 with the defaults; the
+    largest over the workspaces' settings), so the points are read from that
+    far before the first changed day: every score equals a full rebuild's.
+    A change of the detector settings (registry or vars) changes past scores
+    too and needs `dbt build --full-refresh`, which rebuilds everything and
+    gives the same rows.
 -#}
 {%- set point_key = ['workspace_id', 'platform', 'account_id', 'campaign_id', 'metric'] -%}
 {#- The self-joins below match many keys; row estimates for them are poor, and a nested
     loop over the baseline pairs is quadratic. Hash joins keep the model linear. -#}
-{{ config(pre_hook="set local enable_nestloop = off") }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_date_range',
+        unique_key=['date_day', 'workspace_id', 'platform', 'account_id', 'campaign_id', 'entity_type', 'metric'],
+        on_schema_change='fail',
+        indexes=[
+            {'columns': ['date_day']},
+            {'columns': ['workspace_id', 'platform', 'date_day']},
+        ],
+        pre_hook="set local enable_nestloop = off",
+        post_hook="{{ record_incremental_watermark() }}",
+    )
+}}
+{%- if is_incremental() -%}
+    {%- set changed_from = incremental_changed_from() -%}
+    {#- Days before a scored day that its baselines read, the largest over the workspaces' settings. -#}
+    {%- set reach_query -%}
+        select coalesce(max(greatest(anomaly_window_days, 7 * anomaly_dow_weeks)), 0)
+        from {{ ref('int_workspace_settings_pivoted') }}
+    {%- endset -%}
+    {%- set baseline_reach_days = (run_query(reach_query).columns[0].values()[0] | int) if execute else 0 -%}
+{%- endif %}
+-- depends_on: {{ ref('int_workspace_settings_pivoted') }}
 
 with
 
 int_anomaly_points_unpivoted as (
 
     select * from {{ ref('int_anomaly_points_unpivoted') }}
+    {%- if is_incremental() %}
+    where date_day >= {{ dbt.dateadd('day', -baseline_reach_days, "cast('" ~ changed_from ~ "' as date)") }}
+    {%- endif %}
+
+),
+
+points as (
+
+    {#- The points this run scores; the CTE above also holds their baseline days. #}
+    select * from int_anomaly_points_unpivoted
+    {%- if is_incremental() %}
+    where date_day >= cast('{{ changed_from }}' as date)
+    {%- endif %}
 
 ),
 
@@ -77,7 +124,7 @@ baseline_pairs as (
             and history.date_day >= {{ dbt.dateadd('day', '-7 * points.dow_weeks', 'points.date_day') }}
         ) as is_same_weekday
 
-    from int_anomaly_points_unpivoted as points
+    from points
     inner join baseline_days as history
         on
             {%- for column in point_key %}
@@ -149,7 +196,7 @@ baselines as (
         medians.dow_median,
         deviations.dow_mad
 
-    from int_anomaly_points_unpivoted as points
+    from points
     left join baseline_medians as medians
         on
             {%- for column in point_key %}

@@ -11,6 +11,9 @@
 
       malformed_utm       utm_source or utm_campaign is not valid URL encoding
       organic             no utm_source and no utm_campaign
+      campaign_id         no utm_source, and utm_campaign equals the id of
+                          exactly one campaign of any platform in the workspace
+                          (ids are unique enough to name the platform)
       unknown_source      utm_source is absent or not in the utm_source_platforms seed
       missing_campaign    utm_source names a platform, utm_campaign is absent
       campaign_id         utm_campaign equals a campaign id of that platform in
@@ -153,23 +156,25 @@ campaign_keys as (
 
 order_keys as (
 
-    select order_key, workspace_id, utm_platform, 'id' as match_kind, utm_campaign_id as match_value
+    select order_key, workspace_id, utm_platform, utm_source_normalised is null as is_sourceless, 'id' as match_kind, utm_campaign_id as match_value
     from with_platform
 
     union all
 
-    select order_key, workspace_id, utm_platform, 'name' as match_kind, utm_campaign_normalised as match_value
+    select order_key, workspace_id, utm_platform, false as is_sourceless, 'name' as match_kind, utm_campaign_normalised as match_value
     from with_platform
 
 ),
 
 campaign_matches as (
 
-    -- Per order and kind: how many campaigns of the source's platform match, and which when one does.
+    -- Per order and kind: how many campaigns of the source's platform match
+    -- (of any platform for a campaign id without a source), and which when one does.
     select
         order_keys.order_key,
         order_keys.match_kind,
-        count(distinct campaign_keys.account_id || '/' || campaign_keys.campaign_id) as campaigns,
+        count(distinct campaign_keys.platform || '/' || campaign_keys.account_id || '/' || campaign_keys.campaign_id) as campaigns,
+        min(campaign_keys.platform) as platform,
         min(campaign_keys.account_id) as account_id,
         min(campaign_keys.campaign_id) as campaign_id
 
@@ -177,7 +182,7 @@ campaign_matches as (
     inner join campaign_keys
         on
             order_keys.workspace_id = campaign_keys.workspace_id
-            and order_keys.utm_platform = campaign_keys.platform
+            and (order_keys.utm_platform = campaign_keys.platform or order_keys.is_sourceless)
             and order_keys.match_kind = campaign_keys.match_kind
             and order_keys.match_value = campaign_keys.match_value
     group by order_keys.order_key, order_keys.match_kind
@@ -191,6 +196,7 @@ matched as (
         case
             when orders.is_malformed_utm then 'malformed_utm'
             when orders.utm_source_normalised is null and orders.utm_campaign_normalised is null then 'organic'
+            when orders.utm_source_normalised is null and id_matches.campaigns = 1 then 'campaign_id'
             when orders.utm_platform is null then 'unknown_source'
             when orders.utm_campaign_normalised is null then 'missing_campaign'
             when id_matches.campaigns = 1 then 'campaign_id'
@@ -199,6 +205,10 @@ matched as (
             when name_matches.campaigns > 1 then 'ambiguous_campaign'
             else 'unmatched_campaign'
         end as match_rule,
+        case
+            when id_matches.campaigns = 1 then id_matches.platform
+            when id_matches.campaigns is null and name_matches.campaigns = 1 then name_matches.platform
+        end as candidate_platform,
         case
             when id_matches.campaigns = 1 then id_matches.account_id
             when id_matches.campaigns is null and name_matches.campaigns = 1 then name_matches.account_id
@@ -231,7 +241,7 @@ delivery as (
     inner join fct_ad_performance_daily as performance
         on
             matched.workspace_id = performance.workspace_id
-            and matched.utm_platform = performance.platform
+            and matched.candidate_platform = performance.platform
             and matched.candidate_account_id = performance.account_id
             and matched.candidate_campaign_id = performance.campaign_id
             and performance.date_day between matched.order_date - matched.attribution_window_days and matched.order_date
@@ -289,9 +299,10 @@ final as (
         attribution_window_days,
         attribution_rule,
         attribution_rule in ('campaign_id', 'campaign_name') as is_attributed,
-        case when attribution_rule in ('campaign_id', 'campaign_name') then utm_platform end as platform,
+        case when attribution_rule in ('campaign_id', 'campaign_name') then candidate_platform end as platform,
         case when attribution_rule in ('campaign_id', 'campaign_name') then candidate_account_id end as account_id,
         case when attribution_rule in ('campaign_id', 'campaign_name') then candidate_campaign_id end as campaign_id,
+        candidate_platform,
         candidate_account_id,
         candidate_campaign_id,
         last_delivery_date

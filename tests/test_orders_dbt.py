@@ -177,6 +177,8 @@ ORDERS = [
           [Version(at(25, 16), EXTRACTED_1), Version(at(27, 9), EXTRACTED_2, refunded=Decimal("50.00"), status="partially_refunded")]),
     simple(Order("shopify", NW, SHOP, "5007", at(26, 13), "USD", Decimal("70.00"), utm("facebook", "50%off"), "malformed_utm", None, H2)),
     simple(Order("shopify", NW, SHOP, "5008", at(26, 14), "USD", Decimal("71.00"), utm("facebook", "%FFsale"), "malformed_utm", None, H2)),
+    # a link encoded twice: %2B stands for a space when the name does not match with a literal +
+    simple(Order("shopify", NW, SHOP, "5020", at(26, 15), "USD", Decimal("72.00"), utm("fb", "NW%2BRetargeting"), "campaign_name", "NW Retargeting", H2)),
     simple(Order("shopify", NW, SHOP, "5009", at(27, 8), "USD", Decimal("33.00"), None, "organic")),
     simple(Order("shopify", NW, SHOP, "5010", at(28, 8), "USD", Decimal("88.00"), utm("facebook", "NW Prospecting"), "outside_window", None, timedelta(days=10))),
     simple(Order("shopify", NW, SHOP, "5011", at(29, 8), "USD", Decimal("61.00"), utm("facebook", "Black Friday"), "ambiguous_campaign", None, H2)),

@@ -178,6 +178,8 @@ ORDERS = [
     simple(Order("shopify", NW, SHOP, "5007", at(26, 13), "USD", Decimal("70.00"), utm("facebook", "50%off"), "malformed_utm", None, H2)),
     simple(Order("shopify", NW, SHOP, "5008", at(26, 14), "USD", Decimal("71.00"), utm("facebook", "%FFsale"), "malformed_utm", None, H2)),
     # a link encoded twice: %2B stands for a space when the name does not match with a literal +
+    # a raw % that names no campaign as the store shows it either stays malformed
+    simple(Order("shopify", NW, SHOP, "5021", at(26, 16), "USD", Decimal("73.00"), utm("fb", "nw+paused+100%"), "malformed_utm", None, H2)),
     simple(Order("shopify", NW, SHOP, "5020", at(26, 15), "USD", Decimal("72.00"), utm("fb", "NW%2BRetargeting"), "campaign_name", "NW Retargeting", H2)),
     simple(Order("shopify", NW, SHOP, "5009", at(27, 8), "USD", Decimal("33.00"), None, "organic")),
     simple(Order("shopify", NW, SHOP, "5010", at(28, 8), "USD", Decimal("88.00"), utm("facebook", "NW Prospecting"), "outside_window", None, timedelta(days=10))),

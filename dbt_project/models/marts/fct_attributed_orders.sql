@@ -24,8 +24,9 @@
                           campaign of that platform in the workspace (any name
                           the campaign had); tried in turn: decoded; decoded
                           with a remaining `+` as a space (a link encoded
-                          twice: `%2B` for a space); as the store shows it,
-                          when it is not valid URL encoding
+                          twice: `%2B` for a space); as the store shows it
+                          (also with `+` as a space), when it is not valid URL
+                          encoding
       ambiguous_campaign  the id or the name matches several campaigns: none is
                           picked
       unmatched_campaign  no campaign of that platform has that id or name
@@ -116,6 +117,7 @@ normalised as (
         {{ normalise_utm('utm_campaign_decoded') }} as utm_campaign_normalised,
         {{ normalise_utm("replace(utm_campaign_decoded, '+', ' ')") }} as utm_campaign_plus_normalised,
         {{ normalise_utm('utm_campaign_given') }} as utm_campaign_raw_normalised,
+        {{ normalise_utm("replace(utm_campaign_given, '+', ' ')") }} as utm_campaign_raw_plus_normalised,
         nullif(btrim(utm_campaign_decoded), '') as utm_campaign_id
 
     from decoded
@@ -180,6 +182,12 @@ order_keys as (
 
     -- the value as the store shows it: only when it is not valid URL encoding (a store that decoded it already)
     select order_key, workspace_id, utm_platform, false as is_sourceless, 'name_raw' as match_kind, utm_campaign_raw_normalised as match_value
+    from with_platform
+    where is_malformed_campaign
+
+    union all
+
+    select order_key, workspace_id, utm_platform, false as is_sourceless, 'name_raw' as match_kind, utm_campaign_raw_plus_normalised as match_value
     from with_platform
     where is_malformed_campaign
 

@@ -98,7 +98,8 @@ def demo_stores() -> list[Store]:
         Store("woocommerce", "lumen-home", "lumen_eu", "EUR", "Europe/Berlin", "Lumen Home", 200_000_000),
         Store("shopify", "harbor-tea", "harbor_uk", "GBP", "Europe/London", "Harbor Tea", 5_300_000_000),
         Store("salla", "1456832901", "souq_sa", "SAR", "Asia/Riyadh", "Souq Riyadh (Salla)", 400_000_000),
-        Store("zid", "38211", "souq_sa", "SAR", "Asia/Riyadh", "Souq Riyadh (Zid)", 600_000_000),
+        # sells in AED (the merchant's UAE storefront): its orders are converted to the workspace's SAR
+        Store("zid", "38211", "souq_sa", "AED", "Asia/Riyadh", "Souq Riyadh (Zid)", 600_000_000),
     ]
 
 

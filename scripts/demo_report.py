@@ -84,6 +84,28 @@ def print_report(dsn: str, report_date: date, log_path: Path | None = None) -> N
                 )
             )
         )
+        print("\n== Store vs platform ROAS, last 28 days ==")
+        print(
+            _table(
+                *_query(
+                    cur,
+                    """
+                    select workspace_id, platform, reporting_currency as currency, spend_28d::float as spend,
+                           platform_revenue_28d::float as platform_revenue,
+                           round(platform_roas_28d::numeric, 2)::float as platform_roas,
+                           attributed_revenue_28d::float as store_attributed,
+                           round(attributed_roas_28d::numeric, 2)::float as store_roas,
+                           store_revenue_28d::float as store_revenue,
+                           round(blended_roas_28d::numeric, 2)::float as blended_roas,
+                           round((unclaimed_revenue_share_28d * 100)::numeric, 1)::float as unclaimed_pct
+                    from marts.mart_workspace_kpis_daily
+                    where date_day = %s
+                    order by workspace_id, platform = 'all', platform
+                    """,
+                    (report_date,),
+                )
+            )
+        )
         print("\n== Alerts ==")
         cur.execute(
             "select status, coalesce(channel, 'task log'), message from ops.alert_log where date_day = %s order by alert_key",

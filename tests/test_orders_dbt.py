@@ -177,6 +177,10 @@ ORDERS = [
           [Version(at(25, 16), EXTRACTED_1), Version(at(27, 9), EXTRACTED_2, refunded=Decimal("50.00"), status="partially_refunded")]),
     simple(Order("shopify", NW, SHOP, "5007", at(26, 13), "USD", Decimal("70.00"), utm("facebook", "50%off"), "malformed_utm", None, H2)),
     simple(Order("shopify", NW, SHOP, "5008", at(26, 14), "USD", Decimal("71.00"), utm("facebook", "%FFsale"), "malformed_utm", None, H2)),
+    # a link encoded twice: %2B stands for a space when the name does not match with a literal +
+    # a raw % that names no campaign as the store shows it either stays malformed
+    simple(Order("shopify", NW, SHOP, "5021", at(26, 16), "USD", Decimal("73.00"), utm("fb", "nw+paused+100%"), "malformed_utm", None, H2)),
+    simple(Order("shopify", NW, SHOP, "5020", at(26, 15), "USD", Decimal("72.00"), utm("fb", "NW%2BRetargeting"), "campaign_name", "NW Retargeting", H2)),
     simple(Order("shopify", NW, SHOP, "5009", at(27, 8), "USD", Decimal("33.00"), None, "organic")),
     simple(Order("shopify", NW, SHOP, "5010", at(28, 8), "USD", Decimal("88.00"), utm("facebook", "NW Prospecting"), "outside_window", None, timedelta(days=10))),
     simple(Order("shopify", NW, SHOP, "5011", at(29, 8), "USD", Decimal("61.00"), utm("facebook", "Black Friday"), "ambiguous_campaign", None, H2)),
@@ -202,12 +206,19 @@ ORDERS = [
           [Version(at(15, 19), EXTRACTED_1), Version(at(18, 9), EXTRACTED_2, refunded=Decimal("300.00"), status="refunded")]),
     simple(Order("salla", SOUQ, SALLA, "9003", at(16, 12), "AED", Decimal("100.00"), utm("meta", "23870000001"), "campaign_id", "Ramadan Offers")),
     simple(Order("salla", SOUQ, SALLA, "9004", at(17, 12), "SAR", Decimal("90.00"), None, "organic"), status="canceled", cancelled=True),
+    # the last visit (source_details.last_visit_at) is 5 days old: outside souq_gulf's 3-day window
+    simple(Order("salla", SOUQ, SALLA, "9005", at(16, 13), "SAR", Decimal("95.00"), utm("facebook", "Ramadan Offers"), "outside_window", None, timedelta(days=5))),
+    simple(Order("salla", SOUQ, SALLA, "9006", at(16, 14), "SAR", Decimal("96.00"), None, "organic"), refunded=Decimal("30.00")),
     # Zid, SAR store, Asia/Riyadh.
     simple(Order("zid", SOUQ, ZID, "7001", at(19, 2), "SAR", Decimal("199.99"), utm("FB", "RAMADAN OFFERS"), "campaign_name", "Ramadan Offers")),
     Order("zid", SOUQ, ZID, "7002", at(20, 12), "SAR", Decimal("120.00"), utm("snap", "x"), "unmatched_campaign", None, None,
           # the stale version was pulled again after the refunded one: the update time decides
           [Version(at(20, 13), EXTRACTED_2), Version(at(22, 9), EXTRACTED_1, refunded=Decimal("120.00"), status="refunded")]),
     simple(Order("zid", SOUQ, ZID, "7003", at(21, 12), "KWD", Decimal("15.000"), None, "organic")),
+    # a campaign id without utm_source names its platform; refunded_total for a partial refund
+    simple(Order("zid", SOUQ, ZID, "7006", at(17, 12), "SAR", Decimal("130.00"), utm(None, " 23870000001 "), "campaign_id", "Ramadan Offers", H2),
+           refunded=Decimal("40.00"), status="partially_refunded"),
+    simple(Order("zid", SOUQ, ZID, "7007", at(17, 13), "SAR", Decimal("131.00"), utm("facebook", "Ramadan Offers"), "outside_window", None, timedelta(days=4))),
     # Eid Flash delivered on days 0-9: within the default 7-day window of day 14, not within souq_gulf's 3 days.
     simple(Order("zid", SOUQ, ZID, "7004", at(14, 12), "SAR", Decimal("210.00"), utm("facebook", "Eid Flash"), "outside_window")),
     simple(Order("zid", SOUQ, ZID, "7005", at(9, 12), "SAR", Decimal("220.00"), utm("facebook", "eid flash"), "campaign_name", "Eid Flash")),
@@ -272,17 +283,28 @@ def woocommerce_payload(o: Order, v: Version) -> dict:
     }
 
 
+SALLA_SLUGS = {"refunded": "restored", "partially_refunded": "completed"}  # Salla's slugs, as the sandbox sends them
+
+
 def salla_payload(o: Order, v: Version) -> dict:
+    fmt = "%Y-%m-%d %H:%M:%S.000000"
     payload = {
         "id": int(o.order_id) * 1000 + 7,
         "reference_id": int(o.order_id),
-        "date": {"date": o.placed_local.strftime("%Y-%m-%d %H:%M:%S.000000"), "timezone": "Asia/Riyadh"},
-        "updated_at": v.updated_local.strftime("%Y-%m-%d %H:%M:%S"),
-        "amounts": {"total": {"amount": float(o.total), "currency": o.currency}},
-        "status": {"id": 1, "name": v.status.title(), "slug": v.status},
+        "date": {"date": o.placed_local.strftime(fmt), "timezone_type": 3, "timezone": "Asia/Riyadh"},
+        "updated_at": {"date": v.updated_local.strftime(fmt), "timezone_type": 3, "timezone": "Asia/Riyadh"},
+        "amounts": {
+            "total": {"amount": float(o.total), "currency": o.currency},
+            "refunded": {"amount": float(v.refunded), "currency": o.currency},
+        },
+        "status": {"id": 1, "name": v.status.title(), "slug": SALLA_SLUGS.get(v.status, v.status)},
+        "source_details": {"type": "direct", "referrer": None, "landing_page": "/", "last_visit_at": None, "utm": None},
     }
+    if o.click_before is not None:
+        visit = o.placed_local - o.click_before
+        payload["source_details"]["last_visit_at"] = {"date": visit.strftime(fmt), "timezone_type": 3, "timezone": "Asia/Riyadh"}
     if o.utm is not None:
-        payload["utm"] = {k: o.utm[k] for k in ("source", "medium", "campaign")}
+        payload["source_details"].update(type="utm", utm={k: o.utm[k] for k in ("source", "medium", "campaign", "content")})
     return payload
 
 
@@ -296,9 +318,13 @@ def zid_payload(o: Order, v: Version) -> dict:
         "created_at": o.placed_local.strftime(fmt),
         "updated_at": v.updated_local.strftime(fmt),
         "order_status": {"code": v.status, "name": v.status.title()},
+        "refunded_total": f"{v.refunded:.2f}",
+        "marketing": {"referer": None, "landing_url": "/", "last_visit_at": None},
     }
+    if o.click_before is not None:
+        payload["marketing"]["last_visit_at"] = (o.placed_local - o.click_before).strftime(fmt)
     if o.utm is not None:
-        payload["utm"] = {k: o.utm[k] for k in ("source", "medium", "campaign")}
+        payload["marketing"].update({f"utm_{k}": o.utm[k] for k in ("source", "medium", "campaign", "content") if o.utm[k] is not None})
     return payload
 
 
@@ -450,7 +476,8 @@ def test_refunds_and_repulled_orders(built: Built):
         row = rows[key(o)]
         assert row["refunded_amount"] == o.versions[-1].refunded > 0
         assert row["revenue"] == o.total - o.versions[-1].refunded
-        assert row["status"] == o.versions[-1].status
+        sent = o.versions[-1].status
+        assert row["status"] == (SALLA_SLUGS.get(sent, sent) if o.store == "salla" else sent)  # the store's own status
 
 
 def test_unknown_currencies_are_exceptions_not_drops(built: Built):

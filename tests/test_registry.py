@@ -27,7 +27,7 @@ def test_demo_registry_is_valid_and_covers_four_currencies_and_time_zones():
         "northwind_us": {("shopify", "northwind-outdoor", "USD")},
         "lumen_eu": {("woocommerce", "lumen-home", "EUR")},
         "harbor_uk": {("shopify", "harbor-tea", "GBP")},
-        "souq_sa": {("salla", "1456832901", "SAR"), ("zid", "38211", "SAR")},
+        "souq_sa": {("salla", "1456832901", "SAR"), ("zid", "38211", "AED")},
     }
     assert {a.lookback_days for a in reg.accounts("meta")} == {28}
     assert {a.lookback_days for a in reg.accounts("google_ads")} == {14}

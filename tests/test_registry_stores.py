@@ -48,6 +48,8 @@ def test_store_defaults_come_from_the_workspace_and_the_lookback_defaults():
         (lambda w: w["stores"].append(copy.deepcopy(w["stores"][0])), "workspaces[3].stores[2].store_id", "already listed"),
         (lambda w: w.update(stores={"platform": "zid"}), "workspaces[3].stores", "expected a list"),
         (lambda w: w["accounts"][0].update(platform="shopify"), "workspaces[3].accounts[0].platform", "stores go under"),
+        (lambda w: w.update(attribution_window_days=0), "workspaces[3].attribution_window_days", "from 1 to 90"),
+        (lambda w: w.update(attribution_window_days="7"), "workspaces[3].attribution_window_days", "whole number"),
     ],
 )
 def test_bad_store_entries_name_the_field(mutate, where, problem):
@@ -57,3 +59,17 @@ def test_bad_store_entries_name_the_field(mutate, where, problem):
         parse_registry(data, "workspaces.yml")
     assert f"workspaces.yml: {where}:" in str(err.value)
     assert problem in str(err.value)
+
+
+def test_attribution_window_is_written_where_dbt_reads_it(pg_conn):
+    from ads_elt.alerts import mirror_workspace_settings
+    from ads_elt.warehouse import ensure_schema
+
+    data = demo()
+    souq(data)["attribution_window_days"] = 10
+    data["workspaces"][0].pop("attribution_window_days", None)
+    ensure_schema(pg_conn)
+    with pg_conn.cursor() as cur:
+        mirror_workspace_settings(cur, parse_registry(data))
+        cur.execute("select workspace_id, value from ops.workspace_settings where setting = 'attribution_window_days'")
+        assert dict(cur.fetchall()) == {"souq_sa": "10"}  # absent elsewhere: dbt's default applies

@@ -187,12 +187,14 @@
 
 
 {#-
-    Refund and cancellation from a status, for stores that give no refund
-    amount (Salla, Zid): a refunded status refunds the whole total.
-    Emits `refunded_amount` and `is_cancelled`.
+    Refund and cancellation of the stores that send a status and a refunded
+    total (Salla, Zid): the refunded total when it is given and positive, else
+    the whole total when the status is a refunded one. Emits
+    `refunded_amount` and `is_cancelled`.
 -#}
-{% macro refund_from_status(status_column, total_expression, refunded_statuses, cancelled_statuses) -%}
+{% macro refund_from_status(status_column, total_expression, refunded_expression, refunded_statuses, cancelled_statuses) -%}
     case
+        when coalesce({{ amount(refunded_expression) }}, 0) > 0 then {{ amount(refunded_expression) }}
         when {{ status_column }} in ('{{ refunded_statuses | join("', '") }}') then coalesce({{ amount(total_expression) }}, 0)
         else 0
     end as refunded_amount,

@@ -249,7 +249,7 @@ def settings_from_registry(registry: Any) -> dict[str, WorkspaceAlertSettings]:
 
 
 def mirror_workspace_settings(cur, registry: Any) -> None:
-    """Write the registry's anomaly, rule, budget and link settings where dbt reads them.
+    """Write the registry's anomaly, rule, budget, link and attribution window settings where dbt reads them.
 
     `ops.workspace_settings` (setting -> text value) and `ops.campaign_budgets`
     are replaced in full, in the caller's transaction.
@@ -260,6 +260,8 @@ def mirror_workspace_settings(cur, registry: Any) -> None:
         settings = ws.alerting.settings()
         if ws.dashboard_url:
             settings["dashboard_url"] = ws.dashboard_url
+        if getattr(ws, "attribution_window_days", None) is not None:
+            settings["attribution_window_days"] = str(ws.attribution_window_days)  # fct_attributed_orders
         for name, value in sorted(settings.items()):
             cur.execute(
                 "insert into ops.workspace_settings (workspace_id, setting, value) values (%s, %s, %s)",

@@ -99,6 +99,8 @@ class Workspace:
     accounts: tuple[Account, ...]
     alerting: WorkspaceAlerting = field(default_factory=lambda: WorkspaceAlerting())
     stores: tuple[Account, ...] = ()
+    # Last-click attribution window of store orders, in days; None = dbt's var `attribution_window_days` (7).
+    attribution_window_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,8 @@ def parse_registry(data: Any, source: str = "<registry>") -> Registry:
     for i, raw_ws in enumerate(raw_workspaces):
         where = f"workspaces[{i}]"
         ws = r.mapping(raw_ws, where)
-        r.known_keys(ws, where, {"id", "name", "currency", "timezone", "dashboard_url", "alerts", "accounts", "stores", *ALERTING_SECTIONS})
+        ws_keys = {"id", "name", "currency", "timezone", "dashboard_url", "alerts", "accounts", "stores", "attribution_window_days"}
+        r.known_keys(ws, where, {*ws_keys, *ALERTING_SECTIONS})
         ws_id = r.string(ws, "id", where, _ID)
         if ws_id in seen_ws:
             raise r.fail(f"{where}.id", f"duplicate workspace id {ws_id!r}")
@@ -249,6 +252,9 @@ def parse_registry(data: Any, source: str = "<registry>") -> Registry:
                 alerting=parse_alerting(r, ws, where),
                 accounts=tuple(accounts),
                 stores=parse_stores(r, ws, where, ws_id, currency, tz, lookback_defaults, seen_accounts),
+                attribution_window_days=(
+                    r.integer(ws, "attribution_window_days", where, 7, 1, 90) if "attribution_window_days" in ws else None
+                ),
             )
         )
     return Registry(path=source, initial_history_days=history, workspaces=tuple(workspaces))

@@ -9,15 +9,24 @@
     trimmed and inner whitespace collapsed before matching. Rules, first
     that applies:
 
-      malformed_utm       utm_source or utm_campaign is not valid URL encoding
+      malformed_utm       utm_source is not valid URL encoding, or utm_campaign
+                          is not and does not name a campaign as it stands
+                          either (a store that decoded `1%` already shows it raw)
       organic             no utm_source and no utm_campaign
+      campaign_id         no utm_source, and utm_campaign equals the id of
+                          exactly one campaign of any platform in the workspace
+                          (ids are unique enough to name the platform)
       unknown_source      utm_source is absent or not in the utm_source_platforms seed
       missing_campaign    utm_source names a platform, utm_campaign is absent
       campaign_id         utm_campaign equals a campaign id of that platform in
                           the workspace (exactly, after decoding and trimming)
       campaign_name       utm_campaign equals the normalised name of exactly one
                           campaign of that platform in the workspace (any name
-                          the campaign had)
+                          the campaign had); tried in turn: decoded; decoded
+                          with a remaining `+` as a space (a link encoded
+                          twice: `%2B` for a space); as the store shows it
+                          (also with `+` as a space), when it is not valid URL
+                          encoding
       ambiguous_campaign  the id or the name matches several campaigns: none is
                           picked
       unmatched_campaign  no campaign of that platform has that id or name
@@ -102,10 +111,13 @@ normalised as (
 
     select
         *,
-        (utm_source_given is not null and utm_source_decoded is null)
-        or (utm_campaign_given is not null and utm_campaign_decoded is null) as is_malformed_utm,
+        utm_source_given is not null and utm_source_decoded is null as is_malformed_source,
+        utm_campaign_given is not null and utm_campaign_decoded is null as is_malformed_campaign,
         {{ normalise_utm('utm_source_decoded') }} as utm_source_normalised,
         {{ normalise_utm('utm_campaign_decoded') }} as utm_campaign_normalised,
+        {{ normalise_utm("replace(utm_campaign_decoded, '+', ' ')") }} as utm_campaign_plus_normalised,
+        {{ normalise_utm('utm_campaign_given') }} as utm_campaign_raw_normalised,
+        {{ normalise_utm("replace(utm_campaign_given, '+', ' ')") }} as utm_campaign_raw_plus_normalised,
         nullif(btrim(utm_campaign_decoded), '') as utm_campaign_id
 
     from decoded
@@ -153,23 +165,43 @@ campaign_keys as (
 
 order_keys as (
 
-    select order_key, workspace_id, utm_platform, 'id' as match_kind, utm_campaign_id as match_value
+    select order_key, workspace_id, utm_platform, utm_source_normalised is null as is_sourceless, 'id' as match_kind, utm_campaign_id as match_value
     from with_platform
 
     union all
 
-    select order_key, workspace_id, utm_platform, 'name' as match_kind, utm_campaign_normalised as match_value
+    select order_key, workspace_id, utm_platform, false as is_sourceless, 'name' as match_kind, utm_campaign_normalised as match_value
     from with_platform
+
+    union all
+
+    select order_key, workspace_id, utm_platform, false as is_sourceless, 'name_plus' as match_kind, utm_campaign_plus_normalised as match_value
+    from with_platform
+
+    union all
+
+    -- the value as the store shows it: only when it is not valid URL encoding (a store that decoded it already)
+    select order_key, workspace_id, utm_platform, false as is_sourceless, 'name_raw' as match_kind, utm_campaign_raw_normalised as match_value
+    from with_platform
+    where is_malformed_campaign
+
+    union all
+
+    select order_key, workspace_id, utm_platform, false as is_sourceless, 'name_raw' as match_kind, utm_campaign_raw_plus_normalised as match_value
+    from with_platform
+    where is_malformed_campaign
 
 ),
 
 campaign_matches as (
 
-    -- Per order and kind: how many campaigns of the source's platform match, and which when one does.
+    -- Per order and kind: how many campaigns of the source's platform match
+    -- (of any platform for a campaign id without a source), and which when one does.
     select
         order_keys.order_key,
         order_keys.match_kind,
-        count(distinct campaign_keys.account_id || '/' || campaign_keys.campaign_id) as campaigns,
+        count(distinct campaign_keys.platform || '/' || campaign_keys.account_id || '/' || campaign_keys.campaign_id) as campaigns,
+        min(campaign_keys.platform) as platform,
         min(campaign_keys.account_id) as account_id,
         min(campaign_keys.campaign_id) as campaign_id
 
@@ -177,8 +209,8 @@ campaign_matches as (
     inner join campaign_keys
         on
             order_keys.workspace_id = campaign_keys.workspace_id
-            and order_keys.utm_platform = campaign_keys.platform
-            and order_keys.match_kind = campaign_keys.match_kind
+            and (order_keys.utm_platform = campaign_keys.platform or order_keys.is_sourceless)
+            and case when order_keys.match_kind = 'id' then 'id' else 'name' end = campaign_keys.match_kind
             and order_keys.match_value = campaign_keys.match_value
     group by order_keys.order_key, order_keys.match_kind
 
@@ -189,23 +221,41 @@ matched as (
     select
         orders.*,
         case
-            when orders.is_malformed_utm then 'malformed_utm'
-            when orders.utm_source_normalised is null and orders.utm_campaign_normalised is null then 'organic'
+            when orders.is_malformed_source then 'malformed_utm'
+            when orders.is_malformed_campaign and raw_matches.campaigns is null then 'malformed_utm'
+            when
+                orders.utm_source_normalised is null and orders.utm_campaign_normalised is null
+                and not orders.is_malformed_campaign
+                then 'organic'
+            when orders.utm_source_normalised is null and id_matches.campaigns = 1 then 'campaign_id'
             when orders.utm_platform is null then 'unknown_source'
-            when orders.utm_campaign_normalised is null then 'missing_campaign'
+            when orders.utm_campaign_normalised is null and not orders.is_malformed_campaign then 'missing_campaign'
             when id_matches.campaigns = 1 then 'campaign_id'
             when id_matches.campaigns > 1 then 'ambiguous_campaign'
-            when name_matches.campaigns = 1 then 'campaign_name'
-            when name_matches.campaigns > 1 then 'ambiguous_campaign'
+            when coalesce(name_matches.campaigns, plus_matches.campaigns, raw_matches.campaigns) = 1 then 'campaign_name'
+            when coalesce(name_matches.campaigns, plus_matches.campaigns, raw_matches.campaigns) > 1 then 'ambiguous_campaign'
             else 'unmatched_campaign'
         end as match_rule,
         case
+            when id_matches.campaigns = 1 then id_matches.platform
+            when id_matches.campaigns is null then
+                case coalesce(name_matches.campaigns, plus_matches.campaigns, raw_matches.campaigns)
+                    when 1 then coalesce(name_matches.platform, plus_matches.platform, raw_matches.platform)
+                end
+        end as candidate_platform,
+        case
             when id_matches.campaigns = 1 then id_matches.account_id
-            when id_matches.campaigns is null and name_matches.campaigns = 1 then name_matches.account_id
+            when id_matches.campaigns is null then
+                case coalesce(name_matches.campaigns, plus_matches.campaigns, raw_matches.campaigns)
+                    when 1 then coalesce(name_matches.account_id, plus_matches.account_id, raw_matches.account_id)
+                end
         end as candidate_account_id,
         case
             when id_matches.campaigns = 1 then id_matches.campaign_id
-            when id_matches.campaigns is null and name_matches.campaigns = 1 then name_matches.campaign_id
+            when id_matches.campaigns is null then
+                case coalesce(name_matches.campaigns, plus_matches.campaigns, raw_matches.campaigns)
+                    when 1 then coalesce(name_matches.campaign_id, plus_matches.campaign_id, raw_matches.campaign_id)
+                end
         end as candidate_campaign_id,
         coalesce(orders.click_at, orders.ordered_at) as touch_at
 
@@ -218,6 +268,14 @@ matched as (
         on
             orders.order_key = name_matches.order_key
             and name_matches.match_kind = 'name'
+    left join campaign_matches as plus_matches
+        on
+            orders.order_key = plus_matches.order_key
+            and plus_matches.match_kind = 'name_plus'
+    left join campaign_matches as raw_matches
+        on
+            orders.order_key = raw_matches.order_key
+            and raw_matches.match_kind = 'name_raw'
 
 ),
 
@@ -231,7 +289,7 @@ delivery as (
     inner join fct_ad_performance_daily as performance
         on
             matched.workspace_id = performance.workspace_id
-            and matched.utm_platform = performance.platform
+            and matched.candidate_platform = performance.platform
             and matched.candidate_account_id = performance.account_id
             and matched.candidate_campaign_id = performance.campaign_id
             and performance.date_day between matched.order_date - matched.attribution_window_days and matched.order_date
@@ -289,9 +347,10 @@ final as (
         attribution_window_days,
         attribution_rule,
         attribution_rule in ('campaign_id', 'campaign_name') as is_attributed,
-        case when attribution_rule in ('campaign_id', 'campaign_name') then utm_platform end as platform,
+        case when attribution_rule in ('campaign_id', 'campaign_name') then candidate_platform end as platform,
         case when attribution_rule in ('campaign_id', 'campaign_name') then candidate_account_id end as account_id,
         case when attribution_rule in ('campaign_id', 'campaign_name') then candidate_campaign_id end as campaign_id,
+        candidate_platform,
         candidate_account_id,
         candidate_campaign_id,
         last_delivery_date

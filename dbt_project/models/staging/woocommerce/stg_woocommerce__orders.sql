@@ -6,7 +6,9 @@
     refunded amount is minus their sum (the whole total when the status is
     `refunded` and no refund is listed). `cancelled` and `failed` orders were
     never paid: no net revenue. UTMs and the referrer come from the order
-    attribution entries in `meta_data`; WooCommerce gives no click time.
+    attribution entries in `meta_data`; the click time is
+    `_wc_order_attribution_session_start_time`, site-local wall-clock time
+    converted with the store's registry time zone (UTC when unregistered).
 -#}
 
 with
@@ -17,11 +19,17 @@ source as (
 
 ),
 
+store_timezones as (
+
+    {{ store_timezones('woocommerce') }}
+
+),
+
 parsed as (
 
     select
         {{ json_text('payload', 'id') }} as order_id,
-        workspace_id,
+        source.workspace_id,
         'woocommerce' as store_platform,
         account_id as store_id,
         coalesce({{ json_text('payload', 'number') }}, {{ json_text('payload', 'id') }}) as order_name,
@@ -41,13 +49,17 @@ parsed as (
         {{ woocommerce_meta_value('payload', '_wc_order_attribution_utm_medium') }} as utm_medium,
         {{ woocommerce_meta_value('payload', '_wc_order_attribution_utm_campaign') }} as utm_campaign,
         {{ woocommerce_meta_value('payload', '_wc_order_attribution_utm_content') }} as utm_content,
-        cast(null as timestamptz) as click_at,
+        {{ local_text_to_utc(woocommerce_meta_value('payload', '_wc_order_attribution_session_start_time'), "coalesce(store_timezones.timezone, 'UTC')") }} as click_at,
         {{ woocommerce_meta_value('payload', '_wc_order_attribution_session_entry') }} as landing_page,
         {{ woocommerce_meta_value('payload', '_wc_order_attribution_referrer') }} as referrer_url,
         sync_run_id,
         extracted_at
 
     from source
+    left join store_timezones
+        on
+            source.workspace_id = store_timezones.workspace_id
+            and source.account_id = store_timezones.store_id
 
 ),
 

@@ -3,23 +3,27 @@
     extraction time. `created_at` / `updated_at` are wall-clock times of the
     store: `ordered_at` converts them to UTC with the store's registry time
     zone (UTC when the store is not registered, which
-    `mart_order_exceptions` lists); `order_date` is the local date. Zid gives
-    no refund amount: a `refunded` order counts its whole total as
-    refunded; a `cancelled` one has no net revenue.
+    `mart_order_exceptions` lists); `order_date` is the local date.
+    `order_total` and `refunded_total` are strings. The refunded amount is
+    `refunded_total`; when it is absent a `refunded` status refunds the whole
+    total. A `cancelled` order has no net revenue.
 
-    The JSON paths of the status and the UTMs are set once, below, so a
-    change in Zid's payload is a one-line fix.
+    UTMs, landing page, referrer and the last visit (the click time, local
+    like the other dates) are in `marketing` (`utm_source`, `utm_medium`,
+    `utm_campaign`, `utm_content`, `landing_url`, `referer`,
+    `last_visit_at`). The JSON paths are set once, below, so a change in
+    Zid's payload is a one-line fix.
 -#}
 {%- set status_path = ['order_status', 'code'] -%}
 {%- set refunded_statuses = ['refunded'] -%}
 {%- set cancelled_statuses = ['cancelled', 'canceled'] -%}
 {%- set utm_paths = {
-    'utm_source': ['utm', 'source'],
-    'utm_medium': ['utm', 'medium'],
-    'utm_campaign': ['utm', 'campaign'],
-    'utm_content': ['utm', 'content'],
-    'landing_page': ['utm', 'landing_page'],
-    'referrer_url': ['utm', 'referrer'],
+    'utm_source': ['marketing', 'utm_source'],
+    'utm_medium': ['marketing', 'utm_medium'],
+    'utm_campaign': ['marketing', 'utm_campaign'],
+    'utm_content': ['marketing', 'utm_content'],
+    'landing_page': ['marketing', 'landing_url'],
+    'referrer_url': ['marketing', 'referer'],
 } -%}
 
 with
@@ -64,10 +68,10 @@ renamed as (
         {{ local_text_to_utc(json_text('payload', 'updated_at'), 'store_timezone') }} as updated_at,
         upper({{ json_text('payload', 'currency_code') }}) as currency,
         coalesce({{ amount(json_text('payload', 'order_total')) }}, 0) as gross_revenue,
-        {{ refund_from_status('status', json_text('payload', 'order_total'), refunded_statuses, cancelled_statuses) }},
+        {{ refund_from_status('status', json_text('payload', 'order_total'), json_text('payload', 'refunded_total'), refunded_statuses, cancelled_statuses) }},
         status,
         {{ json_text_columns('payload', utm_paths) }},
-        cast(null as timestamptz) as click_at,
+        {{ local_text_to_utc(json_text('payload', 'marketing', 'last_visit_at'), 'store_timezone') }} as click_at,
         sync_run_id,
         extracted_at
 

@@ -161,6 +161,21 @@ campaign_keys as (
 
     from fct_ad_performance_daily
 
+    union
+
+    -- A name with a '+' of its own ("Advantage+ Shopping") also under its '+'-as-space form: the
+    -- way most stores and URL decoders hand it back.
+    select distinct
+        workspace_id,
+        platform,
+        account_id,
+        campaign_id,
+        'name' as match_kind,
+        {{ normalise_utm("replace(campaign_name, '+', ' ')") }} as match_value
+
+    from fct_ad_performance_daily
+    where campaign_name like '%+%'
+
 ),
 
 order_keys as (

@@ -151,30 +151,22 @@ campaign_keys as (
 
     union
 
+    -- Under its normalised name, and a name with a '+' of its own ("Advantage+ Shopping") also under
+    -- its '+'-as-space form: the way most stores and URL decoders hand it back.
     select distinct
-        workspace_id,
-        platform,
-        account_id,
-        campaign_id,
+        performance.workspace_id,
+        performance.platform,
+        performance.account_id,
+        performance.campaign_id,
         'name' as match_kind,
-        {{ normalise_utm('campaign_name') }} as match_value
+        names.match_value
 
-    from fct_ad_performance_daily
-
-    union
-
-    -- A name with a '+' of its own ("Advantage+ Shopping") also under its '+'-as-space form: the
-    -- way most stores and URL decoders hand it back.
-    select distinct
-        workspace_id,
-        platform,
-        account_id,
-        campaign_id,
-        'name' as match_kind,
-        {{ normalise_utm("replace(campaign_name, '+', ' ')") }} as match_value
-
-    from fct_ad_performance_daily
-    where campaign_name like '%+%'
+    from fct_ad_performance_daily as performance
+    cross join lateral (
+        values
+            ({{ normalise_utm('performance.campaign_name') }}),
+            ({{ normalise_utm("replace(performance.campaign_name, '+', ' ')") }})
+    ) as names (match_value)
 
 ),
 

@@ -76,7 +76,9 @@ def test_each_platform_lands_the_worlds_numbers_exactly(stack, world, run, platf
             assert currency == account.currency
             assert workspace == account.workspace_id
     workspaces = {w: c for w, c in stack.query("select distinct workspace_id, reporting_currency from marts.fct_ad_performance_daily")}
-    assert workspaces == {"northwind_us": "USD", "lumen_eu": "EUR", "harbor_uk": "GBP"}
+    # The demo registry's reporting currencies; every workspace of the world reaches the fact.
+    assert workspaces == {"northwind_us": "USD", "lumen_eu": "EUR", "harbor_uk": "GBP", "souq_sa": "SAR"}
+    assert set(workspaces) == {a.workspace_id for a in world.accounts}
 
 
 def test_every_platform_names_its_campaigns_and_linkedin_its_campaign_groups(stack, world, run):

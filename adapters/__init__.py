@@ -35,7 +35,7 @@ class Report(NamedTuple):
     """One report of a platform: what the loader needs to parse it and the pipeline to fetch it."""
 
     report: str
-    parse_page: Callable[[bytes], list[dict]]
+    parse_page: Callable[[bytes], Iterable[dict]]  # a list, or an iterator that reads the page as it goes
     report_date: Callable[..., date | None]
     fetch: Fetch | None = None
     entity_list: bool = False  # rows without a report date; a load replaces the account's rows
@@ -45,7 +45,7 @@ class PlatformReport(NamedTuple):
     """A platform's primary (campaign-day) report, plus the extra reports it declares."""
 
     report: str
-    parse_page: Callable[[bytes], list[dict]]
+    parse_page: Callable[[bytes], Iterable[dict]]
     report_date: Callable[[dict], date]
     fetch: Fetch | None = None
     zoned: bool = False  # report_date and fetch take the account's time zone (store orders)
@@ -79,10 +79,10 @@ PLATFORMS: dict[str, PlatformReport] = {
     ),
     "google_ads": PlatformReport(
         google_ads.REPORT,
-        google_ads.parse_page,
+        google_ads.iter_page,
         google_ads.report_date,
         lambda c, a, s, u: c.fetch_campaign_performance(a, s, u),
-        extra=(Report(google_ads.AD_GROUP_REPORT, google_ads.parse_ad_group_page, google_ads.report_date, google_ads.fetch_ad_groups),),
+        extra=(Report(google_ads.AD_GROUP_REPORT, google_ads.iter_ad_group_page, google_ads.report_date, google_ads.fetch_ad_groups),),
     ),
     "tiktok": PlatformReport(
         tiktok.REPORT,

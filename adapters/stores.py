@@ -14,12 +14,12 @@ a refund more than that many days after the order is missed by them.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import requests
 
+from adapters import jsonio
 from adapters.errors import AdapterError, BadResponseError, PermanentError, ReauthRequiredError, body_excerpt
 from adapters.http import HttpClient
 
@@ -38,11 +38,7 @@ def utc_bounds(since: date, until: date, timezone: str) -> tuple[datetime, datet
     return start, end
 
 
-def load_json(body: bytes) -> object:
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise BadResponseError(f"body is not JSON (starts with {body_excerpt(body)})") from None
+load_json = jsonio.load_body
 
 
 def local_day(text: object, timezone: str | None) -> date:

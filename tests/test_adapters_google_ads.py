@@ -21,7 +21,7 @@ from adapters.errors import (
     ReauthRequiredError,
     TransientError,
 )
-from adapters.google_ads import GoogleAdsClient, classify, parse_page, report_date
+from adapters.google_ads import GoogleAdsClient, classify, iter_page, parse_page, report_date
 from adapters.http import HttpClient, RetryPolicy
 from sandbox.server import SandboxServer
 from sandbox.world import Account, Anomaly, Campaign, World
@@ -365,7 +365,28 @@ def test_parse_page_accepts_batches_without_results():
 def test_registry_entry():
     spec = PLATFORMS["google_ads"]
     assert spec.report == "campaign_performance"
-    assert spec.parse_page is parse_page and spec.report_date is report_date
+    assert spec.parse_page is iter_page and spec.report_date is report_date
+
+
+def test_iter_page_yields_the_rows_of_parse_page_batch_by_batch():
+    rows = [{"campaign": {"id": str(n)}, "segments": {"date": "2026-01-02"}, "metrics": {}} for n in range(5)]
+    body = json.dumps([{"results": rows[:3]}, {"requestId": "x"}, {"results": rows[3:]}]).encode()
+    lazy = iter_page(body)
+    assert next(lazy) == rows[0]  # a row before the last batch is decoded
+    assert [rows[0], *lazy] == rows == parse_page(body)
+
+
+def test_iter_page_refuses_a_malformed_body_before_any_row():
+    body = b'[{"results": [{"campaign": {"id": "1"}, "segments": {"date": "2026-01-02"}}]}, {"results": [tru]}]'
+    with pytest.raises(BadResponseError, match="not JSON"):
+        next(iter_page(body))
+
+
+def test_iter_page_names_a_bad_row_in_a_later_batch():
+    good = {"campaign": {"id": "1"}, "segments": {"date": "2026-01-02"}}
+    body = json.dumps([{"results": [good]}, {"results": [good, {"campaign": {"id": "2"}}]}]).encode()
+    with pytest.raises(BadResponseError, match=r"batch 1 results\[1\] has no segments.date"):
+        list(iter_page(body))
 
 
 def test_default_token_url_is_googles():

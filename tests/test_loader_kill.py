@@ -9,45 +9,19 @@ import subprocess
 import sys
 import textwrap
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg2
+from test_loader_stream import CAMPAIGNS, DAYS, meta_batch
 
 from ads_elt.loader import load_batch
 from ads_elt.warehouse import ensure_schema
 
 REPO = Path(__file__).resolve().parents[1]
-END = date(2026, 11, 20)
-DAYS = 7
 
 
 def batch(spend: str, run_id: str) -> tuple[dict, list]:
-    records = [
-        {
-            "campaign_id": str(120210000000000000 + c),
-            "campaign_name": "x" * 200,
-            "spend": spend,
-            "impressions": "1000",
-            "clicks": "10",
-            "account_currency": "USD",
-            "date_start": (END - timedelta(days=d)).isoformat(),
-            "date_stop": (END - timedelta(days=d)).isoformat(),
-        }
-        for d in range(DAYS)
-        for c in range(60)
-    ]
-    manifest = {
-        "platform": "meta",
-        "report": "insights",
-        "workspace_id": "northwind_us",
-        "account_id": "1000000001",
-        "window_start": (END - timedelta(days=DAYS - 1)).isoformat(),
-        "window_end": END.isoformat(),
-        "sync_run_id": run_id,
-        "extracted_at": "2026-11-21T06:00:00+00:00",
-    }
-    return manifest, [("page-00001.json", json.dumps({"data": records}).encode())]
+    return meta_batch(spend, run_id)
 
 
 CHILD = textwrap.dedent(
@@ -59,28 +33,15 @@ CHILD = textwrap.dedent(
     dsn, marker = sys.argv[1], sys.argv[2]
     manifest, body = json.load(open(sys.argv[3])), open(sys.argv[4], "rb").read()
 
-    class Stalls:
-        # Hands COPY its first chunk, then never finishes: the server holds a half-sent COPY.
-        def __init__(self, buf):
-            self.buf, self.calls = buf, 0
-        def read(self, size=-1):
-            self.calls += 1
-            if self.calls == 1:
-                return self.buf.read(size)
-            open(marker, "w").close()
-            time.sleep(600)
-        readline = read
-
     real_copy = loader._copy_rows
     def stalling_copy(cur, table, rows):
-        import io, csv
-        buf = io.StringIO()
-        csv.writer(buf, lineterminator="\\n").writerows(rows)
-        buf.seek(0)
-        from psycopg2 import sql
-        stmt = sql.SQL("copy {} ({}) from stdin with (format csv)").format(
-            sql.Identifier("raw", table), sql.SQL(", ").join(map(sql.Identifier, loader.RAW_COPY_COLUMNS)))
-        cur.copy_expert(stmt.as_string(cur), Stalls(buf), size=4096)
+        # Hands COPY its first chunk of rows, then never finishes: the server holds a half-sent COPY.
+        chunks = iter(rows.copy_text_chunks() if isinstance(rows, loader.PreparedBatch) else rows)
+        def stalled():
+            yield next(chunks)
+            open(marker, "w").close()
+            time.sleep(600)
+        real_copy(cur, table, loader.CopyText(stalled()))
     loader._copy_rows = stalling_copy
     loader.load_batch(psycopg2.connect(dsn), manifest, [("page-00001.json", body)])
     """
@@ -105,7 +66,7 @@ def test_a_load_killed_mid_copy_leaves_the_old_rows(pg_db, tmp_path):
         return raw, state
 
     before = snapshot()
-    assert before[0] == (DAYS * 60, "1.00", "1.00", "old_run", "old_run")
+    assert before[0] == (DAYS * CAMPAIGNS, "1.00", "1.00", "old_run", "old_run")
 
     new_manifest, new_pages = batch("2.00", "new_run")
     marker = tmp_path / "copy-started"
@@ -145,5 +106,5 @@ def test_a_load_killed_mid_copy_leaves_the_old_rows(pg_db, tmp_path):
     assert snapshot() == before
     # And the rerun of the killed batch completes and replaces the window exactly once.
     load_batch(conn, new_manifest, new_pages)
-    assert snapshot()[0] == (DAYS * 60, "2.00", "2.00", "new_run", "new_run")
+    assert snapshot()[0] == (DAYS * CAMPAIGNS, "2.00", "2.00", "new_run", "new_run")
     conn.close()

@@ -1,7 +1,16 @@
 """Google Ads API (REST): daily campaign performance via googleAds:searchStream."""
 
 from adapters.google_ads.client import AD_GROUP_QUERY, DEFAULT_TOKEN_URL, QUERY, GoogleAdsClient
-from adapters.google_ads.parse import AD_GROUP_REPORT, REPORT, classify, parse_ad_group_page, parse_page, report_date
+from adapters.google_ads.parse import (
+    AD_GROUP_REPORT,
+    REPORT,
+    classify,
+    iter_ad_group_page,
+    iter_page,
+    parse_ad_group_page,
+    parse_page,
+    report_date,
+)
 
 
 def fetch_ad_groups(client: GoogleAdsClient, customer_id: str, since, until):
@@ -17,6 +26,8 @@ __all__ = [
     "GoogleAdsClient",
     "classify",
     "fetch_ad_groups",
+    "iter_ad_group_page",
+    "iter_page",
     "parse_ad_group_page",
     "parse_page",
     "report_date",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
+from collections.abc import Iterable, Iterator
 from datetime import date
 
 import requests
 
+from adapters import jsonio
 from adapters.errors import (
     AdapterError,
     AuthExpiredError,
@@ -29,11 +30,7 @@ REAUTH_ERROR_CODES = frozenset({"OAUTH_TOKEN_REVOKED", "OAUTH_TOKEN_INVALID", "O
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)s\s*$")
 
 
-def _load_json(body: bytes) -> object:
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise BadResponseError(f"body is not JSON (starts with {body_excerpt(body)})") from None
+_load_json = jsonio.load_body
 
 
 def parse_page(body: bytes, resources: tuple[str, ...] = ("campaign",)) -> list[dict]:
@@ -46,13 +43,26 @@ def parse_page(body: bytes, resources: tuple[str, ...] = ("campaign",)) -> list[
     campaign; for ``FROM ad_group`` also the ad group). Raises ``BadResponseError``
     naming what is wrong otherwise.
     """
-    payload = _load_json(body)
-    if isinstance(payload, dict) and "results" in payload:
-        payload = [payload]  # a googleAds:search page has the same rows, unwrapped
-    if not isinstance(payload, list):
-        raise BadResponseError(f"expected a JSON array of batches, got {type(payload).__name__}")
-    records: list[dict] = []
-    for b, batch in enumerate(payload):
+    return list(iter_page(body, resources))
+
+
+def iter_page(body: bytes, resources: tuple[str, ...] = ("campaign",)) -> Iterator[dict]:
+    """``parse_page`` a batch at a time: the loader COPYs one batch's rows while the next is decoded.
+
+    The body is checked to be well-formed JSON before the first row is yielded.
+    """
+    batches: Iterable[object] | None = jsonio.array_elements(body)
+    if batches is None:
+        payload = _load_json(body)
+        if isinstance(payload, dict) and "results" in payload:
+            payload = [payload]  # a googleAds:search page has the same rows, unwrapped
+        if not isinstance(payload, list):
+            raise BadResponseError(f"expected a JSON array of batches, got {type(payload).__name__}")
+        batches = payload
+    else:
+        batches = map(_load_json, batches)
+    keys = [(resource, _camel(resource)) for resource in resources]
+    for b, batch in enumerate(batches):
         if not isinstance(batch, dict):
             raise BadResponseError(f"batch {b} is a {type(batch).__name__}, not an object")
         if "error" in batch:
@@ -63,27 +73,30 @@ def parse_page(body: bytes, resources: tuple[str, ...] = ("campaign",)) -> list[
         if not isinstance(results, list):
             raise BadResponseError(f"batch {b}: 'results' is a {type(results).__name__}, not a list")
         for r, row in enumerate(results):
-            where = f"batch {b} results[{r}]"
             if not isinstance(row, dict):
-                raise BadResponseError(f"{where} is a {type(row).__name__}, not an object")
+                raise BadResponseError(f"batch {b} results[{r}] is a {type(row).__name__}, not an object")
             segments = row.get("segments")
             if not isinstance(segments, dict) or not isinstance(segments.get("date"), str):
-                raise BadResponseError(f"{where} has no segments.date")
+                raise BadResponseError(f"batch {b} results[{r}] has no segments.date")
             try:
                 date.fromisoformat(segments["date"])
             except ValueError:
-                raise BadResponseError(f"{where}: segments.date is not a date: {segments['date']!r}") from None
-            for resource in resources:
-                entity = row.get(_camel(resource))
+                raise BadResponseError(f"batch {b} results[{r}]: segments.date is not a date: {segments['date']!r}") from None
+            for _, key in keys:
+                entity = row.get(key)
                 if not isinstance(entity, dict) or not isinstance(entity.get("id"), str):
-                    raise BadResponseError(f"{where} has no {_camel(resource)}.id")
-            records.append(row)
-    return records
+                    raise BadResponseError(f"batch {b} results[{r}] has no {key}.id")
+            yield row
 
 
 def parse_ad_group_page(body: bytes) -> list[dict]:
     """The rows of a ``FROM ad_group`` searchStream body (each with ``adGroup.id`` and ``campaign.id``)."""
     return parse_page(body, ("campaign", "ad_group"))
+
+
+def iter_ad_group_page(body: bytes) -> Iterator[dict]:
+    """``parse_ad_group_page`` a batch at a time."""
+    return iter_page(body, ("campaign", "ad_group"))
 
 
 def _camel(name: str) -> str:

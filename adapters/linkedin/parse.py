@@ -8,11 +8,11 @@ strings (kept as strings: staging casts them to exact numerics).
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import requests
 
+from adapters import jsonio
 from adapters.errors import (
     AdapterError,
     AuthExpiredError,
@@ -36,10 +36,7 @@ CAMPAIGN_GROUP_URN = "urn:li:sponsoredCampaignGroup:"
 
 
 def _payload(body: bytes) -> dict:
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise BadResponseError(f"body is not JSON (starts with {body_excerpt(body)})") from None
+    payload = jsonio.load_body(body)
     if not isinstance(payload, dict):
         raise BadResponseError(f"expected a JSON object, got {type(payload).__name__}")
     return payload

@@ -7,6 +7,7 @@ from datetime import date
 
 import requests
 
+from adapters import jsonio
 from adapters.errors import (
     AdapterError,
     BadResponseError,
@@ -42,11 +43,7 @@ USAGE_SLOWDOWN_PCT = 75.0
 USAGE_MAX_PAUSE = 60.0
 
 
-def _load_json(body: bytes) -> object:
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise BadResponseError(f"body is not JSON (starts with {body_excerpt(body)})") from None
+_load_json = jsonio.load_body
 
 
 def parse_page(body: bytes, ids: tuple[str, ...] = ("campaign_id",)) -> list[dict]:

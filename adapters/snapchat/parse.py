@@ -9,11 +9,11 @@ the stat's ``id``, ``type`` and ``granularity`` copied in. ``spend`` and
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 
 import requests
 
+from adapters import jsonio
 from adapters.errors import (
     AdapterError,
     AuthExpiredError,
@@ -36,10 +36,7 @@ def is_success(status: object) -> bool:
 
 
 def load_json(body: bytes) -> dict:
-    try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise BadResponseError(f"body is not JSON (starts with {body_excerpt(body)})") from None
+    payload = jsonio.load_body(body)
     if not isinstance(payload, dict):
         raise BadResponseError(f"expected a JSON object, got {type(payload).__name__}")
     if not is_success(payload.get("request_status")):

@@ -13,11 +13,11 @@ TikTok answers errors with HTTP 200 and a non-zero ``code``:
 
 from __future__ import annotations
 
-import json
 from datetime import date
 
 import requests
 
+from adapters import jsonio
 from adapters.errors import (
     AdapterError,
     BadResponseError,
@@ -25,7 +25,6 @@ from adapters.errors import (
     RateLimitedError,
     ReauthRequiredError,
     TransientError,
-    body_excerpt,
 )
 
 REPORT = "campaign_report"
@@ -40,11 +39,7 @@ class WindowTooLargeError(PermanentError):
     """TikTok refused the date range as too large (code 40067): ask for fewer days."""
 
 
-def _load_json(body: bytes) -> object:
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise BadResponseError(f"body is not JSON (starts with {body_excerpt(body)})") from None
+_load_json = jsonio.load_body
 
 
 def _envelope(body: bytes) -> dict:

@@ -69,7 +69,7 @@ BUILD_ARGS = ("--exclude", "resource_type:unit_test", "--vars", "{incremental_wa
 DAILY_ARGS = BUILD_ARGS
 # Request spacing of the extraction figure, in units of 1 / rate. At 1.1 one run in four on the loaded
 # 2-core machine had one arrival too many in a second (scheduling delays of both processes).
-PACING_MARGIN = 1.25
+PACING_MARGIN = 1.12
 FIGURES = ("load", "transform", "extract", "full_build", "dag_parse")
 TARGETS = {
     "load_vs_copy": (">=", 0.7),

@@ -263,6 +263,11 @@ def airflow_problems(doc: dict) -> list[str]:
     lake_volume = [s for s, t in volume_sources(common) if t == "/opt/ads-elt-lake"]
     if not lake_volume or not is_named_volume(lake_volume[0]):
         problems.append("the lake (/opt/ads-elt-lake) is not on a named volume")
+    # Every worker process and container of the host shares one request spacing per platform.
+    pacing_dir = common_env.get("ADS_ELT_RATE_LIMIT_DIR")
+    pacing_volume = [s for s, t in volume_sources(common) if t == pacing_dir]
+    if not pacing_dir or not pacing_volume or not is_named_volume(pacing_volume[0]):
+        problems.append(f"ADS_ELT_RATE_LIMIT_DIR ({pacing_dir!r}) is not on a named volume the workers share")
     return problems
 
 
@@ -406,6 +411,10 @@ MUTATIONS = {
     "healthy without healthcheck": (
         lambda d: _svc(d, "redis").pop("healthcheck"),
         "redis has no healthcheck",
+    ),
+    "unshared request spacing": (
+        lambda d: d["x-airflow-common"]["environment"].pop("ADS_ELT_RATE_LIMIT_DIR"),
+        "ADS_ELT_RATE_LIMIT_DIR (None) is not on a named volume",
     ),
     "missing service": (
         lambda d: d["services"].pop("metabase"),

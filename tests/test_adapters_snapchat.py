@@ -186,3 +186,21 @@ def test_an_ad_squad_breakdown_missing_from_the_answer_is_a_bad_response():
     body = b'{"request_status": "SUCCESS", "timeseries_stats": [{"sub_request_status": "SUCCESS", "timeseries_stat": {"id": "c1", "timeseries": []}}]}'
     with pytest.raises(BadResponseError, match="breakdown_stats"):
         parse_ad_squad_stats_page(body)
+
+
+def test_one_extract_asks_for_the_account_and_its_campaign_list_once(sandbox):
+    """Every report of an extract needs the campaign list; the client fetches it (and the account) once."""
+    c = client(sandbox)
+    since = END - timedelta(days=3)
+    campaigns = [r for page in c.fetch_campaigns(ACCOUNT) for r in page.records]
+    stats = list(c.fetch_campaign_stats(ACCOUNT, since, END))
+    squads = list(c.fetch_ad_squad_stats(ACCOUNT, since, END))
+    assert len(stats) == len(squads) == len(campaigns) > 1  # one stats call per campaign and report
+    endpoints = sandbox.stats()["snapchat"]["endpoints"]
+    lists = {name: n for name, n in endpoints.items() if "campaigns" in name and "stats" not in name}
+    accounts = {name: n for name, n in endpoints.items() if "adaccount" in name and "campaigns" not in name and "adsquads" not in name}
+    assert sum(lists.values()) == 1, endpoints
+    assert sum(accounts.values()) == 1, endpoints
+    # A second client (the next extract) asks again.
+    list(client(sandbox).fetch_campaigns(ACCOUNT))
+    assert sum(n for name, n in sandbox.stats()["snapchat"]["endpoints"].items() if name in lists) == 2

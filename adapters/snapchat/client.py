@@ -68,11 +68,22 @@ class SnapchatStatsClient:
         if not self.http.platform:
             self.http.platform = "snapchat"
         self.auth = OAuth2RefreshTokenAuth(self.http, token_url or DEFAULT_TOKEN_URL, client_id, client_secret, refresh_token)
+        # One extract reads an account's details and campaign list for each of its reports (the
+        # campaign list itself, campaign stats, ad squad stats): the client asks the API once.
+        # A client lives for one extract (``ads_elt.connections.client_for``), so nothing goes stale.
+        self._accounts: dict[str, dict] = {}
+        self._campaign_pages: dict[str, list[Page]] = {}
 
     def _get(self, url: str, params: dict | None, context: str, account_id: str):
         return self.http.request("GET", url, params=params, auth=self.auth, classify=classify, context=context, account_id=account_id)
 
     def ad_account(self, account_id: str) -> dict:
+        """The ad account (its ``timezone`` sets the days), asked once per client."""
+        if account_id not in self._accounts:
+            self._accounts[account_id] = self._fetch_ad_account(account_id)
+        return self._accounts[account_id]
+
+    def _fetch_ad_account(self, account_id: str) -> dict:
         context = f"snapchat ad account {account_id}"
         body = self._get(f"{self.base_url}/v1/adaccounts/{account_id}", None, context, account_id).content
         try:
@@ -88,8 +99,10 @@ class SnapchatStatsClient:
         return [campaign for page in self.fetch_campaigns(account_id) for campaign in page.records]
 
     def fetch_campaigns(self, account_id: str) -> Iterator[Page]:
-        """The campaign list pages (``paging.next_link``); records are the ``campaign`` entities."""
-        return self._entity_pages(account_id, "campaigns", parse_campaigns_page)
+        """The campaign list pages (``paging.next_link``); records are the ``campaign`` entities. Asked once per client."""
+        if account_id not in self._campaign_pages:
+            self._campaign_pages[account_id] = list(self._entity_pages(account_id, "campaigns", parse_campaigns_page))
+        return iter(self._campaign_pages[account_id])
 
     def fetch_ad_squads(self, account_id: str) -> Iterator[Page]:
         """The ad squad list pages of the account; records are the ``adsquad`` entities (with ``campaign_id``)."""

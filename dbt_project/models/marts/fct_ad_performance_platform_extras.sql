@@ -4,135 +4,67 @@
     of the platforms that report any (Meta reach and frequency, TikTok and
     Snapchat video views and quartiles, Snapchat swipes, Amazon's ACOS inputs).
     A metric a platform does not report is null, never 0.
+
+    `extra_columns` lists the metrics and their types; `platforms` maps each
+    staging model to the expressions of the metrics it reports (every other
+    metric is a typed null). A platform that starts reporting one is a line here.
 -#}
+{%- set extra_columns = [
+    ('reach', 'bigint'),
+    ('frequency', dbt.type_float()),
+    ('video_views', 'bigint'),
+    ('video_views_p25', 'bigint'),
+    ('video_views_p50', 'bigint'),
+    ('video_views_p75', 'bigint'),
+    ('video_views_p100', 'bigint'),
+    ('swipes', 'bigint'),
+    ('acos_spend', 'numeric'),
+    ('acos_sales', 'numeric'),
+] -%}
+{%- set video_views = {} -%}
+{%- for column in ['video_views', 'video_views_p25', 'video_views_p50', 'video_views_p75', 'video_views_p100'] -%}
+    {%- do video_views.update({column: column}) -%}
+{%- endfor -%}
+{%- set snapchat = {'swipes': 'swipes'} -%}
+{%- do snapchat.update(video_views) -%}
+{%- set platforms = [
+    ('stg_meta__insights', {'reach': 'reach', 'frequency': safe_divide('impressions', 'reach')}),
+    ('stg_tiktok__campaign_report', video_views),
+    ('stg_snapchat__campaign_stats', snapchat),
+    ('stg_amazon_ads__sp_campaigns', {'acos_spend': 'spend', 'acos_sales': 'conversion_value'}),
+] %}
 
 with
 
-stg_meta__insights as (
+{% for model, _ in platforms -%}
+{{ model }} as (
 
-    select * from {{ ref('stg_meta__insights') }}
-
-),
-
-stg_tiktok__campaign_report as (
-
-    select * from {{ ref('stg_tiktok__campaign_report') }}
+    select * from {{ ref(model) }}
 
 ),
 
-stg_snapchat__campaign_stats as (
-
-    select * from {{ ref('stg_snapchat__campaign_stats') }}
-
-),
-
-stg_amazon_ads__sp_campaigns as (
-
-    select * from {{ ref('stg_amazon_ads__sp_campaigns') }}
-
-),
-
-meta as (
-
-    select
-        date_day,
-        workspace_id,
-        platform,
-        account_id,
-        campaign_id,
-        reach,
-        {{ safe_divide('impressions', 'reach') }} as frequency,
-        cast(null as bigint) as video_views,
-        cast(null as bigint) as video_views_p25,
-        cast(null as bigint) as video_views_p50,
-        cast(null as bigint) as video_views_p75,
-        cast(null as bigint) as video_views_p100,
-        cast(null as bigint) as swipes,
-        cast(null as numeric) as acos_spend,
-        cast(null as numeric) as acos_sales
-
-    from stg_meta__insights
-
-),
-
-tiktok as (
-
-    select
-        date_day,
-        workspace_id,
-        platform,
-        account_id,
-        campaign_id,
-        cast(null as bigint) as reach,
-        cast(null as {{ dbt.type_float() }}) as frequency,
-        video_views,
-        video_views_p25,
-        video_views_p50,
-        video_views_p75,
-        video_views_p100,
-        cast(null as bigint) as swipes,
-        cast(null as numeric) as acos_spend,
-        cast(null as numeric) as acos_sales
-
-    from stg_tiktok__campaign_report
-
-),
-
-snapchat as (
-
-    select
-        date_day,
-        workspace_id,
-        platform,
-        account_id,
-        campaign_id,
-        cast(null as bigint) as reach,
-        cast(null as {{ dbt.type_float() }}) as frequency,
-        video_views,
-        video_views_p25,
-        video_views_p50,
-        video_views_p75,
-        video_views_p100,
-        swipes,
-        cast(null as numeric) as acos_spend,
-        cast(null as numeric) as acos_sales
-
-    from stg_snapchat__campaign_stats
-
-),
-
-amazon_ads as (
-
-    select
-        date_day,
-        workspace_id,
-        platform,
-        account_id,
-        campaign_id,
-        cast(null as bigint) as reach,
-        cast(null as {{ dbt.type_float() }}) as frequency,
-        cast(null as bigint) as video_views,
-        cast(null as bigint) as video_views_p25,
-        cast(null as bigint) as video_views_p50,
-        cast(null as bigint) as video_views_p75,
-        cast(null as bigint) as video_views_p100,
-        cast(null as bigint) as swipes,
-        spend as acos_spend,
-        conversion_value as acos_sales
-
-    from stg_amazon_ads__sp_campaigns
-
-),
+{% endfor -%}
 
 unioned as (
 
-    select * from meta
+    {%- for model, expressions in platforms %}
+
+    select
+        date_day,
+        workspace_id,
+        platform,
+        account_id,
+        campaign_id,
+        {%- for column, type in extra_columns %}
+        {{ expressions.get(column) or 'cast(null as ' ~ type ~ ')' }} as {{ column }}{{ ',' if not loop.last }}
+        {%- endfor %}
+
+    from {{ model }}
+    {%- if not loop.last %}
+
     union all
-    select * from tiktok
-    union all
-    select * from snapchat
-    union all
-    select * from amazon_ads
+    {%- endif %}
+    {%- endfor %}
 
 ),
 
@@ -145,16 +77,9 @@ final as (
         platform,
         account_id,
         campaign_id,
-        reach,
-        frequency,
-        video_views,
-        video_views_p25,
-        video_views_p50,
-        video_views_p75,
-        video_views_p100,
-        swipes,
-        acos_spend,
-        acos_sales,
+        {%- for column, _ in extra_columns %}
+        {{ column }},
+        {%- endfor %}
         {{ acos('acos_spend', 'acos_sales') }} as acos
 
     from unioned

@@ -381,12 +381,54 @@ def prepare_airflow(env: dict[str, str]) -> None:
     )
 
 
+def dbt_project_fingerprint(project: Path = REPO / "dbt_project") -> str:
+    """A hash of what shapes the warehouse's tables: dbt_project.yml, the models, macros and seeds."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    files = [project / "dbt_project.yml", *(p for d in ("models", "macros", "seeds") for p in (project / d).rglob("*") if p.is_file())]
+    for path in sorted(files):
+        digest.update(str(path.relative_to(project)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def rebuild_if_project_changed(stack: Stack, env: dict[str, str]) -> None:
+    """Rebuild the marts in full when the dbt project changed since this warehouse's last demo run.
+
+    An incremental model whose columns changed stops the daily build ("schemas out of sync")
+    rather than guess, and an incremental model whose logic changed keeps its old rows for
+    the days it does not rebuild: both need a full refresh, which this does before the run.
+    """
+    marker = stack.local / "dbt-project.sha256"
+    current = dbt_project_fingerprint()
+    built_before = marker.read_text().strip() if marker.exists() else (_has_marts(stack) and "unknown")
+    if built_before and built_before != current:
+        print("\n== the dbt project changed since the last demo: rebuilding the warehouse's models in full ==")
+        dbt = [venv_bin("dbt"), "--quiet"]
+        where = ["--project-dir", str(REPO / "dbt_project"), "--profiles-dir", str(REPO / "dbt_project")]
+        for command in (["seed", "--full-refresh"], ["run", "--full-refresh"]):
+            run([*dbt, *command, *where], env, check=True)
+    marker.write_text(current + "\n")
+
+
+def _has_marts(stack: Stack) -> bool:
+    """Whether the warehouse already holds models from an earlier run (a stack older than the fingerprint)."""
+    import psycopg2
+
+    with psycopg2.connect(stack.pg.dsn(WAREHOUSE_DB)) as conn, conn.cursor() as cur:
+        cur.execute("select to_regclass('marts.fct_ad_performance_daily') is not null")
+        found = cur.fetchone()[0]
+    conn.close()
+    return found
+
+
 def demo(report_date: date) -> int:
     stack = Stack()
     env = stack.up(report_date)
     print(f"warehouse: postgresql://postgres@127.0.0.1:{stack.pg.port}/{WAREHOUSE_DB}")
     print(f"sandbox APIs: {stack.sandbox_url()}")
     prepare_airflow(env)
+    rebuild_if_project_changed(stack, env)
     logical = report_date + timedelta(days=1)
     print(f"\n== airflow dags test ads_daily {logical} (reports on {report_date}) ==")
     log_path = stack.local / "demo-dags-test.log"

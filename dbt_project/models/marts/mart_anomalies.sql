@@ -41,11 +41,11 @@
     into arrays. Each point then unnests its own arrays (at most 56
     elements with the defaults) and takes the medians, the counts and the
     MADs over the days its own settings select (`window_days`, `dow_weeks`),
-    with the same percentile_cont as before, so the scores are exactly
-    those of the direct self-join of every point to every baseline day, at
-    a small sort per point instead of one big join and aggregate over
-    ~56 pairs per point (a full build of 2 million points went from about
-    45 minutes to minutes).
+    with percentile_cont, as a self-join of every point to each of its
+    baseline days grouped per point would: the same values, the same rows.
+    The cost is a sort of the points and a few small sorts per point, where
+    the self-join materialised, hashed and grouped ~56 pairs per point twice
+    (medians, then MADs) and dominated a full build.
 
     The frame's reach is a constant of the statement: the largest
     greatest(window_days, 7 x dow_weeks) over the workspaces' settings

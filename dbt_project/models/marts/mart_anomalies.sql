@@ -34,6 +34,26 @@
     converts (median daily conversions >= min_baseline_conversions).
     `is_anomaly` = scored and beyond `z_threshold` in the bad direction.
 
+    How it is computed. One pass over the points, ordered by day within
+    each entity and metric (`trailing_baseline_days` window: a calendar
+    RANGE frame from the largest baseline reach before the day to the day
+    before it), collects the baseline days' dates, values and conversions
+    into arrays. Each point then unnests its own arrays (at most 56
+    elements with the defaults) and takes the medians, the counts and the
+    MADs over the days its own settings select (`window_days`, `dow_weeks`),
+    with percentile_cont, as a self-join of every point to each of its
+    baseline days grouped per point would: the same values, the same rows.
+    The cost is a sort of the points and a few small sorts per point, where
+    the self-join materialised, hashed and grouped ~56 pairs per point twice
+    (medians, then MADs) and dominated a full build.
+
+    The frame's reach is a constant of the statement: the largest
+    greatest(window_days, 7 x dow_weeks) over the workspaces' settings
+    (`int_workspace_settings_pivoted`, queried when the model runs). Unit
+    test fixtures cannot be queried while the test compiles, so there it is
+    a year; either way the per-point filters apply each point's own
+    settings, and a longer frame only holds more array elements.
+
     Incremental: a daily run scores only the days from
     `incremental_changed_from()` on (macros/incremental.sql) and replaces
     them whole (`replace_date_range`). A point's score depends on its own
@@ -46,8 +66,6 @@
     gives the same rows.
 -#}
 {%- set point_key = ['workspace_id', 'platform', 'account_id', 'campaign_id', 'metric'] -%}
-{#- The self-joins below match many keys; row estimates for them are poor, and a nested
-    loop over the baseline pairs is quadratic. Hash joins keep the model linear. -#}
 {{
     config(
         materialized='incremental',
@@ -58,18 +76,23 @@
             {'columns': ['date_day']},
             {'columns': ['workspace_id', 'platform', 'date_day']},
         ],
-        pre_hook="set local enable_nestloop = off",
         post_hook="{{ record_incremental_watermark() }}",
     )
 }}
-{%- if is_incremental() -%}
-    {%- set changed_from = incremental_changed_from() -%}
-    {#- Days before a scored day that its baselines read, the largest over the workspaces' settings. -#}
+{#- Days before a scored day that its baselines read, the largest over the workspaces' settings. -#}
+{%- if not execute -%}
+    {%- set baseline_reach_days = 0 -%}
+{%- elif model.resource_type == 'unit_test' -%}
+    {%- set baseline_reach_days = 366 -%}
+{%- else -%}
     {%- set reach_query -%}
         select coalesce(max(greatest(anomaly_window_days, 7 * anomaly_dow_weeks)), 0)
         from {{ ref('int_workspace_settings_pivoted') }}
     {%- endset -%}
-    {%- set baseline_reach_days = (run_query(reach_query).columns[0].values()[0] | int) if execute else 0 -%}
+    {%- set baseline_reach_days = run_query(reach_query).columns[0].values()[0] | int -%}
+{%- endif -%}
+{%- if is_incremental() -%}
+    {%- set changed_from = incremental_changed_from() -%}
 {%- endif %}
 -- depends_on: {{ ref('int_workspace_settings_pivoted') }}
 
@@ -84,99 +107,38 @@ int_anomaly_points_unpivoted as (
 
 ),
 
+baseline_histories as (
+
+    {#- Every baseline day within the largest reach before each point, oldest first. #}
+    select
+        *,
+        array_agg(date_day) filter (where has_min_volume and value is not null) over trailing_baseline_days as history_dates,
+        array_agg(value) filter (where has_min_volume and value is not null) over trailing_baseline_days as history_values,
+        array_agg(conversions) filter (where has_min_volume and value is not null) over trailing_baseline_days as history_conversions
+
+    from int_anomaly_points_unpivoted
+    window trailing_baseline_days as (
+        partition by
+            {{ point_key | join(',\n            ') }}
+        order by date_day
+        range between interval '{{ baseline_reach_days }} days' preceding and interval '1 day' preceding
+    )
+
+),
+
 points as (
 
-    {#- The points this run scores; the CTE above also holds their baseline days. #}
-    select * from int_anomaly_points_unpivoted
+    {#- The points this run scores; the CTE above also held their baseline days. #}
+    select
+        *,
+        {{ dbt.dateadd('day', '-window_days', 'date_day') }} as window_start,
+        {{ dbt.dateadd('day', '-7 * dow_weeks', 'date_day') }} as same_weekday_start,
+        {{ day_of_week('date_day') }} as weekday
+
+    from baseline_histories
     {%- if is_incremental() %}
     where date_day >= cast('{{ changed_from }}' as date)
     {%- endif %}
-
-),
-
-baseline_days as (
-
-    select
-        {{ point_key | join(',\n        ') }},
-        date_day,
-        value,
-        conversions
-
-    from int_anomaly_points_unpivoted
-    where
-        has_min_volume
-        and value is not null
-
-),
-
-baseline_pairs as (
-
-    select
-        {%- for column in point_key %}
-        points.{{ column }},
-        {%- endfor %}
-        points.date_day,
-        history.value,
-        history.conversions,
-        history.date_day >= {{ dbt.dateadd('day', '-points.window_days', 'points.date_day') }} as is_in_window,
-        (
-            {{ day_of_week('history.date_day') }} = {{ day_of_week('points.date_day') }}
-            and history.date_day >= {{ dbt.dateadd('day', '-7 * points.dow_weeks', 'points.date_day') }}
-        ) as is_same_weekday
-
-    from points
-    inner join baseline_days as history
-        on
-            {%- for column in point_key %}
-            points.{{ column }} = history.{{ column }}
-            and
-            {%- endfor %}
-            history.date_day < points.date_day
-            and history.date_day >= {{ dbt.dateadd('day', '-greatest(points.window_days, 7 * points.dow_weeks)', 'points.date_day') }}
-
-),
-
-baseline_medians as (
-
-    select
-        {{ point_key | join(',\n        ') }},
-        date_day,
-        count(case when is_in_window then 1 end) as all_days_history,
-        {{ median('case when is_in_window then value end') }} as all_days_median,
-        {{ median('case when is_in_window then conversions end') }} as baseline_conversions,
-        count(case when is_same_weekday then 1 end) as dow_history,
-        {{ median('case when is_same_weekday then value end') }} as dow_median
-
-    from baseline_pairs
-    group by
-        {{ point_key | join(',\n        ') }},
-        date_day
-
-),
-
-baseline_deviations as (
-
-    select
-        {%- for column in point_key %}
-        medians.{{ column }},
-        {%- endfor %}
-        medians.date_day,
-        {{ median('case when pairs.is_in_window then abs(pairs.value - medians.all_days_median) end') }} as all_days_mad,
-        {{ median('case when pairs.is_same_weekday then abs(pairs.value - medians.dow_median) end') }} as dow_mad
-
-    from baseline_medians as medians
-    inner join baseline_pairs as pairs
-        on
-            {%- for column in point_key %}
-            medians.{{ column }} = pairs.{{ column }}
-            and
-            {%- endfor %}
-            medians.date_day = pairs.date_day
-    group by
-        {%- for column in point_key %}
-        medians.{{ column }},
-        {%- endfor %}
-        medians.date_day
 
 ),
 
@@ -184,33 +146,67 @@ baselines as (
 
     select
         points.*,
-        coalesce(medians.all_days_history, 0) as all_days_history,
-        medians.baseline_conversions,
+        baseline.all_days_history,
+        baseline.baseline_conversions,
         coalesce(
-            medians.dow_history >= points.dow_min_history and deviations.dow_mad > 0,
+            baseline.dow_history >= points.dow_min_history and baseline.dow_mad > 0,
             false
         ) as is_day_of_week_scored,
-        medians.all_days_median,
-        deviations.all_days_mad,
-        coalesce(medians.dow_history, 0) as dow_history,
-        medians.dow_median,
-        deviations.dow_mad
+        baseline.all_days_median,
+        baseline.all_days_mad,
+        baseline.dow_history,
+        baseline.dow_median,
+        baseline.dow_mad
 
     from points
-    left join baseline_medians as medians
-        on
-            {%- for column in point_key %}
-            points.{{ column }} = medians.{{ column }}
-            and
-            {%- endfor %}
-            points.date_day = medians.date_day
-    left join baseline_deviations as deviations
-        on
-            {%- for column in point_key %}
-            points.{{ column }} = deviations.{{ column }}
-            and
-            {%- endfor %}
-            points.date_day = deviations.date_day
+    cross join lateral (
+
+        with
+
+        history as (
+
+            select
+                baseline_day.value,
+                baseline_day.conversions,
+                baseline_day.date_day >= points.window_start as is_in_window,
+                (
+                    {{ day_of_week('baseline_day.date_day') }} = points.weekday
+                    and baseline_day.date_day >= points.same_weekday_start
+                ) as is_same_weekday
+
+            from unnest(points.history_dates, points.history_values, points.history_conversions)
+                as baseline_day (date_day, value, conversions)
+
+        ),
+
+        medians as (
+
+            select
+                count(case when is_in_window then 1 end) as all_days_history,
+                {{ median('case when is_in_window then value end') }} as all_days_median,
+                {{ median('case when is_in_window then conversions end') }} as baseline_conversions,
+                count(case when is_same_weekday then 1 end) as dow_history,
+                {{ median('case when is_same_weekday then value end') }} as dow_median
+
+            from history
+
+        ),
+
+        deviations as (
+
+            select
+                {{ median('case when history.is_in_window then abs(history.value - medians.all_days_median) end') }} as all_days_mad,
+                {{ median('case when history.is_same_weekday then abs(history.value - medians.dow_median) end') }} as dow_mad
+
+            from history
+            cross join medians
+
+        )
+
+        select * from medians
+        cross join deviations
+
+    ) as baseline
 
 ),
 

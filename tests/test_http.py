@@ -361,6 +361,43 @@ def test_reservations_are_spaced_and_a_stale_schedule_is_ignored(tmp_path):
     assert other.reserve() == pytest.approx(clock.now)
 
 
+class LateClock(FakeClock):
+    """A clock whose sleeps overrun by the given amounts (a busy machine wakes threads late)."""
+
+    def __init__(self, overruns):
+        super().__init__()
+        self.overruns = list(overruns)
+
+    def sleep(self, seconds: float) -> None:
+        super().sleep(seconds)
+        self.now += self.overruns.pop(0) if self.overruns else 0.0
+
+
+def test_a_late_start_pushes_the_next_one_back():
+    clock = LateClock([0.3])
+    pacer = MinIntervalPacer(0.5, clock=clock, sleep=clock.sleep)
+    starts = []
+    for _ in range(3):
+        pacer()
+        starts.append(clock.now)
+    # The second caller woke 0.3 s late: the third still starts a full interval after it.
+    assert [b - a for a, b in zip(starts, starts[1:], strict=False)] == pytest.approx([0.8, 0.5])
+
+
+def test_a_shared_slot_missed_by_a_late_caller_is_not_used(tmp_path):
+    from adapters.http import SharedPacer
+
+    clock = LateClock([0.3])
+    pacer = SharedPacer(tmp_path, "meta", 0.5, clock=clock, sleep=clock.sleep)
+    other = SharedPacer(tmp_path, "meta", 0.5, clock=clock, sleep=clock.sleep)
+    pacer()  # now
+    first = clock.now
+    other.reserve()  # another process holds the slot at first + 0.5 and goes on time
+    pacer()  # its slot is first + 1.0, it wakes 0.3 s late: more than half an interval, so it waits for first + 1.5
+    assert clock.now == pytest.approx(first + 1.5)
+    assert clock.sleeps == pytest.approx([1.0, 0.2])
+
+
 def test_the_platform_gate_shares_its_spacing_only_when_configured(tmp_path, monkeypatch):
     from adapters import http
 

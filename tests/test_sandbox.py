@@ -302,6 +302,23 @@ def test_meta_paging_uses_cursors_and_full_next_urls(server):
     assert len(seen) == len(set(seen)) == 12
 
 
+def test_prepared_rows_are_served_without_computing_them_again(world, monkeypatch):
+    since = END - timedelta(days=3)
+    with SandboxServer(world, today=TODAY, page_cache=2) as srv:
+        assert srv.prepare_pages("meta", "1000000001", since, END, ("campaign", "ad")) == len(
+            world.truth_rows("meta", "1000000001", since, END, as_of=TODAY)
+        ) + len(world.truth_rows("meta", "1000000001", since, END, as_of=TODAY, level="ad"))
+        calls = []
+        original = world.truth_rows
+        monkeypatch.setattr(world, "truth_rows", lambda *a, **k: calls.append(a) or original(*a, **k))
+        assert meta_get(srv, since=since, until=END, level="campaign").status_code == 200
+        assert meta_get(srv, since=since, until=END, level="ad").status_code == 200
+        assert calls == []  # both prepared queries were kept
+        assert meta_get(srv, since=END, until=END).status_code == 200
+        assert meta_get(srv, since=since, until=END, level="campaign").status_code == 200
+        assert len(calls) == 2  # a third query pushed the oldest out of a cache of two
+
+
 def test_meta_answers_only_the_requested_fields(server):
     rows = meta_get(server, fields="campaign_id,spend").json()["data"]
     assert set(rows[0]) == {"campaign_id", "spend", "date_start", "date_stop"}

@@ -455,9 +455,14 @@ class World:
         return [round(p * quantum, decimals) for p in parts]
 
     def _split_metrics(self, platform: str, metrics: dict, shares: list[float], delivery: list[float]) -> list[dict]:
-        """One campaign-day's (or ad group-day's) metrics split over its children."""
+        """One campaign-day's (or ad group-day's) metrics split over its children.
+
+        Conversion value follows the children's conversions: value comes with purchases, so a
+        child with none has none (a platform such as Meta reports the value only beside a
+        purchase count, and a value without one would be lost between the grains).
+        """
         children: list[dict] = [{} for _ in shares]
-        for name, value in metrics.items():
+        for name, value in sorted(metrics.items(), key=lambda item: item[0] == "conversion_value"):
             if name == "reach":
                 continue
             if name in SPLIT_QUANTUM:
@@ -467,6 +472,8 @@ class World:
             else:
                 quantum = 1
             weights = shares if name in ("clicks", "conversions", "conversion_value") else delivery
+            if name == "conversion_value" and metrics.get("conversions"):
+                weights = [child["conversions"] / metrics["conversions"] for child in children]
             for child, part in zip(children, self._split(value, weights, quantum), strict=True):
                 child[name] = part
         if "reach" in metrics:

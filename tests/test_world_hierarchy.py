@@ -43,6 +43,30 @@ def test_finer_rows_sum_exactly_to_the_campaign_day(world, level):
                     assert got[name] == Decimal(str(value)), (account.platform, row["campaign_id"], row["date"], name)
 
 
+@pytest.mark.parametrize("level", ["ad_group", "ad"])
+def test_conversion_value_goes_only_where_the_conversions_are(level):
+    # Meta sends a purchase's value only beside a purchase count: a finer row with value and no
+    # conversions would lose that value between the grains. Small campaigns have such rows.
+    from sandbox.world import Account, Campaign
+
+    campaigns = tuple(
+        Campaign(f"12000000000{n}", f"Small {n}", daily_spend=110.0 + 40 * n, cpm=12.0, ctr=0.01, cvr=0.03, aov=60.0, frequency=1.4)
+        for n in range(3)
+    )
+    accounts = [
+        Account(platform=p, account_id=f"9{i}0000001", workspace_id="small", currency="USD", timezone="UTC", campaigns=campaigns, name=p)
+        for i, p in enumerate(("meta", "google_ads", "tiktok"))
+    ]
+    world = World(accounts=accounts, seed=3, start_date=END - timedelta(days=60), end_date=END)
+    without = 0
+    for account in world.accounts:
+        for row in world.truth_rows(account.platform, account.account_id, SINCE, END, level=level):
+            if not row["conversions"]:
+                without += 1
+                assert row["conversion_value"] == 0, row
+    assert without > 0  # the demo world has such rows: the check is not vacuous
+
+
 def test_ad_rows_sum_to_their_ad_group(world):
     account = world.accounts_for("meta")[0]
     groups = world.truth_rows("meta", account.account_id, SINCE, END, level="ad_group")

@@ -114,9 +114,22 @@ def _campaign_id(platform: str, account_n: int, n: int, rng: random.Random) -> s
     return str(10**11 * (1 + list(PLATFORM_LOOKBACK).index(platform)) + account_n * 10**4 + n)
 
 
+MAX_BENCH_ROAS = 12.0  # well inside the dq_thresholds bound of 50: bench data never warns as implausible
+
+
+def _bench_campaign(campaign_id: str, name: str, rng: random.Random):
+    """A campaign with drawn economics; the order value is capped so ROAS (ctr x cvr x aov x 1000 / cpm) stays plausible."""
+    from sandbox.world import Campaign
+
+    daily_spend, cpm = round(rng.uniform(80, 1500), 2), round(rng.uniform(6, 30), 2)
+    ctr, cvr, aov = round(rng.uniform(0.006, 0.04), 4), round(rng.uniform(0.02, 0.09), 4), rng.uniform(35, 140)
+    aov = round(min(aov, MAX_BENCH_ROAS * cpm / (1000 * ctr * cvr)), 2)
+    return Campaign(campaign_id, name, daily_spend=daily_spend, cpm=cpm, ctr=ctr, cvr=cvr, aov=aov, frequency=round(rng.uniform(1.1, 2.2), 2))
+
+
 def bench_world(size: WorldSize, end_date: date = END_DATE):
     """A seeded world of `size`: accounts round-robin over platforms and workspaces, sane economics."""
-    from sandbox.world import Account, Campaign, World
+    from sandbox.world import Account, World
 
     rng = random.Random(size.seed)
     accounts = []
@@ -124,19 +137,7 @@ def bench_world(size: WorldSize, end_date: date = END_DATE):
         platform = size.platforms[n % len(size.platforms)]
         workspace = n % size.workspaces
         currency, timezone = CURRENCIES[workspace % len(CURRENCIES)]
-        campaigns = tuple(
-            Campaign(
-                _campaign_id(platform, n, c, rng),
-                f"Bench {platform} {n}-{c}",
-                daily_spend=round(rng.uniform(80, 1500), 2),
-                cpm=round(rng.uniform(6, 30), 2),
-                ctr=round(rng.uniform(0.006, 0.04), 4),
-                cvr=round(rng.uniform(0.02, 0.09), 4),
-                aov=round(rng.uniform(35, 140), 2),
-                frequency=round(rng.uniform(1.1, 2.2), 2),
-            )
-            for c in range(size.campaigns)
-        )
+        campaigns = tuple(_bench_campaign(_campaign_id(platform, n, c, rng), f"Bench {platform} {n}-{c}", rng) for c in range(size.campaigns))
         accounts.append(
             Account(
                 platform=platform,

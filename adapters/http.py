@@ -211,6 +211,7 @@ class SharedPacer:
         self._sleep = sleep
         self._stale_after = stale_after
         self.late_tolerance = self.min_interval / 2
+        self.max_late_retries = 3  # then it goes anyway: a machine that always wakes late must not stall
 
     def reserve(self) -> float:
         """Reserve the next free start; returns its time (``clock()``), without waiting for it."""
@@ -235,8 +236,9 @@ class SharedPacer:
     def __call__(self) -> None:
         """Wait for a reserved start. A caller that wakes up later than ``late_tolerance`` after its
         slot reserves a fresh one: the callers of the next slots may already be on their way, and
-        going now would put two requests in one interval (what a platform counts is arrivals)."""
-        while True:
+        going now would put two requests in one interval (what a platform counts is arrivals).
+        After ``max_late_retries`` late wake-ups in a row it goes anyway."""
+        for _ in range(self.max_late_retries + 1):
             start = self.reserve()
             wait = start - self._clock()
             if wait > 0:

@@ -398,6 +398,16 @@ def test_a_shared_slot_missed_by_a_late_caller_is_not_used(tmp_path):
     assert clock.sleeps == pytest.approx([1.0, 0.2])
 
 
+def test_a_caller_that_always_wakes_late_still_goes(tmp_path):
+    from adapters.http import SharedPacer
+
+    clock = LateClock([0.4] * 100)
+    pacer = SharedPacer(tmp_path, "meta", 0.5, clock=clock, sleep=clock.sleep)
+    pacer()  # now: no sleep
+    pacer()  # every slot is missed by 0.4 s: it gives up waiting after the retries and goes
+    assert len(clock.sleeps) == 1 + pacer.max_late_retries
+
+
 def test_the_platform_gate_shares_its_spacing_only_when_configured(tmp_path, monkeypatch):
     from adapters import http
 

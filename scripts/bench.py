@@ -649,6 +649,7 @@ def figure_extract(cluster: Cluster, accounts: int, latency: float, rate_limit: 
     not add to its latency, and on 2 cores it would otherwise stall every request in flight.
     """
     from ads_elt import pipeline
+    from sandbox.server import META_LEVELS
 
     size = WorldSize(workspaces=max(1, accounts // 4), accounts=accounts, campaigns=20, days=90, platforms=("meta",))
     world = bench_world(size)
@@ -660,8 +661,6 @@ def figure_extract(cluster: Cluster, accounts: int, latency: float, rate_limit: 
         "ADS_ELT_META_MAX_CONCURRENCY": str(concurrency),
         "ADS_ELT_RATE_LIMIT_DIR": str(home / "rate-limits"),  # the spacing shared as Airflow's worker processes share it
     }
-    from sandbox.server import META_LEVELS
-
     levels = tuple(dict.fromkeys(META_LEVELS.values()))
     page_cache = 64 + accounts * len(levels)
     with sandbox_process(world, END_DATE + timedelta(days=1), latency=latency, rate_limit=rate_limit, rate_window=1.0, page_cache=page_cache) as server:

@@ -64,7 +64,7 @@ def test_conversion_value_goes_only_where_the_conversions_are(level):
             if not row["conversions"]:
                 without += 1
                 assert row["conversion_value"] == 0, row
-    assert without > 0  # the demo world has such rows: the check is not vacuous
+    assert without > 0  # this small world has such rows: the check is not vacuous
 
 
 def test_ad_rows_sum_to_their_ad_group(world):

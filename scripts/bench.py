@@ -9,7 +9,9 @@ Figures (targets in brackets):
 
 1. Raw load: rows/s of the loader (lake pages -> validation -> replace the
    account's window in raw.*) against `psql \\copy` of the same rows from a CSV
-   file into a table of the same shape [>= 0.7]; row-by-row INSERT for contrast.
+   file into a table of the same shape [>= 0.7], the best of three each, into
+   empty tables; a re-load that replaces every row, and row-by-row INSERT, for
+   contrast.
 2. Daily transform: wall time of the daily `dbt build` (one new day plus the
    platforms' lookback, incremental marts and anomaly scores) on 730 days of
    history against the same on 90 days [<= 1.5].

@@ -1,0 +1,56 @@
+"""The load benchmark measures what it says: comparable loads, each side's upkeep kept out of the other's time.
+
+Only what the figure is made of is checked here (the rows each side wrote, the
+re-load, the report's keys); its speed is the benchmark's business (`make bench`).
+"""
+
+from __future__ import annotations
+
+import bench
+import psycopg2
+import pytest
+
+
+def _databases(cluster, prefix: str) -> list[str]:
+    conn = psycopg2.connect(cluster.dsn("postgres"))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select datname from pg_database where datname like %s", (prefix + "%",))
+            return [name for (name,) in cur.fetchall()]
+    finally:
+        conn.close()
+
+
+def test_load_figure_times_first_loads_against_copy_and_reports_the_reload(pg_server, tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "OUT", tmp_path)
+    before = set(_databases(pg_server.cluster, "bench_load"))
+    # Every timed load must find an empty window (rows_replaced 0) and the re-load every row
+    # (rows_replaced == rows): figure_load asserts both and raises otherwise.
+    figures = bench.figure_load(pg_server.cluster, rows=2 * 730, repeats=2)
+
+    n = figures["load_rows"]
+    assert n == sum(figures["load_rows_by_table"].values()) > 2 * 730  # the campaign and the ad-group report
+    assert set(figures["load_rows_by_table"]) == {"google_ads__campaign_performance", "google_ads__ad_group_performance"}
+    assert len(figures["load_loader_seconds"]) == len(figures["load_copy_seconds"]) == 2
+    # The best of each side (the report rounds the seconds to milliseconds: a tolerance for that).
+    best_load, best_copy = min(figures["load_loader_seconds"]), min(figures["load_copy_seconds"])
+    assert figures["load_vs_copy"] == pytest.approx(best_copy / best_load, rel=0.03)
+    assert figures["load_reload_vs_copy"] == pytest.approx(best_copy / figures["load_reload_seconds"], rel=0.03)
+
+    (dbname,) = set(_databases(pg_server.cluster, "bench_load")) - before
+    conn = psycopg2.connect(pg_server.cluster.dsn(dbname))
+    try:
+        with conn.cursor() as cur:
+            for table, rows in figures["load_rows_by_table"].items():
+                cur.execute(f"select count(*) from raw.{table}")
+                assert cur.fetchone()[0] == rows, table  # the re-load left the batch once, not twice
+                cur.execute(f"select count(*) from public.copy_{table}")
+                assert cur.fetchone()[0] == rows, table
+            # Each side's new rows were vacuumed and analysed outside the timings (settle).
+            cur.execute(
+                "select relname from pg_stat_user_tables where relname = any(%s) and (last_vacuum is null or last_analyze is null)",
+                ([f"copy_{t}" for t in figures["load_rows_by_table"]] + list(figures["load_rows_by_table"]),),
+            )
+            assert cur.fetchall() == []
+    finally:
+        conn.close()

@@ -473,20 +473,21 @@ def figure_load(cluster: Cluster, rows: int, repeats: int = 3) -> dict:
         wh.query("create table public.insert_target (like raw.google_ads__campaign_performance including all)")
         env = {**os.environ, "PGPASSWORD": cluster.password}
         psql = [shutil.which("psql") or "psql", "-X", "-q", "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres", "-d", wh.dbname]
+        copy_tables, raw_tables = [f"public.copy_{t}" for t, *_ in reports], [f"raw.{t}" for t, *_ in reports]
         loader_s, copy_s = [], []
         for _ in range(repeats):
             # Both start from empty tables each time: \copy's targets are truncated, and so are the raw
             # tables, so the loader's replace of the window finds nothing to delete (a first load).
-            wh.query(";".join(f"truncate public.copy_{table}, raw.{table}" for table, *_ in reports))
+            wh.query(f"truncate {', '.join(copy_tables + raw_tables)}")
             wh.query("checkpoint")
             t0 = time.perf_counter()
             subprocess.run([*psql, *copy_commands], env=env, check=True)
             copy_s.append(time.perf_counter() - t0)
-            settle(wh, [f"public.copy_{table}" for table, *_ in reports])
+            settle(wh, copy_tables)
             t0 = time.perf_counter()
             result = pipeline.load(batch)
             loader_s.append(time.perf_counter() - t0)
-            settle(wh, [f"raw.{table}" for table, *_ in reports])
+            settle(wh, raw_tables)
             assert sum(r["rows_loaded"] for r in result["reports"]) == n, result
             assert sum(r["rows_replaced"] for r in result["reports"]) == 0, result
         # A re-load of the same batch: every row of the window is replaced (deleted, then COPYed again).

@@ -194,6 +194,9 @@ def airflow_env(airflow_home: Path, lake_root: Path) -> dict[str, str]:
         "AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT": "60",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
+        # Cosmos keeps dbt's partial-parse cache per Airflow home: two stacks on one machine
+        # (the demo and a test run, parallel test workers) never overwrite each other's.
+        "AIRFLOW__COSMOS__CACHE_DIR": str(airflow_home / "cosmos"),
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "plugins")]),
         "ADS_ELT_LAKE_ROOT": f"file://{lake_root}",

@@ -29,6 +29,8 @@ for dag_id, dag in bag.dags.items():
             "has_failure_callback": bool(t.on_failure_callback),
             "upstream": sorted(t.upstream_task_ids),
             "mapped_group": getattr(t.get_closest_mapped_task_group(), "group_id", None),
+            "dbt_select": getattr(t, "select", None), "dbt_exclude": getattr(t, "exclude", None),
+            "dbt_indirect_selection": getattr(t, "indirect_selection", None),
         }
     out["dags"][dag_id] = {
         "tags": sorted(dag.tags), "tasks": tasks,
@@ -77,10 +79,44 @@ def test_every_dag_has_owner_tags_retries_and_failure_callback(dagbag):
             assert t["retries"] >= 1, (dag_id, task_id)
 
 
-def test_each_dbt_model_is_its_own_task(dagbag):
+def manifest_models() -> tuple[dict[str, dict], dict[str, list[str]]]:
+    manifest = json.loads((REPO / "dbt_project" / "target" / "manifest.json").read_text())
+    return {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] == "model"}, manifest["child_map"]
+
+
+def test_views_are_one_task_and_each_mart_its_own(dagbag):
+    """`dbt.views` builds every view upstream of the marts; each mart (and each view built on one) is a task."""
     tasks = dagbag["dags"]["ads_daily"]["tasks"]
-    for model in ("fct_ad_performance_daily", "mart_campaign_kpis_daily", "mart_anomalies"):
-        assert any(t.startswith("dbt.") and model in t for t in tasks), model
+    views = tasks["dbt.views"]
+    assert views["dbt_select"] == "resource_type:seed path:models/staging path:models/intermediate"
+    assert views["dbt_exclude"] == "path:models/marts+"
+    assert views["dbt_indirect_selection"] == "cautious"  # a test spanning a mart runs beside the mart
+    models, children = manifest_models()
+    downstream_of_marts = set()
+    todo = [uid for uid, n in models.items() if n["path"].startswith("marts/")]
+    while todo:
+        uid = todo.pop()
+        if uid in downstream_of_marts:
+            continue
+        downstream_of_marts.add(uid)
+        todo += [c for c in children.get(uid, []) if c in models]
+    model_tasks = {t: v for t, v in tasks.items() if t.startswith("dbt.") and t.endswith("_model_build")}
+    for uid, node in models.items():
+        built_by = [t for t, v in model_tasks.items() if v["dbt_select"] == ".".join(["fqn:" + node["fqn"][0], *node["fqn"][1:]])]
+        if uid in downstream_of_marts:
+            assert built_by == [f"dbt.{node['name']}_model_build"], node["name"]
+        else:
+            assert node["path"].split("/")[0] in ("staging", "intermediate") and not built_by, node["name"]
+    for model in ("fct_ad_performance_daily", "mart_campaign_kpis_daily", "mart_anomalies", "mart_alerts"):
+        assert f"dbt.{model}_model_build" in tasks
+    # Every mart task waits for the views, directly or through another mart.
+    roots = [t for t, v in model_tasks.items() if not any(u.startswith("dbt.") for u in v["upstream"])]
+    assert roots == []
+    assert tasks["dbt.views"]["upstream"] == ["transform_gate"]
+
+
+def test_each_platform_and_store_has_its_task_group(dagbag):
+    tasks = dagbag["dags"]["ads_daily"]["tasks"]
     for platform in ("meta", "google_ads", "tiktok", "snapchat", "linkedin", "amazon_ads", "file_drop", "shopify", "woocommerce", "salla", "zid"):
         assert f"{platform}.plan" in tasks
 

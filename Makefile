@@ -61,8 +61,11 @@ ui: install
 	@test -f .local/env.sh || $(PY) scripts/stack.py up --date $(DATE)
 	source .local/env.sh && PATH="$(CURDIR)/$(VENV)/bin:$$PATH" airflow standalone
 
+# Two workers (pytest-xdist, one Postgres cluster, Airflow home and lake each); the tests of one
+# shared end-to-end world stay on one worker (--dist loadgroup). TEST_WORKERS=0 runs them in-process.
+TEST_WORKERS ?= 2
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25 $(PYTEST_ARGS)
 
 # Benchmarks print figures and never fail on a time; not part of `make test`.
 bench: install

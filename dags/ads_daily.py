@@ -74,24 +74,32 @@ DEFAULT_ARGS = {
 }
 
 
-def _report_date(data_interval_end, logical_date):
-    """The day a run reports on: the day before the run's logical date (UTC)."""
-    anchor = data_interval_end or logical_date
+def _report_date(logical_date, dag_run):
+    """The day a run reports on: the day before the run's logical date (UTC).
+
+    A scheduled run's logical date is its 06:00 UTC tick; a manual run with a logical date
+    (`airflow dags trigger --logical-date`, the UI) reports on the day before that date, not
+    on the day before it was triggered (its data interval ends when it was triggered); a
+    manual run without one (Airflow 3 allows it) on the day before it was triggered.
+    """
+    anchor = logical_date or getattr(dag_run, "run_after", None)
+    if anchor is None:
+        raise ValueError("the run has neither a logical date nor a run_after time: no report date")
     return (anchor - timedelta(days=1)).date()
 
 
 @task
-def prepare(data_interval_end=None, logical_date=None) -> dict:
+def prepare(logical_date=None, dag_run=None) -> dict:
     from ads_elt.pipeline import prepare as run
 
-    return run(_report_date(data_interval_end, logical_date))
+    return run(_report_date(logical_date, dag_run))
 
 
 @task
-def plan(platform: str, data_interval_end=None, logical_date=None, run_id=None) -> list[dict]:
+def plan(platform: str, logical_date=None, dag_run=None, run_id=None) -> list[dict]:
     from ads_elt.pipeline import plan as run
 
-    return run(platform, _report_date(data_interval_end, logical_date), run_id)
+    return run(platform, _report_date(logical_date, dag_run), run_id)
 
 
 @task(map_index_template="{{ account_label }}", retries=3, max_active_tis_per_dagrun=EXTRACT_CONCURRENCY)
@@ -191,7 +199,7 @@ def freshness(ti=None) -> dict:
 
 
 @task(trigger_rule="all_done")
-def data_quality(data_interval_end=None, logical_date=None, run_id=None, ti=None) -> dict:
+def data_quality(logical_date=None, dag_run=None, run_id=None, ti=None) -> dict:
     """Consistency checks (dbt, thresholds in the dq_thresholds seed) and incomplete loads -> alerts."""
     from airflow.exceptions import AirflowFailException
 
@@ -199,18 +207,18 @@ def data_quality(data_interval_end=None, logical_date=None, run_id=None, ti=None
 
     if ti.xcom_pull(task_ids="prepare") is None:
         raise AirflowFailException("prepare did not succeed: nothing to check")
-    return run(run_id, _report_date(data_interval_end, logical_date))
+    return run(run_id, _report_date(logical_date, dag_run))
 
 
 @task
-def alerts(data_interval_end=None, logical_date=None) -> dict:
+def alerts(logical_date=None, dag_run=None) -> dict:
     from ads_elt.pipeline import alerts as run
 
-    return run(_report_date(data_interval_end, logical_date))
+    return run(_report_date(logical_date, dag_run))
 
 
 @task(trigger_rule="all_done")
-def run_summary(data_interval_end=None, logical_date=None, run_id=None, ti=None) -> dict:
+def run_summary(logical_date=None, dag_run=None, run_id=None, ti=None) -> dict:
     """The run's last word: what each account did, and a failure if anything did not finish."""
     from airflow.exceptions import AirflowFailException
 
@@ -218,7 +226,7 @@ def run_summary(data_interval_end=None, logical_date=None, run_id=None, ti=None)
 
     if ti.xcom_pull(task_ids="prepare") is None:
         raise AirflowFailException("prepare did not succeed: nothing was synced (see its log)")
-    summary = run(run_id, _report_date(data_interval_end, logical_date), ti.xcom_pull(task_ids="freshness"))  # fails if an account failed
+    summary = run(run_id, _report_date(logical_date, dag_run), ti.xcom_pull(task_ids="freshness"))  # fails if an account failed
     if ti.xcom_pull(task_ids="alerts") is None:
         raise AirflowFailException("the transform or alert step did not complete (see the tasks in red)")
     return summary

@@ -56,7 +56,7 @@ for _p in (REPO, REPO / "plugins", REPO / "scripts"):
         sys.path.insert(0, str(_p))
 
 from localpg import Cluster  # noqa: E402
-from stack import airflow_env, connections_env, dbt_cli_env, new_credentials, venv_bin  # noqa: E402
+from stack import airflow_env, connections_env, dbt_cli_env, ensure_manifest, new_credentials, venv_bin  # noqa: E402
 
 OUT = REPO / ".local" / "bench"
 END_DATE = date(2026, 11, 20)
@@ -753,10 +753,7 @@ def figure_dag_parse(accounts: int = 1000) -> dict:
         n_accounts = len(load_registry().accounts())
     registry_seconds = time.perf_counter() - t0
     env = {**os.environ, **airflow_env(home / "airflow", home / "lake"), "ADS_ELT_REGISTRY": str(registry)}
-    subprocess.run(
-        [venv_bin("dbt"), "parse", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project", "--quiet"],
-        env=env, check=True, cwd=REPO,
-    )  # fmt: skip
+    ensure_manifest(env)
     proc = subprocess.run([sys.executable, "-c", PARSE_PROBE], env=env, cwd=REPO, capture_output=True, text=True)
     line = [x for x in proc.stdout.splitlines() if x.startswith("@@")]
     if not line:

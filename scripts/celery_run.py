@@ -44,7 +44,7 @@ for _p in (REPO, REPO / "plugins", REPO / "scripts"):
         sys.path.insert(0, str(_p))
 
 from localpg import Cluster  # noqa: E402
-from stack import airflow_env, connections_env, dbt_cli_env, free_port, new_credentials, venv_bin  # noqa: E402
+from stack import airflow_env, connections_env, dbt_cli_env, ensure_manifest, free_port, new_credentials, venv_bin  # noqa: E402
 
 REPORT_DATE = date(2026, 11, 20)
 MARTS = {
@@ -138,15 +138,16 @@ class RunResult:
 
 
 class Harness:
-    def __init__(self, root: Path, history_days: int = 21) -> None:
+    def __init__(self, root: Path, history_days: int = 21, world=None, registry: Path | None = None) -> None:
         from sandbox.world import World
 
         self.root = root
         self.logs = root / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.cluster = Cluster(root / "pg")
-        self.world = World.demo(REPORT_DATE, history_days=max(history_days, 30))
+        self.world = world or World.demo(REPORT_DATE, history_days=max(history_days, 30))
         self.history_days = history_days
+        self.given_registry = registry
         self.procs = Processes(self.logs)
         self.sandbox = None
         self.creds = new_credentials()
@@ -167,11 +168,8 @@ class Harness:
         # A little latency per page keeps each extract busy long enough for both workers to pick some up.
         self.sandbox = SandboxServer(self.world, credentials=self.creds, today=REPORT_DATE + timedelta(days=1), latency=0.3)
         self.sandbox.start()
-        self.registry = registry_yaml(self.world, self.root / "registry.yml", self.history_days)
-        subprocess.run(
-            [venv_bin("dbt"), "parse", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project", "--quiet"],
-            env={**os.environ, "DBT_PORT": str(self.cluster.port)}, cwd=REPO, check=True,
-        )  # fmt: skip
+        self.registry = self.given_registry or registry_yaml(self.world, self.root / "registry.yml", self.history_days)
+        ensure_manifest({"DBT_PORT": str(self.cluster.port)})
 
     def create_database(self, name: str) -> str:
         import psycopg2
@@ -311,18 +309,7 @@ class Harness:
         return hosts, states
 
     def _marts(self, warehouse_db: str) -> dict[str, list]:
-        import psycopg2
-
-        conn = psycopg2.connect(self.cluster.dsn(warehouse_db))
-        out = {}
-        try:
-            with conn.cursor() as cur:
-                for table, order in MARTS.items():
-                    cur.execute(f"select * from {table} order by {order}")
-                    out[table] = [tuple(str(v) for v in row) for row in cur.fetchall()]
-        finally:
-            conn.close()
-        return out
+        return read_marts(self.cluster.dsn(warehouse_db))
 
     def stop(self) -> None:
         self.procs.stop()
@@ -331,11 +318,28 @@ class Harness:
         self.cluster.destroy()
 
 
+def read_marts(dsn: str) -> dict[str, list]:
+    """The compared marts of a warehouse, every row as text, in key order."""
+    import psycopg2
+
+    conn = psycopg2.connect(dsn)
+    out = {}
+    try:
+        with conn.cursor() as cur:
+            for table, order in MARTS.items():
+                cur.execute(f"select * from {table} order by {order}")
+                out[table] = [tuple(str(v) for v in row) for row in cur.fetchall()]
+    finally:
+        conn.close()
+    return out
+
+
 @contextlib.contextmanager
-def harness(root: Path | None = None, history_days: int = 21) -> Iterator[Harness]:
+def harness(root: Path | None = None, history_days: int = 21, world=None, registry: Path | None = None) -> Iterator[Harness]:
+    """Shared services for runs (own Postgres, Redis, sandbox); `world` and `registry` default to the demo's Meta and Google Ads."""
     own = root is None
     root = Path(tempfile.mkdtemp(prefix="ads-elt-celery-")) if own else root
-    h = Harness(root, history_days)
+    h = Harness(root, history_days, world, registry)
     try:
         h.start_shared()
         yield h
@@ -348,6 +352,11 @@ def harness(root: Path | None = None, history_days: int = 21) -> Iterator[Harnes
 def compare(celery: RunResult, local: RunResult, workers: int) -> dict:
     used = sorted({h.rsplit(":", 1)[-1] for h in celery.extract_hosts.values() if h})
     differing = [t for t in MARTS if celery.marts.get(t) != local.marts.get(t)]
+    first_differences = {}
+    for t in differing:
+        a, b = celery.marts.get(t, []), local.marts.get(t, [])
+        i = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+        first_differences[t] = {"rows": [len(a), len(b)], "index": i, "celery": a[i] if i < len(a) else None, "local": b[i] if i < len(b) else None}
     return {
         "celery_state": celery.state,
         "local_state": local.state,
@@ -359,6 +368,7 @@ def compare(celery: RunResult, local: RunResult, workers: int) -> dict:
         "mart_rows": {t: len(rows) for t, rows in celery.marts.items()},
         "marts_identical": not differing,
         "marts_differing": differing,
+        "first_differences": first_differences,
     }
 
 

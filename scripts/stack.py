@@ -377,19 +377,52 @@ def prepare_airflow(env: dict[str, str]) -> None:
     marker = Path(env["AIRFLOW_HOME"]) / "airflow.db"
     if not marker.exists():
         run([venv_bin("airflow"), "db", "migrate"], env, check=True, stdout=subprocess.DEVNULL)
-    run(
-        [venv_bin("dbt"), "parse", "--project-dir", str(REPO / "dbt_project"), "--profiles-dir", str(REPO / "dbt_project"), "--quiet"],
-        env,
-        check=True,
-    )
+    ensure_manifest(env)
 
 
-def dbt_project_fingerprint(project: Path = REPO / "dbt_project") -> str:
-    """A hash of what shapes the warehouse's tables: dbt_project.yml, the models, macros and seeds."""
+MANIFEST_DIR = REPO / "dbt_project" / "target"
+
+
+def ensure_manifest(env: dict[str, str] | None = None) -> Path:
+    """`dbt_project/target/manifest.json`, which the DAG renders its dbt tasks from, for the project as it is.
+
+    Parsed again only when the project changed since the last parse (a fingerprint beside
+    the manifest), by one process at a time (a lock file), into a scratch folder whose
+    manifest then replaces the old one in a single rename: a DAG parsed meanwhile (the demo,
+    a parallel test worker) reads either the old manifest or the new one, never half of one.
+    """
+    import fcntl
+    import tempfile
+
+    MANIFEST_DIR.mkdir(parents=True, exist_ok=True)
+    manifest, stamp = MANIFEST_DIR / "manifest.json", MANIFEST_DIR / "manifest.fingerprint"
+    with open(MANIFEST_DIR / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        current = dbt_project_fingerprint(with_tests=True)
+        if manifest.exists() and stamp.exists() and stamp.read_text().strip() == current:
+            return manifest
+        with tempfile.TemporaryDirectory(prefix="parse-", dir=MANIFEST_DIR) as scratch:
+            project = REPO / "dbt_project"
+            run(
+                [venv_bin("dbt"), "parse", "--project-dir", str(project), "--profiles-dir", str(project), "--quiet",
+                 "--target-path", scratch, "--log-path", str(Path(scratch) / "logs")],
+                {**os.environ, **(env or {})},
+                check=True,
+            )  # fmt: skip
+            for name in ("partial_parse.msgpack", "manifest.json"):
+                if (Path(scratch) / name).exists():
+                    os.replace(Path(scratch) / name, MANIFEST_DIR / name)
+        stamp.write_text(current + "\n")
+    return manifest
+
+
+def dbt_project_fingerprint(project: Path = REPO / "dbt_project", with_tests: bool = False) -> str:
+    """A hash of what shapes the warehouse's tables: dbt_project.yml, the models, macros and seeds (and its tests)."""
     import hashlib
 
     digest = hashlib.sha256()
-    files = [project / "dbt_project.yml", *(p for d in ("models", "macros", "seeds") for p in (project / d).rglob("*") if p.is_file())]
+    folders = ("models", "macros", "seeds", *(("tests",) if with_tests else ()))
+    files = [project / "dbt_project.yml", *(p for d in folders for p in (project / d).rglob("*") if p.is_file())]
     for path in sorted(files):
         digest.update(str(path.relative_to(project)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()

@@ -64,3 +64,27 @@ def pg_conn(pg_db):
     conn = psycopg2.connect(server.dsn(name))
     yield conn
     conn.close()
+
+
+@pytest.fixture(scope="session")
+def demo(pg_server, tmp_path_factory):
+    """The demo world after its five DAG runs (tests/e2e_worlds.py); built once per session (or xdist worker)."""
+    from e2e_worlds import build_demo_world
+
+    return build_demo_world(pg_server, tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="session")
+def small(pg_server, tmp_path_factory):
+    """Four Meta and Google Ads accounts after a faulted first sync and a clean run (tests/e2e_worlds.py)."""
+    from e2e_worlds import build_small_world
+
+    return build_small_world(pg_server, tmp_path_factory.mktemp("small"))
+
+
+@pytest.fixture(scope="session")
+def crafted_warehouse(pg_server, tmp_path_factory):
+    """The crafted alerting world built once (tests/crafted_alerting.py): the rules' and the budget's tests read it."""
+    from crafted_alerting import build
+
+    return build(pg_server, tmp_path_factory.mktemp("crafted"))

@@ -16,7 +16,7 @@ import psycopg2
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from stack import airflow_env, connections_env, dbt_cli_env, new_credentials, venv_bin  # noqa: E402
+from stack import airflow_env, connections_env, dbt_cli_env, ensure_manifest, new_credentials, venv_bin  # noqa: E402
 
 
 @dataclass
@@ -27,6 +27,23 @@ class DagRun:
     @property
     def succeeded(self) -> bool:
         return self.returncode == 0  # `airflow dags test` exits non-zero when the DAG run failed
+
+
+@dataclass
+class Warehouse:
+    """One database of the test cluster: a stack's live warehouse or a copy taken after a run."""
+
+    pg_server: object
+    dbname: str
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        conn = psycopg2.connect(self.pg_server.dsn(self.dbname))
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql, params)
+                return cur.fetchall() if cur.description else []
+        finally:
+            conn.close()
 
 
 @dataclass
@@ -55,12 +72,7 @@ class E2EStack:
         }
         (home / "airflow").mkdir(parents=True, exist_ok=True)
         subprocess.run([venv_bin("airflow"), "db", "migrate"], env=stack.env, check=True, capture_output=True, cwd=REPO)
-        subprocess.run(
-            [venv_bin("dbt"), "parse", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project", "--quiet"],
-            env=stack.env,
-            check=True,
-            cwd=REPO,
-        )
+        ensure_manifest(stack.env)
         return stack
 
     def stop(self) -> None:
@@ -104,10 +116,16 @@ class E2EStack:
         return json.loads(raw) if raw else {}
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        conn = psycopg2.connect(self.pg_server.dsn(self.dbname))
+        return Warehouse(self.pg_server, self.dbname).query(sql, params)
+
+    def copy_warehouse(self, name: str) -> Warehouse:
+        """The live warehouse as it is now, copied to its own database (a file copy: a second or two)."""
+        copy = f"{self.dbname}_{name}"
+        conn = psycopg2.connect(self.pg_server.dsn())
+        conn.autocommit = True
         try:
             with conn.cursor() as cur:
-                cur.execute(sql, params)
-                return cur.fetchall() if cur.description else []
+                cur.execute(f'create database "{copy}" template "{self.dbname}" strategy file_copy')
         finally:
             conn.close()
+        return Warehouse(self.pg_server, copy)

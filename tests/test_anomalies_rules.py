@@ -8,14 +8,17 @@ import csv
 from pathlib import Path
 
 import pytest
-from crafted_alerting import LAST, PACING_CASES, RULE_CASES, TINY, WORKSPACE_CASES, build, fetch
+from crafted_alerting import LAST, PACING_CASES, RULE_CASES, TINY, WORKSPACE_CASES, fetch
 
 SEED = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "alert_rules.csv"
 
 
+pytestmark = pytest.mark.xdist_group("crafted")
+
+
 @pytest.fixture(scope="module")
-def crafted(pg_server, tmp_path_factory):
-    dsn = build(pg_server, tmp_path_factory.mktemp("crafted-rules"))
+def crafted(crafted_warehouse):
+    dsn = crafted_warehouse
     evaluations = fetch(dsn, f"select * from intermediate.int_alert_rule_evaluations where date_day = '{LAST}'")
     alerts = fetch(dsn, f"select * from marts.mart_alerts where date_day = '{LAST}'")
     anomalies = fetch(dsn, f"select * from marts.mart_anomalies where date_day = '{LAST}'")

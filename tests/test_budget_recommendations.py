@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from crafted_alerting import LAST, build, fetch
+from crafted_alerting import LAST, fetch
+
+pytestmark = pytest.mark.xdist_group("crafted")
 
 
 @pytest.fixture(scope="module")
-def recs(pg_server, tmp_path_factory):
-    dsn = build(pg_server, tmp_path_factory.mktemp("crafted-budget"))
+def recs(crafted_warehouse):
+    dsn = crafted_warehouse
     rows = fetch(dsn, f"select * from marts.mart_budget_recommendations where workspace_id = 'budget_ws' and date_day = '{LAST}'")
     history = fetch(dsn, "select * from marts.mart_budget_recommendations")
     return {r["campaign_id"]: r for r in rows}, history

@@ -13,7 +13,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
-from stack import airflow_env, venv_bin  # noqa: E402
+from stack import airflow_env, ensure_manifest  # noqa: E402
 
 PROBE = r"""
 import json, time
@@ -49,10 +49,7 @@ print("@@" + json.dumps(out))
 def dagbag(tmp_path_factory):
     home = tmp_path_factory.mktemp("airflow")
     env = {**os.environ, **airflow_env(home, home / "lake")}
-    subprocess.run(
-        [venv_bin("dbt"), "parse", "--project-dir", "dbt_project", "--profiles-dir", "dbt_project", "--quiet"],
-        env=env, check=True, cwd=REPO,
-    )
+    ensure_manifest(env)
     proc = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True, cwd=REPO)
     line = [x for x in proc.stdout.splitlines() if x.startswith("@@")]
     assert line, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -129,3 +126,20 @@ def test_each_account_is_extracted_and_loaded_as_a_mapped_pair(dagbag, platform)
     assert extract["mapped_group"] == load["mapped_group"] == f"{platform}.account"
     assert load["upstream"] == [f"{platform}.account.extract"]
     assert f"{platform}.extract" not in tasks and f"{platform}.load" not in tasks
+
+
+def test_a_run_reports_on_the_day_before_its_logical_date_or_else_its_trigger():
+    from datetime import UTC, date, datetime
+    from types import SimpleNamespace
+
+    from dags.ads_daily import _report_date
+
+    scheduled = datetime(2026, 11, 21, 6, tzinfo=UTC)
+    assert _report_date(scheduled, SimpleNamespace(run_after=scheduled)) == date(2026, 11, 20)
+    # Triggered on Dec 6 for the logical date Nov 21 (its data interval ends on Dec 6): Nov 20, not Dec 5.
+    triggered = datetime(2026, 12, 6, 19, 25, tzinfo=UTC)
+    assert _report_date(datetime(2026, 11, 21, tzinfo=UTC), SimpleNamespace(run_after=triggered)) == date(2026, 11, 20)
+    # Airflow 3: a manual run without a logical date reports on the day before it was triggered.
+    assert _report_date(None, SimpleNamespace(run_after=triggered)) == date(2026, 12, 5)
+    with pytest.raises(ValueError, match="no report date"):
+        _report_date(None, None)

@@ -1,21 +1,20 @@
 """End to end: the ads_daily DAG through `airflow dags test`, real Postgres, real dbt, sandbox APIs.
 
-The tests in this module share one warehouse and run in order, like the days
-of a real deployment: first sync, rerun, restatement, a failing platform, a
-bad registry.
+The demo world of the session (tests/e2e_worlds.py) runs like the days of a real
+deployment: a first sync, the same date again, the run three days later (with a
+platform answering garbage), that day again, and a bad registry. Each test reads the
+warehouse as it was right after the run it is about.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
-from e2e_harness import E2EStack
+from e2e_worlds import BAD_PLATFORM, FIRST_TODAY, GARBAGE_ACCOUNT, HISTORY_DAYS, NEXT_DAY, NEXT_TODAY, REPORT_DATE
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("demo")]
 
-REPORT_DATE = date(2026, 11, 20)
-HISTORY_DAYS = 90
 ACCOUNTS = {
     ("meta", "1000000001"): "northwind_us",
     ("google_ads", "1234567890"): "northwind_us",
@@ -49,28 +48,6 @@ RAW_TABLES = (
 )
 
 
-@pytest.fixture(scope="module")
-def world():
-    from sandbox.world import World
-
-    return World.demo(REPORT_DATE)
-
-
-@pytest.fixture(scope="module")
-def stack(pg_server, world, tmp_path_factory):
-    s = E2EStack.start(pg_server, world, tmp_path_factory.mktemp("e2e"), today=REPORT_DATE + timedelta(days=1))
-    s.drop_demo_files(world, REPORT_DATE - timedelta(days=HISTORY_DAYS - 1), REPORT_DATE)
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="module")
-def first_run(stack):
-    run = stack.run_dag(REPORT_DATE)
-    assert run.succeeded, run.output[-6000:]
-    return run
-
-
 def fact_rows(stack, platform, account_id):
     return {
         (r[0], r[1]): r[2:]
@@ -97,12 +74,13 @@ def snapshot(stack):
     return out
 
 
-def test_first_sync_lands_every_campaign_day_with_the_worlds_numbers(stack, world, first_run):
+def test_first_sync_lands_every_campaign_day_with_the_worlds_numbers(demo):
+    first, world = demo.first, demo.world
     since = REPORT_DATE - timedelta(days=HISTORY_DAYS - 1)
     as_of = REPORT_DATE + timedelta(days=1)
     for (platform, account_id), workspace in ACCOUNTS.items():
         truth = world.truth_rows(platform, account_id, since, REPORT_DATE, as_of=as_of)
-        facts = fact_rows(stack, platform, account_id)
+        facts = fact_rows(first, platform, account_id)
         campaigns = len(world.account(platform, account_id).campaigns)
         assert len(truth) == len(facts) == HISTORY_DAYS * campaigns, (platform, account_id)
         for t in truth:
@@ -116,21 +94,22 @@ def test_first_sync_lands_every_campaign_day_with_the_worlds_numbers(stack, worl
             assert currency == CURRENCIES[workspace]
 
 
-def test_first_sync_lands_every_order_changed_in_the_initial_history_once(stack, world, first_run):
+def test_first_sync_lands_every_order_changed_in_the_initial_history_once(demo):
     from sandbox.stores import StoreWorld
 
     since = REPORT_DATE - timedelta(days=HISTORY_DAYS - 1)
     for (platform, store_id), table in STORES.items():
         want = {
             o["order_id"]: o["updated_local"].date()
-            for o in StoreWorld(world).orders(platform, store_id, as_of=REPORT_DATE + timedelta(days=1))
+            for o in StoreWorld(demo.world).orders(platform, store_id, as_of=FIRST_TODAY)
             if since <= o["updated_local"].date() <= REPORT_DATE
         }
-        rows = stack.query(f"select payload->>'id', report_date from {table} where account_id = %s", (store_id,))
+        rows = demo.first.query(f"select payload->>'id', report_date from {table} where account_id = %s", (store_id,))
         assert len(rows) == len(want) and dict(rows) == want, (platform, store_id)
 
 
-def test_kpis_equal_the_formulas_recomputed_from_the_fact(stack, world, first_run):
+def test_kpis_equal_the_formulas_recomputed_from_the_fact(demo):
+    stack, world = demo.first, demo.world
     facts = stack.query(
         "select workspace_id, platform, account_id, campaign_id, date_day, spend, impressions, clicks, conversions, "
         "conversion_value from marts.fct_ad_performance_daily"
@@ -173,7 +152,8 @@ def test_kpis_equal_the_formulas_recomputed_from_the_fact(stack, world, first_ru
     assert checked == HISTORY_DAYS * sum(len(world.account(p, a).campaigns) for p, a in ACCOUNTS)
 
 
-def test_injected_anomalies_are_flagged_and_alerted_and_normal_days_are_not(stack, world, first_run):
+def test_injected_anomalies_are_flagged_and_alerted_and_normal_days_are_not(demo):
+    stack, world, first_run = demo.first, demo.world, demo.first.run
     flagged = stack.query(
         "select platform, account_id, campaign_id, metric, date_day from marts.mart_anomalies where is_anomaly"
     )
@@ -199,82 +179,72 @@ def test_injected_anomalies_are_flagged_and_alerted_and_normal_days_are_not(stac
     assert "Alert" in first_run.output or alerts
 
 
-def test_rerunning_the_same_date_changes_nothing_and_sends_no_second_alert(stack, first_run):
-    before = snapshot(stack)
-    alerts_before = stack.query("select alert_key, sent_at from ops.alert_log order by 1")
-    rerun = stack.run_dag(REPORT_DATE)
-    assert rerun.succeeded, rerun.output[-6000:]
-    assert snapshot(stack) == before
-    assert stack.query("select alert_key, sent_at from ops.alert_log order by 1") == alerts_before
-    for _, message in stack.query("select alert_key, message from ops.alert_log"):
-        assert message not in rerun.output
+def test_rerunning_the_same_date_changes_nothing_and_sends_no_second_alert(demo):
+    first, rerun = demo.first, demo.rerun
+    assert rerun.run.succeeded, rerun.run.output[-6000:]
+    assert snapshot(rerun) == snapshot(first)
+    assert rerun.query("select alert_key, sent_at from ops.alert_log order by 1") == first.query(
+        "select alert_key, sent_at from ops.alert_log order by 1"
+    )
+    for _, message in rerun.query("select alert_key, message from ops.alert_log"):
+        assert message not in rerun.run.output
 
 
-def test_a_restated_day_shows_the_new_value_after_the_next_run(stack, world, first_run):
+def test_a_restated_day_shows_the_new_value_after_the_next_run(demo):
+    """Three days later, Meta's 28-day lookback re-pulls REPORT_DATE with its late conversions."""
+    world = demo.world
     platform, account_id = "meta", "2000000002"
     day = REPORT_DATE
-    campaign = world.truth_rows(platform, account_id, day, day, as_of=day + timedelta(days=1))[0]["campaign_id"]
-    old = {r["campaign_id"]: r for r in world.truth_rows(platform, account_id, day, day, as_of=day + timedelta(days=1))}
-    new = {r["campaign_id"]: r for r in world.truth_rows(platform, account_id, day, day, as_of=day + timedelta(days=3))}
+    old = {r["campaign_id"]: r for r in world.truth_rows(platform, account_id, day, day, as_of=FIRST_TODAY)}
+    new = {r["campaign_id"]: r for r in world.truth_rows(platform, account_id, day, day, as_of=NEXT_TODAY)}
+    campaign = next(iter(old))
     assert new[campaign]["conversions"] != old[campaign]["conversions"]  # the world restates it
-    stack.admin("POST", "clock", {"today": (day + timedelta(days=3)).isoformat()})
-    try:
-        run = stack.run_dag(REPORT_DATE)
-        assert run.succeeded, run.output[-6000:]
-    finally:
-        stack.admin("POST", "clock", {"today": (day + timedelta(days=1)).isoformat()})
-    conv = stack.query(
+    query = (
         "select conversions, conversion_value from marts.fct_ad_performance_daily "
-        "where platform = %s and account_id = %s and campaign_id = %s and date_day = %s",
-        (platform, account_id, campaign, day),
+        "where platform = %s and account_id = %s and campaign_id = %s and date_day = %s"
     )
-    assert len(conv) == 1
-    assert float(conv[0][0]) == pytest.approx(new[campaign]["conversions"])
-    assert float(conv[0][1]) == pytest.approx(new[campaign]["conversion_value"], abs=0.005)
+    before = demo.rerun.query(query, (platform, account_id, campaign, day))
+    assert float(before[0][0]) == pytest.approx(old[campaign]["conversions"])
+    after = demo.next_day.query(query, (platform, account_id, campaign, day))
+    assert len(after) == 1
+    assert float(after[0][0]) == pytest.approx(new[campaign]["conversions"])
+    assert float(after[0][1]) == pytest.approx(new[campaign]["conversion_value"], abs=0.005)
 
 
-def test_a_platform_answering_garbage_fails_alone_and_loses_nothing(stack, first_run):
-    before_meta = stack.query("select count(*), sum(spend) from marts.fct_ad_performance_daily where account_id = '1000000001'")
-    before_google_loaded = stack.query(
-        "select max(extracted_at) from raw.google_ads__campaign_performance where account_id = '1234567890'"
-    )[0][0]
-    stack.admin("POST", "faults", {"platform": "meta", "account_id": "1000000001", "kind": "garbage", "count": None})
-    try:
-        run = stack.run_dag(REPORT_DATE)
-    finally:
-        stack.admin("DELETE", "faults")
+def test_a_platform_answering_garbage_fails_alone_and_loses_nothing(demo):
+    platform, account_id = GARBAGE_ACCOUNT
+    before, after, run = demo.rerun, demo.next_day, demo.next_day.run
+    account_fact = "select count(*), sum(spend) from marts.fct_ad_performance_daily where platform = %s and account_id = %s"
+    google_loaded = "select max(extracted_at) from raw.google_ads__campaign_performance where account_id = '1234567890'"
     assert not run.succeeded
     # The failure names the platform, the account and the problem.
-    state = stack.query(
-        "select status, last_error from ops.sync_state where platform = 'meta' and account_id = '1000000001'"
-    )[0]
+    state = after.query("select status, last_error from ops.sync_state where platform = %s and account_id = %s", (platform, account_id))[0]
     assert state[0] == "failed"
-    assert "1000000001" in state[1] and "JSON" in state[1]
-    assert "1000000001" in run.output
-    # The failing account's data already loaded is intact; the other platform's fresh data reached raw and marts.
-    assert stack.query("select count(*), sum(spend) from marts.fct_ad_performance_daily where account_id = '1000000001'") == before_meta
-    after_google_loaded = stack.query(
-        "select max(extracted_at) from raw.google_ads__campaign_performance where account_id = '1234567890'"
-    )[0][0]
-    assert after_google_loaded > before_google_loaded
-    assert stack.query("select status from ops.sync_state where account_id = '1234567890'")[0][0] == "ok"
+    assert account_id in state[1] and "JSON" in state[1]
+    assert account_id in run.output
+    # The failing account's data already loaded is intact; the other platforms' fresh data reached raw and marts.
+    assert after.query(account_fact, (platform, account_id)) == before.query(account_fact, (platform, account_id))
+    assert after.query(google_loaded)[0][0] > before.query(google_loaded)[0][0]
+    assert after.query(
+        "select count(*) from marts.fct_ad_performance_daily where account_id = '1234567890' and date_day = %s", (NEXT_DAY,)
+    )[0][0] > 0
+    statuses = dict(((p, a), s) for p, a, s in after.query("select platform, account_id, status from ops.sync_state"))
+    assert {k: v for k, v in statuses.items() if k != GARBAGE_ACCOUNT} == {k: "ok" for k in statuses if k != GARBAGE_ACCOUNT}
     # The next clean run recovers.
-    again = stack.run_dag(REPORT_DATE)
-    assert again.succeeded, again.output[-6000:]
-    assert stack.query("select status from ops.sync_state where account_id = '1000000001'")[0][0] == "ok"
+    again = demo.recovered
+    assert again.run.succeeded, again.run.output[-6000:]
+    assert again.query("select status from ops.sync_state where platform = %s and account_id = %s", (platform, account_id))[0][0] == "ok"
+    assert again.query(
+        "select count(*) from marts.fct_ad_performance_daily where platform = %s and account_id = %s and date_day = %s",
+        (platform, account_id, NEXT_DAY),
+    )[0][0] > 0
 
 
-def test_a_bad_registry_stops_the_run_before_any_write(stack, first_run, tmp_path):
-    bad = tmp_path / "workspaces.yml"
-    text = (stack.env.get("ADS_ELT_REGISTRY") and open(stack.env["ADS_ELT_REGISTRY"]).read()) or (
-        __import__("ads_elt.registry", fromlist=["DEFAULT_REGISTRY"]).DEFAULT_REGISTRY.read_text()
-    )
-    bad.write_text(text.replace("platform: google_ads", "platform: gogle_ads", 1))
-    before = snapshot(stack)
-    state_before = stack.query("select * from ops.sync_state order by 1, 2, 3")
-    run = stack.run_dag(REPORT_DATE, ADS_ELT_REGISTRY=str(bad))
+def test_a_bad_registry_stops_the_run_before_any_write(demo):
+    run = demo.bad_registry
     assert not run.succeeded
     assert "workspaces[0].accounts[1].platform" in run.output
-    assert "'gogle_ads' is not one of meta, google_ads, tiktok, snapchat, linkedin, amazon_ads, file_drop" in run.output
-    assert snapshot(stack) == before
-    assert stack.query("select * from ops.sync_state order by 1, 2, 3") == state_before
+    assert f"'{BAD_PLATFORM}' is not one of meta, google_ads, tiktok, snapchat, linkedin, amazon_ads, file_drop" in run.output
+    assert snapshot(demo.live) == snapshot(demo.recovered)
+    state = "select * from ops.sync_state order by 1, 2, 3"
+    assert demo.live.query(state) == demo.recovered.query(state)

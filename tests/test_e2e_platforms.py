@@ -1,4 +1,4 @@
-"""End to end for every platform: one `airflow dags test` run of ads_daily on the demo world.
+"""End to end for every platform: the first sync of the session's demo world (tests/e2e_worlds.py).
 
 TikTok, Snapchat, LinkedIn, Amazon Ads (asynchronous reports through a deferred
 task) and a CSV file drop land in fct_ad_performance_daily with the sandbox
@@ -9,41 +9,15 @@ zone. (test_e2e.py covers Meta and Google Ads, reruns and failures.)
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from e2e_harness import E2EStack
+from e2e_worlds import AMAZON_POLLS_TO_COMPLETE, HISTORY_DAYS, REPORT_DATE
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("demo")]
 
-REPORT_DATE = date(2026, 11, 20)
-HISTORY_DAYS = 90
 NEW_PLATFORMS = ("tiktok", "snapchat", "linkedin", "amazon_ads", "file_drop")
-AMAZON_POLLS_TO_COMPLETE = 3
-
-
-@pytest.fixture(scope="module")
-def world():
-    from sandbox.world import World
-
-    return World.demo(REPORT_DATE)
-
-
-@pytest.fixture(scope="module")
-def stack(pg_server, world, tmp_path_factory):
-    s = E2EStack.start(pg_server, world, tmp_path_factory.mktemp("e2e_platforms"), today=REPORT_DATE + timedelta(days=1))
-    s.drop_demo_files(world, REPORT_DATE - timedelta(days=HISTORY_DAYS - 1), REPORT_DATE)
-    s.sandbox.platform_api("amazon_ads").polls_to_complete = AMAZON_POLLS_TO_COMPLETE
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="module")
-def run(stack):
-    result = stack.run_dag(REPORT_DATE)
-    assert result.succeeded, result.output[-8000:]
-    return result
 
 
 def _exact(value) -> Decimal:
@@ -51,7 +25,8 @@ def _exact(value) -> Decimal:
 
 
 @pytest.mark.parametrize("platform", NEW_PLATFORMS)
-def test_each_platform_lands_the_worlds_numbers_exactly(stack, world, run, platform):
+def test_each_platform_lands_the_worlds_numbers_exactly(demo, platform):
+    stack, world = demo.first, demo.world
     since = REPORT_DATE - timedelta(days=HISTORY_DAYS - 1)
     for account in world.accounts_for(platform):
         truth = {(t["campaign_id"], t["date"]): t for t in world.truth_rows(platform, account.account_id, since, REPORT_DATE)}
@@ -81,7 +56,8 @@ def test_each_platform_lands_the_worlds_numbers_exactly(stack, world, run, platf
     assert set(workspaces) == {a.workspace_id for a in world.accounts}
 
 
-def test_every_platform_names_its_campaigns_and_linkedin_its_campaign_groups(stack, world, run):
+def test_every_platform_names_its_campaigns_and_linkedin_its_campaign_groups(demo):
+    stack, world = demo.first, demo.world
     from sandbox.platforms.linkedin import campaign_group_of
 
     rows = stack.query(
@@ -100,7 +76,8 @@ def test_every_platform_names_its_campaigns_and_linkedin_its_campaign_groups(sta
 
 
 @pytest.mark.parametrize("platform", ("tiktok", "snapchat", "linkedin", "amazon_ads"))
-def test_ad_groups_land_with_their_names_and_numbers(stack, world, run, platform):
+def test_ad_groups_land_with_their_names_and_numbers(demo, platform):
+    stack, world = demo.first, demo.world
     since = REPORT_DATE - timedelta(days=HISTORY_DAYS - 1)
     for account in world.accounts_for(platform):
         truth = {(t["ad_group_id"], t["date"]): t for t in world.truth_rows(platform, account.account_id, since, REPORT_DATE, level="ad_group")}
@@ -119,14 +96,15 @@ def test_ad_groups_land_with_their_names_and_numbers(stack, world, run, platform
             assert abs(spend - _exact(t["spend"])) < Decimal("0.005") and (impressions, clicks) == (t["impressions"], t["clicks"]), (platform, key)
 
 
-def test_the_demo_spans_three_currencies_and_time_zones(stack, run):
+def test_the_demo_spans_three_currencies_and_time_zones(demo):
+    stack = demo.first
     rows = stack.query("select distinct currency, timezone from ops.workspace_accounts")
     assert len({c for c, _ in rows}) >= 3
     assert len({tz for _, tz in rows}) >= 3
 
 
-def test_amazon_reports_are_awaited_by_a_trigger_not_a_sleeping_task(stack, run):
-    api = stack.sandbox.platform_api("amazon_ads")
+def test_amazon_reports_are_awaited_by_a_trigger_not_a_sleeping_task(demo):
+    stack, run, calls = demo.first, demo.first.run, demo.amazon_calls_after_first
     reports = stack.query(
         "select window_start, window_end from ops.sync_runs where platform = 'amazon_ads' and status = 'loaded'"
     )
@@ -135,16 +113,17 @@ def test_amazon_reports_are_awaited_by_a_trigger_not_a_sleeping_task(stack, run)
 
     # at most 31 days per report, one report per window and group (campaigns, ad groups)
     windows = -(-((reports[0][1] - reports[0][0]).days + 1) // 31) * len(REPORT_GROUPS)
-    assert api.calls["create_report"] == windows
+    assert calls["create_report"] == windows
     # The extract deferred; the trigger (not the task) polled until every report was COMPLETED.
     assert "running trigger in line" in run.output
     assert "not ready after" in run.output
-    assert api.calls["get_report"] >= windows * AMAZON_POLLS_TO_COMPLETE
-    assert api.calls["download"] == windows
-    assert api.downloads_with_auth_refused == 0  # pre-signed URLs fetched without an Authorization header
+    assert calls["get_report"] >= windows * AMAZON_POLLS_TO_COMPLETE
+    assert calls["download"] == windows
+    assert demo.amazon_downloads_refused_after_first == 0  # pre-signed URLs fetched without an Authorization header
 
 
-def test_platform_extras_are_keyed_like_the_fact(stack, world, run):
+def test_platform_extras_are_keyed_like_the_fact(demo):
+    stack, world = demo.first, demo.world
     fact_ids = {r[0] for r in stack.query("select ad_performance_id from marts.fct_ad_performance_daily")}
     extras = stack.query(
         "select ad_performance_id, platform, account_id, campaign_id, date_day, reach, video_views, video_views_p25, "
@@ -171,9 +150,29 @@ def test_platform_extras_are_keyed_like_the_fact(stack, world, run):
     assert checked == {("meta", False), ("tiktok", True), ("tiktok", False), ("snapchat", False), ("amazon_ads", False)}
 
 
-def test_the_dropped_file_is_loaded_once_and_leaves_the_inbox(stack, run):
-    files = stack.query("select file_name, status, rows_loaded, rows_quarantined from ops.file_drop_files")
-    assert files == [(f"export-{REPORT_DATE - timedelta(days=HISTORY_DAYS - 1)}-{REPORT_DATE}.csv", "loaded", HISTORY_DAYS * 2, 0)]
-    inbox = stack.inbox / "harbor_uk" / "harbor_pinterest"
-    assert not list(inbox.glob("*.csv"))
-    assert len(list((inbox / "processed").glob("*.csv"))) == 1
+def test_the_dropped_file_is_loaded_once_and_leaves_the_inbox(demo):
+    name = f"export-{REPORT_DATE - timedelta(days=HISTORY_DAYS - 1)}-{REPORT_DATE}.csv"
+    files = demo.first.query("select file_name, status, rows_loaded, rows_quarantined from ops.file_drop_files")
+    assert files == [(name, "loaded", HISTORY_DAYS * 2, 0)]
+    assert demo.inbox_after_first == {"inbox": [], "processed": [name]}
+    # The same file is not loaded again by the next runs (the same date, then three days later).
+    for step in (demo.rerun, demo.next_day):
+        assert (name, "loaded") in {(f, s) for f, s, *_ in step.query("select file_name, status from ops.file_drop_files")}
+        assert step.query("select count(*) from ops.file_drop_files where file_name = %s", (name,))[0][0] == 1
+
+
+def test_every_dbt_test_runs_exactly_once_in_a_run(demo):
+    """`dbt.views` runs the tests among views and seeds, the mart tasks the others: none twice, none left out."""
+    import json
+    import re
+    from collections import Counter
+
+    from e2e_harness import REPO
+
+    manifest = json.loads((REPO / "dbt_project" / "target" / "manifest.json").read_text())
+    expected = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test"}
+    expected |= {f"{u['model']}::{u['name']}" for u in manifest["unit_tests"].values()}
+    started = Counter(re.findall(r" START (?:test|unit_test) (\S+)", demo.first.run.output))
+    assert set(started) == expected, (sorted(expected - set(started))[:10], sorted(set(started) - expected)[:10])
+    assert {name: n for name, n in started.items() if n != 1} == {}
+    assert len(expected) >= 400

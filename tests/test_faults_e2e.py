@@ -1,6 +1,6 @@
 """End to end through `airflow dags test`: one run with a mix of faults across accounts, then a clean run.
 
-Run 1 (first sync, 90 days): Meta 1000000001 is throttled past the retry
+The session's small world (tests/e2e_worlds.py). Run 1 (first sync, 30 days): Meta 1000000001 is throttled past the retry
 budget once (the task's own retry gets it), Meta 2000000002's access is revoked,
 Google 1234567890's token expires (refreshed) and it sends negative spend,
 Google 2345678901 has a 5xx burst and reports spend without metrics on the
@@ -12,94 +12,15 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from e2e_harness import E2EStack
+from e2e_worlds import FIRST_TODAY, REPORT_DATE, SMALL_HISTORY_DAYS
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("small")]
 
-REPORT_DATE = date(2026, 11, 20)
-HISTORY_DAYS = 90
 ACCOUNTS = (("meta", "1000000001"), ("meta", "2000000002"), ("google_ads", "1234567890"), ("google_ads", "2345678901"))
-FAST = {
-    "ADS_ELT_RETRY_DELAY_SECONDS": "1",
-    "ADS_ELT_HTTP_BACKOFF_BASE": "0.05",
-    "ADS_ELT_HTTP_BACKOFF_MAX": "0.2",
-    "ADS_ELT_HTTP_MAX_TOTAL_WAIT": "5",
-}
-
-
-@pytest.fixture(scope="module")
-def world():
-    from sandbox.world import World
-
-    return World.demo(REPORT_DATE)
-
-
-REGISTRY = """
-version: 1
-defaults:
-  initial_history_days: 90
-workspaces:
-  - id: northwind_us
-    name: Northwind Outdoor
-    currency: USD
-    timezone: America/New_York
-    accounts:
-      - {platform: meta, account_id: "1000000001"}
-      - {platform: google_ads, account_id: "1234567890"}
-  - id: lumen_eu
-    name: Lumen Skincare EU
-    currency: EUR
-    timezone: Europe/Berlin
-    accounts:
-      - {platform: meta, account_id: "2000000002"}
-      - {platform: google_ads, account_id: "2345678901"}
-"""
-
-
-@pytest.fixture(scope="module")
-def stack(pg_server, world, tmp_path_factory):
-    home = tmp_path_factory.mktemp("faults_e2e")
-    s = E2EStack.start(pg_server, world, home, today=REPORT_DATE + timedelta(days=1))
-    (home / "workspaces.yml").write_text(REGISTRY)
-    s.env.update(FAST, ADS_ELT_REGISTRY=str(home / "workspaces.yml"))
-    yield s
-    s.stop()
-
-
-@pytest.fixture(scope="module")
-def faulted_run(stack):
-    for fault in (
-        {"platform": "meta", "account_id": "1000000001", "kind": "rate_limited", "count": 1, "retry_after": 600},
-        {"platform": "meta", "account_id": "2000000002", "kind": "auth_revoked", "count": None},
-        {"platform": "google_ads", "account_id": "1234567890", "kind": "auth_expired", "count": 1},
-        {"platform": "google_ads", "account_id": "1234567890", "kind": "bad_data", "count": 1, "variant": "negative_spend", "rows": 2},
-        {"platform": "google_ads", "account_id": "2345678901", "kind": "http_500", "count": 2, "status": 503},
-        {
-            "platform": "google_ads",
-            "account_id": "2345678901",
-            "kind": "bad_data",
-            "count": 1,
-            "variant": "spend_without_metrics",
-            "day": REPORT_DATE.isoformat(),
-        },
-    ):
-        stack.admin("POST", "faults", fault)
-    try:
-        run = stack.run_dag(REPORT_DATE)
-    finally:
-        stack.admin("DELETE", "faults")
-    return run
-
-
-@pytest.fixture(scope="module")
-def clean_run(stack, faulted_run):
-    run = stack.run_dag(REPORT_DATE)
-    assert run.succeeded, run.output[-6000:]
-    return run
 
 
 def fact(stack, platform, account_id):
@@ -114,12 +35,13 @@ def fact(stack, platform, account_id):
 
 
 def truth(world, platform, account_id):
-    since = REPORT_DATE - timedelta(days=HISTORY_DAYS - 1)
-    rows = world.truth_rows(platform, account_id, since, REPORT_DATE, as_of=REPORT_DATE + timedelta(days=1))
+    since = REPORT_DATE - timedelta(days=SMALL_HISTORY_DAYS - 1)
+    rows = world.truth_rows(platform, account_id, since, REPORT_DATE, as_of=FIRST_TODAY)
     return sorted((r["campaign_id"], r["date"], round(r["spend"], 2), r["impressions"], r["clicks"]) for r in rows)
 
 
-def test_the_faulted_run_ends_in_the_documented_state(stack, world, faulted_run):
+def test_the_faulted_run_ends_in_the_documented_state(small):
+    stack, world, faulted_run = small.faulted, small.world, small.faulted.run
     assert not faulted_run.succeeded  # an account needs a person: the run is red
     states = {
         (p, a): (s, e)
@@ -148,7 +70,9 @@ def test_the_faulted_run_ends_in_the_documented_state(stack, world, faulted_run)
     assert "data_incomplete" in metrics
 
 
-def test_the_next_clean_run_equals_a_run_that_never_saw_a_fault(stack, world, faulted_run, clean_run):
+def test_the_next_clean_run_equals_a_run_that_never_saw_a_fault(small):
+    stack, world, clean_run = small.clean, small.world, small.clean.run
+    assert clean_run.succeeded, clean_run.output[-6000:]
     for platform, account_id in ACCOUNTS:
         assert fact(stack, platform, account_id) == truth(world, platform, account_id), (platform, account_id)
     for table in ("raw.meta__insights", "raw.google_ads__campaign_performance"):
@@ -176,10 +100,11 @@ def _secrets(stack) -> dict[str, str]:
     return out
 
 
-def test_no_secret_reaches_logs_xcom_lake_ops_tables_or_alerts(stack, faulted_run):
+def test_no_secret_reaches_logs_xcom_lake_ops_tables_or_alerts(small):
+    stack = small.stack
     secrets = _secrets(stack)
-    issued = list(stack.sandbox._tokens)  # Google access tokens the sandbox handed out in the run
-    haystacks: dict[str, str] = {"dags test output": faulted_run.output}
+    issued = small.issued_tokens  # access tokens the sandbox handed out in the two runs
+    haystacks: dict[str, str] = {"dags test output": small.faulted.run.output, "clean run output": small.clean.run.output}
     home = Path(stack.env["AIRFLOW_HOME"])
     for path in list(home.rglob("*.log")) + list((home / "logs").rglob("*")):
         if path.is_file():

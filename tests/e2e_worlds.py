@@ -1,0 +1,181 @@
+"""The two end-to-end worlds the test session shares: each is set up once, its DAG runs done once.
+
+A DAG run costs the better part of two minutes (most of it dbt), so the end-to-end
+tests do not each run their own. Two worlds, each a session fixture in `conftest.py`
+(and an xdist group, so a parallel run builds each on one worker only):
+
+- `demo`: the demo registry on the demo world (11 ad accounts, 5 stores, a file drop,
+  90 days), the days of a deployment in a row:
+    1. `first`: the first sync of REPORT_DATE, all clean;
+    2. `rerun`: the same date again;
+    3. `next_day`: three days later (the sandbox's clock moved: platforms restate
+       recent days, stores refund and cancel orders, new file drops), while Meta
+       account 1000000001 answers garbage;
+    4. `recovered`: that day again, clean;
+    5. `bad_registry`: a registry with a misspelled platform (stops before any write).
+  The warehouse after each of runs 1-4 is copied to its own database
+  (`create database ... template`), so a test reads the state it is about whatever
+  ran after it; what lives outside the warehouse (the sandbox's request counters, the
+  file-drop inbox) is recorded after the run too.
+- `small`: the demo world's four Meta and Google Ads accounts (two workspaces, 30 days):
+  a first sync with a fault on every account, then a clean run. The Celery test runs
+  the same world on two workers and compares its marts with that clean run's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from e2e_harness import DagRun, E2EStack, Warehouse
+
+REPORT_DATE = date(2026, 11, 20)
+HISTORY_DAYS = 90  # the demo registry's initial_history_days
+SINCE = REPORT_DATE - timedelta(days=HISTORY_DAYS - 1)
+FIRST_TODAY = REPORT_DATE + timedelta(days=1)
+NEXT_DAY = REPORT_DATE + timedelta(days=3)  # the report date of the run three days later
+NEXT_TODAY = NEXT_DAY + timedelta(days=1)
+GARBAGE_ACCOUNT = ("meta", "1000000001")  # answers malformed JSON in the next day's run
+AMAZON_POLLS_TO_COMPLETE = 3
+BAD_PLATFORM = "gogle_ads"
+
+SMALL_HISTORY_DAYS = 30  # at least the longest lookback (Meta 28): a second run re-pulls nothing the first did not
+# Fast retries for the fault run: the HTTP layer's budget and the task retries in seconds, not minutes.
+FAST_RETRIES = {
+    "ADS_ELT_RETRY_DELAY_SECONDS": "1",
+    "ADS_ELT_HTTP_BACKOFF_BASE": "0.05",
+    "ADS_ELT_HTTP_BACKOFF_MAX": "0.2",
+    "ADS_ELT_HTTP_MAX_TOTAL_WAIT": "5",
+}
+SMALL_FAULTS = (
+    {"platform": "meta", "account_id": "1000000001", "kind": "rate_limited", "count": 1, "retry_after": 600},
+    {"platform": "meta", "account_id": "2000000002", "kind": "auth_revoked", "count": None},
+    {"platform": "google_ads", "account_id": "1234567890", "kind": "auth_expired", "count": 1},
+    {"platform": "google_ads", "account_id": "1234567890", "kind": "bad_data", "count": 1, "variant": "negative_spend", "rows": 2},
+    {"platform": "google_ads", "account_id": "2345678901", "kind": "http_500", "count": 2, "status": 503},
+    {
+        "platform": "google_ads",
+        "account_id": "2345678901",
+        "kind": "bad_data",
+        "count": 1,
+        "variant": "spend_without_metrics",
+        "day": REPORT_DATE.isoformat(),
+    },
+)
+
+
+@dataclass
+class Step:
+    """One DAG run of a world and the warehouse right after it."""
+
+    run: DagRun
+    warehouse: Warehouse
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        return self.warehouse.query(sql, params)
+
+
+@dataclass
+class DemoWorld:
+    world: object
+    stack: E2EStack
+    first: Step
+    rerun: Step
+    next_day: Step
+    recovered: Step
+    bad_registry: DagRun
+    bad_registry_path: Path
+    amazon_calls_after_first: dict = field(default_factory=dict)
+    amazon_downloads_refused_after_first: int = 0
+    inbox_after_first: dict[str, list[str]] = field(default_factory=dict)  # "inbox" / "processed" -> file names
+
+    @property
+    def live(self) -> Warehouse:
+        return Warehouse(self.stack.pg_server, self.stack.dbname)
+
+
+def inbox_files(stack: E2EStack, workspace: str, account: str) -> dict[str, list[str]]:
+    inbox = stack.inbox / workspace / account
+    return {"inbox": sorted(p.name for p in inbox.glob("*.csv")), "processed": sorted(p.name for p in (inbox / "processed").glob("*.csv"))}
+
+
+def build_demo_world(pg_server, home: Path) -> DemoWorld:
+    from sandbox.world import World
+
+    world = World.demo(REPORT_DATE)
+    stack = E2EStack.start(pg_server, world, home, today=FIRST_TODAY)
+    try:
+        amazon = stack.sandbox.platform_api("amazon_ads")
+        amazon.polls_to_complete = AMAZON_POLLS_TO_COMPLETE
+        stack.drop_demo_files(world, SINCE, REPORT_DATE)
+        run = stack.run_dag(REPORT_DATE)
+        assert run.succeeded, run.output[-8000:]
+        first = Step(run, stack.copy_warehouse("first"))
+        amazon_calls = dict(amazon.calls)
+        amazon_refused = amazon.downloads_with_auth_refused
+        inbox = inbox_files(stack, "harbor_uk", "harbor_pinterest")
+
+        run = stack.run_dag(REPORT_DATE)
+        rerun = Step(run, stack.copy_warehouse("rerun"))
+
+        stack.admin("POST", "clock", {"today": NEXT_TODAY.isoformat()})
+        stack.drop_demo_files(world, FIRST_TODAY, NEXT_DAY)
+        platform, account_id = GARBAGE_ACCOUNT
+        stack.admin("POST", "faults", {"platform": platform, "account_id": account_id, "kind": "garbage", "count": None})
+        try:
+            next_run = stack.run_dag(NEXT_DAY)
+        finally:
+            stack.admin("DELETE", "faults")
+        next_day = Step(next_run, stack.copy_warehouse("next_day"))
+
+        run = stack.run_dag(NEXT_DAY)
+        recovered = Step(run, stack.copy_warehouse("recovered"))
+
+        bad = home / "bad-registry" / "workspaces.yml"
+        bad.parent.mkdir(parents=True, exist_ok=True)
+        from ads_elt.registry import DEFAULT_REGISTRY
+
+        bad.write_text(DEFAULT_REGISTRY.read_text().replace("platform: google_ads", f"platform: {BAD_PLATFORM}", 1))
+        bad_run = stack.run_dag(NEXT_DAY, ADS_ELT_REGISTRY=str(bad))
+    finally:
+        stack.stop()
+    return DemoWorld(
+        world, stack, first, rerun, next_day, recovered, bad_run, bad, amazon_calls, amazon_refused, inbox
+    )
+
+
+@dataclass
+class SmallWorld:
+    world: object
+    stack: E2EStack
+    registry: Path
+    faulted: Step
+    clean: Step
+    issued_tokens: list[str]  # access tokens the sandbox handed out in the two runs
+
+
+def build_small_world(pg_server, home: Path) -> SmallWorld:
+    from celery_run import registry_yaml
+
+    from sandbox.world import World
+
+    world = World.demo(REPORT_DATE)
+    stack = E2EStack.start(pg_server, world, home, today=FIRST_TODAY)
+    try:
+        registry = registry_yaml(world, home / "workspaces.yml", SMALL_HISTORY_DAYS)
+        stack.env.update(FAST_RETRIES, ADS_ELT_REGISTRY=str(registry))
+        for fault in SMALL_FAULTS:
+            stack.admin("POST", "faults", fault)
+        try:
+            run = stack.run_dag(REPORT_DATE)
+        finally:
+            stack.admin("DELETE", "faults")
+        faulted = Step(run, stack.copy_warehouse("faulted"))
+        issued = list(stack.sandbox._tokens)
+        run = stack.run_dag(REPORT_DATE)
+        clean = Step(run, stack.copy_warehouse("clean"))
+        issued += [t for t in stack.sandbox._tokens if t not in issued]
+    finally:
+        stack.stop()
+    return SmallWorld(world, stack, registry, faulted, clean, issued)

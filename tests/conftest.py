@@ -39,6 +39,36 @@ class PgServer:
         return name
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Two workers (`-n 2 --dist loadgroup`): a module's tests stay together, a shared world's tests too.
+
+    A test without an `xdist_group` mark joins its module's group, so a module-scoped
+    fixture (a dbt build, a scenario) is built on one worker, not on both; the tests of a
+    shared world (tests/e2e_worlds.py) carry the world's group across modules.
+    """
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        if item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session):
+    """Every test must carry its group in its node id, or each worker would build every world itself.
+
+    pytest-xdist groups by a `@<group>` suffix it adds to the node id; were that to stop
+    working (it does with pytest 9), the shared worlds would silently be built twice.
+    Stop the run instead.
+    """
+    if not getattr(session.config.option, "loadgroup", False):
+        return
+    ungrouped = [item.nodeid for item in session.items if "@" not in item.nodeid]
+    if ungrouped:
+        raise pytest.UsageError(f"pytest-xdist did not group {len(ungrouped)} test(s) by xdist_group, e.g. {ungrouped[0]}")
+
+
 @pytest.fixture(scope="session")
 def pg_server():
     """A PostgreSQL cluster private to this test session."""

@@ -11,9 +11,11 @@ tests do not each run their own. Two worlds, each a session fixture in `conftest
     3. `next_day`: three days later (the sandbox's clock moved: platforms restate
        recent days, stores refund and cancel orders, new file drops), while Meta
        account 1000000001 answers garbage;
-    4. `recovered`: that day again, clean;
-    5. `bad_registry`: a registry with a misspelled platform (stops before any write).
-  The warehouse after each of runs 1-4 is copied to its own database
+    4. `offboarded`: that day again, clean, with workspace souq_sa and lumen_eu's
+       LinkedIn account removed from the registry;
+    5. `returned`: two days later, the LinkedIn account put back;
+    6. `bad_registry`: a registry with a misspelled platform (stops before any write).
+  The warehouse after each of runs 1-5 is copied to its own database
   (`create database ... template`), so a test reads the state it is about whatever
   ran after it; what lives outside the warehouse (the sandbox's request counters, the
   file-drop inbox) is recorded after the run too.
@@ -39,6 +41,9 @@ NEXT_TODAY = NEXT_DAY + timedelta(days=1)
 GARBAGE_ACCOUNT = ("meta", "1000000001")  # answers malformed JSON in the next day's run
 AMAZON_POLLS_TO_COMPLETE = 3
 BAD_PLATFORM = "gogle_ads"
+REMOVED_WORKSPACE = "souq_sa"  # offboarded in run 4, with its accounts and stores
+REMOVED_ACCOUNT = ("lumen_eu", "linkedin", "508000001")  # removed in run 4, put back in run 5
+RETURN_DAY = NEXT_DAY + timedelta(days=2)  # run 5's report date
 
 SMALL_HISTORY_DAYS = 30  # at least the longest lookback (Meta 28): a second run re-pulls nothing the first did not
 # Fast retries for the fault run: the HTTP layer's budget and the task retries in seconds, not minutes.
@@ -83,7 +88,8 @@ class DemoWorld:
     first: Step
     rerun: Step
     next_day: Step
-    recovered: Step
+    offboarded: Step
+    returned: Step
     bad_registry: DagRun
     bad_registry_path: Path
     amazon_calls_after_first: dict = field(default_factory=dict)
@@ -129,20 +135,37 @@ def build_demo_world(pg_server, home: Path) -> DemoWorld:
             stack.admin("DELETE", "faults")
         next_day = Step(next_run, stack.copy_warehouse("next_day"))
 
-        run = stack.run_dag(NEXT_DAY)
-        recovered = Step(run, stack.copy_warehouse("recovered"))
+        offboarding = demo_registry(home / "offboarded.yml", without_workspace=REMOVED_WORKSPACE, without_account=REMOVED_ACCOUNT)
+        run = stack.run_dag(NEXT_DAY, ADS_ELT_REGISTRY=str(offboarding))
+        offboarded = Step(run, stack.copy_warehouse("offboarded"))
 
-        bad = home / "bad-registry" / "workspaces.yml"
-        bad.parent.mkdir(parents=True, exist_ok=True)
-        from ads_elt.registry import DEFAULT_REGISTRY
+        stack.admin("POST", "clock", {"today": (RETURN_DAY + timedelta(days=1)).isoformat()})
+        returning = demo_registry(home / "returned.yml", without_workspace=REMOVED_WORKSPACE)
+        run = stack.run_dag(RETURN_DAY, ADS_ELT_REGISTRY=str(returning))
+        returned = Step(run, stack.copy_warehouse("returned"))
 
-        bad.write_text(DEFAULT_REGISTRY.read_text().replace("platform: google_ads", f"platform: {BAD_PLATFORM}", 1))
-        bad_run = stack.run_dag(NEXT_DAY, ADS_ELT_REGISTRY=str(bad))
+        bad = home / "bad-registry.yml"
+        bad.write_text(returning.read_text().replace("platform: google_ads", f"platform: {BAD_PLATFORM}", 1))
+        bad_run = stack.run_dag(RETURN_DAY, ADS_ELT_REGISTRY=str(bad))
     finally:
         stack.stop()
     return DemoWorld(
-        world, stack, first, rerun, next_day, recovered, bad_run, bad, amazon_calls, amazon_refused, inbox
+        world, stack, first, rerun, next_day, offboarded, returned, bad_run, bad, amazon_calls, amazon_refused, inbox
     )
+
+
+def demo_registry(path: Path, without_workspace: str | None = None, without_account: tuple | None = None) -> Path:
+    """The demo registry with one workspace and one account of another workspace taken out."""
+    import yaml
+
+    from ads_elt.registry import DEFAULT_REGISTRY
+
+    data = yaml.safe_load(DEFAULT_REGISTRY.read_text())
+    data["workspaces"] = [w for w in data["workspaces"] if w["id"] != without_workspace]
+    for ws in data["workspaces"]:
+        ws["accounts"] = [a for a in ws["accounts"] if (ws["id"], a["platform"], str(a["account_id"])) != without_account]
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
 
 
 @dataclass

@@ -792,84 +792,75 @@ def test_rebuild_gives_identical_marts(built: Built, pg_server):
     assert snapshot_marts(built.dsn) == built.marts
 
 
-def test_missing_fx_rates_fail_the_build(pg_server, tmp_path):
-    """No silent null conversions: a day without a rate, or a currency not in
-    the seed, fails the build's data tests."""
+def test_rows_that_cannot_be_completed_are_kept_out_quarantined_and_alerted(pg_server, tmp_path):
+    """No silent null conversions, and no failing build for everyone: a day without an FX rate, an account
+    whose currency the seed does not know and an account missing from the registry keep their rows out of
+    the fact, listed with the reason; the other accounts build; the data_quality step quarantines them once
+    and alerts each workspace concerned."""
+    from ads_elt import health
+
     dbname = pg_server.create_database(prefix="dbtfx")
     dsn = pg_server.dsn(dbname)
     env = dbt_env(pg_server.port, dbname, pg_server.password)
-    load_database(
-        dsn, with_raw=False, accounts=ACCOUNTS[3:4]
-    )  # GBP account, EUR reporting
-    lumen_search = CAMPAIGNS[5]
-    before_first_rate = date(2023, 12, 15)
-    insert = (
-        "insert into raw.google_ads__campaign_performance "
-        "(workspace_id, account_id, report_date, payload, sync_run_id, window_start, window_end, extracted_at) "
-        "values (%s, %s, %s, %s, 'run-1', %s, %s, %s)"
-    )
+    yen = ("yen_shop", "google_ads", "9999999999", "Yen Search", "JPY", "Asia/Tokyo", "USD")
+    load_database(dsn, with_raw=False, accounts=[ACCOUNTS[1], ACCOUNTS[3], yen])  # USD/USD, GBP/EUR, JPY/USD
+    nw_search, lumen_search = CAMPAIGNS[2], CAMPAIGNS[5]
+    yen_search = Campaign("yen_shop", "google_ads", "9999999999", "JPY", "901", "Yen Search", 1000, 0.02, 0.05, 15.0, 90.0)
+    ghost = Campaign("ghost_ws", "google_ads", "8888888888", "USD", "801", "Ghost", 1000, 0.02, 0.05, 15.0, 90.0)
+    before_first_rate, normal_day = date(2023, 12, 15), date(2025, 1, 10)
     truth = DayTruth(1000, 20, Decimal(15), Decimal(2), Decimal(90))
+    rows = [(nw_search, normal_day), (lumen_search, before_first_rate), (lumen_search, normal_day), (yen_search, normal_day), (ghost, normal_day)]
     conn = psycopg2.connect(dsn)
     with conn, conn.cursor() as cur:
-        cur.execute(
-            insert,
-            (
-                lumen_search.workspace_id,
-                lumen_search.account_id,
-                before_first_rate,
-                json.dumps(google_payload(lumen_search, before_first_rate, truth)),
-                before_first_rate,
-                before_first_rate,
-                datetime(2023, 12, 16, tzinfo=UTC),
-            ),
-        )
-    result = run_dbt(
-        ["build", "--select", "+fct_ad_performance_daily"],
-        env,
-        tmp_path / "old-day",
-        check=False,
-    )
-    assert result.returncode != 0
-    failed = {
-        r["unique_id"]
-        for r in run_results(tmp_path / "old-day")
-        if r["status"] in ("fail", "error")
-    }
-    assert any(
-        "not_null_fct_ad_performance_daily_spend_reporting" in uid for uid in failed
-    ), failed
-
-    # An account whose currency the FX seed does not know fails before any fact is built.
-    with conn, conn.cursor() as cur:
-        cur.execute("delete from raw.google_ads__campaign_performance")
-        cur.execute(
-            "insert into ops.workspace_accounts values (%s, %s, %s, %s, %s, %s, %s)",
-            (
-                "yen_shop",
-                "google_ads",
-                "9999999999",
-                "Yen Search",
-                "JPY",
-                "Asia/Tokyo",
-                "USD",
-            ),
-        )
+        for campaign, day in rows:
+            cur.execute(
+                "insert into raw.google_ads__campaign_performance "
+                "(workspace_id, account_id, report_date, payload, sync_run_id, window_start, window_end, extracted_at) "
+                "values (%s, %s, %s, %s, 'run-1', %s, %s, %s)",
+                (campaign.workspace_id, campaign.account_id, day, json.dumps(google_payload(campaign, day, truth)), day, day,
+                 datetime(2025, 1, 11, tzinfo=UTC)),
+            )  # fmt: skip
     conn.close()
     result = run_dbt(
-        ["build", "--select", "+fct_ad_performance_daily"],
+        ["build", "--select", "+fct_ad_performance_daily", "+mart_ad_performance_exceptions", "--indirect-selection", "cautious"],
         env,
-        tmp_path / "jpy",
+        tmp_path / "dbt",
         check=False,
     )
-    assert result.returncode != 0
-    failed = {
-        r["unique_id"]
-        for r in run_results(tmp_path / "jpy")
-        if r["status"] in ("fail", "error")
-    }
-    assert any(
-        "relationships_stg_ops__workspace_accounts_currency" in uid for uid in failed
-    ), failed
+    assert result.returncode == 0, result.stdout[-6000:]
+    statuses = {r["unique_id"]: r["status"] for r in run_results(tmp_path / "dbt")}
+    assert not {u for u, st in statuses.items() if st in ("fail", "error")}
+    warned = {u for u, st in statuses.items() if st == "warn"}
+    assert any("relationships_stg_ops__workspace_accounts_currency" in u for u in warned), warned  # JPY is not in the seed
+    fact = fetch(dsn, "select workspace_id, date_day, spend_reporting from marts.fct_ad_performance_daily order by 1, 2")
+    assert [(r["workspace_id"], r["date_day"]) for r in fact] == [("lumen_eu", normal_day), ("northwind_us", normal_day)]
+    assert all(r["spend_reporting"] is not None for r in fact)
+    kept_out = fetch(dsn, "select workspace_id, date_day, exception_reason, detail from marts.mart_ad_performance_exceptions order by 1, 2")
+    assert [(r["workspace_id"], r["date_day"], r["exception_reason"]) for r in kept_out] == [
+        ("ghost_ws", normal_day, "unregistered_account"),
+        ("lumen_eu", before_first_rate, "no_fx_rate"),
+        ("yen_shop", normal_day, "no_fx_rate"),
+    ]
+    assert kept_out[1]["detail"] == f"no GBP -> EUR rate on {before_first_rate} in the fx_rates seed"
+    # The data_quality step: into ops.quarantine once, one data_incomplete alert per workspace concerned.
+    read, write = psycopg2.connect(dsn), psycopg2.connect(dsn)
+    try:
+        new = health.quarantine_kept_out_rows(read, write, "run-2")
+        assert health.quarantine_kept_out_rows(read, write, "run-3") == {}  # already quarantined: not again
+    finally:
+        read.close()
+        write.close()
+    assert new == {"ghost_ws": {"unregistered_account": 1}, "lumen_eu": {"no_fx_rate": 1}, "yen_shop": {"no_fx_rate": 1}}
+    quarantined = fetch(dsn, "select workspace_id, report_date, reason, check_name, sync_run_id from ops.quarantine order by 1")
+    assert [(q["workspace_id"], q["report_date"], q["check_name"], q["sync_run_id"]) for q in quarantined] == [
+        ("ghost_ws", normal_day, "mart_ad_performance_exceptions", "run-2"),
+        ("lumen_eu", before_first_rate, "mart_ad_performance_exceptions", "run-2"),
+        ("yen_shop", normal_day, "mart_ad_performance_exceptions", "run-2"),
+    ]
+    assert quarantined[1]["reason"].startswith("no_fx_rate: no GBP -> EUR rate on")
+    alerts = health.kept_out_alerts(new, "run-2", normal_day)
+    assert [(a.workspace_id, a.metric) for a in alerts] == [(w, "data_incomplete") for w in ("ghost_ws", "lumen_eu", "yen_shop")]
+    assert "1 no_fx_rate" in alerts[1].message and "workspace_id = 'lumen_eu'" in alerts[1].message
 
 
 def test_parse_needs_no_database(tmp_path):

@@ -2,8 +2,9 @@
 
 The demo world of the session (tests/e2e_worlds.py) runs like the days of a real
 deployment: a first sync, the same date again, the run three days later (with a
-platform answering garbage), that day again, and a bad registry. Each test reads the
-warehouse as it was right after the run it is about.
+platform answering garbage), that day again with a workspace and an account
+offboarded, two days later with the account back, and a bad registry. Each test
+reads the warehouse as it was right after the run it is about.
 """
 
 from __future__ import annotations
@@ -11,7 +12,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from e2e_worlds import BAD_PLATFORM, FIRST_TODAY, GARBAGE_ACCOUNT, HISTORY_DAYS, NEXT_DAY, NEXT_TODAY, REPORT_DATE
+from e2e_worlds import (
+    BAD_PLATFORM,
+    FIRST_TODAY,
+    GARBAGE_ACCOUNT,
+    HISTORY_DAYS,
+    NEXT_DAY,
+    NEXT_TODAY,
+    REMOVED_ACCOUNT,
+    REMOVED_WORKSPACE,
+    REPORT_DATE,
+    RETURN_DAY,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("demo")]
 
@@ -231,7 +243,7 @@ def test_a_platform_answering_garbage_fails_alone_and_loses_nothing(demo):
     statuses = dict(((p, a), s) for p, a, s in after.query("select platform, account_id, status from ops.sync_state"))
     assert {k: v for k, v in statuses.items() if k != GARBAGE_ACCOUNT} == {k: "ok" for k in statuses if k != GARBAGE_ACCOUNT}
     # The next clean run recovers.
-    again = demo.recovered
+    again = demo.offboarded
     assert again.run.succeeded, again.run.output[-6000:]
     assert again.query("select status from ops.sync_state where platform = %s and account_id = %s", (platform, account_id))[0][0] == "ok"
     assert again.query(
@@ -245,6 +257,78 @@ def test_a_bad_registry_stops_the_run_before_any_write(demo):
     assert not run.succeeded
     assert "workspaces[0].accounts[1].platform" in run.output
     assert f"'{BAD_PLATFORM}' is not one of meta, google_ads, tiktok, snapchat, linkedin, amazon_ads, file_drop" in run.output
-    assert snapshot(demo.live) == snapshot(demo.recovered)
+    assert snapshot(demo.live) == snapshot(demo.returned)
     state = "select * from ops.sync_state order by 1, 2, 3"
-    assert demo.live.query(state) == demo.recovered.query(state)
+    assert demo.live.query(state) == demo.returned.query(state)
+
+
+def removed_keys(step) -> set[tuple]:
+    return {(w, p, a) for w, p, a in step.query("select workspace_id, platform, account_id from ops.workspace_accounts where not active")}
+
+
+def this_runs(step, before, table: str, columns: str) -> set[tuple]:
+    """Rows of an ops table the step's run added (not in the warehouse copy before it)."""
+    query = f"select {columns} from ops.{table}"
+    return set(step.query(query)) - set(before.query(query))
+
+
+def test_offboarding_a_workspace_and_an_account_is_a_non_event(demo):
+    before, after = demo.next_day, demo.offboarded
+    assert after.run.succeeded, after.run.output[-6000:]
+    removed_workspace = {(w, p, a) for w, p, a in before.query(
+        "select workspace_id, platform, account_id from ops.workspace_accounts where workspace_id = %s", (REMOVED_WORKSPACE,)
+    )}  # fmt: skip
+    assert {p for _, p, _ in removed_workspace} >= {"snapchat", "tiktok", "salla", "zid"}  # its accounts and its stores
+    assert removed_keys(before) == set()
+    assert removed_keys(after) == removed_workspace | {REMOVED_ACCOUNT}
+    assert after.query("select count(*) from ops.workspace_accounts where not active and deactivated_at is null")[0][0] == 0
+    # Their history stays in the marts, with its currency, flagged inactive.
+    fact = "select count(*), sum(spend_reporting), min(currency), bool_or(is_active) from marts.fct_ad_performance_daily where workspace_id = %s and platform = %s and account_id = %s"
+    kpis = "select count(*), bool_or(is_active) from marts.mart_campaign_kpis_daily where workspace_id = %s and platform = %s and account_id = %s"
+    for key in removed_workspace | {REMOVED_ACCOUNT}:
+        if key[1] in ("salla", "zid"):
+            continue
+        rows, spend, currency, active = after.query(fact, key)[0]
+        assert (rows, spend) == before.query(fact, key)[0][:2] and rows > 0 and currency is not None, key
+        assert active is False, key
+        assert after.query(kpis, key)[0] == (before.query(kpis, key)[0][0], False), key
+    # Not synced, not alerted on; every other account synced and the run's alerts step completed.
+    synced = {(w, p, a) for w, p, a, _ in this_runs(after, before, "sync_runs", "workspace_id, platform, account_id, status")}
+    statuses = {s for *_, s in this_runs(after, before, "sync_runs", "workspace_id, platform, account_id, status")}
+    assert synced.isdisjoint(removed_workspace | {REMOVED_ACCOUNT})
+    active = {(w, p, a) for w, p, a in after.query("select workspace_id, platform, account_id from ops.workspace_accounts where active")}
+    assert synced <= active and active - synced <= {("harbor_uk", "file_drop", "harbor_pinterest")}  # no new file: nothing to load
+    assert statuses <= {"loaded"}
+    alerted = this_runs(after, before, "alert_log", "workspace_id, platform, entity_id")
+    assert not {a for a in alerted if a[0] == REMOVED_WORKSPACE or (a[1], a[2]) == REMOVED_ACCOUNT[1:]}
+    assert after.query(
+        "select count(*) from marts.mart_alerts where workspace_id = %s or (platform = %s and account_id = %s)",
+        (REMOVED_WORKSPACE, *REMOVED_ACCOUNT[1:]),
+    )[0][0] == 0
+
+
+def test_an_account_put_back_catches_up_from_where_it_stopped(demo):
+    returned, world = demo.returned, demo.world
+    assert returned.run.succeeded, returned.run.output[-6000:]
+    assert removed_keys(returned) == removed_keys(demo.offboarded) - {REMOVED_ACCOUNT}
+    _, platform, account_id = REMOVED_ACCOUNT
+    truth = {
+        (t["campaign_id"], t["date"]): t
+        for t in world.truth_rows(platform, account_id, NEXT_DAY + timedelta(days=1), RETURN_DAY, as_of=RETURN_DAY + timedelta(days=1))
+    }
+    facts = {
+        (c, d): (spend, clicks, active)
+        for c, d, spend, clicks, active in returned.query(
+            "select campaign_id, date_day, spend, clicks, is_active from marts.fct_ad_performance_daily "
+            "where platform = %s and account_id = %s and date_day > %s",
+            (platform, account_id, NEXT_DAY),
+        )
+    }
+    assert truth and set(facts) == set(truth)  # the days it was away, synced from where it stopped
+    for key, t in truth.items():
+        spend, clicks, active = facts[key]
+        assert float(spend) == pytest.approx(t["spend"], abs=0.005) and clicks == t["clicks"] and active, key
+    assert returned.query(
+        "select bool_and(is_active) from marts.fct_ad_performance_daily where platform = %s and account_id = %s",
+        (platform, account_id),
+    )[0][0] is True  # its whole history is active again

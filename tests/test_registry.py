@@ -1,9 +1,16 @@
+import json
+import os
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 import yaml
 
 from ads_elt.registry import DEFAULT_REGISTRY, RegistryError, load_registry, parse_registry, sync_window
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def demo_data():
@@ -70,3 +77,83 @@ def test_sync_window_first_sync_then_lookback_then_catch_up():
     assert sync_window(acc, run, date(2026, 11, 19), 90) == (date(2026, 11, 5), run)  # 14-day lookback
     # three failed days: the window reaches back from the last good day, not from today
     assert sync_window(acc, run, date(2026, 11, 16), 90) == (date(2026, 11, 2), run)
+
+
+def test_every_problem_is_reported_at_once_with_the_nearest_valid_name():
+    data = demo_data()
+    data["workspaces"][0]["accounts"][1]["platform"] = "gogle_ads"
+    data["workspaces"][1]["currency"] = "eur"
+    data["workspaces"][2]["timezone"] = "Europe/Londn"
+    with pytest.raises(RegistryError) as err:
+        parse_registry(data, "workspaces.yml")
+    assert len(err.value.problems) == 3, err.value.problems
+    text = str(err.value)
+    assert text.startswith("workspaces.yml: 3 problems:")
+    assert "workspaces.yml: workspaces[0].accounts[1].platform: 'gogle_ads' is not one of" in text
+    assert "(did you mean 'google_ads'?)" in text
+    assert "workspaces.yml: workspaces[1].currency: 'eur' does not match" in text
+    assert "workspaces.yml: workspaces[2].timezone: unknown time zone 'Europe/Londn'" in text
+
+
+def test_account_ids_are_taken_as_the_platforms_show_them():
+    data = demo_data()
+    google = next(a for a in data["workspaces"][0]["accounts"] if a["platform"] == "google_ads")
+    meta = next(a for a in data["workspaces"][0]["accounts"] if a["platform"] == "meta")
+    google["account_id"], meta["account_id"] = "123-456-7890", "act_1000000001"
+    reg = parse_registry(data, "workspaces.yml")
+    ids = {a.platform: a.account_id for a in reg.workspace("northwind_us").accounts}
+    assert ids["google_ads"] == "1234567890" and ids["meta"] == "1000000001"
+    google["account_id"] = "123-4567-890"  # not the UI's shape: refused, not guessed
+    with pytest.raises(RegistryError, match=r"accounts\[\d\]\.account_id: '123-4567-890' does not match"):
+        parse_registry(data, "workspaces.yml")
+
+
+def check_command(path, **connections) -> subprocess.CompletedProcess:
+    """`python -m ads_elt.registry check PATH` with only the given Airflow Connections defined (as env vars)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
+    env.update({f"AIRFLOW_CONN_{c.upper()}": json.dumps({"conn_type": "http", "host": "https://example.test"}) for c in connections})
+    env.update(PYTHONPATH=os.pathsep.join([str(REPO), str(REPO / "plugins")]), AIRFLOW_HOME=str(path.parent / "airflow"))
+    return subprocess.run(
+        [sys.executable, "-m", "ads_elt.registry", "check", str(path)], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_check_lists_every_problem_of_a_file_without_a_run(tmp_path):
+    data = demo_data()
+    data["workspaces"][0]["accounts"][1]["platform"] = "gogle_ads"
+    data["workspaces"][1]["currency"] = "eur"
+    data["workspaces"][3]["stores"][0]["platform"] = "sallah"
+    path = tmp_path / "workspaces.yml"
+    path.write_text(yaml.safe_dump(data))
+    result = check_command(path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    errors = [line for line in result.stdout.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 3, result.stdout
+    assert "workspaces[0].accounts[1].platform" in errors[0] and "did you mean 'google_ads'" in errors[0]
+    assert "workspaces[1].currency" in errors[1]
+    assert "workspaces[3].stores[0].platform" in errors[2] and "did you mean 'salla'" in errors[2]
+
+
+def test_check_finds_the_connections_airflow_does_not_have(tmp_path):
+    from ads_elt.registry import named_connections
+
+    data = demo_data()
+    data["workspaces"][0]["accounts"][0]["connection"] = "meta_defualt"
+    path = tmp_path / "workspaces.yml"
+    path.write_text(yaml.safe_dump(data))
+    every = {conn_id for _, conn_id, required in named_connections(parse_registry(data)) if required}
+    defined = sorted(every - {"meta_defualt", "zid_souq"}) + ["meta_default"]
+    result = check_command(path, **dict.fromkeys(defined, True))
+    assert result.returncode == 1, result.stdout + result.stderr
+    errors = [line for line in result.stdout.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 2, result.stdout
+    assert "workspaces[0].accounts[0].connection: Airflow Connection 'meta_defualt' does not exist (did you mean 'meta_default'?)" in errors[0]
+    assert "workspaces[3].stores[1].connection: Airflow Connection 'zid_souq' does not exist" in errors[1]
+    # An alert channel without its Connection is a warning: its alerts go to the task log.
+    assert any(line.startswith("warning: ") and "slack_alerts" in line for line in result.stdout.splitlines())
+    defined.append("zid_souq")
+    data["workspaces"][0]["accounts"][0]["connection"] = "meta_default"
+    path.write_text(yaml.safe_dump(data))
+    result = check_command(path, **dict.fromkeys(defined, True))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "valid" in result.stdout.splitlines()[-1]

@@ -145,6 +145,7 @@ with_account_currency as (
         {%- endfor %}
         coalesce(unioned.currency, accounts.currency) as currency,
         accounts.reporting_currency,
+        accounts.is_active,
         {%- for column in metrics %}
         unioned.{{ column }}{{ ',' if not loop.last }}
         {%- endfor %}
@@ -215,6 +216,14 @@ with_fx_rate as (
 
 ),
 
+complete as (
+
+    -- as in fct_ad_performance_daily: a row that cannot be completed is kept out (macros/lifecycle.sql)
+    select * from with_fx_rate
+    where {{ ad_performance_exception_reason('with_fx_rate') }} is null
+
+),
+
 final as (
 
     select
@@ -235,9 +244,10 @@ final as (
         clicks,
         conversions,
         conversion_value,
-        conversion_value * fx_rate_to_reporting as conversion_value_reporting
+        conversion_value * fx_rate_to_reporting as conversion_value_reporting,
+        is_active
 
-    from with_fx_rate
+    from complete
 
 )
 

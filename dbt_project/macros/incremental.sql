@@ -44,8 +44,10 @@
 {%- endmacro %}
 
 
-{% macro incremental_changed_from(date_column='date_day') -%}
-    {#- The first day to rebuild, as 'YYYY-MM-DD'; '0001-01-01' (everything) when unknown. Queries at run time only. -#}
+{% macro incremental_changed_from(date_column='date_day', anchor=none) -%}
+    {#- The first day to rebuild, as 'YYYY-MM-DD'; '0001-01-01' (everything) when unknown. Queries at run time only.
+        `anchor`: the relation whose last day sets the lookback (default the model itself; a model that may
+        be empty, like the exceptions mart, takes the fact's). -#}
     {%- if not execute -%}
         {{ return('0001-01-01') }}
     {%- endif -%}
@@ -63,7 +65,7 @@
         target_end as (
 
             select max({{ date_column }}) - {{ lookback }} as first_day
-            from {{ this }}
+            from {{ anchor if anchor is not none else this }}
 
         ),
 

@@ -1,6 +1,8 @@
 -- The fact keeps every unit of spend, impressions, clicks, conversions and
--- conversion value that staging parsed: per platform, the sums are equal.
--- Returns one row per platform whose totals differ.
+-- conversion value that staging parsed, but for the rows it could not
+-- complete, which are in mart_ad_performance_exceptions: per platform, fact
+-- and exceptions together sum to staging. Returns one row per platform whose
+-- totals differ.
 
 with
 
@@ -49,6 +51,24 @@ stg_file_drop__performance as (
 fct_ad_performance_daily as (
 
     select * from {{ ref('fct_ad_performance_daily') }}
+
+),
+
+mart_ad_performance_exceptions as (
+
+    select * from {{ ref('mart_ad_performance_exceptions') }}
+
+),
+
+fact_rows as (
+
+    select platform, spend, impressions, clicks, conversions, conversion_value
+    from fct_ad_performance_daily
+
+    union all
+
+    select platform, spend, impressions, clicks, conversions, conversion_value
+    from mart_ad_performance_exceptions
 
 ),
 
@@ -114,7 +134,7 @@ fact_totals as (
         sum(conversions) as conversions,
         sum(conversion_value) as conversion_value
 
-    from fct_ad_performance_daily
+    from fact_rows
     group by platform
 
 ),

@@ -4,6 +4,7 @@
 |-------------------------------|-----------------------------------------------------------------|--------------------|
 | `reauth_required`             | an account's credentials expired or were revoked for good       | first failing day  |
 | `data_incomplete`             | a load quarantined rows or the API left days out                | run date           |
+| `data_incomplete` (rows kept out) | rows that cannot be completed (no registry entry, currency or FX rate) were kept out of the marts and quarantined | run date |
 | `<consistency check>`         | a dbt consistency check (dbt_project/tests, thresholds in the `dq_thresholds` seed) found a row | the row's day |
 
 Each is written to `ops.alert_log` under `workspace|platform|entity|metric|date`
@@ -204,4 +205,76 @@ def consistency_alerts(conn) -> list[HealthAlert]:
                     )
                 )
     conn.commit()
+    return alerts
+
+
+# -- rows kept out of the marts -------------------------------------------------------
+
+# The marts listing rows dbt could not complete: (mart, its platform, account, entity and day columns, its reason
+# column, the reasons that count; None: all). Their rows go to ops.quarantine (check_name = the mart).
+KEPT_OUT = (
+    ("mart_ad_performance_exceptions", "platform", "account_id", "campaign_id", "date_day", "exception_reason", None),
+    ("mart_order_exceptions", "store_platform", "store_id", "order_id", "order_date", "reason", ("unknown_currency", "missing_rate", "unregistered_store")),
+)
+
+
+def quarantine_kept_out_rows(read_conn, write_conn, sync_run_id: str) -> dict[str, dict[str, int]]:
+    """Copy the rows dbt kept out of the marts (or could not convert) into ops.quarantine, once each.
+
+    Returns the newly quarantined rows per workspace and reason. `read_conn` reads the marts (the
+    transformer role), `write_conn` writes ops (the loader role).
+    """
+    found = []
+    with read_conn.cursor() as cur:
+        for mart, platform, account, entity, day, reason, reasons in KEPT_OUT:
+            cur.execute("select to_regclass(%s)", (f"marts.{mart}",))
+            if cur.fetchone()[0] is None:
+                continue
+            query = sql.SQL("select workspace_id, {}, {}, {}, {}, {}, detail, to_jsonb(t)::text from {} as t").format(
+                *(sql.Identifier(c) for c in (platform, account, entity, day, reason)), sql.Identifier("marts", mart)
+            )
+            if reasons:
+                query += sql.SQL(" where {} = any(%s)").format(sql.Identifier(reason))
+            cur.execute(query, (list(reasons),) if reasons else None)
+            found += [(mart, *row) for row in cur.fetchall()]
+    read_conn.commit()
+    new: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    with write_conn.cursor() as cur:
+        for mart, workspace, platform, account, entity, day, why, detail, payload in found:
+            text = f"{why}: {detail}" if detail else why
+            cur.execute(
+                "insert into ops.quarantine (platform, report, workspace_id, account_id, sync_run_id, source, reason, payload, "
+                "check_name, report_date) select %s, %s, %s, %s, %s, 'dbt', %s, %s, %s, %s where not exists ("
+                "select 1 from ops.quarantine where check_name = %s and workspace_id = %s and platform = %s "
+                "and account_id = %s and report_date = %s and reason = %s and payload = %s)",
+                (platform, entity, workspace, account, sync_run_id, text, payload, mart, day,
+                 mart, workspace, platform, account, day, text, payload),
+            )  # fmt: skip
+            if cur.rowcount:
+                new[workspace][why] += 1
+    write_conn.commit()
+    return {w: dict(r) for w, r in new.items()}
+
+
+def kept_out_alerts(new: dict[str, dict[str, int]], sync_run_id: str, run_date: date) -> list[HealthAlert]:
+    """One `data_incomplete` alert per workspace that had rows newly kept out of its marts this run."""
+    alerts = []
+    for workspace, reasons in sorted(new.items()):
+        counts = ", ".join(f"{n} {why}" for why, n in sorted(reasons.items()))
+        alerts.append(
+            HealthAlert(
+                workspace_id=workspace,
+                platform="all",
+                entity_id="kept_out_rows",
+                metric="data_incomplete",
+                date_day=run_date,
+                severity="warning",
+                message=(
+                    f"rows kept out of the marts or left without a reporting amount ({counts}): the registry, the "
+                    "account's currency or the fx_rates seed needs a fix; the other workspaces are not affected. "
+                    f"Details: select * from ops.quarantine where source = 'dbt' and workspace_id = '{workspace}' "
+                    f"and sync_run_id = '{sync_run_id}'."
+                ),
+            )
+        )
     return alerts

@@ -29,29 +29,31 @@ class PlatformSyncError(RuntimeError):
 
 
 def prepare(run_date: date) -> dict[str, Any]:
-    """Validate the registry and make sure raw/ops exist, before anything else writes."""
-    from ads_elt.registry import RegistryError
+    """Validate the registry and make sure raw/ops exist, before anything else writes.
+
+    The registry's every problem stops the run before any write (all of them named at
+    once). A Connection the registry names but Airflow lacks does not: the accounts on it
+    fail their own extract with that error, the others sync (logged here, with the nearest
+    Connection id that does exist).
+    """
+    from ads_elt.registry import RegistryError, known_connection_ids, missing_connections
     from ads_elt.warehouse import ensure_schema
 
     try:
         registry = load_registry()
-    except RegistryError as exc:  # names the file, field and problem; nothing has been written
+    except RegistryError as exc:  # names the file, every field and problem; nothing has been written
         raise _fail_without_retry(f"invalid workspace registry: {exc}") from None
+    missing = missing_connections(registry)
+    known = known_connection_ids() if missing else []
+    for problem in missing:
+        (log.error if problem.required else log.warning)("%s: %s", registry.path, problem.message(known))
     from ads_elt.roles import ensure_roles, role_logins
 
     with connect() as conn:
         ensure_schema(conn)
         roles = ensure_roles(conn, role_logins())
         with conn.cursor() as cur:
-            # ops.workspace_accounts mirrors the registry for dbt (currencies, time zones).
-            cur.execute("delete from ops.workspace_accounts")
-            for ws in registry.workspaces:
-                for a in (*ws.accounts, *ws.stores):  # stores too: their currency and time zone
-                    cur.execute(
-                        "insert into ops.workspace_accounts (workspace_id, platform, account_id, account_name, "
-                        "currency, timezone, reporting_currency) values (%s, %s, %s, %s, %s, %s, %s)",
-                        (ws.id, a.platform, a.account_id, a.name, a.currency, a.timezone, ws.currency),
-                    )
+            lifecycle = mirror_accounts(cur, registry)
             from ads_elt.alerts import mirror_workspace_settings
 
             mirror_workspace_settings(cur, registry)  # anomaly, rule and budget settings for dbt
@@ -62,9 +64,48 @@ def prepare(run_date: date) -> dict[str, Any]:
         "workspaces": len(registry.workspaces),
         "accounts": {p: len(registry.accounts(p)) for p in PLATFORMS},
         "roles": roles,
+        "missing_connections": [p.conn_id for p in missing if p.required],
+        **lifecycle,
     }
     log.info("registry valid: %s", summary)
     return summary
+
+
+def mirror_accounts(cur, registry) -> dict[str, list[str]]:
+    """ops.workspace_accounts after the registry: its accounts and stores active, the others kept inactive.
+
+    An account (or store) removed from the registry, alone or with its workspace, keeps its
+    row (currency, time zone, reporting currency) with `active = false` and `deactivated_at`,
+    so its history stays valid in the marts; it is neither synced nor alerted on. Put back,
+    it is active again and its next sync starts from its sync state (where it stopped).
+    Returns the keys (`workspace/platform/account`) deactivated and reactivated by this run.
+    """
+    cur.execute("select workspace_id, platform, account_id, active from ops.workspace_accounts")
+    before = {(w, p, a): active for w, p, a, active in cur.fetchall()}
+    registered = set()
+    for ws in registry.workspaces:
+        for a in (*ws.accounts, *ws.stores):  # stores too: their currency and time zone
+            registered.add((ws.id, a.platform, a.account_id))
+            cur.execute(
+                "insert into ops.workspace_accounts (workspace_id, platform, account_id, account_name, currency, timezone, "
+                "reporting_currency, active, deactivated_at) values (%s, %s, %s, %s, %s, %s, %s, true, null) "
+                "on conflict (workspace_id, platform, account_id) do update set account_name = excluded.account_name, "
+                "currency = excluded.currency, timezone = excluded.timezone, reporting_currency = excluded.reporting_currency, "
+                "active = true, deactivated_at = null",
+                (ws.id, a.platform, a.account_id, a.name, a.currency, a.timezone, ws.currency),
+            )
+    gone = sorted(k for k, active in before.items() if active and k not in registered)
+    for key in gone:
+        cur.execute(
+            "update ops.workspace_accounts set active = false, deactivated_at = now() "
+            "where workspace_id = %s and platform = %s and account_id = %s",
+            key,
+        )
+    back = sorted(k for k, active in before.items() if not active and k in registered)
+    for label, keys in (("deactivated", gone), ("reactivated", back)):
+        if keys:
+            log.info("%s %d account(s) and store(s): %s", label, len(keys), ["/".join(k) for k in keys])
+    return {"deactivated": ["/".join(k) for k in gone], "reactivated": ["/".join(k) for k in back]}
 
 
 def plan(platform: str, run_date: date, sync_run_id: str) -> list[dict[str, Any]]:
@@ -235,9 +276,12 @@ def run_summary(sync_run_id: str, run_date: date, freshness: dict[str, Any] | No
             (sync_run_id,),
         )
         runs = cur.fetchall()
+        # Accounts removed from the registry are not behind: they are no longer synced (ops.workspace_accounts.active).
         cur.execute(
-            "select platform, workspace_id, account_id, status, last_success_window_end, last_error, failing_since "
-            "from ops.sync_state order by platform, workspace_id, account_id"
+            "select s.platform, s.workspace_id, s.account_id, s.status, s.last_success_window_end, s.last_error, s.failing_since "
+            "from ops.sync_state as s where not exists (select 1 from ops.workspace_accounts as a where a.workspace_id = "
+            "s.workspace_id and a.platform = s.platform and a.account_id = s.account_id and not a.active) "
+            "order by s.platform, s.workspace_id, s.account_id"
         )
         states = cur.fetchall()
     accounts = [
@@ -339,13 +383,16 @@ def data_quality(sync_run_id: str, run_date: date) -> dict[str, Any]:
     """After dbt: consistency-check findings and this run's incomplete loads become alerts (once each)."""
     from ads_elt import health
 
-    with connect(role="loader") as conn:
+    with connect(role="loader") as conn, connect(role="transformer") as marts:
         findings = health.consistency_alerts(conn)
         incomplete = health.incomplete_load_alerts(conn, sync_run_id, run_date)
+        kept_out = health.quarantine_kept_out_rows(marts, conn, sync_run_id)
+        incomplete += health.kept_out_alerts(kept_out, sync_run_id, run_date)
         deliveries = health.raise_alerts(conn, findings + incomplete)
     summary = {
         "consistency_findings": len(findings),
         "incomplete_loads": len(incomplete),
+        "rows_kept_out": kept_out,
         "sent": sum(d["alerts"] for d in deliveries if d["status"] == "sent"),
         "checks": sorted({a.metric for a in findings}),
     }

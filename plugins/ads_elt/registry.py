@@ -1,10 +1,19 @@
 """The workspace registry: which workspaces, their accounts and settings.
 
 One declarative YAML file (`config/workspaces.yml` by default, or the path in
-`ADS_ELT_REGISTRY`). It is validated in full before a run writes anything; the
-first problem found stops the run with a `RegistryError` that names the field
-(`workspaces[1].accounts[0].platform`) and what was wrong. Secrets never live
-here: an account names the Airflow Connection that holds its credentials.
+`ADS_ELT_REGISTRY`). It is validated in full before a run writes anything; a
+`RegistryError` lists every problem found, each naming the field
+(`workspaces[1].accounts[0].platform`), what was wrong and, for a misspelled
+name, the nearest valid one. Secrets never live here: an account names the
+Airflow Connection that holds its credentials.
+
+    python -m ads_elt.registry check [PATH]
+
+checks a registry without a run: every problem in the file, and every named
+Airflow Connection that does not exist (exit status 1 if anything is wrong).
+
+Account ids are taken as users copy them from the platforms' UIs: a Google Ads
+customer id `123-456-7890` is `1234567890`, a Meta ad account `act_123` is `123`.
 
 Stores (``stores:`` per workspace) are synced like ad accounts: each names its
 platform (shopify, woocommerce, salla, zid), ``store_id`` (the Shopify shop
@@ -69,7 +78,21 @@ _URL_FIELDS = {"workspace_id", "platform", "campaign_id", "date"}
 
 
 class RegistryError(ValueError):
-    """The registry file is invalid; the message names the file, field and problem."""
+    """The registry file is invalid; the message lists every problem: file, field and what was wrong."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = problems or [message]
+
+
+def nearest(value: Any, choices) -> str:
+    """` (did you mean 'x'?)` for a misspelled name close to one of `choices`, else ''."""
+    import difflib
+
+    if not isinstance(value, str):
+        return ""
+    match = difflib.get_close_matches(value, [str(c) for c in choices], n=1, cutoff=0.75)
+    return f" (did you mean {match[0]!r}?)" if match else ""
 
 
 @dataclass(frozen=True)
@@ -121,71 +144,114 @@ class Registry:
 
 
 class _Reader:
-    """Walks the parsed YAML, tracking the field path for error messages."""
+    """Walks the parsed YAML, tracking the field path; records every problem and goes on with a stand-in value."""
 
     def __init__(self, source: str):
         self.source = source
+        self.problems: list[str] = []
 
-    def fail(self, where: str, problem: str) -> RegistryError:
-        return RegistryError(f"{self.source}: {where}: {problem}")
+    def error(self, where: str, problem: str) -> None:
+        self.problems.append(f"{self.source}: {where}: {problem}")
+
+    def raise_problems(self) -> None:
+        if len(self.problems) == 1:
+            raise RegistryError(self.problems[0])
+        if self.problems:
+            raise RegistryError(f"{self.source}: {len(self.problems)} problems:\n" + "\n".join(self.problems), list(self.problems))
 
     def mapping(self, value: Any, where: str) -> dict:
         if not isinstance(value, dict):
-            raise self.fail(where, f"expected a mapping, got {type(value).__name__}")
+            self.error(where, f"expected a mapping, got {type(value).__name__}")
+            return {}
         return value
 
     def known_keys(self, value: dict, where: str, allowed: set[str]) -> None:
-        unknown = sorted(set(value) - allowed)
-        if unknown:
-            raise self.fail(f"{where}.{unknown[0]}", f"unknown field (allowed: {', '.join(sorted(allowed))})")
+        for key in sorted(set(value) - allowed, key=str):
+            self.error(f"{where}.{key}", f"unknown field (allowed: {', '.join(sorted(allowed))}){nearest(key, allowed)}")
 
-    def string(self, value: dict, key: str, where: str, pattern: re.Pattern | None = None, default: Any = ...) -> str:
+    def string(self, value: dict, key: str, where: str, pattern: re.Pattern | None = None, default: Any = ...) -> str | None:
         if key not in value or value[key] is None:
             if default is ...:
-                raise self.fail(f"{where}.{key}", "required field is missing")
+                self.error(f"{where}.{key}", "required field is missing")
+                return None
             return default
         v = value[key]
         if isinstance(v, int) and not isinstance(v, bool):
             v = str(v)
         if not isinstance(v, str) or not v.strip():
-            raise self.fail(f"{where}.{key}", f"expected a non-empty string, got {v!r}")
+            self.error(f"{where}.{key}", f"expected a non-empty string, got {v!r}")
+            return None
         if pattern is not None and not pattern.match(v):
-            raise self.fail(f"{where}.{key}", f"{v!r} does not match {pattern.pattern}")
+            self.error(f"{where}.{key}", f"{v!r} does not match {pattern.pattern}")
+            return None
+        return v
+
+    def choice(self, value: dict, key: str, where: str, choices, hint: str = "") -> str | None:
+        v = self.string(value, key, where)
+        if v is not None and v not in choices:
+            self.error(f"{where}.{key}", f"{v!r} is not one of {', '.join(choices)}{hint}{nearest(v, choices)}")
+            return None
         return v
 
     def integer(self, value: dict, key: str, where: str, default: int, lo: int, hi: int) -> int:
         v = value.get(key, default)
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-            raise self.fail(f"{where}.{key}", f"expected a whole number from {lo} to {hi}, got {v!r}")
+            self.error(f"{where}.{key}", f"expected a whole number from {lo} to {hi}, got {v!r}")
+            return default
         return v
 
-    def timezone(self, value: dict, key: str, where: str, default: Any = ...) -> str:
+    def timezone(self, value: dict, key: str, where: str, default: Any = ...) -> str | None:
         tz = self.string(value, key, where, default=default)
+        if tz is None:
+            return None
         try:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError):
-            raise self.fail(f"{where}.{key}", f"unknown time zone {tz!r} (use an IANA name like Europe/Berlin)") from None
+            self.error(f"{where}.{key}", f"unknown time zone {tz!r} (use an IANA name like Europe/Berlin)")
+            return None
         return tz
 
 
+def normalise_account_id(platform: str | None, value: Any) -> Any:
+    """An account id as the platform's UI shows it, as its API takes it: `123-456-7890` (Google Ads), `act_123` (Meta)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        return value
+    value = value.strip()
+    if platform == "google_ads" and re.fullmatch(r"[0-9]{3}-[0-9]{3}-[0-9]{4}", value):
+        return value.replace("-", "")
+    if platform == "meta" and re.fullmatch(r"act_[0-9]{1,20}", value):
+        return value.removeprefix("act_")
+    return value
+
+
 def parse_registry(data: Any, source: str = "<registry>") -> Registry:
+    """The registry from parsed YAML; raises RegistryError listing every problem found."""
     r = _Reader(source)
+    registry = _parse(r, data)
+    r.raise_problems()
+    return registry
+
+
+def _parse(r: _Reader, data: Any) -> Registry:
     top = r.mapping(data, "top level")
     r.known_keys(top, "top level", {"version", "defaults", "workspaces"})
     if top.get("version") != 1:
-        raise r.fail("version", f"expected 1, got {top.get('version')!r}")
+        r.error("version", f"expected 1, got {top.get('version')!r}")
     defaults = r.mapping(top.get("defaults") or {}, "defaults")
     r.known_keys(defaults, "defaults", {"initial_history_days", "lookback_days"})
     history = r.integer(defaults, "initial_history_days", "defaults", 90, 1, 3650)
     lookback_defaults = dict(PLATFORM_LOOKBACK_DAYS)
     lb = r.mapping(defaults.get("lookback_days") or {}, "defaults.lookback_days")
     r.known_keys(lb, "defaults.lookback_days", set(PLATFORMS))
-    for p in lb:
-        lookback_defaults[p] = r.integer(lb, p, "defaults.lookback_days", 0, 0, 90)
+    for p in set(lb) & set(PLATFORMS):
+        lookback_defaults[p] = r.integer(lb, p, "defaults.lookback_days", lookback_defaults[p], 0, 90)
 
     raw_workspaces = top.get("workspaces")
     if not isinstance(raw_workspaces, list) or not raw_workspaces:
-        raise r.fail("workspaces", "expected a non-empty list of workspaces")
+        r.error("workspaces", "expected a non-empty list of workspaces")
+        raw_workspaces = []
     workspaces = []
     seen_ws: set[str] = set()
     seen_accounts: dict[tuple[str, str], str] = {}
@@ -195,49 +261,52 @@ def parse_registry(data: Any, source: str = "<registry>") -> Registry:
         ws_keys = {"id", "name", "currency", "timezone", "dashboard_url", "alerts", "accounts", "stores", "attribution_window_days"}
         r.known_keys(ws, where, {*ws_keys, *ALERTING_SECTIONS})
         ws_id = r.string(ws, "id", where, _ID)
-        if ws_id in seen_ws:
-            raise r.fail(f"{where}.id", f"duplicate workspace id {ws_id!r}")
+        if ws_id is not None and ws_id in seen_ws:
+            r.error(f"{where}.id", f"duplicate workspace id {ws_id!r}")
         seen_ws.add(ws_id)
         currency = r.string(ws, "currency", where, _CURRENCY)
         tz = r.timezone(ws, "timezone", where)
-        url = r.string(ws, "dashboard_url", where, default="")
+        url = r.string(ws, "dashboard_url", where, default="") or ""
         if url:
-            if not url.startswith(("http://", "https://")):
-                raise r.fail(f"{where}.dashboard_url", "must be an http(s) URL")
             placeholders = set(re.findall(r"{(\w+)}", url))
-            if placeholders - _URL_FIELDS:
+            if not url.startswith(("http://", "https://")):
+                r.error(f"{where}.dashboard_url", "must be an http(s) URL")
+            elif placeholders - _URL_FIELDS:
                 bad = min(placeholders - _URL_FIELDS)
-                raise r.fail(f"{where}.dashboard_url", f"unknown placeholder {{{bad}}} (allowed: {', '.join(sorted(_URL_FIELDS))})")
+                r.error(f"{where}.dashboard_url", f"unknown placeholder {{{bad}}} (allowed: {', '.join(sorted(_URL_FIELDS))}){nearest(bad, _URL_FIELDS)}")
         alerts = r.mapping(ws.get("alerts") or {}, f"{where}.alerts")
         r.known_keys(alerts, f"{where}.alerts", {"slack_connection", *ALERT_CHANNEL_KEYS})
         slack = r.string(alerts, "slack_connection", f"{where}.alerts", _CONN_ID, default=None)
         raw_accounts = ws.get("accounts")
         if not isinstance(raw_accounts, list) or not raw_accounts:
-            raise r.fail(f"{where}.accounts", "expected a non-empty list of accounts")
+            r.error(f"{where}.accounts", "expected a non-empty list of accounts")
+            raw_accounts = []
         accounts = []
         for j, raw_acc in enumerate(raw_accounts):
             aw = f"{where}.accounts[{j}]"
             acc = r.mapping(raw_acc, aw)
             r.known_keys(acc, aw, {"platform", "account_id", "connection", "currency", "timezone", "name", "lookback_days", "file_drop"})
-            platform = r.string(acc, "platform", aw)
-            if platform not in AD_PLATFORMS:
-                hint = " (stores go under `stores`)" if platform in STORE_PLATFORMS else ""
-                raise r.fail(f"{aw}.platform", f"{platform!r} is not one of {', '.join(AD_PLATFORMS)}{hint}")
-            account_id = r.string(acc, "account_id", aw, _ACCOUNT_IDS.get(platform, _ACCOUNT_ID))
+            hint = " (stores go under `stores`)" if acc.get("platform") in STORE_PLATFORMS else ""
+            platform = r.choice(acc, "platform", aw, AD_PLATFORMS, hint)
+            if "account_id" in acc:
+                acc = {**acc, "account_id": normalise_account_id(platform, acc["account_id"])}
+            # (an unknown platform's account id is not checked: its format depends on the platform)
+            account_id = r.string(acc, "account_id", aw, _ACCOUNT_IDS.get(platform, _ACCOUNT_ID) if platform else None)
             key = (platform, account_id)
-            if key in seen_accounts:
-                raise r.fail(f"{aw}.account_id", f"{platform} account {account_id} is already listed at {seen_accounts[key]}")
-            seen_accounts[key] = aw
+            if platform and account_id and key in seen_accounts:
+                r.error(f"{aw}.account_id", f"{platform} account {account_id} is already listed at {seen_accounts[key]}")
+            elif platform and account_id:
+                seen_accounts[key] = aw
             accounts.append(
                 Account(
                     workspace_id=ws_id,
                     platform=platform,
                     account_id=account_id,
-                    connection=r.string(acc, "connection", aw, _CONN_ID, default=DEFAULT_CONNECTIONS[platform]),
+                    connection=r.string(acc, "connection", aw, _CONN_ID, default=DEFAULT_CONNECTIONS.get(platform)),
                     currency=r.string(acc, "currency", aw, _CURRENCY, default=currency),
                     timezone=r.timezone(acc, "timezone", aw, default=tz),
                     name=r.string(acc, "name", aw, default=f"{platform} {account_id}"),
-                    lookback_days=r.integer(acc, "lookback_days", aw, lookback_defaults[platform], 0, 90),
+                    lookback_days=r.integer(acc, "lookback_days", aw, lookback_defaults.get(platform, 0), 0, 90),
                     file_drop=parse_file_drop(r, acc, aw, platform),
                 )
             )
@@ -257,7 +326,7 @@ def parse_registry(data: Any, source: str = "<registry>") -> Registry:
                 ),
             )
         )
-    return Registry(path=source, initial_history_days=history, workspaces=tuple(workspaces))
+    return Registry(path=r.source, initial_history_days=history, workspaces=tuple(workspaces))
 
 
 # --------------------------------------------------------------------------- alerting, anomalies, rules, budget
@@ -370,7 +439,8 @@ def _number(r: _Reader, value: dict, key: str, where: str, lo: float, hi: float,
     ok = not isinstance(v, bool) and isinstance(v, int | float) and (not whole or isinstance(v, int))
     if not ok or not lo <= v <= hi:
         kind = "a whole number" if whole else "a number"
-        raise r.fail(f"{where}.{key}", f"expected {kind} from {lo:g} to {hi:g}, got {v!r}")
+        r.error(f"{where}.{key}", f"expected {kind} from {lo:g} to {hi:g}, got {v!r}")
+        return lo
     return v
 
 
@@ -386,14 +456,15 @@ def parse_alerting(r: _Reader, ws: dict, where: str) -> WorkspaceAlerting:
     if isinstance(email_to, str):
         email_to = [email_to]
     if not isinstance(email_to, list) or not all(isinstance(e, str) and _EMAIL.match(e) for e in email_to):
-        raise r.fail(f"{aw}.email_to", f"expected a list of email addresses, got {email_to!r}")
+        r.error(f"{aw}.email_to", f"expected a list of email addresses, got {email_to!r}")
+        email_to = []
     email_connection = r.string(alerts, "email_connection", aw, _CONN_ID, default=None)
     if email_connection and not email_to:
-        raise r.fail(f"{aw}.email_to", "required when email_connection is set")
+        r.error(f"{aw}.email_to", "required when email_connection is set")
     bot = r.string(alerts, "slack_bot_connection", aw, _CONN_ID, default=None)
     channel = r.string(alerts, "slack_channel", aw, _SLACK_CHANNEL, default=None)
     if bot and not channel:
-        raise r.fail(f"{aw}.slack_channel", "required when slack_bot_connection is set (the channel charts go to)")
+        r.error(f"{aw}.slack_channel", "required when slack_bot_connection is set (the channel charts go to)")
 
     anomalies = r.mapping(ws.get("anomalies") or {}, f"{where}.anomalies")
     nw = f"{where}.anomalies"
@@ -402,20 +473,22 @@ def parse_alerting(r: _Reader, ws: dict, where: str) -> WorkspaceAlerting:
     if "metrics" in anomalies:
         metrics = anomalies["metrics"]
         if not isinstance(metrics, list) or not metrics or not set(metrics) <= set(ANOMALY_METRICS):
-            raise r.fail(f"{nw}.metrics", f"expected a non-empty list from {', '.join(ANOMALY_METRICS)}, got {metrics!r}")
-        anomaly_settings.append(("metrics", tuple(metrics)))
+            r.error(f"{nw}.metrics", f"expected a non-empty list from {', '.join(ANOMALY_METRICS)}, got {metrics!r}")
+        else:
+            anomaly_settings.append(("metrics", tuple(metrics)))
 
     rules = r.mapping(ws.get("rules") or {}, f"{where}.rules")
     rw = f"{where}.rules"
     r.known_keys(rules, rw, set(RULE_IDS))
     rule_settings: list[tuple[str, str, Any]] = []
-    for rule_id in sorted(rules):
+    for rule_id in sorted(set(rules) & set(RULE_IDS)):
         rule = r.mapping(rules[rule_id] or {}, f"{rw}.{rule_id}")
         r.known_keys(rule, f"{rw}.{rule_id}", {*_RULE_SETTINGS, "enabled"})
         if "enabled" in rule:
             if not isinstance(rule["enabled"], bool):
-                raise r.fail(f"{rw}.{rule_id}.enabled", f"expected true or false, got {rule['enabled']!r}")
-            rule_settings.append((rule_id, "enabled", rule["enabled"]))
+                r.error(f"{rw}.{rule_id}.enabled", f"expected true or false, got {rule['enabled']!r}")
+            else:
+                rule_settings.append((rule_id, "enabled", rule["enabled"]))
         rule_settings += [(rule_id, k, v) for k, v in _numbers(r, rule, f"{rw}.{rule_id}", _RULE_SETTINGS)]
 
     budget = r.mapping(ws.get("budget") or {}, f"{where}.budget")
@@ -426,11 +499,10 @@ def parse_alerting(r: _Reader, ws: dict, where: str) -> WorkspaceAlerting:
         cw = f"{bw}.campaigns[{i}]"
         c = r.mapping(raw, cw)
         r.known_keys(c, cw, {"platform", "campaign_id", "monthly"})
-        platform = r.string(c, "platform", cw)
-        if platform not in PLATFORMS:
-            raise r.fail(f"{cw}.platform", f"{platform!r} is not one of {', '.join(PLATFORMS)}")
+        platform = r.choice(c, "platform", cw, PLATFORMS)
         if "monthly" not in c:
-            raise r.fail(f"{cw}.monthly", "required field is missing")
+            r.error(f"{cw}.monthly", "required field is missing")
+            continue
         campaigns.append(
             CampaignBudget(platform, r.string(c, "campaign_id", cw), float(_number(r, c, "monthly", cw, 0.0, 1e12, False)))
         )
@@ -457,20 +529,20 @@ def parse_stores(
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        raise r.fail(f"{where}.stores", "expected a list of stores")
+        r.error(f"{where}.stores", "expected a list of stores")
+        return ()
     stores = []
     for j, raw_store in enumerate(raw):
         sw = f"{where}.stores[{j}]"
         st = r.mapping(raw_store, sw)
         r.known_keys(st, sw, {"platform", "store_id", "connection", "currency", "timezone", "name", "lookback_days"})
-        platform = r.string(st, "platform", sw)
-        if platform not in STORE_PLATFORMS:
-            raise r.fail(f"{sw}.platform", f"{platform!r} is not one of {', '.join(STORE_PLATFORMS)}")
-        store_id = r.string(st, "store_id", sw, _STORE_IDS[platform])
+        platform = r.choice(st, "platform", sw, STORE_PLATFORMS)
+        store_id = r.string(st, "store_id", sw, _STORE_IDS.get(platform))
         key = (platform, store_id)
-        if key in seen:
-            raise r.fail(f"{sw}.store_id", f"{platform} store {store_id} is already listed at {seen[key]}")
-        seen[key] = sw
+        if platform and store_id and key in seen:
+            r.error(f"{sw}.store_id", f"{platform} store {store_id} is already listed at {seen[key]}")
+        elif platform and store_id:
+            seen[key] = sw
         stores.append(
             Account(
                 workspace_id=ws_id,
@@ -480,7 +552,7 @@ def parse_stores(
                 currency=r.string(st, "currency", sw, _CURRENCY, default=currency),
                 timezone=r.timezone(st, "timezone", sw, default=tz),
                 name=r.string(st, "name", sw, default=f"{platform} {store_id}"),
-                lookback_days=r.integer(st, "lookback_days", sw, lookback[platform], 0, 90),
+                lookback_days=r.integer(st, "lookback_days", sw, lookback.get(platform, STORE_LOOKBACK_DAYS), 0, 90),
             )
         )
     return tuple(stores)
@@ -498,21 +570,19 @@ def parse_file_drop(r: _Reader, acc: dict, where: str, platform: str) -> Any:
     fw = f"{where}.file_drop"
     if platform != "file_drop":
         if "file_drop" in acc:
-            raise r.fail(fw, "only file_drop accounts have a file_drop section")
+            r.error(fw, "only file_drop accounts have a file_drop section")
         return None
     section = r.mapping(acc.get("file_drop"), fw)
     r.known_keys(section, fw, {"format", "columns", "date_format", "delimiter"})
-    fmt = r.string(section, "format", fw)
-    if fmt not in FORMATS:
-        raise r.fail(f"{fw}.format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
+    fmt = r.choice(section, "format", fw, FORMATS)
     columns = r.mapping(section.get("columns"), f"{fw}.columns")
     r.known_keys(columns, f"{fw}.columns", set(FIELDS))
     for name in REQUIRED_FIELDS:
         r.string(columns, name, f"{fw}.columns")
     mapping = {name: r.string(columns, name, f"{fw}.columns") for name in FIELDS if name in columns}
     delimiter = r.string(section, "delimiter", fw, default=",")
-    if len(delimiter) != 1:
-        raise r.fail(f"{fw}.delimiter", f"expected one character, got {delimiter!r}")
+    if delimiter is not None and len(delimiter) != 1:
+        r.error(f"{fw}.delimiter", f"expected one character, got {delimiter!r}")
     return FileDropFormat(fmt, mapping, r.string(section, "date_format", fw, default="%Y-%m-%d"), delimiter)
 
 
@@ -552,3 +622,114 @@ def sync_window(
     else:
         start = min(last_success_end, run_date) - timedelta(days=account.lookback_days)
     return start, run_date
+
+
+# --------------------------------------------------------------------------- Connections and `check`
+
+ALERT_CONNECTIONS = ("slack_connection", "slack_bot_connection", "teams_connection", "email_connection")
+
+
+@dataclass(frozen=True)
+class ConnectionProblem:
+    where: str  # the registry field naming the Connection
+    conn_id: str
+    required: bool  # an account's or store's (its sync fails without it); else an alert channel's (the log stands in)
+
+    def message(self, known: list[str]) -> str:
+        if self.required:
+            return f"{self.where}: Airflow Connection {self.conn_id!r} does not exist{nearest(self.conn_id, known)}"
+        return (
+            f"{self.where}: Airflow Connection {self.conn_id!r} does not exist{nearest(self.conn_id, known)}: "
+            "that channel's alerts go to the task log"
+        )
+
+
+def named_connections(registry: Registry) -> list[tuple[str, str, bool]]:
+    """(registry field, Connection id, required) for every Connection the registry names (defaults included)."""
+    out = []
+    for i, ws in enumerate(registry.workspaces):
+        for kind, accounts in (("accounts", ws.accounts), ("stores", ws.stores)):
+            for j, account in enumerate(accounts):
+                out.append((f"workspaces[{i}].{kind}[{j}].connection", account.connection, True))
+        channels = {"slack_connection": ws.slack_connection, **{k: getattr(ws.alerting, k) for k in ALERT_CONNECTIONS[1:]}}
+        for key, conn_id in channels.items():
+            if conn_id:
+                out.append((f"workspaces[{i}].alerts.{key}", conn_id, False))
+    return out
+
+
+def connection_exists(conn_id: str) -> bool:
+    """Whether Airflow resolves `conn_id` (environment variables, secrets backends, the metadata database)."""
+    from airflow.sdk import BaseHook
+
+    try:
+        BaseHook.get_connection(conn_id)
+    except Exception:  # AirflowNotFoundException, or no way to reach the metadata database
+        return False
+    return True
+
+
+def known_connection_ids() -> list[str]:
+    """Connection ids defined here, for `did you mean`: AIRFLOW_CONN_* variables and, outside a task, the metadata DB."""
+    ids = {k.removeprefix("AIRFLOW_CONN_").lower() for k in os.environ if k.startswith("AIRFLOW_CONN_")}
+    try:
+        from airflow.models import Connection
+        from airflow.utils.session import create_session
+
+        with create_session() as session:
+            ids |= {c for (c,) in session.query(Connection.conn_id)}
+    except Exception:  # inside a task (no direct database access) or no metadata database
+        pass
+    return sorted(ids)
+
+
+def missing_connections(registry: Registry, exists=connection_exists) -> list[ConnectionProblem]:
+    """Every Connection the registry names that Airflow does not have."""
+    checked: dict[str, bool] = {}
+    problems = []
+    for where, conn_id, required in named_connections(registry):
+        if conn_id not in checked:
+            checked[conn_id] = exists(conn_id)
+        if not checked[conn_id]:
+            problems.append(ConnectionProblem(where, conn_id, required))
+    return problems
+
+
+def check(path: str | os.PathLike | None = None, exists=connection_exists, known: list[str] | None = None) -> tuple[list[str], list[str]]:
+    """(errors, warnings) of a registry: every problem in the file, then every Connection it names that is missing."""
+    try:
+        registry = load_registry(path)
+    except RegistryError as exc:
+        return list(exc.problems), []
+    problems = missing_connections(registry, exists)
+    known = known_connection_ids() if known is None and problems else (known or [])
+    errors = [f"{registry.path}: {p.message(known)}" for p in problems if p.required]
+    warnings = [f"{registry.path}: {p.message(known)}" for p in problems if not p.required]
+    return errors, warnings
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m ads_elt.registry", description="Check a workspace registry without a run.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("check", help="list every problem of the registry and every Connection it names that does not exist")
+    c.add_argument("path", nargs="?", default=None, help="the registry file (default: $ADS_ELT_REGISTRY or config/workspaces.yml)")
+    args = ap.parse_args(argv)
+    path = args.path or registry_path()
+    errors, warnings = check(path)
+    for line in errors:
+        print(f"error: {line}")
+    for line in warnings:
+        print(f"warning: {line}")
+    if errors:
+        print(f"{path}: {len(errors)} error(s)")
+        return 1
+    print(f"{path}: valid" + (f", {len(warnings)} warning(s)" if warnings else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())

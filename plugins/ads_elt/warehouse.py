@@ -179,6 +179,9 @@ alter table ops.sync_runs add column if not exists rows_quarantined integer;
 alter table ops.sync_runs add column if not exists issues text;
 alter table ops.quarantine add column if not exists check_name text;
 alter table ops.quarantine add column if not exists report_date date;
+-- Account lifecycle: an account or store removed from the registry stays, inactive (ads_elt.pipeline.mirror_accounts).
+alter table ops.workspace_accounts add column if not exists active boolean not null default true;
+alter table ops.workspace_accounts add column if not exists deactivated_at timestamptz;
 create index if not exists quarantine__account_idx on ops.quarantine (platform, workspace_id, account_id, quarantined_at);
 """
 

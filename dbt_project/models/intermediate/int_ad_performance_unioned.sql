@@ -52,6 +52,7 @@ with_account_currency as (
         campaigns.campaign_group_name,
         coalesce(unioned.currency, accounts.currency) as currency,
         accounts.reporting_currency,
+        accounts.is_active,
         unioned.impressions,
         unioned.clicks,
         unioned.spend,

@@ -16,8 +16,9 @@
             {'columns': ['workspace_id', 'platform', 'date_day']},
             {'columns': ['ad_group_performance_id']},
         ],
-        post_hook="{{ record_incremental_watermark() }}",
+        post_hook=["{{ record_incremental_watermark() }}", "{{ refresh_is_active() }}"],
     )
 }}
+-- depends_on: {{ ref('stg_ops__workspace_accounts') }}
 
 {{ fct_fine_grain('int_ad_group_performance_unioned', 'ad_group_performance_id', ['ad_group_id'], ['ad_group_name']) }}

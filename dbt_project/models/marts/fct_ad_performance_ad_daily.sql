@@ -16,8 +16,9 @@
             {'columns': ['workspace_id', 'platform', 'date_day']},
             {'columns': ['ad_performance_ad_id']},
         ],
-        post_hook="{{ record_incremental_watermark() }}",
+        post_hook=["{{ record_incremental_watermark() }}", "{{ refresh_is_active() }}"],
     )
 }}
+-- depends_on: {{ ref('stg_ops__workspace_accounts') }}
 
 {{ fct_fine_grain('int_ad_performance_ad_unioned', 'ad_performance_ad_id', ['ad_group_id', 'ad_id'], ['ad_group_name', 'ad_name']) }}

@@ -12,7 +12,14 @@
     lists (Snapchat, LinkedIn) are those of the latest list: a rename reaches
     the days the run rebuilds; a full refresh renames the history.
     Indexed for BI filters on workspace, platform and date.
+
+    A row that cannot be completed (unregistered account, no currency, no FX
+    rate) is kept out and listed in `mart_ad_performance_exceptions`;
+    `is_active` is false for an account removed from the registry (its
+    history stays), refreshed on older days by the post-hook
+    (macros/lifecycle.sql).
 -#}
+-- depends_on: {{ ref('stg_ops__workspace_accounts') }}
 {{
     config(
         materialized='incremental',
@@ -24,35 +31,20 @@
             {'columns': ['workspace_id', 'platform', 'date_day']},
             {'columns': ['ad_performance_id']},
         ],
-        post_hook="{{ record_incremental_watermark() }}",
+        post_hook=["{{ record_incremental_watermark() }}", "{{ refresh_is_active() }}"],
     )
 }}
 
 with
 
-int_ad_performance_unioned as (
+int_ad_performance_converted as (
 
-    select * from {{ ref('int_ad_performance_unioned') }}
-    {%- if is_incremental() %}
-    where date_day >= '{{ incremental_changed_from() }}'
-    {%- endif %}
-
-),
-
-int_fx_rates_daily as (
-
-    select * from {{ ref('int_fx_rates_daily') }}
-
-),
-
-with_fx_rate as (
-
-    select
-        performance.*,
-        {{ fx_rate_to_reporting('performance') }} as fx_rate_to_reporting
-
-    from int_ad_performance_unioned as performance
-    {{ fx_rate_joins('performance', 'date_day') }}
+    select * from {{ ref('int_ad_performance_converted') }}
+    where
+        exception_reason is null  -- the others are in mart_ad_performance_exceptions
+        {%- if is_incremental() %}
+        and date_day >= '{{ incremental_changed_from() }}'
+        {%- endif %}
 
 ),
 
@@ -77,9 +69,10 @@ final as (
         clicks,
         conversions,
         conversion_value,
-        conversion_value * fx_rate_to_reporting as conversion_value_reporting
+        conversion_value * fx_rate_to_reporting as conversion_value_reporting,
+        is_active
 
-    from with_fx_rate
+    from int_ad_performance_converted
 
 )
 

@@ -30,12 +30,14 @@ with
 mart_campaign_kpis_daily as (
 
     select * from {{ ref('mart_campaign_kpis_daily') }}
+    where is_active is not false  -- an account removed from the registry gets no recommendation
 
 ),
 
 fct_ad_performance_daily as (
 
     select * from {{ ref('fct_ad_performance_daily') }}
+    where is_active is not false  -- an account removed from the registry gets no recommendation
 
 ),
 

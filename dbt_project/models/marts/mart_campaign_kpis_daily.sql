@@ -22,9 +22,10 @@
             {'columns': ['date_day']},
             {'columns': ['workspace_id', 'platform', 'date_day']},
         ],
-        post_hook="{{ record_incremental_watermark() }}",
+        post_hook=["{{ record_incremental_watermark() }}", "{{ refresh_is_active() }}"],
     )
 }}
+-- depends_on: {{ ref('stg_ops__workspace_accounts') }}
 {%- set campaign_key = ['workspace_id', 'platform', 'account_id', 'campaign_id'] -%}
 {%- set measures = ['spend', 'impressions', 'clicks', 'conversions', 'conversion_value'] -%}
 {%- set windows = {'7d': 7, '28d': 28} -%}
@@ -99,7 +100,8 @@ kpis as (
         {{ acos('spend_' ~ suffix, 'conversion_value_' ~ suffix) }} as acos_{{ suffix }},
         {%- endfor %}
         spend_prev_7d,
-        {{ roas('conversion_value_prev_7d', 'spend_prev_7d') }} as roas_prev_7d
+        {{ roas('conversion_value_prev_7d', 'spend_prev_7d') }} as roas_prev_7d,
+        is_active
 
     from windowed_sums
 

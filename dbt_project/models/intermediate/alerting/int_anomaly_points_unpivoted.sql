@@ -36,6 +36,7 @@ with
 fct_ad_performance_daily as (
 
     select * from {{ ref('fct_ad_performance_daily') }}
+    where is_active is not false  -- accounts removed from the registry are not alerted on
 
 ),
 

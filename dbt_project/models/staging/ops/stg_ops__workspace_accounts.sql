@@ -15,7 +15,9 @@ final as (
         account_name,
         upper(currency) as currency,
         timezone,
-        upper(reporting_currency) as reporting_currency
+        upper(reporting_currency) as reporting_currency,
+        coalesce(active, true) as is_active,
+        deactivated_at
 
     from source
 

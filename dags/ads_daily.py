@@ -20,7 +20,8 @@ date: the run of 2026-11-21 brings data through 2026-11-20.
    store's orders changed in its window (store-local days, lookback 14 days by
    default) land in `raw.<store>__orders`, one row per order.
 3. `dbt`: `dbt.views` builds the seeds and the staging and intermediate views (and
-   their tests) in one dbt call; then every mart and its tests is its own task (astronomer-cosmos).
+   their tests) in one dbt call; then every mart and its tests is its own task
+   (astronomer-cosmos); `dbt.cross_model_tests` runs the tests spanning several models last.
    Runs even when a platform failed, so the others' data reaches the marts.
 4. `alerts`: `marts.mart_alerts` (anomalies and rules) on the report date ->
    one deduplicated digest per workspace (Slack, Teams, email or the log).
@@ -239,15 +240,37 @@ DBT_MARTS = "path:models/marts+"
 DBT_VIEW_LAYERS = "resource_type:seed path:models/staging path:models/intermediate"
 
 
+def cross_model_tests(manifest: dict) -> list[str]:
+    """The data tests over several models or seeds of which one is a mart (or built on one): `dbt.cross_model_tests`.
+
+    A test over one model runs in that model's task; one over views and seeds only in `dbt.views`.
+    """
+    nodes = manifest["nodes"]
+    built = {uid for uid, n in nodes.items() if n["resource_type"] in ("model", "seed", "snapshot")}
+    downstream_of_marts, todo = set(), [uid for uid in built if nodes[uid]["resource_type"] == "model" and nodes[uid]["path"].startswith("marts/")]
+    while todo:
+        uid = todo.pop()
+        if uid not in downstream_of_marts:
+            downstream_of_marts.add(uid)
+            todo += [c for c in manifest["child_map"].get(uid, []) if c in built]
+    tests = []
+    for node in nodes.values():
+        parents = {p for p in node.get("depends_on", {}).get("nodes", []) if p in built}
+        if node["resource_type"] == "test" and len(parents) > 1 and parents & downstream_of_marts:
+            tests.append(node["name"])
+    return sorted(tests)
+
+
 def dbt_tasks():
-    """dbt from the compiled manifest (no dbt call at parse time): one task for the views, one per mart.
+    """dbt from the compiled manifest (no dbt call at parse time): one task for the views, one per mart, one for the cross-model tests.
 
     `dbt.views` builds the seeds and the staging and intermediate views and runs their tests in
     one dbt invocation; then each mart is its own task (`dbt build` on the model: its unit tests,
-    the model, its tests), and a test spanning several models runs once all of them are built.
-    Per-model tasks cost a dbt start-up each (about 1.5 s): for some fifty views that change only
-    with the code, one task is a minute faster a run, and a failing view test still names itself
-    in that task's log.
+    the model, the tests on it alone), and once every mart is built `dbt.cross_model_tests` runs
+    the tests spanning a mart and other models (relationships, reconciliations, the consistency
+    checks) in one invocation. Each dbt invocation costs a start-up (1.5 to 3 s): for some fifty
+    views that change only with the code and for a dozen cross-model tests, one task each is a
+    minute faster a run, and a failing test still names itself in its task's log.
     """
     if not MANIFEST.exists():
         # Without a manifest (`make manifest` creates it) fall back to one `dbt build` task.
@@ -259,9 +282,11 @@ def dbt_tasks():
 
         return dbt_build()
 
+    import json
+
     from cosmos import DbtTaskGroup, ExecutionConfig, LoadMode, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import TestBehavior
-    from cosmos.operators.local import DbtBuildLocalOperator
+    from cosmos.operators.local import DbtBuildLocalOperator, DbtTestLocalOperator
     from cosmos.profiles import PostgresUserPasswordProfileMapping
 
     profile_config = ProfileConfig(
@@ -275,41 +300,46 @@ def dbt_tasks():
     )
     dbt_bin = str(Path(os.environ.get("ADS_ELT_DBT_BIN", "dbt")))
     retries = {"retries": 1, "retry_delay": min(RETRY_DELAY, timedelta(seconds=30))}
+    # Every task runs only the tests all of whose parents it builds (`--indirect-selection cautious`).
+    own = {"install_deps": False, "emit_datasets": False, "indirect_selection": "cautious"}
     with DbtTaskGroup(
         group_id="dbt",
         project_config=ProjectConfig(dbt_project_path=DBT_DIR, manifest_path=MANIFEST, install_dbt_deps=False),
         profile_config=profile_config,
         execution_config=ExecutionConfig(dbt_executable_path=dbt_bin),
-        # One task per mart running `dbt build` on it (the model, then its tests); tests over
-        # several models (relationships, reconciliations) run once all their parents are built.
+        # One task per mart running `dbt build` on it: its unit tests, the model, the tests on it alone.
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             select=[DBT_MARTS],
             test_behavior=TestBehavior.BUILD,
-            should_detach_multiple_parents_tests=True,
+            should_detach_multiple_parents_tests=False,
             emit_datasets=False,
         ),
-        operator_args={"install_deps": False},
+        operator_args={"install_deps": False, "indirect_selection": "cautious"},
         default_args=retries,
     ) as group:
-        marts = [t for t in group.children.values() if not t.upstream_list]
+        marts = list(group.children.values())
+        # The group's partial-parse cache, so no task parses what another already did.
+        shared = {"project_dir": str(DBT_DIR), "profile_config": profile_config, "dbt_executable_path": dbt_bin, "cache_dir": marts[0].cache_dir}
         views = DbtBuildLocalOperator(
             task_id="views",
-            project_dir=str(DBT_DIR),
-            profile_config=profile_config,
-            dbt_executable_path=dbt_bin,
             select=DBT_VIEW_LAYERS,
             exclude=DBT_MARTS,
-            # Only tests whose parents are all views or seeds: the others run beside the marts.
-            indirect_selection="cautious",
-            install_deps=False,
-            emit_datasets=False,
-            # The group's partial-parse cache, so the marts' tasks parse nothing the views task did.
-            cache_dir=marts[0].cache_dir,
             doc_md="Seeds, staging and intermediate views and their tests: one `dbt build`.",
+            **shared,
+            **own,
             **retries,
         )
-        views >> marts
+        checks = DbtTestLocalOperator(
+            task_id="cross_model_tests",
+            select=" ".join(cross_model_tests(json.loads(MANIFEST.read_text()))),
+            doc_md="The tests spanning a mart and other models, once every mart is built: one `dbt test`.",
+            **shared,
+            **own,
+            **retries,
+        )
+        views >> [t for t in marts if not t.upstream_list]
+        [t for t in marts if not t.downstream_list] >> checks
     return group
 
 

@@ -67,7 +67,8 @@ class E2EStack:
         stack.env = {
             **os.environ,
             **airflow_env(home / "airflow", home / "lake"),
-            **connections_env(pg_server.port, pg_server.password, dbname, server.url, creds),
+            # Amazon's reports polled every half second (the demo's Connection: 2 s), three polls each.
+            **connections_env(pg_server.port, pg_server.password, dbname, server.url, creds, report_poll_seconds=0.5),
             **dbt_cli_env(pg_server.port, pg_server.password, dbname),
         }
         (home / "airflow").mkdir(parents=True, exist_ok=True)

@@ -110,6 +110,13 @@ def test_views_are_one_task_and_each_mart_its_own(dagbag):
     roots = [t for t, v in model_tasks.items() if not any(u.startswith("dbt.") for u in v["upstream"])]
     assert roots == []
     assert tasks["dbt.views"]["upstream"] == ["transform_gate"]
+    # The tests over a mart and other models run once every mart is built, in one task; each task runs only
+    # the tests whose parents it builds (an eager selection would run them before the other parent is built).
+    checks = tasks["dbt.cross_model_tests"]
+    leaves = {t for t in model_tasks if not any(t in v["upstream"] for v in model_tasks.values())}
+    assert leaves and leaves <= set(checks["upstream"])
+    assert {"assert_fct_spend_reconciles_to_staging", "assert_fine_grain_facts_reconcile_to_campaigns"} <= set(checks["dbt_select"].split())
+    assert {v["dbt_indirect_selection"] for t, v in tasks.items() if t.startswith("dbt.")} == {"cautious"}
 
 
 def test_each_platform_and_store_has_its_task_group(dagbag):

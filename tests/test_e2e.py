@@ -293,14 +293,14 @@ def test_offboarding_a_workspace_and_an_account_is_a_non_event(demo):
         assert active is False, key
         assert after.query(kpis, key)[0] == (before.query(kpis, key)[0][0], False), key
     # Not synced, not alerted on; every other account synced and the run's alerts step completed.
-    synced = {(w, p, a) for w, p, a, _ in this_runs(after, before, "sync_runs", "workspace_id, platform, account_id, status")}
-    statuses = {s for *_, s in this_runs(after, before, "sync_runs", "workspace_id, platform, account_id, status")}
+    runs = this_runs(after, before, "sync_runs", "sync_run_id, workspace_id, platform, account_id, status")
+    synced = {(w, p, a) for _, w, p, a, _ in runs}
     assert synced.isdisjoint(removed_workspace | {REMOVED_ACCOUNT})
     active = {(w, p, a) for w, p, a in after.query("select workspace_id, platform, account_id from ops.workspace_accounts where active")}
     assert synced <= active and active - synced <= {("harbor_uk", "file_drop", "harbor_pinterest")}  # no new file: nothing to load
-    assert statuses <= {"loaded"}
-    alerted = this_runs(after, before, "alert_log", "workspace_id, platform, entity_id")
-    assert not {a for a in alerted if a[0] == REMOVED_WORKSPACE or (a[1], a[2]) == REMOVED_ACCOUNT[1:]}
+    assert {s for *_, s in runs} == {"loaded"}
+    alerted = this_runs(after, before, "alert_log", "alert_key, workspace_id, platform, entity_id")
+    assert not {a for a in alerted if a[1] == REMOVED_WORKSPACE or (a[2], a[3]) == REMOVED_ACCOUNT[1:]}
     assert after.query(
         "select count(*) from marts.mart_alerts where workspace_id = %s or (platform = %s and account_id = %s)",
         (REMOVED_WORKSPACE, *REMOVED_ACCOUNT[1:]),

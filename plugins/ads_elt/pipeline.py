@@ -338,6 +338,7 @@ def freshness() -> dict[str, Any]:
     warnings are logged, an error fails the task (red) after the others have run.
     """
     import json
+    import os
     import subprocess
     import tempfile
     from pathlib import Path
@@ -345,11 +346,14 @@ def freshness() -> dict[str, Any]:
     from ads_elt.db import role_conn_id
     from ads_elt.dbt_cli import DBT_DIR, dbt_env, dbt_executable
 
+    # dbt's parse of the project is kept between runs (beside Airflow's home), so a run after the first
+    # parses only what changed; the results go to a folder of this run's own.
+    parse_dir = Path(os.environ.get("AIRFLOW_HOME") or tempfile.gettempdir()) / "dbt-freshness"
     with tempfile.TemporaryDirectory(prefix="ads-elt-freshness-") as tmp:
         out = Path(tmp) / "sources.json"
         cmd = [
             dbt_executable(), "source", "freshness", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
-            "--output", str(out), "--target-path", str(Path(tmp) / "target"), "--log-path", str(Path(tmp) / "logs"),
+            "--output", str(out), "--target-path", str(parse_dir / "target"), "--log-path", str(Path(tmp) / "logs"),
         ]
         proc = subprocess.run(cmd, env=dbt_env(role_conn_id("transformer")), capture_output=True, text=True)
         if not out.exists():

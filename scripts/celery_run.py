@@ -243,6 +243,8 @@ class Harness:
         try:
             wait_port(api_port, timeout=120)
             self._wait_for_dag(meta_db, timeout=180)
+            if executor == "CeleryExecutor":
+                self._wait_for_workers(workers, timeout=180)
             logical = datetime.combine(REPORT_DATE + timedelta(days=1), datetime.min.time()).isoformat() + "+00:00"
             subprocess.run([airflow, "dags", "unpause", "ads_daily"], env=env, cwd=REPO, check=True, capture_output=True)
             t0 = time.monotonic()
@@ -283,6 +285,27 @@ class Harness:
                     return
             time.sleep(2)
         raise TimeoutError("the dag-processor did not serialise ads_daily")
+
+    def _wait_for_workers(self, workers: int, timeout: float) -> None:
+        """Every worker answers a broker ping before the run is triggered: one still starting would see no task."""
+        from celery import Celery
+
+        app = Celery(broker=f"redis://127.0.0.1:{self.redis_port}/0")
+        wanted = {f"worker{n}" for n in range(1, workers + 1)}
+        deadline = time.monotonic() + timeout
+        ready: set[str] = set()
+        try:
+            while time.monotonic() < deadline:
+                self.procs.check()
+                with contextlib.suppress(Exception):
+                    ready = {name.split("@", 1)[0] for reply in app.control.ping(timeout=2.0) for name in reply}
+                if wanted <= ready:
+                    log(f"workers ready: {', '.join(sorted(ready))}")
+                    return
+                time.sleep(1)
+        finally:
+            app.close()
+        raise TimeoutError(f"Celery workers not ready after {timeout:.0f} s: {', '.join(sorted(wanted - ready))} did not answer")
 
     def _wait_for_run(self, meta_db: str, run_id: str, timeout: float, t0: float) -> str:
         last = None

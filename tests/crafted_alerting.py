@@ -34,7 +34,14 @@ class Crafted:
     start: date = START
 
 
-ACCOUNTS = {"craft_a": "5000000001", "craft_b": "5000000002", "craft_c": "5000000003", "budget_ws": "5000000004"}
+ACCOUNTS = {
+    "craft_a": "5000000001",
+    "craft_b": "5000000002",
+    "craft_c": "5000000003",
+    "budget_ws": "5000000004",
+    "no_target": "5000000005",
+    "amazon_target": "5000000006",
+}
 
 # rule_id: (campaign beyond the threshold, campaign just inside it)
 RULE_CASES = {
@@ -56,6 +63,9 @@ PACING_CASES = (Crafted("craft_a", "161"), Crafted("craft_a", "162"))
 CAMPAIGN_BUDGETS = {"161": 5600.0, "162": 5650.0}  # 6200 > 1.1 x 5600 = 6160; 6200 < 1.1 x 5650 = 6215
 # Workspace pacing: craft_b (one plain campaign) just inside, craft_c beyond.
 WORKSPACE_CASES = (Crafted("craft_b", "201"), Crafted("craft_c", "301"), Crafted("craft_c", "302", {"value": 400.0}))
+# ACOS 0.5 on Google Ads: no alert without a target of the workspace's own (acos_above defaults to Amazon Ads),
+# nor when the workspace's target names Amazon Ads only.
+ACOS_SCOPE_CASES = (Crafted("no_target", "501", base={"value": 400.0}), Crafted("amazon_target", "601", base={"value": 400.0}))
 TINY = Crafted("craft_a", "171", {"clicks": 0}, {"spend": 5.0, "impressions": 40, "clicks": 1, "conversions": 0.0, "value": 0.0})
 
 # Budget recommendations (min_daily_budget 25 for this workspace): daily spend, ROAS, conversions.
@@ -76,14 +86,17 @@ BUDGET_CAMPAIGNS = [
 SETTINGS = [
     ("craft_b", "budget_monthly", "5650"),
     ("craft_c", "budget_monthly", "11100"),  # two campaigns -> projected 12400 > 1.1 x 11100 = 12210
+    ("craft_a", "rule.acos_above.threshold", "0.3"),  # the workspace's own ACOS target: every platform
     ("craft_c", "rule.acos_above.enabled", "false"),
+    ("amazon_target", "rule.acos_above.threshold", "0.3"),
+    ("amazon_target", "rule.acos_above.platforms", "amazon_ads"),
     ("budget_ws", "budget_min_daily_budget", "25"),
 ]
 
 
 def all_campaigns() -> list[Crafted]:
     out = [c for pair in RULE_CASES.values() for c in pair]
-    return out + list(PACING_CASES) + list(WORKSPACE_CASES) + [TINY] + BUDGET_CAMPAIGNS
+    return out + list(PACING_CASES) + list(WORKSPACE_CASES) + list(ACOS_SCOPE_CASES) + [TINY] + BUDGET_CAMPAIGNS
 
 
 def day_numbers(c: Crafted, day: date) -> dict:

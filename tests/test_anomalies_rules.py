@@ -8,7 +8,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from crafted_alerting import LAST, PACING_CASES, RULE_CASES, TINY, WORKSPACE_CASES, fetch
+from crafted_alerting import ACOS_SCOPE_CASES, LAST, PACING_CASES, RULE_CASES, TINY, WORKSPACE_CASES, fetch
 
 SEED = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "alert_rules.csv"
 
@@ -96,6 +96,18 @@ def test_a_workspace_can_switch_a_rule_off(crafted):
     assert not [e for e in evaluations if e["workspace_id"] == "craft_c" and e["rule_id"] == "acos_above"]
     # the same numbers fire elsewhere (ACOS 0.5 > 0.3) and other rules still run in craft_c
     assert fired(evaluations, "craft_c", acos_bad.campaign_id, "roas_below_baseline")
+
+
+def test_acos_alerts_only_where_a_target_applies(crafted):
+    evaluations, alerts, _ = crafted
+    # craft_a set its own ACOS target: it applies to its Google Ads campaigns (test above);
+    # without one, or with a target for Amazon Ads only, ACOS 0.5 on Google Ads is not evaluated at all.
+    for case in ACOS_SCOPE_CASES:
+        rules = {e["rule_id"] for e in evaluations if (e["workspace_id"], e["campaign_id"]) == (case.workspace_id, case.campaign_id)}
+        assert "acos_above" not in rules and "roas_below_floor" in rules, (case, rules)
+        assert not [a for a in alerts if a["workspace_id"] == case.workspace_id and a["signal"] == "acos_above"]
+        # the same campaign is below the ROAS floor (2.5 > 2.0: not fired) and ACOS 0.5 would be beyond 0.3
+        assert not fired(evaluations, case.workspace_id, case.campaign_id, "roas_below_floor")
 
 
 def test_no_ctr_alert_on_forty_impressions(crafted):

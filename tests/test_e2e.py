@@ -191,6 +191,22 @@ def test_injected_anomalies_are_flagged_and_alerted_and_normal_days_are_not(demo
     assert "Alert" in first_run.output or alerts
 
 
+def test_acos_is_judged_only_where_a_target_applies(demo):
+    """The demo's healthy Meta, Google, TikTok, Snapchat and LinkedIn campaigns (ROAS about 3) are never held to an
+    ACOS target: the rule applies to Amazon Ads (and where a workspace sets its own target for other platforms)."""
+    evaluated = demo.first.query(
+        "select distinct workspace_id, platform from intermediate.int_alert_rule_evaluations where rule_id = 'acos_above'"
+    )
+    assert set(evaluated) == {("northwind_us", "amazon_ads")}
+    assert demo.first.query("select count(*) from marts.mart_alerts where rule_id = 'acos_above' and platform <> 'amazon_ads'") == [(0,)]
+    # the rule still runs where it belongs: every Amazon campaign-day with enough spend is evaluated
+    amazon_days = demo.first.query(
+        "select count(*) from marts.fct_ad_performance_daily where platform = 'amazon_ads' and spend >= 100"
+    )[0][0]
+    judged = demo.first.query("select count(*) from intermediate.int_alert_rule_evaluations where rule_id = 'acos_above'")[0][0]
+    assert judged >= amazon_days > 0
+
+
 def test_rerunning_the_same_date_changes_nothing_and_sends_no_second_alert(demo):
     first, rerun = demo.first, demo.rerun
     assert rerun.run.succeeded, rerun.run.output[-6000:]

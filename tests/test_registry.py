@@ -38,6 +38,9 @@ def test_demo_registry_is_valid_and_covers_four_currencies_and_time_zones():
     }
     assert {a.lookback_days for a in reg.accounts("meta")} == {28}
     assert {a.lookback_days for a in reg.accounts("google_ads")} == {14}
+    # northwind's ACOS target is for its Amazon Ads campaigns only (mirrored for dbt as one setting)
+    northwind = next(w for w in reg.workspaces if w.id == "northwind_us").alerting.settings()
+    assert northwind["rule.acos_above.platforms"] == "amazon_ads" and northwind["rule.acos_above.threshold"] == "0.35"
 
 
 @pytest.mark.parametrize(
@@ -52,6 +55,12 @@ def test_demo_registry_is_valid_and_covers_four_currencies_and_time_zones():
         (lambda d: d["workspaces"][0].update(dashboard_url="http://x/{nope}"), "workspaces[0].dashboard_url", "{nope}"),
         (lambda d: d["workspaces"][0]["accounts"][0].update(access_token="abc"), "workspaces[0].accounts[0].access_token", "unknown field"),
         (lambda d: d["workspaces"][1]["accounts"][0].update(account_id="1000000001"), "workspaces[1].accounts[0].account_id", "already listed"),
+        (
+            lambda d: d["workspaces"][0]["rules"]["acos_above"].update(platforms=["amazon_ad"]),
+            "workspaces[0].rules.acos_above.platforms[0]",
+            "unknown ad platform 'amazon_ad' (did you mean 'amazon_ads'?)",
+        ),
+        (lambda d: d["workspaces"][0]["rules"]["acos_above"].update(platforms="meta"), "workspaces[0].rules.acos_above.platforms", "a non-empty list"),
     ],
 )
 def test_bad_registry_names_the_field(mutate, where, problem):

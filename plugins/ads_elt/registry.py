@@ -338,7 +338,9 @@ def _parse(r: _Reader, data: Any) -> Registry:
 #              teams_connection, email_connection + email_to, suppress_days, worsen_margin
 #   anomalies: window_days, z_threshold, metrics, min_history_days, dow_weeks,
 #              dow_min_history, min_spend, min_impressions, min_clicks, min_conversions
-#   rules:     {<rule_id>: {enabled, threshold, secondary_threshold, min_spend, min_impressions}}
+#   rules:     {<rule_id>: {enabled, threshold, secondary_threshold, min_spend, min_impressions, platforms}}
+#              (a `threshold` is the workspace's own target: the rule then applies on every
+#              platform, unless `platforms` lists where; acos_above defaults to Amazon Ads)
 #   budget:    monthly (reporting currency), campaigns [{platform, campaign_id, monthly}],
 #              max_shift_share, min_daily_budget, min_spend_28d, min_conversions_28d, min_roas_gap
 #
@@ -483,7 +485,16 @@ def parse_alerting(r: _Reader, ws: dict, where: str) -> WorkspaceAlerting:
     rule_settings: list[tuple[str, str, Any]] = []
     for rule_id in sorted(set(rules) & set(RULE_IDS)):
         rule = r.mapping(rules[rule_id] or {}, f"{rw}.{rule_id}")
-        r.known_keys(rule, f"{rw}.{rule_id}", {*_RULE_SETTINGS, "enabled"})
+        r.known_keys(rule, f"{rw}.{rule_id}", {*_RULE_SETTINGS, "enabled", "platforms"})
+        if "platforms" in rule:
+            chosen = rule["platforms"]
+            if not isinstance(chosen, list) or not chosen or not all(isinstance(p, str) for p in chosen):
+                r.error(f"{rw}.{rule_id}.platforms", f"expected a non-empty list of platforms, got {chosen!r}")
+            else:
+                for i, name in enumerate(chosen):
+                    if name not in AD_PLATFORMS:
+                        r.error(f"{rw}.{rule_id}.platforms[{i}]", f"unknown ad platform {name!r}{nearest(name, AD_PLATFORMS)}")
+                rule_settings.append((rule_id, "platforms", tuple(chosen)))
         if "enabled" in rule:
             if not isinstance(rule["enabled"], bool):
                 r.error(f"{rw}.{rule_id}.enabled", f"expected true or false, got {rule['enabled']!r}")

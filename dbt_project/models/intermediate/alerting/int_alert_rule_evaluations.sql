@@ -17,6 +17,9 @@
         budget_pacing              month-to-date spend / days elapsed x days in month > threshold x monthly budget
 
     Rules against the 28 days before need `rule_min_baseline_days` of them.
+    A rule is evaluated only on the platforms it applies to
+    (`int_alert_rules_configured.platforms`: ACOS on Amazon Ads unless the
+    workspace sets a target).
 -#}
 {%- set min_baseline_days = var('rule_min_baseline_days') -%}
 {%- set score_cap = 1000 -%}
@@ -191,6 +194,7 @@ evaluations as (
             inputs.workspace_id = rules.workspace_id
             and rules.rule_id = '{{ rule_id }}'
             and rules.is_enabled
+            and (rules.platforms is null or inputs.platform = any(string_to_array(rules.platforms, ',')))
     {{ 'union all' if not (loop.last and rule_id == 'budget_pacing') }}
     {%- endfor %}
     {%- endfor %}

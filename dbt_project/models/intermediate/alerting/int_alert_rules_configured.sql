@@ -2,6 +2,11 @@
     Every seed rule for every workspace, with the workspace's overrides from
     the registry (`rule.<rule_id>.<setting>` in ops.workspace_settings)
     applied over the seed's values.
+
+    `platforms` (comma-separated, null = every platform) is where the rule
+    applies: the workspace's `platforms` if it names them; else every
+    platform when the workspace set the rule's `threshold` (its own target);
+    else the seed's (`acos_above`: Amazon Ads only).
 -#}
 {%- set overridable = {
     'threshold': dbt.type_float(),
@@ -61,8 +66,15 @@ final as (
         coalesce(
             cast(max(case when overrides.rule_setting = '{{ name }}' then overrides.setting_value end) as {{ sql_type }}),
             cast(rules.{{ name }} as {{ sql_type }})
-        ) as {{ name }}{{ ',' if not loop.last }}
+        ) as {{ name }},
         {%- endfor %}
+        case
+            when max(case when overrides.rule_setting = 'platforms' then overrides.setting_value end) is not null
+                then max(case when overrides.rule_setting = 'platforms' then overrides.setting_value end)
+            when max(case when overrides.rule_setting = 'threshold' then overrides.setting_value end) is not null
+                then null
+            else nullif(rules.platforms, '')
+        end as platforms
 
     from int_workspace_settings_pivoted as workspaces
     cross join alert_rules as rules
@@ -82,7 +94,8 @@ final as (
         rules.threshold,
         rules.secondary_threshold,
         rules.min_spend,
-        rules.min_impressions
+        rules.min_impressions,
+        rules.platforms
 
 )
 

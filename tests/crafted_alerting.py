@@ -41,6 +41,7 @@ ACCOUNTS = {
     "budget_ws": "5000000004",
     "no_target": "5000000005",
     "amazon_target": "5000000006",
+    "planned_ws": "5000000007",
 }
 
 # rule_id: (campaign beyond the threshold, campaign just inside it)
@@ -66,6 +67,12 @@ WORKSPACE_CASES = (Crafted("craft_b", "201"), Crafted("craft_c", "301"), Crafted
 # ACOS 0.5 on Google Ads: no alert without a target of the workspace's own (acos_above defaults to Amazon Ads),
 # nor when the workspace's target names Amazon Ads only.
 ACOS_SCOPE_CASES = (Crafted("no_target", "501", base={"value": 400.0}), Crafted("amazon_target", "601", base={"value": 400.0}))
+# The same budget step (spend doubled on LAST, ROAS and CPA unchanged) declared for 701, not for 702.
+STEP = {"spend": 400.0, "value": 2000.0, "conversions": 20.0, "clicks": 400, "impressions": 20000}
+PLANNED_CASES = (Crafted("planned_ws", "701", STEP), Crafted("planned_ws", "702", STEP))
+PLANNED_CHANGES = [
+    ("planned_ws", "budget_step-701", "budget_step", "google_ads", "701", LAST, LAST, 14, "Black Friday budget"),
+]
 TINY = Crafted("craft_a", "171", {"clicks": 0}, {"spend": 5.0, "impressions": 40, "clicks": 1, "conversions": 0.0, "value": 0.0})
 
 # Budget recommendations (min_daily_budget 25 for this workspace): daily spend, ROAS, conversions.
@@ -96,7 +103,7 @@ SETTINGS = [
 
 def all_campaigns() -> list[Crafted]:
     out = [c for pair in RULE_CASES.values() for c in pair]
-    return out + list(PACING_CASES) + list(WORKSPACE_CASES) + list(ACOS_SCOPE_CASES) + [TINY] + BUDGET_CAMPAIGNS
+    return out + list(PACING_CASES) + list(WORKSPACE_CASES) + list(ACOS_SCOPE_CASES) + list(PLANNED_CASES) + [TINY] + BUDGET_CAMPAIGNS
 
 
 def day_numbers(c: Crafted, day: date) -> dict:
@@ -134,6 +141,8 @@ def build(pg_server, workdir: Path) -> str:
                     "insert into ops.workspace_accounts values (%s, 'google_ads', %s, %s, 'USD', 'America/New_York', 'USD')",
                     (ws, account, ws),
                 )
+            for change in PLANNED_CHANGES:
+                cur.execute("insert into ops.planned_changes values (%s, %s, %s, %s, %s, %s, %s, %s, %s)", change)
             for ws, setting, value in SETTINGS:
                 cur.execute("insert into ops.workspace_settings values (%s, %s, %s)", (ws, setting, value))
             for cid, budget in CAMPAIGN_BUDGETS.items():

@@ -61,7 +61,8 @@ create table marts.mart_alerts (
     history_days integer,
     severity text not null,
     score numeric not null,
-    explanation text not null
+    explanation text not null,
+    planned_change_id text
 );
 """
 
@@ -171,14 +172,19 @@ def airflow_logging_configured():
     importlib.import_module("airflow.providers.slack.hooks.slack_webhook")
 
 
+def alerts_warehouse(conn):
+    """The ops schema and an empty alerts mart in `conn`'s database."""
+    ensure_schema(conn)
+    with conn.cursor() as cur:
+        cur.execute(MART_DDL)
+    conn.commit()
+    return conn
+
+
 @pytest.fixture
 def wh(pg_conn):
     """A warehouse with the ops schema and a populated anomalies mart."""
-    ensure_schema(pg_conn)
-    with pg_conn.cursor() as cur:
-        cur.execute(MART_DDL)
-    pg_conn.commit()
-    insert_anomalies(pg_conn, DEMO_ROWS)
+    insert_anomalies(alerts_warehouse(pg_conn), DEMO_ROWS)
     return pg_conn
 
 

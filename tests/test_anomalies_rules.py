@@ -8,7 +8,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from crafted_alerting import ACOS_SCOPE_CASES, LAST, PACING_CASES, RULE_CASES, TINY, WORKSPACE_CASES, fetch
+from crafted_alerting import ACOS_SCOPE_CASES, LAST, PACING_CASES, PLANNED_CASES, RULE_CASES, TINY, WORKSPACE_CASES, fetch
 
 SEED = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds" / "alert_rules.csv"
 
@@ -108,6 +108,18 @@ def test_acos_alerts_only_where_a_target_applies(crafted):
         assert not [a for a in alerts if a["workspace_id"] == case.workspace_id and a["signal"] == "acos_above"]
         # the same campaign is below the ROAS floor (2.5 > 2.0: not fired) and ACOS 0.5 would be beyond 0.3
         assert not fired(evaluations, case.workspace_id, case.campaign_id, "roas_below_floor")
+
+
+def test_a_planned_budget_step_explains_its_alerts_and_an_undeclared_one_does_not(crafted):
+    _, alerts, _ = crafted
+    declared, undeclared = PLANNED_CASES
+    signals = {c.campaign_id: {a["signal"]: a["planned_change_id"] for a in alerts if a["campaign_id"] == c.campaign_id} for c in PLANNED_CASES}
+    # the same doubling of spend alerts on both campaigns (the day-over-day spike; the constant history has no spread)
+    assert "spend_spike_day_over_day" in set(signals[undeclared.campaign_id]) == set(signals[declared.campaign_id])
+    assert set(signals[undeclared.campaign_id].values()) == {None}  # sent
+    assert set(signals[declared.campaign_id].values()) == {"budget_step-701"}  # kept in the mart, never sent
+    (row,) = [a for a in alerts if (a["campaign_id"], a["signal"]) == (declared.campaign_id, "spend_spike_day_over_day")]
+    assert row["planned_change"] == "budget_step: Black Friday budget"
 
 
 def test_no_ctr_alert_on_forty_impressions(crafted):

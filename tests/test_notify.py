@@ -14,10 +14,9 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from test_alerts import MART_DDL, alert_log, anomaly, insert_anomalies, settings
+from test_alerts import alert_log, alerts_warehouse, anomaly, insert_anomalies, settings
 
 from ads_elt.alerts import WorkspaceAlertSettings, run_alerts
-from ads_elt.warehouse import ensure_schema
 
 DAY = date(2026, 11, 20)
 DASHBOARD = "http://localhost:3000/dashboard/1?workspace={workspace_id}&platform={platform}&campaign={campaign_id}&date={date}"
@@ -152,11 +151,7 @@ def smtp_server():
 
 @pytest.fixture
 def wh(pg_conn):
-    ensure_schema(pg_conn)
-    with pg_conn.cursor() as cur:
-        cur.execute(MART_DDL)
-    pg_conn.commit()
-    return pg_conn
+    return alerts_warehouse(pg_conn)
 
 
 def add_series(conn, campaign_id="23850000001", metric="ctr", end=DAY, days=60):

@@ -166,3 +166,42 @@ def test_check_finds_the_connections_airflow_does_not_have(tmp_path):
     result = check_command(path, **dict.fromkeys(defined, True))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "valid" in result.stdout.splitlines()[-1]
+
+
+def test_planned_changes_are_read_checked_and_mirrored_for_dbt(pg_conn):
+    from ads_elt.alerts import mirror_workspace_settings
+    from ads_elt.warehouse import ensure_schema
+
+    data = demo_data()
+    data["workspaces"][0]["planned_changes"] = [
+        {"kind": "budget_step", "start": date(2026, 11, 27), "end": "2026-11-30", "platform": "meta", "campaign_id": 23850000001, "note": "BFCM\n budget"},
+        {"kind": "promotion", "start": "2026-12-01"},
+    ]
+    reg = parse_registry(data, "workspaces.yml")
+    step, promo = reg.workspaces[0].alerting.planned_changes
+    assert (step.kind, step.start, step.end, step.platform, step.campaign_id, step.settle_days, step.note) == (
+        "budget_step", date(2026, 11, 27), date(2026, 11, 30), "meta", "23850000001", 14, "BFCM budget"
+    )  # fmt: skip
+    assert (promo.start, promo.end, promo.platform, promo.settle_days) == (date(2026, 12, 1), date(2026, 12, 1), None, 0)
+    ensure_schema(pg_conn)
+    with pg_conn.cursor() as cur:
+        mirror_workspace_settings(cur, reg)
+        mirror_workspace_settings(cur, reg)  # replaced in full: running twice keeps one row per change
+        cur.execute("select workspace_id, kind, platform, campaign_id, start_date, end_date, settle_days from ops.planned_changes order by kind")
+        assert cur.fetchall() == [
+            ("northwind_us", "budget_step", "meta", "23850000001", date(2026, 11, 27), date(2026, 11, 30), 14),
+            ("northwind_us", "promotion", None, None, date(2026, 12, 1), date(2026, 12, 1), 0),
+        ]
+
+    data["workspaces"][1]["planned_changes"] = [
+        {"kind": "budget_stepp", "start": "2026-11-27"},
+        {"kind": "launch", "start": "2026-11-27", "end": "2026-11-20"},
+        {"kind": "pause", "start": "27/11/2026", "campaign_id": "1"},
+    ]
+    with pytest.raises(RegistryError) as err:
+        parse_registry(data, "workspaces.yml")
+    text = str(err.value)
+    assert "workspaces[1].planned_changes[0].kind: 'budget_stepp' is not one of" in text and "did you mean 'budget_step'" in text
+    assert "workspaces[1].planned_changes[1].end: 2026-11-20 is before start 2026-11-27" in text
+    assert "workspaces[1].planned_changes[2].start: expected a date YYYY-MM-DD, got '27/11/2026'" in text
+    assert "workspaces[1].planned_changes[2].platform: required when campaign_id is set" in text

@@ -44,11 +44,13 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
+
+from ads_elt import alert_states
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +155,7 @@ class WorkspaceAlertSettings:
     email_to: tuple[str, ...] = ()
     suppress_days: int = 3
     worsen_margin: float = 0.1
+    open_alerts: int | None = None  # set for each digest: the workspace's series still open (ads_elt.alert_states)
 
     def channels(self) -> list[str]:
         """Channel ids this workspace's digests go to (empty: the task log)."""
@@ -198,10 +201,16 @@ class Alert:
     baseline_high: float | None = None
     scoring_method: str | None = None
 
+    @property
+    def alert_id(self) -> str:
+        """md5(alert_key): ops.alert_log.alert_id and marts.mart_alerts.alert_id."""
+        return alert_states.default_alert_id(self.alert_key)
+
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict (dates as ISO strings)."""
         d = asdict(self)
         d["date_day"] = self.date_day.isoformat()
+        d["alert_id"] = self.alert_id
         return d
 
 
@@ -248,14 +257,23 @@ def settings_from_registry(registry: Any) -> dict[str, WorkspaceAlertSettings]:
     }
 
 
-def mirror_workspace_settings(cur, registry: Any) -> None:
-    """Write the registry's anomaly, rule, budget, link and attribution window settings where dbt reads them.
+def planned_change_id(change: Any) -> str:
+    """A stable id of a planned change: what it is, where and when (the same entry keeps its id)."""
+    import hashlib
 
-    `ops.workspace_settings` (setting -> text value) and `ops.campaign_budgets`
-    are replaced in full, in the caller's transaction.
+    parts = (change.kind, change.platform or "", change.campaign_id or "", change.start.isoformat(), change.end.isoformat())
+    return f"{change.kind}-{change.start.isoformat()}-" + hashlib.md5("|".join(parts).encode()).hexdigest()[:8]  # noqa: S324
+
+
+def mirror_workspace_settings(cur, registry: Any) -> None:
+    """Write the registry's anomaly, rule, budget, link, attribution window settings and planned changes where dbt reads them.
+
+    `ops.workspace_settings` (setting -> text value), `ops.campaign_budgets`
+    and `ops.planned_changes` are replaced in full, in the caller's transaction.
     """
     cur.execute("delete from ops.workspace_settings")
     cur.execute("delete from ops.campaign_budgets")
+    cur.execute("delete from ops.planned_changes")
     for ws in registry.workspaces:
         settings = ws.alerting.settings()
         if ws.dashboard_url:
@@ -266,6 +284,12 @@ def mirror_workspace_settings(cur, registry: Any) -> None:
             cur.execute(
                 "insert into ops.workspace_settings (workspace_id, setting, value) values (%s, %s, %s)",
                 (ws.id, name, value),
+            )
+        for c in ws.alerting.planned_changes:
+            cur.execute(
+                "insert into ops.planned_changes (workspace_id, change_id, kind, platform, campaign_id, start_date, "
+                "end_date, settle_days, note) values (%s, %s, %s, %s, %s, %s, %s, %s, %s) on conflict do nothing",
+                (ws.id, planned_change_id(c), c.kind, c.platform, c.campaign_id, c.start, c.end, c.settle_days, c.note),
             )
         for b in ws.alerting.campaign_budgets:
             cur.execute(
@@ -492,9 +516,12 @@ def record_and_select_new(
     """Log alerts in `ops.alert_log`, suppress repeats; return those still to send.
 
     New rows are `pending`. A pending alert that was never delivered anywhere
-    is suppressed when the same entity and signal were sent within the
-    workspace's `suppress_days` before its date and it is not worse (see the
-    module docstring). Commits, so the log survives a crash before delivery.
+    is held back (`suppressed`, with the series' state) when someone
+    acknowledged its series or snoozed it past its date
+    (`ads_elt.alert_states`), and suppressed when the same entity and signal
+    were sent within the workspace's `suppress_days` before its date and it
+    is not worse (see the module docstring). Commits, so the log survives a
+    crash before delivery.
     """
     first: dict[str, Alert] = {}
     for a in alerts:
@@ -535,6 +562,11 @@ def record_and_select_new(
         undelivered = {r[0] for r in cur.fetchall()}
         for a in unique:
             if a.alert_key not in undelivered:
+                continue
+            held = alert_states.holding(cur, a.workspace_id, a.platform, a.campaign_id, a.signal or a.metric, a.date_day)
+            if held is not None:
+                alert_states.inherit(cur, a.alert_key, held[0])
+                log.info("not sent %s: its series is %s (%s)", a.alert_key, held[1], held[0])
                 continue
             ws = settings.get(a.workspace_id) or WorkspaceAlertSettings(a.workspace_id, a.workspace_id)
             previous = _last_sent(cur, a, ws.suppress_days)
@@ -664,7 +696,7 @@ def _alert_section_text(a: Alert) -> str:
         lines = [
             f"{emoji} *{_mrkdwn_escape(a.campaign_name)}* · {_mrkdwn_escape(where)}".strip(),
             f"*{_mrkdwn_escape(a.explanation)}* on {a.date_day.isoformat()}",
-            f"rule `{_mrkdwn_escape(a.rule_id or a.signal)}` · {a.severity}",
+            f"rule `{_mrkdwn_escape(a.rule_id or a.signal)}` · {a.severity} · id `{alert_states.short_id(a.alert_id)}`",
         ]
         text = "\n".join(lines)
         if a.dashboard_link:
@@ -683,7 +715,7 @@ def _alert_section_text(a: Alert) -> str:
         f"*{metric_label(a.metric)} {_mrkdwn_escape(value)}* on {a.date_day.isoformat()}"
         + (f" ({direction})" if direction else "")
         + f", usually {_mrkdwn_escape(usual)} (median{history}, MAD {_mrkdwn_escape(mad)})",
-        f"robust z *{z}* · {a.severity}",
+        f"robust z *{z}* · {a.severity} · id `{alert_states.short_id(a.alert_id)}`",
     ]
     text = "\n".join(lines)
     if a.dashboard_link:
@@ -691,6 +723,13 @@ def _alert_section_text(a: Alert) -> str:
         if len(with_link) <= MAX_SECTION_CHARS:
             return with_link
     return _truncate(text, MAX_SECTION_CHARS)
+
+
+def open_line(open_count: int | None) -> str:
+    """How many of the workspace's alerts are still open, and how to act on one."""
+    if open_count is None:
+        return ""
+    return f"{_count_label(open_count)} open in this workspace (acknowledge one: python -m ads_elt.alerts ack ID)"
 
 
 def build_slack_payload(
@@ -704,6 +743,8 @@ def build_slack_payload(
     critical = sum(a.severity == "critical" for a in alerts)
     warning = len(alerts) - critical
     summary = f"*{critical}* critical · *{warning}* warning · from the daily anomaly scoring and alert rules"
+    if settings.open_alerts is not None:
+        summary += " · " + _mrkdwn_escape(open_line(settings.open_alerts))
     blocks: list[dict[str, Any]] = [
         {
             "type": "header",
@@ -739,10 +780,12 @@ def build_text(
     """The plain-text form of a workspace's message (task log, summaries)."""
     lines = [_title(settings.name, alerts, part, parts)]
     for a in alerts:
-        line = f"- [{a.severity}] {a.message}"
+        line = f"- [{a.severity}] {a.message} (id {alert_states.short_id(a.alert_id)})"
         if a.dashboard_link:
             line += f" {a.dashboard_link}"
         lines.append(line)
+    if settings.open_alerts is not None:
+        lines.append(open_line(settings.open_alerts))
     return "\n".join(lines)
 
 
@@ -937,8 +980,11 @@ def _deliver_part(
     if not to_send:
         conn.rollback()
         return Delivery(workspace_id=ws.workspace_id, channel=channel_label, status="nothing_to_send")
-    text = build_text(ws, to_send, part, parts)
     keys = [a.alert_key for a in to_send]
+    with conn.cursor() as cur:
+        opened = alert_states.open_counts(cur, [ws.workspace_id], including=keys).get(ws.workspace_id, 0)
+    ws = replace(ws, open_alerts=opened)
+    text = build_text(ws, to_send, part, parts)
     chart = None
     with conn.cursor() as cur:
         cur.execute("savepoint digest_chart")  # a failed chart query must not undo the locks above
@@ -1029,6 +1075,7 @@ ALERT_COLUMNS = (
     "severity",
     "score",
     "explanation",
+    "planned_change_id",
 )
 
 
@@ -1071,7 +1118,15 @@ def run_alerts(
     """
     day = _as_date(run_date)
     rows = fetch_alerts(conn, day)
-    alerts = build_alerts(rows, settings_by_workspace, threshold=threshold)
+    planned = [r for r in rows if r.get("planned_change_id")]
+    for r in planned:
+        log.info("not sent %s: explained by the planned change %s", r["alert_key"], r["planned_change_id"])
+    alerts = build_alerts([r for r in rows if not r.get("planned_change_id")], settings_by_workspace, threshold=threshold)
+    with conn.cursor() as cur:
+        fired = [(str(r["workspace_id"]), str(r["platform"]), str(r["campaign_id"]), str(r["signal"])) for r in rows]
+        resolved = alert_states.resolve_absent(cur, day, fired)
+    if resolved:
+        log.info("%d alert(s) resolved: their condition did not fire on %s", resolved, day)
     to_send = record_and_select_new(conn, alerts, settings_by_workspace)
     deliveries = deliver(
         conn, to_send, settings_by_workspace, send_slack=send_slack, senders=senders, upload_chart=upload_chart
@@ -1101,6 +1156,8 @@ def run_alerts(
     summary = {
         "run_date": day.isoformat(),
         "flagged": len(alerts),
+        "planned": len(planned),
+        "resolved": resolved,
         "to_send": len(to_send),
         "sent": sum(w["sent"] for w in workspaces.values()),
         "workspaces": workspaces,
@@ -1114,3 +1171,7 @@ def run_alerts(
         summary["sent"],
     )
     return summary
+
+
+if __name__ == "__main__":  # python -m ads_elt.alerts ack|snooze|resolve|list (see ads_elt.alert_states)
+    raise SystemExit(alert_states.main())

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ads_elt.alert_states import short_id
 from ads_elt.alerts import (
     Alert,
     AlertDeliveryError,
@@ -18,6 +19,7 @@ from ads_elt.alerts import (
     _title,
     format_metric,
     metric_label,
+    open_line,
     platform_label,
     redact,
 )
@@ -43,7 +45,7 @@ def _alert_items(a: Alert) -> list[dict[str, Any]]:
         },
         {"type": "TextBlock", "text": f"{headline} on {a.date_day.isoformat()}", "wrap": True, "spacing": "None"},
     ]
-    facts = [{"title": "Severity", "value": a.severity}]
+    facts = [{"title": "Severity", "value": a.severity}, {"title": "Id", "value": short_id(a.alert_id)}]
     if a.source == "anomaly":
         facts.append({"title": "Usually", "value": format_metric(a.metric, a.baseline_median, a.currency)})
         if a.robust_z is not None:
@@ -59,6 +61,8 @@ def build_card(ws: WorkspaceAlertSettings, alerts: Sequence[Alert], part: int = 
     body: list[dict[str, Any]] = [
         {"type": "TextBlock", "text": _title(ws.name, alerts, part, parts), "size": "Large", "weight": "Bolder", "wrap": True}
     ]
+    if ws.open_alerts is not None:
+        body.append({"type": "TextBlock", "text": open_line(ws.open_alerts), "isSubtle": True, "wrap": True, "spacing": "None"})
     actions = []
     for a in alerts:
         body.append({"type": "Container", "separator": True, "items": _alert_items(a)})

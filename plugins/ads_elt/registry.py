@@ -193,6 +193,24 @@ class _Reader:
             return None
         return v
 
+    def items(self, value: dict, key: str, where: str, what: str) -> list:
+        """The list under `key` (absent: empty); anything else is an error."""
+        raw = value.get(key)
+        if raw is None:
+            return []
+        if not isinstance(raw, list):
+            self.error(f"{where}.{key}", f"expected a list of {what}")
+            return []
+        return raw
+
+    def entries(self, value: dict, key: str, where: str, what: str, allowed: set[str]):
+        """(path, mapping) of each entry of the list under `key`, its unknown fields reported."""
+        for i, raw in enumerate(self.items(value, key, where, what)):
+            path = f"{where}.{key}[{i}]"
+            entry = self.mapping(raw, path)
+            self.known_keys(entry, path, allowed)
+            yield path, entry
+
     def integer(self, value: dict, key: str, where: str, default: int, lo: int, hi: int) -> int:
         v = value.get(key, default)
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
@@ -343,10 +361,13 @@ def _parse(r: _Reader, data: Any) -> Registry:
 #              platform, unless `platforms` lists where; acos_above defaults to Amazon Ads)
 #   budget:    monthly (reporting currency), campaigns [{platform, campaign_id, monthly}],
 #              max_shift_share, min_daily_budget, min_spend_28d, min_conversions_28d, min_roas_gap
+#   planned_changes: [{kind, start, end, platform, campaign_id, settle_days, note}]: what the
+#              workspace plans (a launch, a budget step, a promotion, a pause); the alerts it
+#              explains are kept in marts.mart_alerts with `planned_change_id` and never sent
 #
 # `prepare` mirrors them into ops.workspace_settings / ops.campaign_budgets for dbt.
 
-ALERTING_SECTIONS = ("anomalies", "rules", "budget")
+ALERTING_SECTIONS = ("anomalies", "rules", "budget", "planned_changes")
 ALERT_CHANNEL_KEYS = (
     "slack_bot_connection",
     "slack_channel",
@@ -403,6 +424,25 @@ class CampaignBudget:
     monthly: float
 
 
+PLANNED_CHANGE_KINDS = ("launch", "budget_step", "promotion", "pause")
+# Days after its end during which a planned change still explains its alerts: the trailing
+# baselines (28 days, median) need about half their window to take in a new level.
+DEFAULT_SETTLE_DAYS = {"launch": 14, "budget_step": 14, "promotion": 0, "pause": 0}
+
+
+@dataclass(frozen=True)
+class PlannedChange:
+    """A change the workspace plans; the alerts it explains are not sent (dbt: int_planned_changes)."""
+
+    kind: str
+    start: date
+    end: date
+    platform: str | None = None  # None: every platform
+    campaign_id: str | None = None  # None: every campaign (and the workspace totals)
+    settle_days: int = 0
+    note: str = ""
+
+
 @dataclass(frozen=True)
 class WorkspaceAlerting:
     """A workspace's alert channels and its anomaly, rule and budget settings."""
@@ -418,6 +458,7 @@ class WorkspaceAlerting:
     rules: tuple[tuple[str, str, Any], ...] = ()
     budget: tuple[tuple[str, Any], ...] = ()
     campaign_budgets: tuple[CampaignBudget, ...] = ()
+    planned_changes: tuple[PlannedChange, ...] = ()
 
     def settings(self) -> dict[str, str]:
         """Flat `setting -> text` pairs for ops.workspace_settings (read by dbt)."""
@@ -426,6 +467,24 @@ class WorkspaceAlerting:
         out.update({f"rule.{rule}.{k}": _text(v) for rule, k, v in self.rules})
         out.update({f"budget_{k}": _text(v) for k, v in self.budget})
         return out
+
+
+def _date(r: _Reader, value: dict, key: str, where: str) -> date | None:
+    v = value.get(key)
+    if isinstance(v, date):
+        return v
+    if isinstance(v, str):
+        try:
+            return date.fromisoformat(v)
+        except ValueError:
+            pass
+    r.error(f"{where}.{key}", "required field is missing" if v is None else f"expected a date YYYY-MM-DD, got {v!r}")
+    return None
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _text(value: Any) -> str:
@@ -517,7 +576,24 @@ def parse_alerting(r: _Reader, ws: dict, where: str) -> WorkspaceAlerting:
         campaigns.append(
             CampaignBudget(platform, r.string(c, "campaign_id", cw), float(_number(r, c, "monthly", cw, 0.0, 1e12, False)))
         )
+    planned = []
+    fields = {"kind", "start", "end", "platform", "campaign_id", "settle_days", "note"}
+    for pw, c in r.entries(ws, "planned_changes", where, "planned changes", fields):
+        kind = r.choice(c, "kind", pw, PLANNED_CHANGE_KINDS)
+        start = _date(r, c, "start", pw)
+        end = _date(r, c, "end", pw) if c.get("end") is not None else start
+        if start and end and end < start:
+            r.error(f"{pw}.end", f"{end} is before start {start}")
+        platform = r.choice(c, "platform", pw, AD_PLATFORMS) if c.get("platform") is not None else None
+        campaign = r.string(c, "campaign_id", pw, default=None)
+        if campaign and not platform:
+            r.error(f"{pw}.platform", "required when campaign_id is set (campaign ids are per platform)")
+        settle = r.integer(c, "settle_days", pw, DEFAULT_SETTLE_DAYS.get(kind or "", 0), 0, 90)
+        note = c.get("note") or ""
+        if start and end and kind:
+            planned.append(PlannedChange(kind, start, end, platform, campaign, settle, _one_line(str(note))))
     return WorkspaceAlerting(
+        planned_changes=tuple(planned),
         slack_bot_connection=bot,
         slack_channel=channel,
         teams_connection=r.string(alerts, "teams_connection", aw, _CONN_ID, default=None),
@@ -536,17 +612,9 @@ def parse_stores(
     r: _Reader, ws: dict, where: str, ws_id: str, currency: str, tz: str, lookback: dict, seen: dict
 ) -> tuple[Account, ...]:
     """A workspace's ``stores`` list: platform, store_id, connection (required), currency, timezone, lookback_days, name."""
-    raw = ws.get("stores")
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        r.error(f"{where}.stores", "expected a list of stores")
-        return ()
     stores = []
-    for j, raw_store in enumerate(raw):
-        sw = f"{where}.stores[{j}]"
-        st = r.mapping(raw_store, sw)
-        r.known_keys(st, sw, {"platform", "store_id", "connection", "currency", "timezone", "name", "lookback_days"})
+    fields = {"platform", "store_id", "connection", "currency", "timezone", "name", "lookback_days"}
+    for sw, st in r.entries(ws, "stores", where, "stores", fields):
         platform = r.choice(st, "platform", sw, STORE_PLATFORMS)
         store_id = r.string(st, "store_id", sw, _STORE_IDS.get(platform))
         key = (platform, store_id)

@@ -143,6 +143,16 @@ alter table ops.alert_log add column if not exists score double precision;
 alter table ops.alert_log add column if not exists suppressed_by text;
 alter table ops.alert_log add column if not exists chart_path text;
 
+-- What people did with an alert (ads_elt.alert_states): open, acknowledged, snoozed until a day, resolved.
+-- alert_id = md5(alert_key), as marts.mart_alerts.alert_id.
+alter table ops.alert_log add column if not exists alert_id text generated always as (md5(alert_key)) stored;
+alter table ops.alert_log add column if not exists state text not null default 'open';
+alter table ops.alert_log add column if not exists state_until date;
+alter table ops.alert_log add column if not exists state_changed_at timestamptz;
+alter table ops.alert_log add column if not exists state_changed_by text;
+create index if not exists alert_log_series on ops.alert_log (workspace_id, platform, entity_id, metric, date_day);
+create index if not exists alert_log_alert_id on ops.alert_log (alert_id text_pattern_ops);
+
 -- One row per alert and channel it reached, so a failing channel never re-sends the others.
 create table if not exists ops.alert_deliveries (
     alert_key text not null,
@@ -158,6 +168,20 @@ create table if not exists ops.workspace_settings (
     setting text not null,
     value text not null,
     primary key (workspace_id, setting)
+);
+
+-- What each workspace plans (registry `planned_changes`): the alerts a change explains are not sent.
+create table if not exists ops.planned_changes (
+    workspace_id text not null,
+    change_id text not null,
+    kind text not null,
+    platform text,
+    campaign_id text,
+    start_date date not null,
+    end_date date not null,
+    settle_days integer not null default 0,
+    note text,
+    primary key (workspace_id, change_id)
 );
 
 -- Monthly budgets from the registry: per campaign (account currency) for pacing and recommendations.

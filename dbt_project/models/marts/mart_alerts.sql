@@ -4,10 +4,14 @@
     (int_alert_rule_evaluations where is_triggered), with the numbers that
     triggered it, the baseline, a one-line explanation and the deep link to
     the dashboard pre-filtered to its workspace, platform, campaign and day.
+    An alert a workspace's planned change explains (ops.planned_changes)
+    stays here with `planned_change_id` and is never sent.
 
     alert_key = workspace_id|platform|campaign_id|signal|date_day, where the
     signal is the metric for an anomaly and the rule_id for a rule; the
-    alerts step dedupes and suppresses on it (ops.alert_log).
+    alerts step dedupes and suppresses on it (ops.alert_log). alert_id is
+    md5(alert_key), the same id as ops.alert_log.alert_id (its first ten
+    characters are shown in the digests, for `python -m ads_elt.alerts ack`).
 
     Severity: an anomaly is critical when |robust z| >= 2 x its threshold,
     else a warning; a rule has the severity of its seed row.
@@ -15,6 +19,10 @@
     the rule's threshold as a ratio): a repeat alert is re-sent inside the
     suppression interval only when its score has grown.
 -#}
+{%- set alert_key_sql -%}
+    unioned.workspace_id || '|' || unioned.platform || '|' || unioned.campaign_id || '|' || unioned.signal
+        || '|' || cast(unioned.date_day as {{ dbt.type_string() }})
+{%- endset %}
 
 with
 
@@ -33,6 +41,12 @@ int_alert_rule_evaluations as (
 int_workspace_settings_pivoted as (
 
     select * from {{ ref('int_workspace_settings_pivoted') }}
+
+),
+
+stg_ops__planned_changes as (
+
+    select * from {{ ref('stg_ops__planned_changes') }}
 
 ),
 
@@ -127,12 +141,44 @@ unioned as (
 
 ),
 
+explained as (
+
+    -- The planned change that explains an alert, if any: same workspace, inside its scope (a change on part
+    -- of the workspace also explains the workspace totals), between its start and end plus settle_days,
+    -- and a signal of its kind: a budget step explains spend (anomalies, the day-over-day spike, pacing);
+    -- a launch, a promotion or a pause everything. The latest-starting change wins.
+    select distinct on (unioned.workspace_id, unioned.platform, unioned.campaign_id, unioned.signal, unioned.date_day)
+        unioned.workspace_id,
+        unioned.platform,
+        unioned.campaign_id,
+        unioned.signal,
+        unioned.date_day,
+        planned.change_id,
+        planned.kind || case when planned.note is not null and planned.note <> '' then ': ' || planned.note else '' end
+        as planned_change
+
+    from unioned
+    inner join stg_ops__planned_changes as planned
+        on
+            unioned.workspace_id = planned.workspace_id
+            and (planned.platform is null or planned.platform = unioned.platform or unioned.platform = 'all')
+            and (planned.campaign_id is null or planned.campaign_id = unioned.campaign_id or unioned.campaign_id = 'all')
+            and unioned.date_day between planned.start_date and planned.end_date + planned.settle_days
+            and (
+                planned.kind <> 'budget_step'
+                or unioned.signal in ('spend', 'spend_spike_day_over_day', 'budget_pacing')
+            )
+    order by
+        unioned.workspace_id, unioned.platform, unioned.campaign_id, unioned.signal, unioned.date_day,
+        planned.start_date desc, planned.change_id
+
+),
+
 final as (
 
     select
-        {{ surrogate_key(['unioned.workspace_id', 'unioned.platform', 'unioned.campaign_id', 'unioned.signal', 'unioned.date_day']) }} as alert_id,
-        unioned.workspace_id || '|' || unioned.platform || '|' || unioned.campaign_id || '|' || unioned.signal
-        || '|' || cast(unioned.date_day as {{ dbt.type_string() }}) as alert_key,
+        {{ dbt.hash(alert_key_sql) }} as alert_id,
+        {{ alert_key_sql }} as alert_key,
         unioned.date_day,
         unioned.workspace_id,
         unioned.platform,
@@ -160,11 +206,20 @@ final as (
         unioned.severity,
         cast(unioned.score as {{ dbt.type_float() }}) as score,
         unioned.explanation,
-        {{ dashboard_link('settings.dashboard_url', 'unioned.workspace_id', 'unioned.platform', 'unioned.campaign_id', 'unioned.date_day') }} as dashboard_url
+        {{ dashboard_link('settings.dashboard_url', 'unioned.workspace_id', 'unioned.platform', 'unioned.campaign_id', 'unioned.date_day') }} as dashboard_url,
+        explained.change_id as planned_change_id,
+        explained.planned_change
 
     from unioned
     left join int_workspace_settings_pivoted as settings
         on unioned.workspace_id = settings.workspace_id
+    left join explained
+        on
+            unioned.workspace_id = explained.workspace_id
+            and unioned.platform = explained.platform
+            and unioned.campaign_id = explained.campaign_id
+            and unioned.signal = explained.signal
+            and unioned.date_day = explained.date_day
 
 )
 

@@ -8,7 +8,7 @@ DATE ?= 2026-11-20
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export DO_NOT_TRACK := 1
 
-.PHONY: help install postgres redis demo up stop psql ui test lint manifest constraints clean bench celery-run
+.PHONY: help install postgres redis demo up stop psql ui test lint manifest constraints clean bench evaluate celery-run alerts
 
 help:
 	@echo "make demo    run the daily DAG end to end on the local stack (DATE=$(DATE))"
@@ -17,6 +17,8 @@ help:
 	@echo "make ui      the Airflow UI on the demo's metadata"
 	@echo "make stop    stop the demo's Postgres and sandbox"
 	@echo "make bench   benchmarks: load, daily transform, extraction, full build, DAG parse (BENCH_ARGS=--help)"
+	@echo "make evaluate  alert quality on a 365-day labelled world -> .local/evaluate/report.{json,md} (EVALUATE_ARGS=--help)"
+	@echo "make alerts ARGS='list|ack ID|snooze ID --until DATE'  act on the demo's alerts"
 	@echo "make celery-run  the DAG on CeleryExecutor with two workers, against a LocalExecutor run"
 
 # PostgreSQL server binaries: installed with apt-get when missing (needs root).
@@ -70,6 +72,14 @@ test: install
 # Benchmarks print figures and never fail on a time; not part of `make test`.
 bench: install
 	$(PY) scripts/bench.py $(BENCH_ARGS)
+
+# Alert quality (precision, recall, delays, false alerts per workspace per 30 days); not part of `make test`.
+evaluate: install postgres
+	$(PY) scripts/evaluate.py $(EVALUATE_ARGS)
+
+# Acknowledge, snooze, resolve or list the demo warehouse's alerts (docs/alerting.md).
+alerts: install
+	@source .local/env.sh && PYTHONPATH=plugins:. $(PY) -m ads_elt.alerts $(ARGS)
 
 celery-run: install
 	$(PY) scripts/celery_run.py $(CELERY_ARGS)

@@ -32,6 +32,7 @@ class Crafted:
     last_day: dict = field(default_factory=dict)  # overrides of BASE on LAST
     base: dict = field(default_factory=dict)  # overrides of BASE on every day
     start: date = START
+    silent: tuple[date, ...] = ()  # days the platform reports no row for it
 
 
 ACCOUNTS = {
@@ -44,35 +45,49 @@ ACCOUNTS = {
     "planned_ws": "5000000007",
 }
 
+BIG = {"spend": 2000.0, "impressions": 100000, "clicks": 2000, "conversions": 100.0, "value": 10000.0}
 # rule_id: (campaign beyond the threshold, campaign just inside it)
 RULE_CASES = {
-    "roas_below_baseline": (Crafted("craft_a", "101", {"value": 690.0}), Crafted("craft_a", "102", {"value": 710.0})),
+    # at a volume where the drop is beyond chance (2,000 clicks, 100 conversions a day); see LOW_VOLUME_DIP
+    "roas_below_baseline": (Crafted("craft_a", "101", {"value": 4900.0}, BIG), Crafted("craft_a", "102", {"value": 5100.0}, BIG)),
     "spend_up_conversions_down": (
         Crafted("craft_a", "111", {"spend": 310.0, "conversions": 4.0, "value": 1600.0}),
         Crafted("craft_a", "112", {"spend": 290.0, "conversions": 4.0, "value": 1600.0}),
     ),
     "ctr_below_baseline": (Crafted("craft_a", "121", {"clicks": 99}), Crafted("craft_a", "122", {"clicks": 101})),
     "spend_spike_day_over_day": (
-        Crafted("craft_a", "131", {"spend": 305.0, "value": 1525.0}),
-        Crafted("craft_a", "132", {"spend": 295.0, "value": 1475.0}),
+        Crafted("craft_a", "131", {"spend": 605.0, "value": 3025.0}),
+        Crafted("craft_a", "132", {"spend": 595.0, "value": 2975.0}),
     ),
     "acos_above": (Crafted("craft_a", "141", {"value": 660.0}), Crafted("craft_a", "142", {"value": 670.0})),
     "roas_below_floor": (Crafted("craft_a", "151", {"value": 398.0}), Crafted("craft_a", "152", {"value": 402.0})),
+    # no conversions on LAST where the clicks would have brought 10 (beyond: 6 needed) and 5 (inside)
+    "conversions_stopped": (
+        Crafted("craft_a", "191", {"conversions": 0.0, "value": 0.0}),
+        Crafted("craft_a", "192", {"conversions": 0.0, "value": 0.0}, {"clicks": 100, "conversions": 5.0, "value": 500.0}),
+    ),
+    # no row on LAST: after spend on all 7 days before (beyond), after spend on 4 of them (inside: 5 needed)
+    "stopped_reporting": (
+        Crafted("craft_a", "181", silent=(LAST,)),
+        Crafted("craft_a", "182", silent=(LAST, *(LAST - timedelta(days=n) for n in (2, 4, 6)))),
+    ),
 }
 # Campaign budget pacing: 200/day -> month-to-date 6000 after 30 days -> projected 6200 for March.
 PACING_CASES = (Crafted("craft_a", "161"), Crafted("craft_a", "162"))
-CAMPAIGN_BUDGETS = {"161": 5600.0, "162": 5650.0}  # 6200 > 1.1 x 5600 = 6160; 6200 < 1.1 x 5650 = 6215
+CAMPAIGN_BUDGETS = {"161": 3850.0, "162": 3900.0}  # 6200 > 1.6 x 3850 = 6160; 6200 < 1.6 x 3900 = 6240
 # Workspace pacing: craft_b (one plain campaign) just inside, craft_c beyond.
-WORKSPACE_CASES = (Crafted("craft_b", "201"), Crafted("craft_c", "301"), Crafted("craft_c", "302", {"value": 400.0}))
+WORKSPACE_CASES = (Crafted("craft_b", "201"), Crafted("craft_c", "301"), Crafted("craft_c", "302", {"value": 0.0, "conversions": 0.0}))
 # ACOS 0.5 on Google Ads: no alert without a target of the workspace's own (acos_above defaults to Amazon Ads),
 # nor when the workspace's target names Amazon Ads only.
 ACOS_SCOPE_CASES = (Crafted("no_target", "501", base={"value": 400.0}), Crafted("amazon_target", "601", base={"value": 400.0}))
-# The same budget step (spend doubled on LAST, ROAS and CPA unchanged) declared for 701, not for 702.
-STEP = {"spend": 400.0, "value": 2000.0, "conversions": 20.0, "clicks": 400, "impressions": 20000}
+# The same budget step (spend x3.5 on LAST, ROAS and CPA unchanged) declared for 701, not for 702.
+STEP = {"spend": 700.0, "value": 3500.0, "conversions": 35.0, "clicks": 700, "impressions": 35000}
 PLANNED_CASES = (Crafted("planned_ws", "701", STEP), Crafted("planned_ws", "702", STEP))
 PLANNED_CHANGES = [
     ("planned_ws", "budget_step-701", "budget_step", "google_ads", "701", LAST, LAST, 14, "Black Friday budget"),
 ]
+# ROAS at 45% of its level on 40 clicks and 4 conversions a day: within chance, no alert.
+LOW_VOLUME_DIP = Crafted("craft_a", "175", {"value": 450.0}, {"clicks": 40, "conversions": 4.0})
 TINY = Crafted("craft_a", "171", {"clicks": 0}, {"spend": 5.0, "impressions": 40, "clicks": 1, "conversions": 0.0, "value": 0.0})
 
 # Budget recommendations (min_daily_budget 25 for this workspace): daily spend, ROAS, conversions.
@@ -91,9 +106,10 @@ BUDGET_CAMPAIGNS = [
 ]
 
 SETTINGS = [
-    ("craft_b", "budget_monthly", "5650"),
-    ("craft_c", "budget_monthly", "11100"),  # two campaigns -> projected 12400 > 1.1 x 11100 = 12210
+    ("craft_b", "budget_monthly", "3900"),
+    ("craft_c", "budget_monthly", "7700"),  # two campaigns -> projected 12400 > 1.6 x 7700 = 12320
     ("craft_a", "rule.acos_above.threshold", "0.3"),  # the workspace's own ACOS target: every platform
+    ("craft_a", "rule.roas_below_floor.threshold", "2.0"),  # its own ROAS floor (the rule is off by default)
     ("craft_c", "rule.acos_above.enabled", "false"),
     ("amazon_target", "rule.acos_above.threshold", "0.3"),
     ("amazon_target", "rule.acos_above.platforms", "amazon_ads"),
@@ -103,7 +119,7 @@ SETTINGS = [
 
 def all_campaigns() -> list[Crafted]:
     out = [c for pair in RULE_CASES.values() for c in pair]
-    return out + list(PACING_CASES) + list(WORKSPACE_CASES) + list(ACOS_SCOPE_CASES) + list(PLANNED_CASES) + [TINY] + BUDGET_CAMPAIGNS
+    return out + list(PACING_CASES) + list(WORKSPACE_CASES) + list(ACOS_SCOPE_CASES) + list(PLANNED_CASES) + [LOW_VOLUME_DIP, TINY] + BUDGET_CAMPAIGNS
 
 
 def day_numbers(c: Crafted, day: date) -> dict:
@@ -152,6 +168,9 @@ def build(pg_server, workdir: Path) -> str:
             for c in all_campaigns():
                 day = c.start
                 while day <= LAST:
+                    if day in c.silent:
+                        day += timedelta(days=1)
+                        continue
                     rows.append((c.workspace_id, ACCOUNTS[c.workspace_id], day, json.dumps(payload(c, day)), "run-1", START, LAST, extracted))
                     day += timedelta(days=1)
             psycopg2.extras.execute_values(

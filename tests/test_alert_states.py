@@ -148,3 +148,39 @@ def test_the_command_line_acknowledges_snoozes_and_lists(wh, pg_db):
     with wh.cursor() as cur:
         cur.execute("select metric, state, state_changed_by from ops.alert_log order by metric")
         assert cur.fetchall() == [("ctr", "acknowledged", "ana"), ("spend", "snoozed", None)]
+
+
+RECOMMENDATIONS_DDL = """
+create table marts.mart_budget_recommendations (
+    date_day date, workspace_id text, platform text, account_id text, campaign_id text, campaign_name text, currency text,
+    recommendation text, current_daily_budget numeric, recommended_daily_budget numeric, change_amount_reporting numeric,
+    reason text
+)
+"""
+
+
+def test_mondays_digest_carries_the_weeks_budget_recommendations_once(wh):
+    monday, tuesday = date(2026, 11, 23), date(2026, 11, 24)
+    with wh.cursor() as cur:
+        cur.execute(RECOMMENDATIONS_DDL)
+        for day in (monday, tuesday):
+            cur.execute(
+                "insert into marts.mart_budget_recommendations values "
+                "(%s, 'northwind_us', 'meta', 'a', '1', 'Retargeting', 'USD', 'increase', 100, 120, 20, 'high ROAS'), "
+                "(%s, 'northwind_us', 'google_ads', 'b', '2', 'Generic', 'USD', 'decrease', 200, 150, -50, 'low ROAS'), "
+                "(%s, 'northwind_us', 'meta', 'a', '3', 'Brand', 'USD', 'hold', 50, 50, 0, 'near average')",
+                (day, day, day),
+            )
+    wh.commit()
+    summary, slack = fire(wh, monday, CTR)
+    text = summary["messages"]["northwind_us"]
+    assert "Generic (Google Ads): decrease daily budget $200.00 -> $150.00" in text
+    assert "Retargeting (Meta): increase daily budget $100.00 -> $120.00" in text and "Brand" not in text
+    assert text.index("Generic") < text.index("Retargeting")  # the largest move first
+    (_, payload), = slack.calls
+    assert "Budget recommendations for the week" in str(payload["blocks"])
+    assert "1 alert open in this workspace" in text  # a recommendation is not an open alert
+    again = run_alerts(wh, monday, settings(), send_slack=FakeSlack())
+    assert again["sent"] == 0  # sent once, like any alert
+    summary, _ = fire(wh, tuesday, CTR)
+    assert "budget" not in summary["messages"]["northwind_us"].lower()  # only Monday's digest carries them

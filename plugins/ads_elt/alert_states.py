@@ -117,7 +117,8 @@ def open_counts(cur, workspace_ids: Iterable[str], including: Iterable[str] = ()
     """
     cur.execute(
         "select workspace_id, count(distinct (platform, entity_id, metric)) from ops.alert_log "
-        "where workspace_id = any(%s) and state = 'open' and (status <> 'pending' or alert_key = any(%s)) "
+        "where workspace_id = any(%s) and state = 'open' and source in ('anomaly', 'rule') "
+        "and (status <> 'pending' or alert_key = any(%s)) "
         "group by workspace_id",
         (list(workspace_ids), list(including)),
     )

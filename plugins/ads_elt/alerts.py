@@ -561,8 +561,8 @@ def record_and_select_new(
         )
         undelivered = {r[0] for r in cur.fetchall()}
         for a in unique:
-            if a.alert_key not in undelivered:
-                continue
+            if a.alert_key not in undelivered or a.source not in ("anomaly", "rule"):
+                continue  # a weekly recommendation is neither held back nor a repeat
             held = alert_states.holding(cur, a.workspace_id, a.platform, a.campaign_id, a.signal or a.metric, a.date_day)
             if held is not None:
                 alert_states.inherit(cur, a.alert_key, held[0])
@@ -688,6 +688,9 @@ def _title(name: str, alerts: Sequence[Alert], part: int, parts: int) -> str:
 
 
 def _alert_section_text(a: Alert) -> str:
+    if a.source == "recommendation":
+        moves = "\n".join(f"• {_mrkdwn_escape(m)}" for m in a.explanation.split("; "))
+        return _truncate(f":moneybag: *{_mrkdwn_escape(a.campaign_name)}*\n{moves}", MAX_SECTION_CHARS)
     emoji = SEVERITY_EMOJI.get(a.severity, "")
     where = f"{platform_label(a.platform)}" + (
         f" · account {a.account_id}" if a.account_id and a.account_id != "all" else ""
@@ -741,7 +744,7 @@ def build_slack_payload(
     """The Block Kit message for one workspace (or one part of it when it has many alerts)."""
     title = _title(settings.name, alerts, part, parts)
     critical = sum(a.severity == "critical" for a in alerts)
-    warning = len(alerts) - critical
+    warning = sum(a.severity == "warning" for a in alerts)
     summary = f"*{critical}* critical · *{warning}* warning · from the daily anomaly scoring and alert rules"
     if settings.open_alerts is not None:
         summary += " · " + _mrkdwn_escape(open_line(settings.open_alerts))
@@ -1100,6 +1103,63 @@ def fetch_alerts(conn, run_date: date) -> list[dict[str, Any]]:
     return rows
 
 
+RECOMMENDATION_RELATION = "marts.mart_budget_recommendations"
+WEEKLY_DIGEST_WEEKDAY = 0  # Monday: that day's digest carries the week's budget recommendations
+MAX_RECOMMENDATIONS = 8
+
+
+def fetch_recommendations(conn, run_date: date) -> dict[str, list[dict[str, Any]]]:
+    """Per workspace, the budget moves `marts.mart_budget_recommendations` proposes on `run_date` (largest first)."""
+    with conn.cursor() as cur:
+        cur.execute("select to_regclass(%s)", (RECOMMENDATION_RELATION,))
+        if cur.fetchone()[0] is None:
+            conn.rollback()
+            return {}
+        cur.execute(
+            "select workspace_id, platform, campaign_id, campaign_name, currency, recommendation, current_daily_budget, "
+            f"recommended_daily_budget, reason from {RECOMMENDATION_RELATION} "
+            "where date_day = %s and recommendation in ('increase', 'decrease') "
+            "order by workspace_id, abs(change_amount_reporting) desc, campaign_id",
+            (run_date,),
+        )
+        names = [d[0] for d in cur.description]
+        out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in cur.fetchall():
+            row = dict(zip(names, r, strict=True))
+            out[row["workspace_id"]].append(row)
+    conn.commit()
+    return dict(out)
+
+
+def recommendation_alerts(
+    recommendations: Mapping[str, list[dict[str, Any]]], run_date: date, workspaces: Mapping[str, WorkspaceAlertSettings]
+) -> list[Alert]:
+    """One digest entry per workspace with the week's budget moves (sent once, like any alert)."""
+    out = []
+    for ws_id, rows in sorted(recommendations.items()):
+        settings = workspaces.get(ws_id) or WorkspaceAlertSettings(ws_id, ws_id)
+        moves = [
+            f"{_one_line(r['campaign_name'] or r['campaign_id'], 80)} ({platform_label(r['platform'])}): {r['recommendation']} "
+            f"daily budget {format_money(_number(r['current_daily_budget']), r['currency'])} -> "
+            f"{format_money(_number(r['recommended_daily_budget']), r['currency'])}"
+            for r in rows[:MAX_RECOMMENDATIONS]
+        ]
+        more = f"; {len(rows) - MAX_RECOMMENDATIONS} more in marts.mart_budget_recommendations" if len(rows) > MAX_RECOMMENDATIONS else ""
+        explanation = "; ".join(moves) + more
+        key = alert_key(ws_id, "all", "all", "budget_recommendations", run_date)
+        out.append(
+            Alert(
+                alert_key=key, workspace_id=ws_id, workspace_name=settings.name, platform="all", account_id="all",
+                campaign_id="all", campaign_name="Budget recommendations for the week", metric="budget_recommendations",
+                date_day=run_date, currency="", value=None, baseline_median=None, baseline_mad=None, robust_z=None,
+                history_days=None, direction="", severity="info",
+                message=f"{settings.name} · budget recommendations for the week of {run_date.isoformat()}: {explanation}",
+                entity_type="workspace", source="recommendation", signal="budget_recommendations", explanation=explanation,
+            )
+        )  # fmt: skip
+    return out
+
+
 def run_alerts(
     conn,
     run_date: date | str,
@@ -1109,6 +1169,7 @@ def run_alerts(
     send_slack: SlackSender | None = None,
     senders: Mapping[str, ChannelSender] | None = None,
     upload_chart: Callable[..., None] | None = None,
+    chart_for: Callable[[WorkspaceAlertSettings, Sequence[Alert], int], Any] | None = None,
 ) -> dict[str, Any]:
     """The alerts step for one run date: select, build, record, deliver.
 
@@ -1122,6 +1183,8 @@ def run_alerts(
     for r in planned:
         log.info("not sent %s: explained by the planned change %s", r["alert_key"], r["planned_change_id"])
     alerts = build_alerts([r for r in rows if not r.get("planned_change_id")], settings_by_workspace, threshold=threshold)
+    if day.weekday() == WEEKLY_DIGEST_WEEKDAY:
+        alerts += recommendation_alerts(fetch_recommendations(conn, day), day, settings_by_workspace)
     with conn.cursor() as cur:
         fired = [(str(r["workspace_id"]), str(r["platform"]), str(r["campaign_id"]), str(r["signal"])) for r in rows]
         resolved = alert_states.resolve_absent(cur, day, fired)
@@ -1129,8 +1192,9 @@ def run_alerts(
         log.info("%d alert(s) resolved: their condition did not fire on %s", resolved, day)
     to_send = record_and_select_new(conn, alerts, settings_by_workspace)
     deliveries = deliver(
-        conn, to_send, settings_by_workspace, send_slack=send_slack, senders=senders, upload_chart=upload_chart
-    )
+        conn, to_send, settings_by_workspace, send_slack=send_slack, senders=senders, upload_chart=upload_chart,
+        chart_for=chart_for,
+    )  # fmt: skip
 
     workspaces: dict[str, dict[str, Any]] = {}
     for a in alerts:

@@ -356,7 +356,7 @@ def _parse(r: _Reader, data: Any) -> Registry:
 #              teams_connection, email_connection + email_to, suppress_days, worsen_margin
 #   anomalies: window_days, z_threshold, metrics, min_history_days, dow_weeks,
 #              dow_min_history, min_spend, min_impressions, min_clicks, min_conversions
-#   rules:     {<rule_id>: {enabled, threshold, secondary_threshold, min_spend, min_impressions, platforms}}
+#   rules:     {<rule_id>: {enabled, threshold, secondary_threshold, min_spend, min_impressions, min_conversions, platforms}}
 #              (a `threshold` is the workspace's own target: the rule then applies on every
 #              platform, unless `platforms` lists where; acos_above defaults to Amazon Ads)
 #   budget:    monthly (reporting currency), campaigns [{platform, campaign_id, monthly}],
@@ -385,6 +385,8 @@ RULE_IDS = (
     "spend_spike_day_over_day",
     "acos_above",
     "roas_below_floor",
+    "conversions_stopped",
+    "stopped_reporting",
     "budget_pacing",
 )
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -406,6 +408,7 @@ _RULE_SETTINGS = {
     "secondary_threshold": (0.0, 1e9, False),
     "min_spend": (0.0, 1e9, False),
     "min_impressions": (0, 10**9, True),
+    "min_conversions": (0.0, 1e9, False),
 }
 _BUDGET_SETTINGS = {
     "monthly": (0.0, 1e12, False),

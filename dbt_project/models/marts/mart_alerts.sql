@@ -145,8 +145,10 @@ explained as (
 
     -- The planned change that explains an alert, if any: same workspace, inside its scope (a change on part
     -- of the workspace also explains the workspace totals), between its start and end plus settle_days,
-    -- and a signal of its kind: a budget step explains spend (anomalies, the day-over-day spike, pacing);
-    -- a launch, a promotion or a pause everything. The latest-starting change wins.
+    -- and a signal of its kind: a budget step explains spend and efficiency (more budget buys dearer
+    -- conversions) but not what says something broke (CTR collapse, conversions stopped, spend up while
+    -- conversions fall, a campaign that stopped reporting); a launch, a promotion or a pause explain
+    -- everything. The latest-starting change wins.
     select distinct on (unioned.workspace_id, unioned.platform, unioned.campaign_id, unioned.signal, unioned.date_day)
         unioned.workspace_id,
         unioned.platform,
@@ -166,7 +168,9 @@ explained as (
             and unioned.date_day between planned.start_date and planned.end_date + planned.settle_days
             and (
                 planned.kind <> 'budget_step'
-                or unioned.signal in ('spend', 'spend_spike_day_over_day', 'budget_pacing')
+                or unioned.signal not in (
+                    'ctr', 'ctr_below_baseline', 'conversions_stopped', 'spend_up_conversions_down', 'stopped_reporting'
+                )
             )
     order by
         unioned.workspace_id, unioned.platform, unioned.campaign_id, unioned.signal, unioned.date_day,

@@ -7,13 +7,26 @@
     a worsening alert from a repeat) and a one-line explanation with the
     numbers.
 
-        roas_below_baseline        roas < threshold x roas of the 28 days before, spend >= min_spend
+        roas_below_baseline        roas < threshold x roas of the 28 days before, spend >= min_spend,
+                                   28-day daily conversions >= min_conversions, and conversion value at
+                                   least secondary_threshold chance spreads under what the day's clicks
+                                   would have brought at the 28-day value per click (spread: average order
+                                   value x sqrt(1.12 x expected conversions), Poisson counts of orders
+                                   whose value varies by a third), one spread more for a single day than
+                                   for the day and the day before together (a collapse too small to tell
+                                   from chance in one day is told by the second)
         spend_up_conversions_down  spend > threshold x its 28-day daily average and
                                    conversions < secondary_threshold x theirs, spend >= min_spend
         ctr_below_baseline         ctr < threshold x ctr of the 28 days before, impressions >= min_impressions
         spend_spike_day_over_day   spend > threshold x the previous day's spend, spend >= min_spend
-        acos_above                 acos > threshold (or no conversion value at all), spend >= min_spend
+        acos_above                 acos > threshold (or no conversion value at all), spend >= min_spend,
+                                   28-day daily conversions >= min_conversions
         roas_below_floor           roas < threshold, spend >= min_spend
+        conversions_stopped        no conversions while the day's clicks at the 28-day conversion rate would
+                                   have brought >= threshold (or the day and the day before, both without
+                                   any, together >= threshold), spend >= min_spend
+        stopped_reporting          no row on a day its account reported, after spend on >= threshold of the
+                                   7 days before with a daily average >= min_spend
         budget_pacing              month-to-date spend / days elapsed x days in month > threshold x monthly budget
 
     Rules against the 28 days before need `rule_min_baseline_days` of them.
@@ -28,7 +41,7 @@
         'value': 'inputs.roas',
         'baseline': 'inputs.roas_prior_28d',
         'threshold_value': 'rules.threshold * inputs.roas_prior_28d',
-        'condition': 'inputs.spend >= rules.min_spend and inputs.prior_days >= ' ~ min_baseline_days ~ ' and inputs.roas < rules.threshold * inputs.roas_prior_28d',
+        'condition': 'inputs.spend >= rules.min_spend and inputs.prior_days >= ' ~ min_baseline_days ~ ' and inputs.conversions_daily_avg_prior_28d >= rules.min_conversions and ((inputs.roas < rules.threshold * inputs.roas_prior_28d and inputs.conversion_value <= inputs.conversion_value_expected - (rules.secondary_threshold + 1) * inputs.average_order_value_prior_28d * sqrt(1.12 * inputs.conversions_expected)) or ((inputs.conversion_value + inputs.conversion_value_previous_day) < rules.threshold * inputs.roas_prior_28d * (inputs.spend + inputs.spend_previous_day) and inputs.conversion_value + inputs.conversion_value_previous_day <= inputs.conversion_value_expected + inputs.conversion_value_expected_previous_day - rules.secondary_threshold * inputs.average_order_value_prior_28d * sqrt(1.12 * (inputs.conversions_expected + inputs.conversions_expected_previous_day))))',
         'score': 'rules.threshold * inputs.roas_prior_28d / nullif(inputs.roas, 0)',
         'explanation': "'ROAS ' || " ~ format_metric_value("'roas'", 'inputs.roas', 'inputs.currency') ~ " || ' is under ' || " ~ format_share('rules.threshold') ~ " || ' of its 28-day level ' || " ~ format_metric_value("'roas'", 'inputs.roas_prior_28d', 'inputs.currency') ~ " || ' (spend ' || " ~ format_metric_value("'spend'", 'inputs.spend', 'inputs.currency') ~ " || ')'",
     },
@@ -60,7 +73,7 @@
         'value': 'inputs.acos',
         'baseline': 'cast(null as ' ~ dbt.type_float() ~ ')',
         'threshold_value': 'rules.threshold',
-        'condition': 'inputs.spend >= rules.min_spend and (inputs.conversion_value = 0 or inputs.acos > rules.threshold)',
+        'condition': 'inputs.spend >= rules.min_spend and inputs.conversions_daily_avg_prior_28d >= rules.min_conversions and (inputs.conversion_value = 0 or inputs.acos > rules.threshold)',
         'score': 'inputs.acos / nullif(rules.threshold, 0)',
         'explanation': "'ACOS ' || " ~ format_metric_value("'acos'", 'inputs.acos', 'inputs.currency') ~ " || ' is over the ' || " ~ format_metric_value("'acos'", 'rules.threshold', 'inputs.currency') ~ " || ' target (spend ' || " ~ format_metric_value("'spend'", 'inputs.spend', 'inputs.currency') ~ " || ', conversion value ' || " ~ format_metric_value("'spend'", 'inputs.conversion_value', 'inputs.currency') ~ " || ')'",
     },
@@ -72,7 +85,25 @@
         'score': 'rules.threshold / nullif(inputs.roas, 0)',
         'explanation': "'ROAS ' || " ~ format_metric_value("'roas'", 'inputs.roas', 'inputs.currency') ~ " || ' is under the ' || " ~ format_metric_value("'roas'", 'rules.threshold', 'inputs.currency') ~ " || ' floor (spend ' || " ~ format_metric_value("'spend'", 'inputs.spend', 'inputs.currency') ~ " || ')'",
     },
+    'conversions_stopped': {
+        'value': 'inputs.conversions',
+        'baseline': 'inputs.conversions_expected',
+        'threshold_value': 'rules.threshold',
+        'condition': 'inputs.spend >= rules.min_spend and inputs.prior_days >= ' ~ min_baseline_days ~ ' and inputs.conversions = 0 and (inputs.conversions_expected >= rules.threshold or (inputs.conversions_previous_day = 0 and inputs.conversions_expected + inputs.conversions_expected_previous_day >= rules.threshold))',
+        'score': 'greatest(inputs.conversions_expected, inputs.conversions_expected + case when inputs.conversions_previous_day = 0 then inputs.conversions_expected_previous_day else 0 end) / nullif(rules.threshold, 0)',
+        'explanation': "'no conversions, while its ' || to_char(inputs.clicks, 'FM999,999,990') || ' clicks would have brought about ' || to_char(inputs.conversions_expected, 'FM999,990.0') || ' at its 28-day conversion rate'",
+    },
+    'stopped_reporting': {
+        'inputs': ['gap_inputs'],
+        'value': 'cast(0 as ' ~ dbt.type_float() ~ ')',
+        'baseline': 'inputs.spend_daily_avg_prior_7d',
+        'threshold_value': 'rules.threshold',
+        'condition': 'inputs.active_days_prior_7d >= rules.threshold and inputs.spend_daily_avg_prior_7d >= rules.min_spend',
+        'score': 'inputs.active_days_prior_7d / nullif(rules.threshold, 0)',
+        'explanation': "'no numbers reported for the day, although it spent on ' || inputs.active_days_prior_7d || ' of the 7 days before (' || " ~ format_metric_value("'spend'", 'inputs.spend_daily_avg_prior_7d', 'inputs.currency') ~ " || ' a day on average)'",
+    },
     'budget_pacing': {
+        'inputs': ['campaign_inputs', 'workspace_inputs'],
         'value': 'inputs.spend_month_to_date * inputs.days_in_month / inputs.days_elapsed_in_month',
         'baseline': 'inputs.monthly_budget',
         'threshold_value': 'rules.threshold * inputs.monthly_budget',
@@ -160,10 +191,77 @@ workspace_inputs as (
 
 ),
 
+gap_days as (
+
+    -- Each campaign-day of the 7 days before a day its account reported, for the campaigns with no row that day.
+    select
+        account_days.date_day,
+        account_days.workspace_id,
+        account_days.platform,
+        account_days.account_id,
+        recent.campaign_id,
+        recent.campaign_name,
+        recent.currency,
+        recent.spend
+
+    from (
+        select distinct date_day, workspace_id, platform, account_id
+        from fct_ad_performance_daily
+    ) as account_days
+    inner join fct_ad_performance_daily as recent
+        on
+            account_days.workspace_id = recent.workspace_id
+            and account_days.platform = recent.platform
+            and account_days.account_id = recent.account_id
+            and recent.date_day between account_days.date_day - 7 and account_days.date_day - 1
+    where not exists (
+        select 1
+        from fct_ad_performance_daily as today
+        where
+            today.workspace_id = account_days.workspace_id
+            and today.platform = account_days.platform
+            and today.account_id = account_days.account_id
+            and today.campaign_id = recent.campaign_id
+            and today.date_day = account_days.date_day
+    )
+
+),
+
+gap_inputs as (
+
+    select
+        date_day,
+        workspace_id,
+        platform,
+        account_id,
+        campaign_id,
+        max(campaign_name) as campaign_name,
+        max(currency) as currency,
+        'campaign' as entity_type,
+        campaign_id as entity_id,
+        count(*) filter (where spend > 0) as active_days_prior_7d,
+        sum(spend) / 7.0 as spend_daily_avg_prior_7d
+
+    from gap_days
+    group by
+        date_day,
+        workspace_id,
+        platform,
+        account_id,
+        campaign_id
+
+),
+
+{%- set evaluated = [] %}
+{%- for rule_id, rule in rules.items() %}
+    {%- for inputs_relation in rule.get('inputs', ['campaign_inputs']) %}
+        {%- do evaluated.append((rule_id, rule, inputs_relation)) %}
+    {%- endfor %}
+{%- endfor %}
+
 evaluations as (
 
-    {%- for rule_id, rule in rules.items() %}
-    {%- for inputs_relation in (['campaign_inputs', 'workspace_inputs'] if rule_id == 'budget_pacing' else ['campaign_inputs']) %}
+    {%- for rule_id, rule, inputs_relation in evaluated %}
 
     select
         inputs.date_day,
@@ -195,8 +293,7 @@ evaluations as (
             and rules.rule_id = '{{ rule_id }}'
             and rules.is_enabled
             and (rules.platforms is null or inputs.platform = any(string_to_array(rules.platforms, ',')))
-    {{ 'union all' if not (loop.last and rule_id == 'budget_pacing') }}
-    {%- endfor %}
+    {{ 'union all' if not loop.last }}
     {%- endfor %}
 
 ),

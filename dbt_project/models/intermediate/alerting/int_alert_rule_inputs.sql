@@ -1,7 +1,9 @@
 {#-
     What the alert rules compare, per campaign and day: the day's numbers,
     the trailing 28 days BEFORE the day (ratios of sums, and daily averages
-    over the days that have a row), the previous day's spend, and
+    over the days that have a row), the previous day's spend, clicks and
+    conversions, the conversions the day's clicks would have brought at the
+    28-day conversion rate, and
     month-to-date spend projected to the month's end. Amounts in the
     account currency.
 -#}
@@ -45,6 +47,9 @@ windowed as (
         sum(conversions) {{ prior }} as conversions_prior_28d,
         sum(conversion_value) {{ prior }} as conversion_value_prior_28d,
         sum(spend) {{ trailing_days_window(campaign_key, 'date_day', 1, offset_days=1) }} as spend_previous_day,
+        sum(clicks) {{ trailing_days_window(campaign_key, 'date_day', 1, offset_days=1) }} as clicks_previous_day,
+        sum(conversions) {{ trailing_days_window(campaign_key, 'date_day', 1, offset_days=1) }} as conversions_previous_day,
+        sum(conversion_value) {{ trailing_days_window(campaign_key, 'date_day', 1, offset_days=1) }} as conversion_value_previous_day,
         sum(spend) over (
             partition by {{ campaign_key | join(', ') }}, date_trunc('month', date_day)
             order by date_day
@@ -65,6 +70,14 @@ final as (
         {{ roas('conversion_value_prior_28d', 'spend_prior_28d') }} as roas_prior_28d,
         {{ safe_divide('spend_prior_28d', 'prior_days') }} as spend_daily_avg_prior_28d,
         {{ safe_divide('conversions_prior_28d', 'prior_days') }} as conversions_daily_avg_prior_28d,
+        -- conversions the day's clicks would have brought at the 28-day conversion rate (and the day before's too)
+        clicks * {{ cvr('conversions_prior_28d', 'clicks_prior_28d') }} as conversions_expected,
+        clicks_previous_day * {{ cvr('conversions_prior_28d', 'clicks_prior_28d') }} as conversions_expected_previous_day,
+        -- and the conversion value they would have brought, with its chance spread (Poisson conversions times an
+        -- order value that varies by about a third: sd = average order value x sqrt(1.12 x expected conversions))
+        clicks * {{ safe_divide('conversion_value_prior_28d', 'clicks_prior_28d') }} as conversion_value_expected,
+        clicks_previous_day * {{ safe_divide('conversion_value_prior_28d', 'clicks_prior_28d') }} as conversion_value_expected_previous_day,
+        {{ safe_divide('conversion_value_prior_28d', 'conversions_prior_28d') }} as average_order_value_prior_28d,
         {{ day_of_month('date_day') }} as days_elapsed_in_month,
         {{ days_in_month('date_day') }} as days_in_month,
         budgets.monthly_budget

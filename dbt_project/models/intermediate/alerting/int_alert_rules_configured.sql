@@ -6,13 +6,16 @@
     `platforms` (comma-separated, null = every platform) is where the rule
     applies: the workspace's `platforms` if it names them; else every
     platform when the workspace set the rule's `threshold` (its own target);
-    else the seed's (`acos_above`: Amazon Ads only).
+    else the seed's (`acos_above`: Amazon Ads only). A rule that is off by
+    default (`roas_below_floor`: a floor only means something as the
+    workspace's own target) is on where the workspace sets its threshold.
 -#}
 {%- set overridable = {
     'threshold': dbt.type_float(),
     'secondary_threshold': dbt.type_float(),
     'min_spend': dbt.type_float(),
     'min_impressions': dbt.type_float(),
+    'min_conversions': dbt.type_float(),
 } -%}
 
 with
@@ -60,6 +63,8 @@ final as (
         rules.description,
         coalesce(
             cast(max(case when overrides.rule_setting = 'enabled' then overrides.setting_value end) as boolean),
+            -- a workspace's own threshold is a target: it switches on a rule that is off by default
+            case when max(case when overrides.rule_setting = 'threshold' then overrides.setting_value end) is not null then true end,
             rules.is_enabled
         ) as is_enabled,
         {%- for name, sql_type in overridable.items() %}
@@ -95,6 +100,7 @@ final as (
         rules.secondary_threshold,
         rules.min_spend,
         rules.min_impressions,
+        rules.min_conversions,
         rules.platforms
 
 )

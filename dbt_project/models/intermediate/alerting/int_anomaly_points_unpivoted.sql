@@ -1,8 +1,9 @@
 {#-
     The points the anomaly detector scores, in long form: one row per
-    entity, day and metric, for every campaign (account currency) and for
-    every workspace total (all its campaigns summed in the reporting
-    currency, platform/account/campaign 'all'). Each row carries the bad
+    entity, day and metric, for every campaign (account currency), every
+    platform total of a workspace (its campaigns on that platform summed in
+    the reporting currency, account/campaign 'all') and every workspace
+    total (platform/account/campaign 'all'). Each row carries the bad
     direction of its metric, the volume guardrail and the workspace's
     detector settings (registry, else the project vars).
 
@@ -68,18 +69,25 @@ campaign_days as (
 
 ),
 
-workspace_days as (
+{#- Totals per workspace and platform, and per workspace: summed in the reporting currency. #}
+{%- set totals = {
+    'platform': ('platform', "'All campaigns on the platform'", 'platform'),
+    'workspace': ("'all'", "'All campaigns'", 'workspace_id'),
+} %}
+{%- for entity_type, (platform_sql, name_sql, entity_sql) in totals.items() %}
+
+{{ entity_type }}_days as (
 
     select
         date_day,
         workspace_id,
-        'all' as platform,
+        {{ platform_sql }} as platform,
         'all' as account_id,
         'all' as campaign_id,
-        'All campaigns' as campaign_name,
+        {{ name_sql }} as campaign_name,
         max(reporting_currency) as currency,
-        'workspace' as entity_type,
-        workspace_id as entity_id,
+        '{{ entity_type }}' as entity_type,
+        {{ entity_sql }} as entity_id,
         sum(spend_reporting) as spend,
         sum(impressions) as impressions,
         sum(clicks) as clicks,
@@ -89,13 +97,16 @@ workspace_days as (
     from fct_ad_performance_daily
     group by
         date_day,
-        workspace_id
+        workspace_id{{ ',\n        platform' if entity_type == 'platform' }}
 
 ),
+{%- endfor %}
 
 entity_days as (
 
     select * from campaign_days
+    union all
+    select * from platform_days
     union all
     select * from workspace_days
 

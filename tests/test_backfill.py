@@ -16,6 +16,7 @@ from datetime import timedelta
 
 import pytest
 from bench import END_DATE, Warehouse, WorldSize, bench_world, environ, run_dbt, sandbox, sync, write_registry
+from test_dbt_project import pin_detector_settings
 from test_incremental import SELECT, snapshot
 
 WEEK = [END_DATE - timedelta(days=6 - i) for i in range(7)]  # the seven past report dates
@@ -23,6 +24,12 @@ TODAY = END_DATE + timedelta(days=9)  # when the backfill runs: the platforms an
 HISTORY = 30  # initial history of the backfill's first run
 SIZE = WorldSize(workspaces=1, accounts=2, campaigns=2, days=60, platforms=("meta", "google_ads"))
 RAW = ("raw.meta__insights", "raw.google_ads__campaign_performance")
+
+
+def pin_detector(wh: Warehouse) -> None:
+    """The detector at the seeded worlds' settings and a 30% ACOS target, so this small bounded world has alerts to compare."""
+    workspaces = [r[0] for r in wh.query("select distinct workspace_id from ops.workspace_accounts")]
+    pin_detector_settings(wh.dsn, workspaces, {"rule.acos_above.threshold": "0.3"})
 
 
 def raw_rows(wh: Warehouse) -> dict[str, list]:
@@ -42,6 +49,7 @@ def backfills(pg_server, tmp_path_factory):
             with environ(env):
                 for day in WEEK:
                     sync(day, SIZE.platforms, concurrency=2)
+            pin_detector(backfilled)
             build = run_dbt(SELECT, env, home / f"build-{n}")
             assert build["returncode"] == 0, build
             out[n] = {"marts": snapshot(backfilled.dsn), "raw": raw_rows(backfilled)}
@@ -49,6 +57,7 @@ def backfills(pg_server, tmp_path_factory):
         env = single.env(server.url, server.credentials, write_registry(world, home / "single.yml", HISTORY + len(WEEK) - 1))
         with environ(env):
             sync(WEEK[-1], SIZE.platforms, concurrency=2)
+        pin_detector(single)
         build = run_dbt(SELECT, env, home / "build-single")
         assert build["returncode"] == 0, build
         out["single"] = {"marts": snapshot(single.dsn), "raw": raw_rows(single)}

@@ -46,13 +46,17 @@ DETECTOR_SETTINGS = {
 DETECTOR_VARS = {**PROJECT_VARS, **{k: (v if k == "anomaly_metrics" else float(v)) for k, v in DETECTOR_SETTINGS.items()}}
 
 
-def pin_detector_settings(dsn: str, workspace_ids) -> None:
+def pin_detector_settings(dsn: str, workspace_ids, extra: dict[str, str] | None = None) -> None:
     conn = psycopg2.connect(dsn)
     try:
         with conn.cursor() as cur:
             for workspace_id in sorted(set(workspace_ids)):
-                for setting, value in DETECTOR_SETTINGS.items():
-                    cur.execute("insert into ops.workspace_settings values (%s, %s, %s)", (workspace_id, setting, value))
+                for setting, value in {**DETECTOR_SETTINGS, **(extra or {})}.items():
+                    cur.execute(
+                        "insert into ops.workspace_settings values (%s, %s, %s) "
+                        "on conflict (workspace_id, setting) do update set value = excluded.value",
+                        (workspace_id, setting, value),
+                    )
         conn.commit()
     finally:
         conn.close()

@@ -98,7 +98,7 @@ def pg_conn(pg_db):
 
 @pytest.fixture(scope="session")
 def demo(pg_server, tmp_path_factory):
-    """The demo world after its five DAG runs (tests/e2e_worlds.py); built once per session (or xdist worker)."""
+    """The demo world after its six DAG runs (tests/e2e_worlds.py); built once per session (or xdist worker)."""
     from e2e_worlds import build_demo_world
 
     return build_demo_world(pg_server, tmp_path_factory.mktemp("demo"))

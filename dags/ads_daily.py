@@ -34,7 +34,7 @@ Retries: outages and throttling are retried (after the HTTP layer's own
 backoff); a bad registry, expired or revoked access (the account is marked
 `reauth_required` and alerted once), permission errors, malformed answers and
 batches rejected by validation fail at once (retrying cannot fix them) and the
-next run catches up. See "Operating it" in the README.
+next run catches up. See "Operating it" in docs/operating.md.
 """
 
 from __future__ import annotations

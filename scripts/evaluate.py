@@ -238,7 +238,7 @@ def score(alerts: list[dict], world, first: date) -> dict:
         outcome[e.event_id] = {
             "kind": e.kind, "workspace_id": e.workspace_id, "platform": e.platform, "campaign_id": e.campaign_id,
             "start": e.start.isoformat(), "end": e.end.isoformat(), "detected": delay is not None and delay <= allowed,
-            "delay_days": delay, "first_alert": hits[0]["signal"] if hits else None,
+            "delay_days": delay, "first_alert": f"{hits[0]['source']}:{hits[0]['signal']}" if hits else None,
         }  # fmt: skip
     classified = []
     for a in sent:
@@ -268,7 +268,7 @@ def score(alerts: list[dict], world, first: date) -> dict:
     detectors: dict[str, dict] = {}
     for signal in sorted({f"{a['source']}:{a['signal']}" for a in classified}):
         rows = [a for a in classified if f"{a['source']}:{a['signal']}" == signal]
-        firsts = [o for o in outcome.values() if o["first_alert"] and f"{_source(o['first_alert'])}:{o['first_alert']}" == signal]
+        firsts = [o for o in outcome.values() if o["first_alert"] == signal]
         detectors[signal] = summary(rows, firsts)
     kinds = {k: summary([a for a in classified if a["event"] in {i for i, o in outcome.items() if o["kind"] == k}],
                         [o for o in outcome.values() if o["kind"] == k])
@@ -299,13 +299,6 @@ def score(alerts: list[dict], world, first: date) -> dict:
         "by_incident_kind": kinds,
         "incident_outcomes": outcome,
     }
-
-
-RULES = set()
-
-
-def _source(signal: str) -> str:
-    return "rule" if signal in RULES else "anomaly"
 
 
 def markdown(report: dict) -> str:
@@ -385,10 +378,6 @@ def main(argv: list[str] | None = None) -> int:
         ensure_manifest({"DBT_PORT": str(cluster.port)})
         run_dbt(cluster, "evaluate", root)
         log(f"dbt built mart_alerts ({time.monotonic() - t0:.0f} s)")
-        with conn.cursor() as cur:
-            cur.execute("select rule_id from seeds.alert_rules")
-            RULES.update(r[0] for r in cur.fetchall())
-        conn.commit()
         replay(conn, world, first)
         log(f"alerts replayed from {first} to {world.end} ({time.monotonic() - t0:.0f} s)")
         with conn.cursor() as cur:

@@ -8,13 +8,14 @@ DATE ?= 2026-11-20
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export DO_NOT_TRACK := 1
 
-.PHONY: help install postgres redis demo up stop psql ui test lint manifest constraints clean bench evaluate celery-run alerts
+.PHONY: help install postgres redis node chromium demo up api stop psql ui test lint manifest constraints clean bench evaluate celery-run alerts
 
 help:
 	@echo "make demo    run the daily DAG end to end on the local stack (DATE=$(DATE))"
 	@echo "make test    run the whole test suite on a throwaway Postgres"
 	@echo "make psql    SQL shell on the demo warehouse (reads SQL on stdin too)"
 	@echo "make ui      the Airflow UI on the demo's metadata"
+	@echo "make api     the reporting API and dashboard on the demo's warehouse (make demo starts it too)"
 	@echo "make stop    stop the demo's Postgres and sandbox"
 	@echo "make bench   benchmarks: load, daily transform, extraction, full build, DAG parse (BENCH_ARGS=--help)"
 	@echo "make evaluate  alert quality on a 365-day labelled world -> .local/evaluate/report.{json,md} (EVALUATE_ARGS=--help)"
@@ -42,13 +43,35 @@ redis:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq redis-server >/dev/null; }
 
-install: $(STAMP) postgres redis
+# Node and npm (the dashboard's chart library comes from the npm registry): installed with apt-get when missing.
+node:
+	@command -v npm >/dev/null 2>&1 || { \
+		echo "installing nodejs and npm"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq nodejs npm >/dev/null; }
+
+# The dashboard's chart library (api/package-lock.json), served by the reporting service.
+api/node_modules/.installed: api/package.json api/package-lock.json | node
+	cd api && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Headless Chromium for the dashboard's browser tests: installed with apt-get when missing (needs root).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || { \
+		echo "installing chromium"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+install: $(STAMP) postgres redis api/node_modules/.installed
 
 manifest: install
 	@DBT_PORT=5432 $(VENV)/bin/dbt parse --project-dir dbt_project --profiles-dir dbt_project --quiet
 
 demo: install
 	$(PY) scripts/stack.py demo --date $(DATE)
+
+api: install
+	$(PY) scripts/stack.py api --date $(DATE)
 
 up: install
 	$(PY) scripts/stack.py up --date $(DATE)
@@ -66,7 +89,7 @@ ui: install
 # Two workers (pytest-xdist, one Postgres cluster, Airflow home and lake each); the tests of one
 # shared end-to-end world stay on one worker (--dist loadgroup). TEST_WORKERS=0 runs them in-process.
 TEST_WORKERS ?= 2
-test: install
+test: install chromium
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25 $(PYTEST_ARGS)
 
 # Benchmarks print figures and never fail on a time; not part of `make test`.
@@ -85,7 +108,7 @@ celery-run: install
 	$(PY) scripts/celery_run.py $(CELERY_ARGS)
 
 lint: install
-	$(VENV)/bin/ruff check adapters plugins dags sandbox scripts tests
+	$(VENV)/bin/ruff check api adapters plugins dags sandbox scripts tests
 
 constraints:
 	rm -rf .local/constraints-venv && $(PYTHON) -m venv .local/constraints-venv

@@ -43,7 +43,7 @@ import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from airflow.sdk import TaskGroup, dag, task, task_group
+from airflow.sdk import Param, TaskGroup, dag, task, task_group
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from ads_elt.callbacks import notify_failure
@@ -97,10 +97,24 @@ def prepare(logical_date=None, dag_run=None) -> dict:
 
 
 @task
-def plan(platform: str, logical_date=None, dag_run=None, run_id=None) -> list[dict]:
+def plan(platform: str, logical_date=None, dag_run=None, run_id=None, params=None) -> list[dict]:
     from ads_elt.pipeline import plan as run
 
-    return run(platform, _report_date(logical_date, dag_run), run_id)
+    return run(platform, _report_date(logical_date, dag_run), run_id, only=sync_limits(params))
+
+
+# A manual run may sync one workspace, one platform or one account (the reporting API's sync
+# endpoints trigger it so); left empty, every account of the registry is synced.
+PARAMS = {
+    "workspace_id": Param(None, type=["null", "string"], description="sync only this workspace's accounts and stores"),
+    "platform": Param(None, type=["null", "string"], description="sync only this platform (with workspace_id)"),
+    "account_id": Param(None, type=["null", "string"], description="sync only this account (with workspace_id and platform)"),
+}
+
+
+def sync_limits(params) -> dict[str, str]:
+    """The run's non-empty sync limits (workspace_id, platform, account_id) from its params."""
+    return {k: str(params[k]) for k in PARAMS if params and params.get(k)}
 
 
 @task(map_index_template="{{ account_label }}", retries=3, max_active_tis_per_dagrun=EXTRACT_CONCURRENCY)
@@ -353,6 +367,7 @@ def dbt_tasks():
     on_failure_callback=notify_failure,
     tags=["ads", "elt", "daily"],
     doc_md=__doc__,
+    params=PARAMS,
 )
 def ads_daily():
     prepared = prepare()

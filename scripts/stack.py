@@ -2,7 +2,8 @@
 
     python scripts/stack.py up   [--date YYYY-MM-DD]   start Postgres + sandbox, write .local/env.sh
     python scripts/stack.py demo [--date YYYY-MM-DD]   up, then run ads_daily through `airflow dags test` and report
-    python scripts/stack.py down                       stop what `up` started (data is kept)
+    python scripts/stack.py api                        start the reporting service (api/) on the demo's warehouse
+    python scripts/stack.py down                       stop what `up` and `api` started (data is kept)
     python scripts/stack.py env                        print the environment (sourceable)
 
 Everything lives in the ignored `.local/` folder. Credentials for the sandbox
@@ -49,6 +50,15 @@ def new_credentials() -> dict:
             "refresh_token": "1//" + secrets.token_urlsafe(24),
         },
         **new_platform_credentials(),
+        **new_service_credentials(),
+    }
+
+
+def new_service_credentials() -> dict:
+    """The reporting service's link-signing key and the Airflow API user it triggers syncs as."""
+    return {
+        "reporting_api": {"signing_key": secrets.token_urlsafe(32)},
+        "airflow_api": {"username": "admin", "password": secrets.token_urlsafe(18)},
     }
 
 
@@ -109,10 +119,34 @@ def connections_env(
         ),
         **platform_connections_env(sandbox_url, creds, report_poll_seconds),
         **role_connections_env(pg_port, pg_password, dbname),
+        **service_connections_env(creds),
     }
 
 
-WAREHOUSE_ROLES = {"loader": "ads_loader", "transformer": "ads_transformer", "analyst": "ads_analyst"}
+API_PORT = int(os.environ.get("ADS_API_PORT", "8765"))
+AIRFLOW_UI_PORT = int(os.environ.get("ADS_AIRFLOW_UI_PORT", "8080"))
+
+
+def service_connections_env(creds: dict, api_url: str | None = None, airflow_url: str | None = None) -> dict[str, str]:
+    """Connections of the reporting service: its URL and signing key, and Airflow's API server (`make ui`)."""
+    if "reporting_api" not in creds:
+        return {}
+    return {
+        "AIRFLOW_CONN_REPORTING_API": json.dumps(
+            {"conn_type": "http", "host": api_url or f"http://127.0.0.1:{API_PORT}", "password": creds["reporting_api"]["signing_key"]}
+        ),
+        "AIRFLOW_CONN_AIRFLOW_API": json.dumps(
+            {
+                "conn_type": "http",
+                "host": airflow_url or f"http://127.0.0.1:{AIRFLOW_UI_PORT}",
+                "login": creds["airflow_api"]["username"],
+                "password": creds["airflow_api"]["password"],
+            }
+        ),
+    }
+
+
+WAREHOUSE_ROLES = {"loader": "ads_loader", "transformer": "ads_transformer", "analyst": "ads_analyst", "api": "ads_api"}
 
 
 def role_password(pg_password: str, role: str) -> str:
@@ -263,7 +297,7 @@ class Stack:
             path.touch(mode=0o600)
             path.write_text(json.dumps(new_credentials()))
         creds = json.loads(path.read_text())
-        missing = {k: v for k, v in new_platform_credentials().items() if k not in creds}
+        missing = {k: v for k, v in {**new_platform_credentials(), **new_service_credentials()}.items() if k not in creds}
         if missing:  # credentials written before these platforms existed
             creds.update(missing)
             path.write_text(json.dumps(creds))
@@ -341,7 +375,65 @@ class Stack:
         env = airflow_env(self.airflow_home, self.lake)
         env.update(connections_env(self.pg.port, self.pg.password, WAREHOUSE_DB, self.sandbox_url(), self.credentials()))
         env.update(dbt_cli_env(self.pg.port, self.pg.password, WAREHOUSE_DB))
+        # `make ui` (airflow standalone): its admin logs in with the password the airflow_api Connection holds.
+        env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] = f"{self.credentials()['airflow_api']['username']}:admin"
+        env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] = str(self.airflow_home / "passwords.json")
         return env
+
+    def write_airflow_passwords(self) -> None:
+        creds = self.credentials()["airflow_api"]
+        path = self.airflow_home / "passwords.json"
+        path.touch(mode=0o600)
+        path.write_text(json.dumps({creds["username"]: creds["password"]}))
+
+    # --- reporting service (api/) -------------------------------------------
+    @property
+    def api_dir(self) -> Path:
+        return self.local / "api"
+
+    def api_running(self) -> bool:
+        try:
+            os.kill(int((self.api_dir / "pid").read_text()), 0)
+        except (OSError, ValueError):
+            return False
+        return True
+
+    def start_api(self, env: dict[str, str]) -> str:
+        """The reporting service on API_PORT (stopped first if it runs); returns its URL."""
+        self.stop_api()
+        self.api_dir.mkdir(parents=True, exist_ok=True)
+        url = f"http://127.0.0.1:{API_PORT}"
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", API_PORT)) == 0:
+                raise SystemExit(f"port {API_PORT} is taken: stop what uses it or set ADS_API_PORT (then `make demo` again)")
+        log = open(self.api_dir / "server.log", "ab")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "api", "serve", "--port", str(API_PORT)],
+            cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+        (self.api_dir / "pid").write_text(str(proc.pid))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise SystemExit(f"the reporting service stopped at start: see {self.api_dir / 'server.log'}")
+            try:
+                with urlopen(f"{url}/healthz", timeout=2):
+                    return url
+            except OSError:
+                time.sleep(0.3)
+        raise SystemExit(f"the reporting service did not answer at {url}: see {self.api_dir / 'server.log'}")
+
+    def stop_api(self) -> None:
+        if self.api_running():
+            pid = int((self.api_dir / "pid").read_text())
+            os.killpg(pid, signal.SIGTERM)
+            for _ in range(50):
+                try:
+                    os.kill(pid, 0)
+                except OSError:
+                    break
+                time.sleep(0.1)
+        (self.api_dir / "pid").unlink(missing_ok=True)
 
     def write_env_file(self) -> Path:
         path = self.local / "env.sh"
@@ -356,10 +448,12 @@ class Stack:
         self.start_sandbox(end_date)
         self.drop_demo_files(end_date)
         self.airflow_home.mkdir(parents=True, exist_ok=True)
+        self.write_airflow_passwords()
         self.write_env_file()
         return {**os.environ, **self.env()}
 
     def down(self) -> None:
+        self.stop_api()
         self.stop_sandbox()
         self.pg.stop()
 
@@ -474,8 +568,14 @@ def demo(report_date: date) -> int:
     from demo_report import print_report
 
     print_report(stack.pg.dsn(WAREHOUSE_DB), report_date, log_path)
+    print("\n== the reporting service (api/): API and dashboard ==")
+    api = start_reporting_service(stack, env)
+    print(f"  {api['url']}  (OpenAPI: {api['url']}/docs); tokens and signed dashboard links in .local/api.json")
+    for ws, link in api["dashboard_links"].items():
+        print(f"  {ws:14s} {link}")
     print(
         "\nThe warehouse is still running:\n"
+        "  make api                       # the reporting service alone (make demo starts it)\n"
         "  make psql                      # SQL shell on the warehouse (or: echo 'select ...' | make psql)\n"
         "  make ui                        # the Airflow UI on this run (http://localhost:8080)\n"
         "  make stop                      # stop Postgres and the sandbox\n"
@@ -486,9 +586,56 @@ def demo(report_date: date) -> int:
     return proc.returncode
 
 
+def start_reporting_service(stack: Stack, env: dict[str, str]) -> dict:
+    """Start the service, give each workspace a token (the last demo's are revoked) and a signed link -> .local/api.json."""
+    url = stack.start_api(env)
+    os.environ.update(env)
+    for p in (str(REPO), str(REPO / "plugins")):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    import psycopg2
+
+    from ads_elt.links import sign_url
+    from api.security import create_token, revoke_token
+    from api.settings import load
+
+    settings = load()
+    path = stack.local / "api.json"
+    earlier = json.loads(path.read_text()) if path.exists() else {}
+    conn = psycopg2.connect(settings.dsn)
+    try:
+        for token in [*earlier.get("tokens", {}).values(), earlier.get("admin_token")]:
+            if token and token.count("_") >= 2:
+                revoke_token(conn, token.split("_")[1])
+        with conn.cursor() as cur:
+            cur.execute("select distinct workspace_id from ops.workspace_accounts where active order by 1")
+            workspaces = [r[0] for r in cur.fetchall()]
+        tokens = {ws: create_token(conn, ws, "make demo")[1] for ws in workspaces}
+        admin = create_token(conn, None, "make demo (admin)")[1]
+    finally:
+        conn.close()
+    links = {ws: sign_url(f"{url}/dashboard/{ws}", settings.signing_key, ws, settings.link_ttl_days) for ws in workspaces}
+    out = {"url": url, "tokens": tokens, "admin_token": admin, "dashboard_links": links}
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(out, indent=2) + "\n")
+    return out
+
+
+def api(report_date: date) -> int:
+    """`make api`: the reporting service alone, on the demo's warehouse (built by `make demo`)."""
+    stack = Stack()
+    env = stack.up(report_date)
+    if not _has_marts(stack):
+        print("the warehouse has no marts yet: run `make demo` first", file=sys.stderr)
+        return 1
+    out = start_reporting_service(stack, env)
+    print(f"reporting service at {out['url']} (OpenAPI: {out['url']}/docs); tokens and links in .local/api.json")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("action", choices=["up", "down", "demo", "env", "psql-dsn"])
+    ap.add_argument("action", choices=["up", "down", "demo", "api", "env", "psql-dsn"])
     ap.add_argument("--date", default=os.environ.get("DATE") or DEFAULT_DATE, help="the report date (default %(default)s)")
     args = ap.parse_args(argv)
     report_date = date.fromisoformat(args.date)
@@ -500,6 +647,8 @@ def main(argv: list[str] | None = None) -> int:
         stack.down()
     elif args.action == "demo":
         return demo(report_date)
+    elif args.action == "api":
+        return api(report_date)
     elif args.action == "env":
         print(stack.write_env_file().read_text())
     elif args.action == "psql-dsn":

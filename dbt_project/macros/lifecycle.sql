@@ -54,3 +54,35 @@
         and target.account_id = accounts.account_id
         and target.is_active is distinct from accounts.is_active
 {%- endmacro %}
+
+{#-
+    on-run-end: one row in `marts.build_log` for each dbt invocation that built a
+    model in `marts`. The reporting service (api/) keys its cache and ETags on
+    the latest row, so a response is never older than the last build.
+-#}
+{% macro record_mart_build() -%}
+    {%- if execute -%}
+        {%- set built = [] -%}
+        {%- for r in results -%}
+            {%- if r.node.resource_type == 'model' and r.node.schema == 'marts' and r.status == 'success' -%}
+                {%- do built.append(r.node.name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if built -%}
+            create table if not exists marts.build_log (
+                invocation_id text primary key,
+                finished_at timestamptz not null default clock_timestamp(),
+                models integer not null
+            );
+            insert into marts.build_log (invocation_id, models)
+            values ('{{ invocation_id }}', {{ built | length }})
+            on conflict (invocation_id) do nothing;
+            delete from marts.build_log where finished_at < now() - interval '30 days'
+                and invocation_id <> '{{ invocation_id }}';
+        {%- else -%}
+            select 1
+        {%- endif -%}
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}

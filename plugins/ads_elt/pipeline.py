@@ -108,14 +108,25 @@ def mirror_accounts(cur, registry) -> dict[str, list[str]]:
     return {"deactivated": ["/".join(k) for k in gone], "reactivated": ["/".join(k) for k in back]}
 
 
-def plan(platform: str, run_date: date, sync_run_id: str) -> list[dict[str, Any]]:
-    """One scope per account of `platform`: the window this run re-pulls (from ops sync state)."""
+def plan(platform: str, run_date: date, sync_run_id: str, only: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """One scope per account of `platform`: the window this run re-pulls (from ops sync state).
+
+    `only` limits the run (a manual run's params): `workspace_id`, `platform`, `account_id`;
+    a limit naming nothing in the registry is an error, not an empty run.
+    """
     registry = load_registry()
+    only = {k: v for k, v in (only or {}).items() if v}
+    check_sync_limits(registry, only)
+    if only.get("platform") not in (None, platform):
+        log.info("%s: not in this run (limited to %s)", platform, only)
+        return []
     with connect(role="loader") as conn:
         ends = sync_state.last_success_ends(conn, platform)
         floors = sync_state.incomplete_window_starts(conn, platform)
     scopes = []
     for account in registry.accounts(platform):
+        if only.get("workspace_id") not in (None, account.workspace_id) or only.get("account_id") not in (None, account.account_id):
+            continue
         key = (account.workspace_id, account.account_id)
         start, end = sync_window(account, run_date, ends.get(key), registry.initial_history_days)
         if key in floors:
@@ -135,6 +146,18 @@ def plan(platform: str, run_date: date, sync_run_id: str) -> list[dict[str, Any]
         )
     log.info("%s: %d account(s) to sync: %s", platform, len(scopes), [(s["account_id"], s["window_start"], s["window_end"]) for s in scopes])
     return scopes
+
+
+def check_sync_limits(registry, only: dict[str, str]) -> None:
+    """A run limited to a workspace, platform or account must name ones the registry has."""
+    unknown = set(only) - {"workspace_id", "platform", "account_id"}
+    if unknown:
+        raise ValueError(f"unknown sync limit(s) {sorted(unknown)}: use workspace_id, platform, account_id")
+    if only.get("account_id") and not (only.get("platform") and only.get("workspace_id")):
+        raise ValueError("a sync limited to account_id needs workspace_id and platform too")
+    matches = [a for a in registry.accounts() if all(getattr(a, k) == v for k, v in only.items())]
+    if only and not matches:
+        raise ValueError(f"no account in the registry matches the run's limits {only}")
 
 
 def _fetch(client, platform: str, account_id: str, since: date, until: date, report: str | None = None, timezone: str | None = None):

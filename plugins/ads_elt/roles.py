@@ -5,6 +5,7 @@
 | loader (`warehouse_loader`)              | read and write `raw` and `ops`; read the dbt check results (`dq`)     |
 | transformer (`warehouse_transformer`)    | read `raw` and `ops`; own and build `staging`, `intermediate`, `marts`, `seeds`, `dq` (dbt) |
 | analyst (`warehouse_analyst`)            | read `marts`, nothing else                                           |
+| api (`warehouse_api`)                    | the reporting service (`api/`): read `marts`; read `ops.sync_state`, `ops.workspace_accounts`, `ops.alert_log`; set an alert's state (its four state columns only); keep `ops.api_tokens` |
 
 The role names and passwords are the login and password of those Airflow
 Connections (host, port and database may be left empty: they default to the
@@ -26,15 +27,24 @@ from psycopg2 import sql
 
 log = logging.getLogger(__name__)
 
-LOADER, TRANSFORMER, ANALYST = "loader", "transformer", "analyst"
+LOADER, TRANSFORMER, ANALYST, API = "loader", "transformer", "analyst", "api"
 ROLE_CONNECTIONS = {
     LOADER: os.environ.get("ADS_ELT_LOADER_CONN_ID", "warehouse_loader"),
     TRANSFORMER: os.environ.get("ADS_ELT_TRANSFORMER_CONN_ID", "warehouse_transformer"),
     ANALYST: os.environ.get("ADS_ELT_ANALYST_CONN_ID", "warehouse_analyst"),
+    API: os.environ.get("ADS_ELT_API_CONN_ID", "warehouse_api"),
 }
 PIPELINE_SCHEMAS = ("raw", "ops")
 DBT_SCHEMAS = ("staging", "intermediate", "marts", "seeds", "dq", "analytics")
 ANALYST_SCHEMAS = ("marts",)
+# What the reporting service may do in `ops` beyond reading the marts: (table, privileges, columns or None).
+API_OPS_GRANTS = (
+    ("sync_state", "select", None),
+    ("workspace_accounts", "select", None),
+    ("alert_log", "select", None),
+    ("alert_log", "update", ("state", "state_until", "state_changed_at", "state_changed_by")),
+    ("api_tokens", "select, insert, update", None),
+)
 
 
 @dataclass(frozen=True)
@@ -112,6 +122,7 @@ def ensure_roles(conn, logins: dict[str, RoleLogin]) -> list[str]:
         loader = logins.get(LOADER)
         transformer = logins.get(TRANSFORMER)
         analyst = logins.get(ANALYST)
+        api = logins.get(API)
         dbt_owner = transformer.name if transformer else admin
         _schemas(cur, DBT_SCHEMAS, owner=dbt_owner)
         if transformer:
@@ -133,9 +144,10 @@ def ensure_roles(conn, logins: dict[str, RoleLogin]) -> list[str]:
                 cur.execute(sql.SQL("grant usage on schema {} to {}").format(s, who))
                 cur.execute(sql.SQL("grant select on all tables in schema {} to {}").format(s, who))
                 cur.execute(sql.SQL("alter default privileges in schema {} grant select on tables to {}").format(s, who))
-            if analyst:  # never: an analyst reads marts only
-                cur.execute(sql.SQL("revoke all on all tables in schema {} from {}").format(s, _ident(analyst.name)))
-                cur.execute(sql.SQL("revoke all on schema {} from {}").format(s, _ident(analyst.name)))
+            for reader in (analyst, api):  # never: an analyst reads marts only, the service what API_OPS_GRANTS says
+                if reader:
+                    cur.execute(sql.SQL("revoke all on all tables in schema {} from {}").format(s, _ident(reader.name)))
+                    cur.execute(sql.SQL("revoke all on schema {} from {}").format(s, _ident(reader.name)))
         if loader:  # the consistency checks' results, for the alerts they raise
             cur.execute(sql.SQL("grant usage on schema {} to {}").format(_ident("dq"), _ident(loader.name)))
             cur.execute(sql.SQL("grant select on all tables in schema {} to {}").format(_ident("dq"), _ident(loader.name)))
@@ -144,15 +156,25 @@ def ensure_roles(conn, logins: dict[str, RoleLogin]) -> list[str]:
                     _ident(dbt_owner), _ident("dq"), _ident(loader.name)
                 )
             )
-        if analyst:
+        for reader in (analyst, api):
+            if not reader:
+                continue
             for schema in ANALYST_SCHEMAS:
-                s, who = _ident(schema), _ident(analyst.name)
+                s, who = _ident(schema), _ident(reader.name)
                 cur.execute(sql.SQL("grant usage on schema {} to {}").format(s, who))
                 cur.execute(sql.SQL("grant select on all tables in schema {} to {}").format(s, who))
                 cur.execute(
                     sql.SQL("alter default privileges for role {} in schema {} grant select on tables to {}").format(
                         _ident(dbt_owner), s, who
                     )
+                )
+        if api:
+            who = _ident(api.name)
+            cur.execute(sql.SQL("grant usage on schema {} to {}").format(_ident("ops"), who))
+            for table, privileges, columns in API_OPS_GRANTS:
+                cols = sql.SQL(" ({})").format(sql.SQL(", ").join(map(_ident, columns))) if columns else sql.SQL("")
+                cur.execute(
+                    sql.SQL("grant " + privileges + "{} on {} to {}").format(cols, _ident("ops", table), who)
                 )
     conn.commit()
     managed = sorted(f"{login.role}={login.name}" for login in logins.values())

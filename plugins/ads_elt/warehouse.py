@@ -184,6 +184,17 @@ create table if not exists ops.planned_changes (
     primary key (workspace_id, change_id)
 );
 
+-- The reporting service's API tokens (api/): only a SHA-256 of each token is kept; workspace_id null = admin.
+create table if not exists ops.api_tokens (
+    token_id text primary key,
+    token_sha256 text not null unique,
+    workspace_id text,
+    label text,
+    created_at timestamptz not null default now(),
+    last_used_at timestamptz,
+    revoked_at timestamptz
+);
+
 -- Monthly budgets from the registry: per campaign (account currency) for pacing and recommendations.
 create table if not exists ops.campaign_budgets (
     workspace_id text not null,

@@ -1,0 +1,378 @@
+"""The FastAPI application: the JSON API under /v1 and the dashboard (api/dashboard.py).
+
+Every GET under /v1 answers with an ETag and is cached per workspace and query until the
+marts are built again (api/cache.py); `If-None-Match` gets 304. A workspace's token sees
+only its workspace: another workspace's resources answer 404, as a missing one does.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from psycopg2.pool import ThreadedConnectionPool
+from pydantic import BaseModel, Field
+
+from api import queries
+from api.cache import ResponseCache, etag
+from api.dashboard import router as dashboard_router
+from api.errors import MAX_RANGE_DAYS, ApiError, not_found, parse_day
+from api.orchestrator import Airflow, AirflowRefused, AirflowUnavailable
+from api.security import Principal, RateLimiter, lookup
+from api.settings import ConfigurationError, Settings
+from api.templating import error_page
+
+log = logging.getLogger("api")
+HERE = Path(__file__).resolve().parent
+VENDOR = HERE / "node_modules" / "echarts" / "dist"
+DEFAULT_RANGE_DAYS = 28
+STATES = ("open", "acknowledged", "snoozed", "resolved")
+
+
+def to_json(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def dumps(payload: Any) -> bytes:
+    return json.dumps(payload, default=to_json, separators=(",", ":")).encode()
+
+
+class Warehouse:
+    """A small pool of connections as the api role; reads run in autocommit."""
+
+    def __init__(self, dsn: str, size: int = 16):
+        self.pool = ThreadedConnectionPool(1, size, dsn)
+        with self.connection() as conn, conn.cursor() as cur:
+            cur.execute("select current_user, rolsuper from pg_roles where rolname = current_user")
+            user, superuser = cur.fetchone()
+        if superuser:
+            self.pool.closeall()
+            raise ConfigurationError(f"the api Connection logs in as {user!r}, a superuser: give the service the api role")
+
+    @contextmanager
+    def connection(self, write: bool = False) -> Iterator[Any]:
+        conn = self.pool.getconn()
+        try:
+            conn.autocommit = not write
+            yield conn
+            if write:
+                conn.commit()
+        except BaseException:
+            if write and not conn.closed:
+                conn.rollback()
+            raise
+        finally:
+            self.pool.putconn(conn, close=bool(conn.closed))
+
+    @contextmanager
+    def cursor(self) -> Iterator[Any]:
+        with self.connection() as conn, conn.cursor() as cur:
+            yield cur
+
+
+def create_app(settings: Settings, warehouse: Warehouse | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        app.state.warehouse.pool.closeall()
+
+    app = FastAPI(
+        title="ads-elt reporting API",
+        version="1",
+        description="KPIs, anomalies, alerts, budget recommendations and sync status per workspace; "
+        "acknowledge or snooze alerts; ask for a sync. Authenticate with `Authorization: Bearer <token>` "
+        "(`python -m api token create --workspace ID`).",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.warehouse = warehouse or Warehouse(settings.dsn)
+    app.state.cache = ResponseCache(settings.cache_entries)
+    app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.airflow = Airflow(settings.airflow.url, settings.airflow.username, settings.airflow.password) if settings.airflow else None
+    if VENDOR.is_dir():
+        app.mount("/static/vendor", StaticFiles(directory=VENDOR), name="vendor")
+    app.mount("/static/app", StaticFiles(directory=HERE / "static"), name="app-static")
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError):
+        body: dict[str, Any] = {"detail": exc.detail}
+        if exc.parameter:
+            body["parameter"] = exc.parameter
+        if request.url.path.startswith("/dashboard") or request.url.path.startswith("/charts"):
+            return error_page(request, exc.status, exc.detail, exc.headers)
+        return JSONResponse(body, status_code=exc.status, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        parameter = str(first.get("loc", ["", "?"])[-1])
+        return JSONResponse(
+            {"detail": f"{parameter}: {first.get('msg', 'invalid')}", "parameter": parameter}, status_code=422
+        )
+
+    app.include_router(v1_router())
+    app.include_router(dashboard_router())
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz():
+        with app.state.warehouse.cursor() as cur:
+            return {"status": "ok", "marts_built": queries.build_key(cur)}
+
+    return app
+
+
+# --------------------------------------------------------------------------- /v1
+
+
+def principal(request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "missing bearer token (Authorization: Bearer <token>)", headers={"WWW-Authenticate": "Bearer"})
+    with request.app.state.warehouse.cursor() as cur:
+        who = lookup(cur, token.strip())
+    if who is None:
+        raise ApiError(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
+    wait = request.app.state.limiter.take(who.token_id)
+    if wait:
+        raise ApiError(429, "rate limit reached for this token", headers={"Retry-After": str(max(1, math.ceil(wait)))})
+    return who
+
+
+def workspace_of(request: Request, ws: str, who: Principal) -> str:
+    """The workspace if this token may see it and it exists; 404 either way otherwise (no existence leak)."""
+    if not who.may_see(ws):
+        raise not_found(f"workspace {ws!r}")
+    with request.app.state.warehouse.cursor() as cur:
+        if not queries.workspace_exists(cur, ws):
+            raise not_found(f"workspace {ws!r}")
+    return ws
+
+
+def date_range(cur, ws: str, start: str | None, end: str | None, default_days: int = DEFAULT_RANGE_DAYS) -> tuple[date, date]:
+    to = parse_day(end, "to")
+    frm = parse_day(start, "from")
+    if to is None:
+        to = queries.latest_day(cur, ws) or date.today()
+        to = max(to, frm) if frm else to
+    if frm is None:
+        frm = to - timedelta(days=default_days - 1)
+    if frm > to:
+        raise ApiError(422, f"from: {frm} is after to ({to})", "from")
+    if (to - frm).days + 1 > MAX_RANGE_DAYS:
+        raise ApiError(422, f"to: the range {frm}..{to} is over {MAX_RANGE_DAYS} days", "to")
+    return frm, to
+
+
+def cached(request: Request, ws: str, produce: Callable[[Any], Any], versions: tuple[Callable[[Any, str], str], ...] = ()) -> Response:
+    """`produce(cursor)` as JSON, cached on the last build (and `versions`), with ETag and 304."""
+    state = request.app.state
+    with state.warehouse.cursor() as cur:
+        version = "|".join([queries.build_key(cur), *(v(cur, ws) for v in versions)])
+        tag = etag(version, request.url.path, str(sorted(request.query_params.multi_items())))
+        headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
+        if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+            return Response(status_code=304, headers=headers)
+        body = state.cache.get(tag)
+        if body is None:
+            body = dumps(produce(cur))
+            state.cache.put(tag, body)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+class SnoozeBody(BaseModel):
+    until: date = Field(description="the last day the alert stays quiet")
+    by: str | None = Field(default=None, max_length=200, description="who snoozed it (recorded)")
+
+
+class AckBody(BaseModel):
+    by: str | None = Field(default=None, max_length=200, description="who acknowledged it (recorded)")
+
+
+def v1_router():
+    from fastapi import APIRouter
+
+    r = APIRouter(prefix="/v1")
+
+    @r.get("/workspaces", summary="The workspaces this token may read")
+    def list_workspaces(request: Request, who: Principal = Depends(principal)):
+        with request.app.state.warehouse.cursor() as cur:
+            names = queries.workspaces(cur)
+        return {"workspaces": [w for w in names if who.may_see(w)]}
+
+    @r.get("/workspaces/{ws}/kpis", summary="Daily KPIs with 7- and 28-day windows at a grain")
+    def kpis(
+        request: Request,
+        ws: str,
+        start: str | None = Query(None, alias="from", description="first day (YYYY-MM-DD); default: 28 days before `to`"),
+        end: str | None = Query(None, alias="to", description="last day; default: the latest day in the marts"),
+        grain: str = Query("campaign", description="campaign | account | platform | workspace"),
+        platform: str | None = None,
+        campaign: str | None = None,
+        who: Principal = Depends(principal),
+    ):
+        workspace_of(request, ws, who)
+        if grain not in queries.GRAINS:
+            raise ApiError(422, f"grain: {grain!r} is not one of {', '.join(queries.GRAINS)}", "grain")
+        if campaign and grain != "campaign":
+            raise ApiError(422, "campaign: a campaign filter needs grain=campaign", "campaign")
+        with request.app.state.warehouse.cursor() as cur:
+            frm, to = date_range(cur, ws, start, end)
+            if campaign and platform and queries.campaign(cur, ws, platform, campaign) is None:
+                raise not_found(f"campaign {platform}/{campaign!r}")
+
+        def produce(cur):
+            rows = queries.kpis(cur, ws, grain, frm, to, platform, campaign)
+            if campaign and not rows:
+                raise not_found(f"campaign {campaign!r}")
+            return {"workspace_id": ws, "grain": grain, "from": frm, "to": to, "rows": rows}
+
+        return cached(request, ws, produce)
+
+    @r.get("/workspaces/{ws}/anomalies", summary="Scored points flagged as anomalies (all=true: every scored point)")
+    def anomalies(
+        request: Request,
+        ws: str,
+        start: str | None = Query(None, alias="from"),
+        end: str | None = Query(None, alias="to"),
+        platform: str | None = None,
+        campaign: str | None = None,
+        metric: str | None = None,
+        all: bool = Query(False, description="every scored point (the expected band), not only anomalies"),
+        who: Principal = Depends(principal),
+    ):
+        workspace_of(request, ws, who)
+        with request.app.state.warehouse.cursor() as cur:
+            frm, to = date_range(cur, ws, start, end)
+        return cached(
+            request,
+            ws,
+            lambda cur: {"workspace_id": ws, "from": frm, "to": to, "rows": queries.anomalies(cur, ws, frm, to, platform, campaign, metric, not all)},
+        )
+
+    @r.get("/workspaces/{ws}/alerts", summary="Alerts with their state (open, acknowledged, snoozed, resolved)")
+    def alerts(
+        request: Request,
+        ws: str,
+        start: str | None = Query(None, alias="from"),
+        end: str | None = Query(None, alias="to"),
+        state: str | None = Query(None, description="open | acknowledged | snoozed | resolved"),
+        platform: str | None = None,
+        campaign: str | None = None,
+        who: Principal = Depends(principal),
+    ):
+        workspace_of(request, ws, who)
+        if state is not None and state not in STATES:
+            raise ApiError(422, f"state: {state!r} is not one of {', '.join(STATES)}", "state")
+        with request.app.state.warehouse.cursor() as cur:
+            frm, to = date_range(cur, ws, start, end, default_days=7)
+        return cached(
+            request,
+            ws,
+            lambda cur: {"workspace_id": ws, "from": frm, "to": to, "rows": queries.alerts(cur, ws, frm, to, state, platform, campaign)},
+            versions=(queries.alerts_version,),
+        )
+
+    @r.get("/workspaces/{ws}/recommendations", summary="Budget recommendations of a day (default: the latest)")
+    def recommendations(request: Request, ws: str, day: str | None = Query(None, alias="date"), who: Principal = Depends(principal)):
+        workspace_of(request, ws, who)
+        d = parse_day(day, "date")
+        return cached(request, ws, lambda cur: {"workspace_id": ws, "rows": queries.recommendations(cur, ws, d)})
+
+    @r.get("/workspaces/{ws}/sync-status", summary="Per account: status, data through, failing since, last error")
+    def sync_status(request: Request, ws: str, who: Principal = Depends(principal)):
+        workspace_of(request, ws, who)
+        return cached(
+            request, ws, lambda cur: {"workspace_id": ws, "accounts": queries.sync_status(cur, ws)}, versions=(queries.sync_version,)
+        )
+
+    def change_state(request: Request, ws: str, alert_id: str, who: Principal, state: str, until: date | None, by: str | None):
+        workspace_of(request, ws, who)
+        from ads_elt import alert_states
+
+        with request.app.state.warehouse.connection(write=True) as conn, conn.cursor() as cur:
+            found = queries.alert_workspace(cur, alert_id)
+            if found is None or found[0] != ws:
+                raise not_found(f"alert {alert_id!r}")
+            try:
+                changed = alert_states.change(cur, found[1], state, until=until, by=by or f"api token {who.token_id}")
+            except ValueError as exc:
+                raise ApiError(422, str(exc), "until") from None
+        return {
+            "alert_id": alert_id,
+            "state": state,
+            "state_until": changed["state_until"],
+            "alerts_changed": changed["changed"],
+        }
+
+    @r.post("/workspaces/{ws}/alerts/{alert_id}/ack", summary="Acknowledge an alert: its series is not sent again while it lasts")
+    def ack(request: Request, ws: str, alert_id: str, body: AckBody | None = None, who: Principal = Depends(principal)):
+        return change_state(request, ws, alert_id, who, "acknowledged", None, body.by if body else None)
+
+    @r.post("/workspaces/{ws}/alerts/{alert_id}/snooze", summary="Snooze an alert's series until a day")
+    def snooze(request: Request, ws: str, alert_id: str, body: SnoozeBody, who: Principal = Depends(principal)):
+        return change_state(request, ws, alert_id, who, "snoozed", body.until, body.by)
+
+    def airflow_of(request: Request) -> Airflow:
+        af = request.app.state.airflow
+        if af is None:
+            raise ApiError(503, "syncs need Airflow's API server: run `make ui` (or define the airflow_api Connection)")
+        return af
+
+    def trigger(request: Request, conf: dict[str, str]) -> JSONResponse:
+        try:
+            run = airflow_of(request).trigger(conf)
+        except AirflowUnavailable as exc:
+            raise ApiError(503, f"{exc}: start it with `make ui`") from None
+        except AirflowRefused as exc:
+            raise ApiError(502, str(exc)) from None
+        payload = {**run, "status_url": f"/v1/workspaces/{conf['workspace_id']}/sync/{run['run_id']}"}
+        return JSONResponse(json.loads(dumps(payload)), status_code=202)
+
+    @r.post("/workspaces/{ws}/sync", status_code=202, summary="Run ads_daily for this workspace's accounts and stores")
+    def sync_workspace(request: Request, ws: str, who: Principal = Depends(principal)):
+        workspace_of(request, ws, who)
+        return trigger(request, {"workspace_id": ws})
+
+    @r.post(
+        "/workspaces/{ws}/accounts/{platform}/{account_id}/sync", status_code=202, summary="Run ads_daily for one account"
+    )
+    def sync_account(request: Request, ws: str, platform: str, account_id: str, who: Principal = Depends(principal)):
+        workspace_of(request, ws, who)
+        with request.app.state.warehouse.cursor() as cur:
+            if not queries.account_exists(cur, ws, platform, account_id):
+                raise not_found(f"account {platform}/{account_id!r}")
+        return trigger(request, {"workspace_id": ws, "platform": platform, "account_id": account_id})
+
+    @r.get("/workspaces/{ws}/sync/{run_id}", summary="The state of a sync this workspace asked for")
+    def sync_run(request: Request, ws: str, run_id: str, who: Principal = Depends(principal)):
+        workspace_of(request, ws, who)
+        try:
+            run = airflow_of(request).run(run_id)
+        except AirflowUnavailable as exc:
+            raise ApiError(503, f"{exc}: start it with `make ui`") from None
+        except AirflowRefused as exc:
+            if exc.status == 404:
+                raise not_found(f"sync {run_id!r}") from None
+            raise ApiError(502, str(exc)) from None
+        if (run.get("conf") or {}).get("workspace_id") != ws:
+            raise not_found(f"sync {run_id!r}")
+        keys = ("dag_run_id", "state", "conf", "queued_at", "start_date", "end_date", "run_after")
+        return {k: run.get(k) for k in keys}
+
+    return r

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 from collections.abc import Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import date, datetime, timedelta
@@ -35,7 +36,8 @@ from api.templating import error_page
 
 log = logging.getLogger("api")
 HERE = Path(__file__).resolve().parent
-VENDOR = HERE / "node_modules" / "echarts" / "dist"
+# The chart library npm installed (make install: api/node_modules; the Docker image: ADS_API_VENDOR_DIR).
+VENDOR = Path(os.environ.get("ADS_API_VENDOR_DIR") or HERE / "node_modules" / "echarts" / "dist")
 DEFAULT_RANGE_DAYS = 28
 STATES = ("open", "acknowledged", "snoozed", "resolved")
 

@@ -118,3 +118,13 @@ def crafted_warehouse(pg_server, tmp_path_factory):
     from crafted_alerting import build
 
     return build(pg_server, tmp_path_factory.mktemp("crafted"))
+
+
+@pytest.fixture(scope="session")
+def reporting_api(demo, tmp_path_factory):
+    """The reporting service (api/) on a copy of the demo world's first-run warehouse (tests/api_harness.py)."""
+    from api_harness import serve_demo_copy
+
+    server = serve_demo_copy(demo, tmp_path_factory.mktemp("api"))
+    yield server
+    server.stop()

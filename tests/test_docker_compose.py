@@ -31,6 +31,7 @@ REQUIRED_SERVICES = {
     "postgres-warehouse",
     "redis",
     "metabase",
+    "reporting-api",
     *AIRFLOW_SERVICES,
 }
 ONE_OFF_SERVICES = {"airflow-init"}
@@ -324,6 +325,23 @@ def test_services_and_ports():
             services[name]["depends_on"]["airflow-init"]["condition"]
             == "service_completed_successfully"
         )
+
+
+def test_the_reporting_service_runs_beside_airflow_as_the_api_role():
+    services = load_compose()["services"]
+    api = services["reporting-api"]
+    assert api["command"][:4] == ["python", "-m", "api", "serve"] and "8765:8765" in api["ports"]
+    env = env_dict(api)
+    role = json.loads(SUBST.sub("x", env["AIRFLOW_CONN_WAREHOUSE_API"]))
+    assert role["login"] == "ads_api" and role["host"] == "postgres-warehouse"
+    assert json.loads(SUBST.sub("x", env["AIRFLOW_CONN_AIRFLOW_API"]))["host"] == "http://airflow-apiserver:8080"
+    # the DAG creates the role and signs alert links: its services know the same Connections
+    worker = env_dict(services["airflow-worker"])
+    assert worker["AIRFLOW_CONN_WAREHOUSE_API"] == env["AIRFLOW_CONN_WAREHOUSE_API"]
+    assert worker["AIRFLOW_CONN_REPORTING_API"] == env["AIRFLOW_CONN_REPORTING_API"]
+    assert api["depends_on"]["postgres-warehouse"]["condition"] == "service_healthy"
+    dockerfile = (REPO / "docker" / "airflow.Dockerfile").read_text()
+    assert "npm ci" in dockerfile and "ADS_API_VENDOR_DIR" in dockerfile
 
 
 def test_dockerfile_installs_the_pinned_requirements():

@@ -7,7 +7,7 @@ import pytest
 from psycopg2 import errors
 from stack import WAREHOUSE_ROLES, role_password
 
-from ads_elt.roles import ANALYST, LOADER, TRANSFORMER, RoleLogin, ensure_roles
+from ads_elt.roles import ANALYST, API, LOADER, TRANSFORMER, RoleLogin, ensure_roles
 from ads_elt.warehouse import ensure_schema
 
 
@@ -48,6 +48,31 @@ def test_the_analyst_reads_marts_and_is_refused_on_raw_and_ops(roles_db):
             run(analyst, f"select * from {table}")
     with pytest.raises(errors.InsufficientPrivilege):
         run(analyst, "insert into marts.kpis values (2)")
+
+
+def test_the_reporting_service_reads_marts_and_changes_only_alert_states_and_its_tokens(roles_db):
+    run(roles_db(TRANSFORMER), "create table marts.kpis as select 1 as roas")  # as dbt would
+    run(
+        roles_db(LOADER),
+        "insert into ops.alert_log (alert_key, workspace_id, metric, date_day, severity, message) "
+        "values ('k', 'w', 'ctr', '2026-11-20', 'warning', 'CTR fell')",
+    )
+    api = roles_db(API)
+    assert run(api, "select roas from marts.kpis") == [(1,)]
+    assert run(api, "select count(*) from ops.sync_state") == [(0,)]
+    run(api, "update ops.alert_log set state = 'acknowledged', state_changed_by = 'ana' where alert_key = 'k'")
+    run(api, "insert into ops.api_tokens (token_id, token_sha256, workspace_id) values ('t', 'h', 'w')")
+    for statement in (
+        "update ops.alert_log set message = 'changed', status = 'sent' where alert_key = 'k'",
+        "delete from ops.alert_log",
+        "select * from ops.quarantine",
+        "select * from raw.meta__insights",
+        "insert into marts.kpis values (2)",
+        "delete from ops.api_tokens",
+    ):
+        with pytest.raises(errors.InsufficientPrivilege):
+            run(api, statement)
+    assert run(roles_db(LOADER), "select state, message from ops.alert_log") == [("acknowledged", "CTR fell")]
 
 
 def test_the_loader_writes_raw_and_ops_only(roles_db):

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -50,7 +51,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from ads_elt import alert_states
+from ads_elt import alert_states, links
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,8 @@ CRITICAL_FACTOR = 2.0
 ANOMALY_RELATION = "marts.mart_anomalies"
 ALERT_RELATION = "marts.mart_alerts"
 LOG_CHANNEL = "log"
+# Signed dashboard and chart links in a digest stay valid this many days (ADS_API_LINK_TTL_DAYS).
+LINK_TTL_DAYS = float(os.environ.get("ADS_API_LINK_TTL_DAYS", "14"))
 
 # Block Kit limits (https://api.slack.com/reference/block-kit/blocks).
 MAX_BLOCKS = 50
@@ -156,6 +159,7 @@ class WorkspaceAlertSettings:
     suppress_days: int = 3
     worsen_margin: float = 0.1
     open_alerts: int | None = None  # set for each digest: the workspace's series still open (ads_elt.alert_states)
+    chart_url: str | None = None  # set for each digest: its chart at a signed URL of the reporting service (api/)
 
     def channels(self) -> list[str]:
         """Channel ids this workspace's digests go to (empty: the task log)."""
@@ -771,6 +775,8 @@ def build_slack_payload(
                 "text": {"type": "mrkdwn", "text": _alert_section_text(a)},
             }
         )
+    if settings.chart_url:  # webhook-only Slack cannot upload a file: Slack fetches the chart from the service
+        blocks.append({"type": "image", "image_url": settings.chart_url, "alt_text": _truncate(f"Chart: {title}", 2000)})
     return {"text": _truncate(title, 3000), "blocks": blocks}
 
 
@@ -1000,6 +1006,7 @@ def _deliver_part(
     if chart is not None:
         with conn.cursor() as cur:
             cur.execute("update ops.alert_log set chart_path = %s where alert_key = any(%s)", (str(chart), keys))
+        ws = replace(ws, chart_url=chart_link(ws.workspace_id, to_send[0].alert_id))
     delivered = _delivered(conn, keys)
     used: list[str] = []
     errors: list[str] = []
@@ -1024,7 +1031,7 @@ def _deliver_part(
         _record_delivery(conn, [a.alert_key for a in todo], channel)
         used.append(channel)
     if not used and not errors:
-        log.info("Alerts for workspace %s:\n%s", ws.workspace_id, text)
+        log.info("Alerts for workspace %s:\n%s", ws.workspace_id, links.without_signatures(text))
         _record_delivery(conn, keys, LOG_CHANNEL)
         used.append(LOG_CHANNEL)
     channel_label = ",".join(used) or channel_label
@@ -1032,11 +1039,30 @@ def _deliver_part(
         conn.commit()  # keep what did reach its channel; the rest stays pending
         reason = "; ".join(errors)
         log.error("alerts for workspace %s not delivered (left pending): %s", ws.workspace_id, reason)
-        return Delivery(ws.workspace_id, channel_label, keys, status="failed", texts=[text], error=reason)
+        return Delivery(ws.workspace_id, channel_label, keys, status="failed", texts=[links.without_signatures(text)], error=reason)
     _mark_sent(conn, keys, channel_label)
     conn.commit()
     log.info("delivered %d alert(s) for workspace %s via %s", len(keys), ws.workspace_id, channel_label)
-    return Delivery(ws.workspace_id, channel_label, keys, status="sent", texts=[text])
+    return Delivery(ws.workspace_id, channel_label, keys, status="sent", texts=[links.without_signatures(text)])
+
+
+def chart_link(workspace_id: str, alert_id: str) -> str | None:
+    """The digest chart at the reporting service (`/charts/<alert id>.png`), signed; None when the service is not set up."""
+    base, key = links.public_url(), links.signing_key()
+    if not base or not key:
+        return None
+    return links.sign_url(f"{base}/charts/{alert_id}.png", key, workspace_id, LINK_TTL_DAYS)
+
+
+def signed_dashboard_links(alerts: Sequence[Alert]) -> list[Alert]:
+    """Each alert's dashboard link signed for its workspace (`ads_elt.links`), when the reporting service's key is set."""
+    key = links.signing_key()
+    if not key:
+        return list(alerts)
+    return [
+        replace(a, dashboard_link=links.sign_url(a.dashboard_link, key, a.workspace_id, LINK_TTL_DAYS)) if a.dashboard_link else a
+        for a in alerts
+    ]
 
 
 def _chart_for(conn) -> Callable[[WorkspaceAlertSettings, Sequence[Alert], int], Any]:
@@ -1183,6 +1209,7 @@ def run_alerts(
     for r in planned:
         log.info("not sent %s: explained by the planned change %s", r["alert_key"], r["planned_change_id"])
     alerts = build_alerts([r for r in rows if not r.get("planned_change_id")], settings_by_workspace, threshold=threshold)
+    alerts = signed_dashboard_links(alerts)
     if day.weekday() == WEEKLY_DIGEST_WEEKDAY:
         alerts += recommendation_alerts(fetch_recommendations(conn, day), day, settings_by_workspace)
     with conn.cursor() as cur:

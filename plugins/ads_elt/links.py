@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -41,6 +42,14 @@ def sign_url(url: str, key: bytes, workspace_id: str, ttl_days: float = 14, now:
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in (SIG_PARAM, EXP_PARAM)]
     query += [(EXP_PARAM, str(exp)), (SIG_PARAM, signature(key, workspace_id, exp))]
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+_SIGNED = re.compile(r"([?&]|&amp;)sig=[0-9a-f]{16,}")
+
+
+def without_signatures(text: str) -> str:
+    """`text` with every link's signature cut (for logs and XCom: a signed link opens a dashboard)."""
+    return _SIGNED.sub(r"\1sig=<redacted>", text)
 
 
 def signing_key() -> bytes | None:

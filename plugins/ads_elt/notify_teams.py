@@ -63,6 +63,8 @@ def build_card(ws: WorkspaceAlertSettings, alerts: Sequence[Alert], part: int = 
     ]
     if ws.open_alerts is not None:
         body.append({"type": "TextBlock", "text": open_line(ws.open_alerts), "isSubtle": True, "wrap": True, "spacing": "None"})
+    if ws.chart_url:  # the digest's chart, fetched by Teams from the reporting service's signed URL
+        body.append({"type": "Image", "url": ws.chart_url, "altText": "Chart of this digest", "size": "Stretch"})
     actions = []
     for a in alerts:
         body.append({"type": "Container", "separator": True, "items": _alert_items(a)})

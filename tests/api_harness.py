@@ -15,6 +15,7 @@ import requests
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
+from e2e_harness import copy_database  # noqa: E402
 from stack import connections_env, free_port, service_connections_env  # noqa: E402
 
 
@@ -104,17 +105,6 @@ def start_api_server(pg_server, dbname: str, creds: dict, home: Path, airflow_ur
 
 
 WS, OTHER = "northwind_us", "lumen_eu"  # the demo workspaces the API tests read as two tenants
-
-
-def copy_database(pg_server, template: str, name: str) -> str:
-    conn = psycopg2.connect(pg_server.dsn())
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f'create database "{name}" template "{template}" strategy file_copy')
-    finally:
-        conn.close()
-    return name
 
 
 def serve_demo_copy(demo, home: Path) -> ApiServer:

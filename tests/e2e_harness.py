@@ -19,6 +19,18 @@ sys.path.insert(0, str(REPO / "scripts"))
 from stack import airflow_env, connections_env, dbt_cli_env, ensure_manifest, new_credentials, venv_bin  # noqa: E402
 
 
+def copy_database(pg_server, template: str, name: str) -> str:
+    """A new database `name` holding what `template` holds now (a file copy)."""
+    conn = psycopg2.connect(pg_server.dsn())
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f'create database "{name}" template "{template}" strategy file_copy')
+    finally:
+        conn.close()
+    return name
+
+
 @dataclass
 class DagRun:
     returncode: int
@@ -121,12 +133,4 @@ class E2EStack:
 
     def copy_warehouse(self, name: str) -> Warehouse:
         """The live warehouse as it is now, copied to its own database (a file copy: a second or two)."""
-        copy = f"{self.dbname}_{name}"
-        conn = psycopg2.connect(self.pg_server.dsn())
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute(f'create database "{copy}" template "{self.dbname}" strategy file_copy')
-        finally:
-            conn.close()
-        return Warehouse(self.pg_server, copy)
+        return Warehouse(self.pg_server, copy_database(self.pg_server, self.dbname, f"{self.dbname}_{name}"))

@@ -5,6 +5,7 @@ limit; the run's state is read back through the API, and only by the workspace t
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -46,8 +47,8 @@ def services(pg_server, tmp_path_factory):
     meta_db, warehouse = pg_server.create_database("airflow_meta"), pg_server.create_database("sync_wh")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    password = secrets.token_urlsafe(12)
-    (home / "passwords.json").write_text(f'{{"admin": "{password}"}}')
+    user, password = creds["airflow_api"]["username"], creds["airflow_api"]["password"]  # the airflow_api Connection's
+    (home / "passwords.json").write_text(json.dumps({user: password}))
     jwt = secrets.token_urlsafe(32)
     env = {
         **os.environ,
@@ -58,7 +59,7 @@ def services(pg_server, tmp_path_factory):
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://postgres:{pg_server.password}@127.0.0.1:{pg_server.port}/{meta_db}",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{url}/execution/",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{user}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
         "AIRFLOW__API_AUTH__JWT_SECRET": jwt,
         "AIRFLOW__API__SECRET_KEY": jwt,

@@ -38,6 +38,7 @@ class Page:
 
     def __init__(self, browser, url: str, name: str | None = None):
         self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        self.page.set_default_timeout(15_000)
         self.errors: list[str] = []
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
@@ -132,11 +133,15 @@ def test_the_sync_status_page_lists_each_account_with_its_data_through(reporting
 
 
 def test_acknowledging_in_the_browser_changes_the_alerts_state(reporting_api, browser):
-    page = Page(browser, signed(reporting_api, f"/dashboard/{WS}"))
+    (alert_id, day), = reporting_api.query(
+        "select a.alert_id, a.date_day from marts.mart_alerts a left join ops.alert_log l using (alert_key) "
+        "where a.workspace_id = %s and coalesce(l.state, 'open') = 'open' order by a.date_day desc, a.alert_id limit 1",
+        (WS,),
+    )
+    page = Page(browser, signed(reporting_api, f"/dashboard/{WS}") + f"&date={day}")
     try:
-        row = page.page.locator("table.alerts tr", has=page.page.locator("button")).first
-        alert_id = row.get_attribute("data-alert-id")
-        assert alert_id
+        row = page.page.locator(f'table.alerts tr[data-alert-id="{alert_id}"]')
+        assert row.locator("button").count() == 1
         with page.page.expect_navigation():
             row.locator("button").click()
         page.page.wait_for_load_state("networkidle")

@@ -344,6 +344,8 @@ def v1_router():
         except AirflowRefused as exc:
             raise ApiError(502, str(exc)) from None
         payload = {**run, "status_url": f"/v1/workspaces/{conf['workspace_id']}/sync/{run['run_id']}"}
+        if run["dag_paused"]:
+            payload["note"] = "ads_daily is paused in Airflow: the run waits until it is unpaused"
         return JSONResponse(json.loads(dumps(payload)), status_code=202)
 
     @r.post("/workspaces/{ws}/sync", status_code=202, summary="Run ads_daily for this workspace's accounts and stores")

@@ -34,8 +34,8 @@
       color: palette,
       animation: false,
       tooltip: { trigger: "axis" },
-      legend: { type: "scroll", top: 0, data: series.map(function (s) { return s.name; }).filter(function (n) { return n !== "expected"; }) },
-      grid: { left: 56, right: 16, top: 36, bottom: 28 },
+      legend: { type: "plain", top: 0, data: series.map(function (s) { return s.name; }).filter(function (n) { return n !== "expected"; }) },
+      grid: { left: 56, right: 16, top: 56, bottom: 28 },
       xAxis: { type: "time" },
       yAxis: { type: "value", scale: spec.kind !== "stack" },
       series: series

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -552,6 +553,60 @@ def _has_marts(stack: Stack) -> bool:
     return found
 
 
+_TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(?P<task>\S+) map_index=(?P<index>-?\d+)")
+_TASK_RUNNING = re.compile(r"\[DAG TEST\] running task <TaskInstance: ads_daily\.(?P<task>\S+) .*ti_id=(?P<ti>[0-9a-f-]+)")
+_TASK_STATE = re.compile(r"Task instance state updated .*new_state=(?P<state>\w+) .*ti_id=(?P<ti>[0-9a-f-]+)")
+_TASK_END = re.compile(r"\[DAG TEST\] end task task_id=(?P<task>\S+) map_index=(?P<index>-?\d+)")
+_ROWS = re.compile(r"Returned value was: \{.*'workspace_id': '(?P<ws>[^']+)', 'account_id': '(?P<account>[^']+)'.*'rows_loaded': (?P<rows>\d+)")
+
+
+def follow_dag_test(log_path: Path, proc: subprocess.Popen) -> None:
+    """Print each task of `airflow dags test` as it ends (state, seconds, rows loaded), reading its log as it grows."""
+    from datetime import datetime
+
+    started: dict[tuple[str, str], datetime] = {}
+    states: dict[str, str] = {}
+    ti_task: dict[str, str] = {}
+    rows: dict[str, str] = {}
+    first: datetime | None = None
+
+    def stamp(line: str) -> datetime:
+        try:
+            return datetime.fromisoformat(line[:26])
+        except ValueError:
+            return datetime.now()
+
+    with open(log_path, errors="replace") as f:
+        buffer = ""
+        while True:
+            chunk = f.read()
+            if chunk:
+                buffer += chunk
+                *lines, buffer = buffer.split("\n")
+                for line in lines:
+                    if m := _TASK_START.search(line):
+                        started[(m["task"], m["index"])] = stamp(line)
+                        first = first or stamp(line)
+                    elif m := _TASK_RUNNING.search(line):
+                        ti_task[m["ti"]] = m["task"]
+                    elif m := _TASK_STATE.search(line):
+                        states[ti_task.get(m["ti"], m["ti"])] = m["state"]
+                    elif (m := _ROWS.search(line)) and ti_task:
+                        rows[list(ti_task.values())[-1]] = f"{m['ws']} / {m['account']}: {m['rows']} rows loaded"
+                    elif m := _TASK_END.search(line):
+                        task, index = m["task"], m["index"]
+                        now = stamp(line)
+                        seconds = (now - started.get((task, index), now)).total_seconds()
+                        label = task + (f"[{index}]" if index != "-1" else "")
+                        extra = f"  {rows.pop(task)}" if task in rows else ""
+                        elapsed = int((now - (first or now)).total_seconds())
+                        print(f"  {elapsed // 60:2d}:{elapsed % 60:02d}  {label:48s} {states.get(task, 'done'):9s} {seconds:5.1f} s{extra}", flush=True)
+            elif proc.poll() is not None:
+                return
+            else:
+                time.sleep(0.5)
+
+
 def demo(report_date: date) -> int:
     stack = Stack()
     env = stack.up(report_date)
@@ -562,8 +617,12 @@ def demo(report_date: date) -> int:
     logical = report_date + timedelta(days=1)
     print(f"\n== airflow dags test ads_daily {logical} (reports on {report_date}) ==")
     log_path = stack.local / "demo-dags-test.log"
+    print(f"(each task as it ends; the full log goes to {log_path.relative_to(REPO)})")
     with open(log_path, "w") as log:
-        proc = run([venv_bin("airflow"), "dags", "test", "ads_daily", logical.isoformat()], env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [venv_bin("airflow"), "dags", "test", "ads_daily", logical.isoformat()], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
+        )
+        follow_dag_test(log_path, proc)
     print(f"full log: {log_path}")
     from demo_report import print_report
 

@@ -1,9 +1,10 @@
 """What the service reads, one function per resource; every value is a bound parameter.
 
-KPIs: the campaign grain is `marts.mart_campaign_kpis_daily` as built; account,
-platform and workspace grains are summed from `marts.fct_ad_performance_daily` and
-every ratio is computed once from those sums (the KPI definitions of
-dbt_project/macros/kpis.sql: a ratio of sums, never an average of ratios).
+KPIs: the campaign, account and platform grains are `marts.mart_campaign_kpis_daily`,
+`marts.mart_account_kpis_daily` and `marts.mart_platform_kpis_daily` as built; the
+workspace grain is summed from `marts.fct_ad_performance_daily` here and every ratio
+is computed once from those sums (the KPI definitions of dbt_project/macros/kpis.sql:
+a ratio of sums, never an average of ratios).
 Campaign and account rows are in the account's currency; platform and workspace rows
 in the workspace's reporting currency, and the workspace grain carries the stores'
 revenue and blended ROAS from `marts.mart_workspace_kpis_daily`.
@@ -97,6 +98,10 @@ CAMPAIGN_COLUMNS = (
 )  # fmt: skip
 
 
+CAMPAIGN_KEYS = ("date_day", "platform", "account_id", "campaign_id", "campaign_name", "currency")
+GRAIN_MARTS = {"account": "mart_account_kpis_daily", "platform": "mart_platform_kpis_daily"}
+
+
 def kpis(
     cur, workspace_id: str, grain: str, start: date, end: date, platform: str | None = None, campaign_id: str | None = None
 ) -> list[dict[str, Any]]:
@@ -108,6 +113,20 @@ def kpis(
                 "order by date_day, platform, account_id, campaign_id"
             ).format(cols=sql.SQL(", ").join(map(sql.Identifier, CAMPAIGN_COLUMNS))),
             (workspace_id, start, end, platform, platform, campaign_id, campaign_id),
+        )
+        return rows(cur)
+    if grain in GRAIN_MARTS:
+        columns = ["date_day", *GRAIN_KEYS[grain], "currency", *(c for c in CAMPAIGN_COLUMNS if c not in CAMPAIGN_KEYS)]
+        cur.execute(
+            sql.SQL(
+                "select {cols} from {mart} where workspace_id = %s and date_day between %s and %s "
+                "and (%s::text is null or platform = %s) order by date_day, {order}"
+            ).format(
+                cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
+                mart=sql.Identifier("marts", GRAIN_MARTS[grain]),
+                order=sql.SQL(", ").join(map(sql.Identifier, GRAIN_KEYS[grain])),
+            ),
+            (workspace_id, start, end, platform, platform),
         )
         return rows(cur)
     keys = [sql.Identifier(k) for k in GRAIN_KEYS[grain]]

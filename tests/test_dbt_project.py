@@ -935,3 +935,109 @@ def test_parse_needs_no_database(tmp_path):
         "zid",
         "ops",
     }
+
+
+# --------------------------------------------------------------------------- KPIs at every grain, docs in the warehouse
+
+GRAIN_WINDOWS = {"7d": 7, "28d": 28, "30d": 30, "90d": 90}
+MEASURES = ("spend", "impressions", "clicks", "conversions", "conversion_value")
+RATIO_OF = {
+    "ctr": ("clicks", "impressions", 1), "cpc": ("spend", "clicks", 1), "cpm": ("spend", "impressions", 1000),
+    "cvr": ("conversions", "clicks", 1), "cpa": ("spend", "conversions", 1), "roas": ("conversion_value", "spend", 1),
+    "acos": ("spend", "conversion_value", 1),
+}  # fmt: skip
+
+
+def grain_expected(fact: list[dict], keys: tuple[str, ...], reporting: bool) -> dict[tuple, dict]:
+    """Each grain's KPI row recomputed from the fact: daily sums, every window and its previous period, ratios of sums."""
+    daily: dict[tuple, dict[date, dict]] = defaultdict(lambda: defaultdict(lambda: dict.fromkeys(MEASURES, Decimal(0))))
+    for r in fact:
+        day = daily[tuple(r[k] for k in keys)][r["date_day"]]
+        values = {**{m: r[m] for m in MEASURES}, **({"spend": r["spend_reporting"], "conversion_value": r["conversion_value_reporting"]} if reporting else {})}
+        for m in MEASURES:
+            day[m] += Decimal(values[m] or 0)
+
+    def window(days: dict, day: date, n: int, offset: int = 0) -> dict | None:
+        span = [day - timedelta(days=offset + k) for k in range(n)]
+        present = [days[d] for d in span if d in days]
+        return {m: sum(p[m] for p in present) for m in MEASURES} if present else None
+
+    def ratios(sums: dict | None, suffix: str) -> dict:
+        out = {f"{m}{suffix}": (sums[m] if sums else None) for m in MEASURES}
+        for name, (num, den, factor) in RATIO_OF.items():
+            out[f"{name}{suffix}"] = None if not sums or not sums[den] else sums[num] * factor / sums[den]
+        return out
+
+    out = {}
+    for key, days in daily.items():
+        for day in days:
+            row = ratios(days[day], "")
+            for suffix, n in GRAIN_WINDOWS.items():
+                row.update(ratios(window(days, day, n), f"_{suffix}"))
+                row.update(ratios(window(days, day, n, offset=n), f"_prev_{suffix}"))
+            out[(day, *key)] = row
+    return out
+
+
+@pytest.mark.parametrize(
+    ("mart", "keys", "reporting"),
+    [
+        ("mart_account_kpis_daily", ("workspace_id", "platform", "account_id"), False),
+        ("mart_platform_kpis_daily", ("workspace_id", "platform"), True),
+    ],
+)
+def test_account_and_platform_kpis_equal_a_recomputation_from_the_fact(built: Built, mart, keys, reporting):
+    want = grain_expected(built.marts["marts.fct_ad_performance_daily"], keys, reporting)
+    rows = fetch(built.dsn, f"select * from marts.{mart}")
+    got = {(r["date_day"], *(r[k] for k in keys)): r for r in rows}
+    assert set(got) == set(want) and len(rows) == len(want)
+    checked = 0
+    for key, expected in want.items():
+        for column, value in expected.items():
+            assert close(got[key][column], value), (mart, key, column, got[key][column], value)
+            checked += 1
+    assert checked > 1000
+    currency = "reporting_currency" if reporting else "currency"
+    fact_currency = {tuple(r[k] for k in keys): r[currency] for r in built.marts["marts.fct_ad_performance_daily"]}
+    assert all(r["currency"] == fact_currency[tuple(r[k] for k in keys)] for r in rows)
+
+
+def test_every_mart_and_column_is_described_in_the_docs_and_in_postgres(built: Built):
+    manifest = json.loads((built.workdir / "target" / "manifest.json").read_text())
+    described = {
+        n["name"]: {c: (v.get("description") or "").strip() for c, v in n["columns"].items()}
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["schema"] == "marts"
+    }
+    columns = fetch(
+        built.dsn,
+        "select c.table_name, c.column_name, obj_description(format('marts.%I', c.table_name)::regclass) as table_comment, "
+        "col_description(format('marts.%I', c.table_name)::regclass, c.ordinal_position) as column_comment "
+        "from information_schema.columns c join information_schema.tables t using (table_schema, table_name) "
+        "where c.table_schema = 'marts' and t.table_type = 'BASE TABLE'",
+    )
+    assert {c["table_name"] for c in columns} >= {"mart_account_kpis_daily", "mart_platform_kpis_daily", "mart_workspace_kpis_daily"}
+    assert {c["table_name"] for c in columns} - set(described) == {"build_log"}  # dbt's on-run-end keeps it, not a model
+    undocumented = [
+        (c["table_name"], c["column_name"])
+        for c in columns
+        if c["table_name"] in described and not described[c["table_name"]].get(c["column_name"])
+    ]
+    assert undocumented == []
+    uncommented = [(c["table_name"], c["column_name"]) for c in columns if not c["column_comment"] or not c["table_comment"]]
+    assert uncommented == []
+
+
+def test_a_breaking_change_to_a_public_mart_fails_the_build_on_its_contract(built: Built, pg_server):
+    """Fewer windows (a change that drops columns) is refused by the enforced contract; the mart stays as it was."""
+    before = fetch(built.dsn, "select count(*) as n from marts.mart_platform_kpis_daily")
+    dbname = built.dsn.split("dbname=")[1].split()[0].strip("'")
+    broken = run_dbt(
+        ["run", "-s", "mart_platform_kpis_daily", "--vars", '{"kpi_grain_windows": {"7d": 7}}'],
+        dbt_env(pg_server.port, dbname, pg_server.password),
+        built.workdir / "contract",
+        check=False,
+    )
+    assert broken.returncode != 0
+    assert "contract" in (broken.stdout + broken.stderr).lower()
+    assert fetch(built.dsn, "select count(*) as n from marts.mart_platform_kpis_daily") == before

@@ -74,6 +74,10 @@
                 finished_at timestamptz not null default clock_timestamp(),
                 models integer not null
             );
+            comment on table marts.build_log is 'One row per dbt invocation that built a mart (on-run-end): the reporting service keys its cache on the latest.';
+            comment on column marts.build_log.invocation_id is 'dbt invocation id.';
+            comment on column marts.build_log.finished_at is 'When the invocation''s on-run-end ran.';
+            comment on column marts.build_log.models is 'Marts the invocation built.';
             insert into marts.build_log (invocation_id, models)
             values ('{{ invocation_id }}', {{ built | length }})
             on conflict (invocation_id) do nothing;

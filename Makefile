@@ -8,7 +8,7 @@ DATE ?= 2026-11-20
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export DO_NOT_TRACK := 1
 
-.PHONY: help install postgres redis node chromium demo up api stop psql ui test lint manifest constraints clean bench evaluate celery-run alerts
+.PHONY: help install postgres redis node chromium demo up api stop psql ui test lint manifest constraints clean bench evaluate celery-run alerts metrics
 
 help:
 	@echo "make demo    run the daily DAG end to end on the local stack (DATE=$(DATE))"
@@ -21,6 +21,7 @@ help:
 	@echo "make evaluate  alert quality on a 365-day labelled world -> .local/evaluate/report.{json,md} (EVALUATE_ARGS=--help)"
 	@echo "make alerts ARGS='list|ack ID|snooze ID --until DATE'  act on the demo's alerts"
 	@echo "make celery-run  the DAG on CeleryExecutor with two workers, against a LocalExecutor run"
+	@echo "make metrics Q='--metrics roas,cpa --group-by metric_time__week,ad_performance__platform'  MetricFlow on the demo warehouse"
 
 # PostgreSQL server binaries: installed with apt-get when missing (needs root).
 postgres:
@@ -103,6 +104,12 @@ evaluate: install postgres
 # Acknowledge, snooze, resolve or list the demo warehouse's alerts (docs/alerting.md).
 alerts: install
 	@source .local/env.sh && PYTHONPATH=plugins:. $(PY) -m ads_elt.alerts $(ARGS)
+
+# The semantic layer (MetricFlow) against the demo warehouse; Q holds `mf query`'s arguments (docs/analysts.md).
+Q ?= --metrics spend,roas,blended_roas --group-by metric_time__week
+metrics: install
+	@test -f .local/env.sh || { echo "no demo warehouse yet: run make demo first" >&2; exit 1; }
+	@source .local/env.sh && $(PY) scripts/stack.py manifest && cd dbt_project && ../$(VENV)/bin/mf query $(Q)
 
 celery-run: install
 	$(PY) scripts/celery_run.py $(CELERY_ARGS)

@@ -504,7 +504,7 @@ def ensure_manifest(env: dict[str, str] | None = None) -> Path:
                 {**os.environ, **(env or {})},
                 check=True,
             )  # fmt: skip
-            for name in ("partial_parse.msgpack", "manifest.json"):
+            for name in ("partial_parse.msgpack", "manifest.json", "semantic_manifest.json"):
                 if (Path(scratch) / name).exists():
                     os.replace(Path(scratch) / name, MANIFEST_DIR / name)
         stamp.write_text(current + "\n")
@@ -694,7 +694,7 @@ def api(report_date: date) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("action", choices=["up", "down", "demo", "api", "env", "psql-dsn"])
+    ap.add_argument("action", choices=["up", "down", "demo", "api", "env", "psql-dsn", "manifest"])
     ap.add_argument("--date", default=os.environ.get("DATE") or DEFAULT_DATE, help="the report date (default %(default)s)")
     args = ap.parse_args(argv)
     report_date = date.fromisoformat(args.date)
@@ -710,6 +710,8 @@ def main(argv: list[str] | None = None) -> int:
         return api(report_date)
     elif args.action == "env":
         print(stack.write_env_file().read_text())
+    elif args.action == "manifest":  # dbt_project/target/{manifest,semantic_manifest}.json for the project as it is
+        ensure_manifest({"DBT_PORT": "5432"})
     elif args.action == "psql-dsn":
         if not stack.pg.is_running():
             stack.pg.start()

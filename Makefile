@@ -8,7 +8,7 @@ DATE ?= 2026-11-20
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export DO_NOT_TRACK := 1
 
-.PHONY: help install postgres redis node chromium demo up api stop psql ui test lint manifest constraints clean bench evaluate celery-run alerts metrics
+.PHONY: help install postgres redis node chromium demo up api stop psql ui test lint manifest constraints clean bench evaluate celery-run alerts metrics docs
 
 help:
 	@echo "make demo    run the daily DAG end to end on the local stack (DATE=$(DATE))"
@@ -21,6 +21,7 @@ help:
 	@echo "make evaluate  alert quality on a 365-day labelled world -> .local/evaluate/report.{json,md} (EVALUATE_ARGS=--help)"
 	@echo "make alerts ARGS='list|ack ID|snooze ID --until DATE'  act on the demo's alerts"
 	@echo "make celery-run  the DAG on CeleryExecutor with two workers, against a LocalExecutor run"
+	@echo "make docs    dbt's docs site for the demo warehouse, served on a free port"
 	@echo "make metrics Q='--metrics roas,cpa --group-by metric_time__week,ad_performance__platform'  MetricFlow on the demo warehouse"
 
 # PostgreSQL server binaries: installed with apt-get when missing (needs root).
@@ -104,6 +105,11 @@ evaluate: install postgres
 # Acknowledge, snooze, resolve or list the demo warehouse's alerts (docs/alerting.md).
 alerts: install
 	@source .local/env.sh && PYTHONPATH=plugins:. $(PY) -m ads_elt.alerts $(ARGS)
+
+# dbt's docs site (models, columns, lineage, exposures, the catalog) for the demo warehouse.
+docs: install
+	@test -f .local/env.sh || { echo "no demo warehouse yet: run make demo first" >&2; exit 1; }
+	$(PY) scripts/stack.py docs
 
 # The semantic layer (MetricFlow) against the demo warehouse; Q holds `mf query`'s arguments (docs/analysts.md).
 Q ?= --metrics spend,roas,blended_roas --group-by metric_time__week

@@ -692,9 +692,37 @@ def api(report_date: date) -> int:
     return 0
 
 
+def docs() -> int:
+    """`make docs`: dbt's docs site for the demo warehouse (catalog included), served on a free port until Ctrl-C."""
+    import functools
+    import http.server
+
+    stack = Stack()
+    if not stack.pg.is_running():
+        stack.pg.start()
+    env = {**os.environ, **stack.env()}
+    target = stack.local / "dbt-docs"
+    project = REPO / "dbt_project"
+    run(
+        [venv_bin("dbt"), "--quiet", "docs", "generate", "--project-dir", str(project), "--profiles-dir", str(project),
+         "--target-path", str(target), "--log-path", str(target / "logs")],
+        env,
+        check=True,
+    )  # fmt: skip
+    port = free_port()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(target))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
+        print(f"dbt docs for the demo warehouse: http://127.0.0.1:{port}/  (Ctrl-C stops it)", flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("action", choices=["up", "down", "demo", "api", "env", "psql-dsn", "manifest"])
+    ap.add_argument("action", choices=["up", "down", "demo", "api", "env", "psql-dsn", "manifest", "docs"])
     ap.add_argument("--date", default=os.environ.get("DATE") or DEFAULT_DATE, help="the report date (default %(default)s)")
     args = ap.parse_args(argv)
     report_date = date.fromisoformat(args.date)
@@ -710,6 +738,8 @@ def main(argv: list[str] | None = None) -> int:
         return api(report_date)
     elif args.action == "env":
         print(stack.write_env_file().read_text())
+    elif args.action == "docs":
+        return docs()
     elif args.action == "manifest":  # dbt_project/target/{manifest,semantic_manifest}.json for the project as it is
         ensure_manifest({"DBT_PORT": "5432"})
     elif args.action == "psql-dsn":

@@ -121,7 +121,7 @@ celery-run: install
 	$(PY) scripts/celery_run.py $(CELERY_ARGS)
 
 lint: install
-	$(VENV)/bin/ruff check api adapters plugins dags sandbox scripts tests
+	$(VENV)/bin/ruff check api metabase adapters plugins dags sandbox scripts tests
 
 constraints:
 	rm -rf .local/constraints-venv && $(PYTHON) -m venv .local/constraints-venv

@@ -34,7 +34,7 @@ REQUIRED_SERVICES = {
     "reporting-api",
     *AIRFLOW_SERVICES,
 }
-ONE_OFF_SERVICES = {"airflow-init"}
+ONE_OFF_SERVICES = {"airflow-init", "metabase-provision"}
 DEPENDS_CONDITIONS = {
     "service_started",
     "service_healthy",
@@ -342,6 +342,15 @@ def test_the_reporting_service_runs_beside_airflow_as_the_api_role():
     assert api["depends_on"]["postgres-warehouse"]["condition"] == "service_healthy"
     dockerfile = (REPO / "docker" / "airflow.Dockerfile").read_text()
     assert "npm ci" in dockerfile and "ADS_API_VENDOR_DIR" in dockerfile
+
+
+def test_metabase_is_provisioned_as_code_once_it_is_healthy():
+    services = load_compose()["services"]
+    job = services["metabase-provision"]
+    assert job["command"] == ["python", "-m", "metabase.provision"] and job["restart"] == "no"
+    assert job["depends_on"]["metabase"]["condition"] == "service_healthy"
+    env = env_dict(job)
+    assert env["METABASE_URL"] == "http://metabase:3000" and env["METABASE_READER_USER"].startswith("${METABASE_READER_USER")
 
 
 def test_dockerfile_installs_the_pinned_requirements():

@@ -35,7 +35,7 @@ ROLE_CONNECTIONS = {
     API: os.environ.get("ADS_ELT_API_CONN_ID", "warehouse_api"),
 }
 PIPELINE_SCHEMAS = ("raw", "ops")
-DBT_SCHEMAS = ("staging", "intermediate", "marts", "seeds", "dq", "analytics")
+DBT_SCHEMAS = ("staging", "intermediate", "marts", "seeds", "dq", "analytics", "snapshots")
 ANALYST_SCHEMAS = ("marts",)
 # What the reporting service may do in `ops` beyond reading the marts: (table, privileges, columns or None).
 API_OPS_GRANTS = (

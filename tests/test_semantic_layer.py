@@ -20,15 +20,26 @@ FROM = REPORT_DATE - timedelta(days=6)
 
 
 def mf_query(api, tmp_path, metrics: tuple[str, ...], group_by: str) -> list[dict]:
-    from stack import dbt_cli_env, ensure_manifest, venv_bin
+    """`mf query` on this warehouse. MetricFlow reads `<project>/target/semantic_manifest.json`, whose relations name
+    the database dbt parsed for: the project's files linked into a folder of its own, parsed for this database."""
+    from stack import dbt_cli_env, venv_bin
 
-    ensure_manifest()  # dbt_project/target/semantic_manifest.json for the project as it is
+    project = tmp_path / "project"
+    project.mkdir()
+    for item in (REPO / "dbt_project").iterdir():
+        if item.name not in ("target", "logs", "dbt_packages"):
+            (project / item.name).symlink_to(item)
     out = tmp_path / "result.csv"
     env = {**api.env, **dbt_cli_env(api.env_port, api.env_password, api.dbname)}
+    parsed = subprocess.run(
+        [venv_bin("dbt"), "parse", "--quiet", "--project-dir", str(project), "--profiles-dir", str(project)],
+        cwd=project, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert parsed.returncode == 0, parsed.stdout[-3000:]
     where = f"{{{{ TimeDimension('metric_time', 'day') }}}} >= '{FROM}' and {{{{ TimeDimension('metric_time', 'day') }}}} <= '{REPORT_DATE}'"
     done = subprocess.run(
         [venv_bin("mf"), "query", "--metrics", ",".join(metrics), "--group-by", group_by, "--where", where, "--csv", str(out)],
-        cwd=REPO / "dbt_project", env=env, capture_output=True, text=True, timeout=300,
+        cwd=project, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0 and out.exists(), done.stdout[-3000:] + done.stderr[-3000:]
     with open(out, newline="") as f:

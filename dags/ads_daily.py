@@ -251,6 +251,10 @@ def run_summary(logical_date=None, dag_run=None, run_id=None, ti=None) -> dict:
 # intermediate views upstream of the marts, with every test whose parents are all among them.
 # The marts, and the views built on them (the alert rules' inputs), are a task each.
 DBT_MARTS = "path:models/marts+"
+# Rollups read the campaign fact and nothing in the DAG reads them (the account and platform KPI marts,
+# the fact's snapshot and mart_restatements, MetricFlow's time spine): one `dbt build` for all of them,
+# one dbt start-up instead of one per model.
+DBT_ROLLUPS = "tag:rollup"
 DBT_VIEW_LAYERS = "resource_type:seed path:models/staging path:models/intermediate"
 
 
@@ -325,6 +329,7 @@ def dbt_tasks():
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             select=[DBT_MARTS],
+            exclude=[DBT_ROLLUPS],
             test_behavior=TestBehavior.BUILD,
             should_detach_multiple_parents_tests=False,
             emit_datasets=False,
@@ -352,8 +357,19 @@ def dbt_tasks():
             **own,
             **retries,
         )
+        rollups = DbtBuildLocalOperator(
+            task_id="rollups",
+            select=DBT_ROLLUPS,
+            doc_md="The marts nothing downstream reads (account and platform KPIs, restatements and their snapshot, "
+            "the time spine), after the campaign fact: one `dbt build`.",
+            **shared,
+            **own,
+            **retries,
+        )
         views >> [t for t in marts if not t.upstream_list]
+        [t for t in marts if t.task_id.endswith("fct_ad_performance_daily_model_build")] >> rollups
         [t for t in marts if not t.downstream_list] >> checks
+        rollups >> checks
     return group
 
 

@@ -100,7 +100,9 @@ def test_views_are_one_task_and_each_mart_its_own(dagbag):
     model_tasks = {t: v for t, v in tasks.items() if t.startswith("dbt.") and t.endswith("_model_build")}
     for uid, node in models.items():
         built_by = [t for t, v in model_tasks.items() if v["dbt_select"] == ".".join(["fqn:" + node["fqn"][0], *node["fqn"][1:]])]
-        if uid in downstream_of_marts:
+        if "rollup" in node["tags"]:  # built together in dbt.rollups, after the campaign fact
+            assert not built_by, node["name"]
+        elif uid in downstream_of_marts:
             assert built_by == [f"dbt.{node['name']}_model_build"], node["name"]
         else:
             assert node["path"].split("/")[0] in ("staging", "intermediate") and not built_by, node["name"]
@@ -117,6 +119,17 @@ def test_views_are_one_task_and_each_mart_its_own(dagbag):
     assert leaves and leaves <= set(checks["upstream"])
     assert {"assert_fct_spend_reconciles_to_staging", "assert_fine_grain_facts_reconcile_to_campaigns"} <= set(checks["dbt_select"].split())
     assert {v["dbt_indirect_selection"] for t, v in tasks.items() if t.startswith("dbt.")} == {"cautious"}
+    rollups = tasks["dbt.rollups"]
+    assert rollups["dbt_select"] == "tag:rollup"
+    assert rollups["upstream"] == ["dbt.fct_ad_performance_daily_model_build"] and "dbt.rollups" in checks["upstream"]
+    rolled = {n["name"] for n in models.values() if "rollup" in n["tags"]}
+    assert {"mart_account_kpis_daily", "mart_platform_kpis_daily", "mart_restatements"} <= rolled
+    # a rollup reads only the fact (and other rollups): nothing built in its own task waits for it
+    for uid, node in models.items():
+        if "rollup" in node["tags"]:
+            parents = [p for p in node["depends_on"]["nodes"] if p in models and "rollup" not in models[p]["tags"]]
+            assert all(models[p]["name"] == "fct_ad_performance_daily" for p in parents), node["name"]
+            assert all("rollup" in models[c]["tags"] for c in children.get(uid, []) if c in models), node["name"]
 
 
 def test_each_platform_and_store_has_its_task_group(dagbag):

@@ -15,6 +15,7 @@
         strategy='check',
         check_cols=['spend', 'conversions', 'conversion_value'],
         updated_at='observed_through',
+        tags=['rollup'],
     )
 }}
 

@@ -8,6 +8,7 @@
 {{
     config(
         materialized='table',
+        tags=['rollup'],
         indexes=[
             {'columns': ['date_day']},
             {'columns': ['workspace_id', 'platform', 'account_id', 'date_day'], 'unique': True},

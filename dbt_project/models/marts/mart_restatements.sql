@@ -8,7 +8,7 @@
     later sync brought nothing new for it for `restatement_settle_days` days.
     From snap_ad_performance_daily (every version the warehouse held).
 -#}
-{{ config(materialized='table', indexes=[{'columns': ['workspace_id', 'platform', 'account_id', 'date_day'], 'unique': True}]) }}
+{{ config(materialized='table', tags=['rollup'], indexes=[{'columns': ['workspace_id', 'platform', 'account_id', 'date_day'], 'unique': True}]) }}
 
 with
 

@@ -1,5 +1,5 @@
 {#- One row per day over the FX spine's range: MetricFlow's time spine (models/marts/_semantic.yml). -#}
-{{ config(materialized='table') }}
+{{ config(materialized='table', tags=['rollup']) }}
 
 select cast(day as date) as date_day
 from generate_series(

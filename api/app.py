@@ -316,16 +316,13 @@ def v1_router():
 
     def change_state(request: Request, ws: str, alert_id: str, who: Principal, state: str, until: date | None, by: str | None):
         workspace_of(request, ws, who)
-        from ads_elt import alert_states
-
         with request.app.state.warehouse.connection(write=True) as conn, conn.cursor() as cur:
-            found = queries.alert_workspace(cur, alert_id)
-            if found is None or found[0] != ws:
-                raise not_found(f"alert {alert_id!r}")
             try:
-                changed = alert_states.change(cur, found[1], state, until=until, by=by or f"api token {who.token_id}")
+                changed = queries.change_alert_state(cur, ws, alert_id, state, until, by or f"api token {who.token_id}")
             except ValueError as exc:
                 raise ApiError(422, str(exc), "until") from None
+        if changed is None:
+            raise not_found(f"alert {alert_id!r}")
         return {
             "alert_id": alert_id,
             "state": state,
@@ -357,7 +354,7 @@ def v1_router():
         payload = {**run, "status_url": f"/v1/workspaces/{conf['workspace_id']}/sync/{run['run_id']}"}
         if run["dag_paused"]:
             payload["note"] = "ads_daily is paused in Airflow: the run waits until it is unpaused"
-        return JSONResponse(json.loads(dumps(payload)), status_code=202)
+        return Response(dumps(payload), status_code=202, media_type="application/json")
 
     @r.post("/workspaces/{ws}/sync", status_code=202, summary="Run ads_daily for this workspace's accounts and stores")
     def sync_workspace(request: Request, ws: str, who: Principal = Depends(principal)):

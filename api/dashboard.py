@@ -80,11 +80,17 @@ def _series(rows: list[dict[str, Any]], key: str, value: str) -> list[dict[str, 
     return [{"name": name, "data": data} for name, data in out.items()]
 
 
-def _nav(access: Access, ws: str, day: date, platform: str | None) -> dict[str, str]:
-    return {
+def page(request: Request, template: str, access: Access, day: date, platform: str | None = None, **context: Any) -> HTMLResponse:
+    """A dashboard page with what every page carries: the link's auth for its forms, the navigation, its own URL."""
+    ws = access.ws
+    nav = {
         "workspace": access.url(f"/dashboard/{ws}", date=day.isoformat(), platform=platform),
         "sync": access.url(f"/dashboard/{ws}/sync"),
     }
+    here = request.url.path + ("?" + request.url.query if request.url.query else "")
+    return templates.TemplateResponse(
+        request, template, {"ws": ws, "day": day, "platform": platform, "auth": access.auth(), "nav": nav, "here": here, **context}
+    )
 
 
 def router() -> APIRouter:
@@ -129,25 +135,11 @@ def router() -> APIRouter:
             a["ack_url"] = access.url(f"/dashboard/{ws}/alerts/{a['alert_id']}/ack")
             if a["campaign_id"] and a["campaign_id"] != PLATFORM_TOTAL:
                 a["url"] = access.url(f"/dashboard/{ws}/campaigns/{a['platform']}/{a['campaign_id']}", date=day_.isoformat())
-        return templates.TemplateResponse(
-            request,
-            "workspace.html",
-            {
-                "title": f"{ws} · {day_}",
-                "ws": ws,
-                "day": day_,
-                "days": n,
-                "platform": platform,
-                "platforms": platforms,
-                "charts": charts,
-                "alerts": alerts,
-                "campaigns": campaigns,
-                "currency": currency,
-                "auth": access.auth(),
-                "nav": _nav(access, ws, day_, platform),
-                "here": request.url.path + ("?" + request.url.query if request.url.query else ""),
-            },
-        )
+        return page(
+            request, "workspace.html", access, day_, platform,
+            title=f"{ws} · {day_}", days=n, platforms=platforms, charts=charts, alerts=alerts,
+            campaigns=campaigns, currency=currency,
+        )  # fmt: skip
 
     @r.get("/dashboard/{ws}/campaigns/{platform}/{campaign_id}", response_class=HTMLResponse)
     def campaign_page(request: Request, ws: str, platform: str, campaign_id: str, days: str | None = None):
@@ -196,23 +188,11 @@ def router() -> APIRouter:
             )
         for a in alerts:
             a["ack_url"] = access.url(f"/dashboard/{ws}/alerts/{a['alert_id']}/ack")
-        return templates.TemplateResponse(
-            request,
-            "campaign.html",
-            {
-                "title": f"{found['campaign_name']} · {ws}",
-                "ws": ws,
-                "campaign": found,
-                "day": day_,
-                "days": n,
-                "kpis": list(reversed(kpis)),
-                "charts": charts,
-                "alerts": alerts,
-                "auth": access.auth(),
-                "nav": _nav(access, ws, day_, platform),
-                "here": request.url.path + ("?" + request.url.query if request.url.query else ""),
-            },
-        )
+        return page(
+            request, "campaign.html", access, day_, platform,
+            title=f"{found['campaign_name']} · {ws}", campaign=found, days=n, kpis=list(reversed(kpis)), charts=charts,
+            alerts=alerts,
+        )  # fmt: skip
 
     @r.get("/dashboard/{ws}/sync", response_class=HTMLResponse)
     def sync_page(request: Request, ws: str):
@@ -220,22 +200,14 @@ def router() -> APIRouter:
         with request.app.state.warehouse.cursor() as cur:
             accounts = queries.sync_status(cur, ws)
             day_ = queries.latest_day(cur, ws) or date.today()
-        return templates.TemplateResponse(
-            request,
-            "sync.html",
-            {"title": f"Sync status · {ws}", "ws": ws, "accounts": accounts, "day": day_, "nav": _nav(access, ws, day_, None)},
-        )
+        return page(request, "sync.html", access, day_, title=f"Sync status · {ws}", accounts=accounts)
 
     @r.post("/dashboard/{ws}/alerts/{alert_id}/ack")
     def ack(request: Request, ws: str, alert_id: str, next: str = Form("/")):
         access = Access(request, ws)
-        from ads_elt import alert_states
-
         with request.app.state.warehouse.connection(write=True) as conn, conn.cursor() as cur:
-            found = queries.alert_workspace(cur, alert_id)
-            if found is None or found[0] != ws:
+            if queries.change_alert_state(cur, ws, alert_id, "acknowledged", None, "dashboard") is None:
                 raise not_found(f"alert {alert_id!r}")
-            alert_states.change(cur, found[1], "acknowledged", by="dashboard")
         target = next if next.startswith(f"/dashboard/{ws}") else access.url(f"/dashboard/{ws}")
         return RedirectResponse(target, status_code=303)
 

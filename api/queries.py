@@ -1,13 +1,11 @@
 """What the service reads, one function per resource; every value is a bound parameter.
 
-KPIs: the campaign, account and platform grains are `marts.mart_campaign_kpis_daily`,
-`marts.mart_account_kpis_daily` and `marts.mart_platform_kpis_daily` as built; the
-workspace grain is summed from `marts.fct_ad_performance_daily` here and every ratio
-is computed once from those sums (the KPI definitions of dbt_project/macros/kpis.sql:
-a ratio of sums, never an average of ratios).
-Campaign and account rows are in the account's currency; platform and workspace rows
-in the workspace's reporting currency, and the workspace grain carries the stores'
-revenue and blended ROAS from `marts.mart_workspace_kpis_daily`.
+KPIs at each grain are the KPI marts as built (`mart_campaign_kpis_daily`,
+`mart_account_kpis_daily`, `mart_platform_kpis_daily`, `mart_workspace_ad_kpis_daily`):
+every ratio is computed once, in dbt, by the KPI macros. Campaign and account rows are
+in the account's currency; platform and workspace rows in the workspace's reporting
+currency, and the workspace grain carries the stores' revenue and blended ROAS from
+`marts.mart_workspace_kpis_daily`.
 """
 
 from __future__ import annotations
@@ -19,23 +17,15 @@ from psycopg2 import sql
 
 GRAINS = ("campaign", "account", "platform", "workspace")
 MEASURES = ("spend", "impressions", "clicks", "conversions", "conversion_value")
-COUNTS = ("impressions", "clicks")  # whole numbers: their sums are cast back to bigint
-WINDOWS = {"7d": 7, "28d": 28}
-# name -> (numerator, denominator, factor): the KPI macros of dbt_project/macros/kpis.sql.
-RATIOS = {
-    "ctr": ("clicks", "impressions", 1),
-    "cpc": ("spend", "clicks", 1),
-    "cpm": ("spend", "impressions", 1000),
-    "cvr": ("conversions", "clicks", 1),
-    "cpa": ("spend", "conversions", 1),
-    "roas": ("conversion_value", "spend", 1),
-    "acos": ("spend", "conversion_value", 1),
-}
+RATIOS = ("ctr", "cpc", "cpm", "cvr", "cpa", "roas", "acos")
+WINDOWS = ("7d", "28d")  # the windows the API serves (the marts also have 30d, 90d and previous periods)
 GRAIN_KEYS = {
     "account": ("platform", "account_id"),
     "platform": ("platform",),
     "workspace": (),
 }
+GRAIN_MARTS = {"account": "mart_account_kpis_daily", "platform": "mart_platform_kpis_daily", "workspace": "mart_workspace_ad_kpis_daily"}
+STORE_COLUMNS = ("store_revenue", "blended_roas", "attributed_revenue", "attributed_roas")
 
 
 def rows(cur) -> list[dict[str, Any]]:
@@ -81,16 +71,6 @@ def sync_version(cur, workspace_id: str) -> str:
     return cur.fetchone()[0]
 
 
-def _ratio(name: str, suffix: str = "") -> sql.Composed:
-    num, den, factor = RATIOS[name]
-    return sql.SQL("cast({num} as double precision) * {factor} / nullif(cast({den} as double precision), 0) as {out}").format(
-        num=sql.Identifier(num + suffix),
-        den=sql.Identifier(den + suffix),
-        factor=sql.Literal(factor),
-        out=sql.Identifier(name + suffix),
-    )
-
-
 CAMPAIGN_COLUMNS = (
     "date_day", "platform", "account_id", "campaign_id", "campaign_name", "currency",
     *MEASURES, *RATIOS,
@@ -99,7 +79,6 @@ CAMPAIGN_COLUMNS = (
 
 
 CAMPAIGN_KEYS = ("date_day", "platform", "account_id", "campaign_id", "campaign_name", "currency")
-GRAIN_MARTS = {"account": "mart_account_kpis_daily", "platform": "mart_platform_kpis_daily"}
 
 
 def kpis(
@@ -115,84 +94,35 @@ def kpis(
             (workspace_id, start, end, platform, platform, campaign_id, campaign_id),
         )
         return rows(cur)
-    if grain in GRAIN_MARTS:
-        columns = ["date_day", *GRAIN_KEYS[grain], "currency", *(c for c in CAMPAIGN_COLUMNS if c not in CAMPAIGN_KEYS)]
-        cur.execute(
-            sql.SQL(
-                "select {cols} from {mart} where workspace_id = %s and date_day between %s and %s "
-                "and (%s::text is null or platform = %s) order by date_day, {order}"
-            ).format(
-                cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
-                mart=sql.Identifier("marts", GRAIN_MARTS[grain]),
-                order=sql.SQL(", ").join(map(sql.Identifier, GRAIN_KEYS[grain])),
-            ),
-            (workspace_id, start, end, platform, platform),
-        )
-        return rows(cur)
-    keys = [sql.Identifier(k) for k in GRAIN_KEYS[grain]]
-    local = grain == "account"
-    spend = sql.Identifier("spend" if local else "spend_reporting")
-    value = sql.Identifier("conversion_value" if local else "conversion_value_reporting")
-    currency = sql.Identifier("currency" if local else "reporting_currency")
-    partition = sql.SQL("partition by {} ").format(sql.SQL(", ").join(keys)) if keys else sql.SQL("")
-    key_list = sql.SQL("").join(sql.SQL("{}, ").format(k) for k in keys)
-    windows = []
-    for suffix, days in WINDOWS.items():
-        for m in MEASURES:
-            windows.append(
-                sql.SQL("sum({m}) over ({p}order by date_day range between {span} preceding and current row){cast} as {out}").format(
-                    m=sql.Identifier(m),
-                    p=partition,
-                    span=sql.Literal(f"{days - 1} days"),
-                    cast=sql.SQL("::bigint" if m in COUNTS else ""),
-                    out=sql.Identifier(f"{m}_{suffix}"),
-                )
-            )
-    ratios = [_ratio(r) for r in RATIOS] + [_ratio(r, f"_{s}") for s in WINDOWS for r in RATIOS]
-    window_cols = [sql.Identifier(f"{m}_{s}") for s in WINDOWS for m in MEASURES]
-    query = sql.SQL(
-        """
-        with daily as (
-            select date_day, {key_list}max({currency}) as currency,
-                sum({spend}) as spend, sum(impressions)::bigint as impressions, sum(clicks)::bigint as clicks,
-                sum(conversions) as conversions, sum({value}) as conversion_value
-            from marts.fct_ad_performance_daily
-            where workspace_id = %s and date_day between %s and %s and (%s::text is null or platform = %s)
-            group by date_day{group_keys}
+    keys = GRAIN_KEYS[grain]
+    columns = ["date_day", *keys, "currency", *(c for c in CAMPAIGN_COLUMNS if c not in CAMPAIGN_KEYS)]
+    # the workspace's total on one platform is that platform's row
+    mart = GRAIN_MARTS["platform" if platform and grain == "workspace" else grain]
+    where, params = [sql.SQL("workspace_id = %s"), sql.SQL("date_day between %s and %s")], [workspace_id, start, end]
+    if platform:
+        where.append(sql.SQL("platform = %s"))
+        params.append(platform)
+    cur.execute(
+        sql.SQL("select {cols} from {mart} where {where} order by {order}").format(
+            cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
+            mart=sql.Identifier("marts", mart),
+            where=sql.SQL(" and ").join(where),
+            order=sql.SQL(", ").join(map(sql.Identifier, ("date_day", *keys))),
         ),
-        windowed as (
-            select *, {windows} from daily
-        )
-        select date_day, {key_list}currency, spend, impressions, clicks, conversions, conversion_value,
-            {ratios}, {window_cols}
-        from windowed where date_day between %s and %s
-        order by date_day{order_keys}
-        """
-    ).format(
-        key_list=key_list,
-        currency=currency,
-        spend=spend,
-        value=value,
-        group_keys=sql.SQL("").join(sql.SQL(", {}").format(k) for k in keys),
-        windows=sql.SQL(", ").join(windows),
-        ratios=sql.SQL(", ").join(ratios),
-        window_cols=sql.SQL(", ").join(window_cols),
-        order_keys=sql.SQL("").join(sql.SQL(", {}").format(k) for k in keys),
+        params,
     )
-    reach = start - timedelta(days=max(WINDOWS.values()) - 1)
-    cur.execute(query, (workspace_id, reach, end, platform, platform, start, end))
     out = rows(cur)
     if grain == "workspace" and out:
         cur.execute(
-            "select date_day, store_revenue, blended_roas, attributed_revenue, attributed_roas from marts.mart_workspace_kpis_daily "
-            "where workspace_id = %s and platform = 'all' and date_day between %s and %s",
+            sql.SQL(
+                "select date_day, {cols} from marts.mart_workspace_kpis_daily "
+                "where workspace_id = %s and platform = 'all' and date_day between %s and %s"
+            ).format(cols=sql.SQL(", ").join(map(sql.Identifier, STORE_COLUMNS))),
             (workspace_id, start, end),
         )
         stores = {r["date_day"]: r for r in rows(cur)}
         for r in out:
-            s = stores.get(r["date_day"], {})
-            for k in ("store_revenue", "blended_roas", "attributed_revenue", "attributed_roas"):
-                r[k] = s.get(k)
+            r.update({k: stores.get(r["date_day"], {}).get(k) for k in STORE_COLUMNS})
     return out
 
 
@@ -271,11 +201,16 @@ def alerts(
     return rows(cur)
 
 
-def alert_workspace(cur, alert_id: str) -> tuple[str, str] | None:
-    """(workspace_id, alert_key) of a full alert id in ops.alert_log, else None."""
-    cur.execute("select workspace_id, alert_key from ops.alert_log where alert_id = %s", (alert_id,))
+def change_alert_state(cur, workspace_id: str, alert_id: str, state: str, until: date | None, by: str) -> dict[str, Any] | None:
+    """Set the state of a full alert id's series (ads_elt.alert_states.change); None when the workspace has no such alert.
+
+    Raises ValueError for a state the alert cannot take (a snooze without a day, or one before the alert's day).
+    """
+    from ads_elt import alert_states
+
+    cur.execute("select alert_key from ops.alert_log where alert_id = %s and workspace_id = %s", (alert_id, workspace_id))
     row = cur.fetchone()
-    return (row[0], row[1]) if row else None
+    return None if row is None else alert_states.change(cur, row[0], state, until=until, by=by)
 
 
 def recommendations(cur, workspace_id: str, day: date | None) -> list[dict[str, Any]]:

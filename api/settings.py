@@ -16,8 +16,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-WAREHOUSE_CONN_ID = os.environ.get("ADS_ELT_API_CONN_ID", "warehouse_api")
-REPORTING_CONN_ID = os.environ.get("ADS_API_REPORTING_CONN_ID", "reporting_api")
+from ads_elt.links import REPORTING_CONN_ID
+from ads_elt.roles import API, ROLE_CONNECTIONS
+
+WAREHOUSE_CONN_ID = ROLE_CONNECTIONS[API]  # the api role's Connection (ads_elt.roles)
 AIRFLOW_CONN_ID = os.environ.get("ADS_API_AIRFLOW_CONN_ID", "airflow_api")
 
 
@@ -39,7 +41,7 @@ class Settings:
     public_url: str
     airflow: AirflowTarget | None = None
     rate_limit_per_minute: int = 600
-    link_ttl_days: int = 14
+    link_ttl_days: float = 14
     cache_entries: int = 2048
 
     def __repr__(self) -> str:  # never the DSN's password or the key
@@ -61,36 +63,33 @@ def _int_env(name: str, default: int) -> int:
 
 def load() -> Settings:
     """Settings from the Connections above; a missing one stops the service with what to set."""
+    from ads_elt.connections import base_url
     from ads_elt.db import connection_or_none, warehouse_dsn
+    from ads_elt.links import reporting_service
 
     if connection_or_none(WAREHOUSE_CONN_ID) is None:
         raise ConfigurationError(
             f"Airflow Connection {WAREHOUSE_CONN_ID!r} (the warehouse's api role) is not defined: "
             "the reporting service never connects as the administrator"
         )
-    reporting = connection_or_none(REPORTING_CONN_ID)
-    if reporting is None or not reporting.password:
+    try:
+        reporting = reporting_service()
+    except ValueError as exc:  # ADS_API_LINK_TTL_DAYS
+        raise ConfigurationError(str(exc)) from None
+    if reporting is None:
         raise ConfigurationError(
             f"Airflow Connection {REPORTING_CONN_ID!r} needs the service's URL as host and its link-signing key as password"
         )
     airflow = connection_or_none(AIRFLOW_CONN_ID)
     target = None
     if airflow is not None and airflow.host:
-        url = airflow.host if "://" in airflow.host else f"http://{airflow.host}"
-        if airflow.port and url.count(":") < 2:
-            url = f"{url}:{airflow.port}"
-        target = AirflowTarget(url.rstrip("/"), airflow.login or "", airflow.password or "")
-    public = reporting.host or "http://127.0.0.1:8765"
-    if "://" not in public:
-        public = f"http://{public}"
-    if reporting.port and public.count(":") < 2:
-        public = f"{public}:{reporting.port}"
+        target = AirflowTarget(base_url(airflow, AIRFLOW_CONN_ID), airflow.login or "", airflow.password or "")
     return Settings(
         dsn=warehouse_dsn(WAREHOUSE_CONN_ID),
-        signing_key=reporting.password.encode(),
-        public_url=public.rstrip("/"),
+        signing_key=reporting.key,
+        public_url=reporting.url or "http://127.0.0.1:8765",
         airflow=target,
         rate_limit_per_minute=_int_env("ADS_API_RATE_LIMIT", 600),
-        link_ttl_days=_int_env("ADS_API_LINK_TTL_DAYS", 14),
+        link_ttl_days=reporting.ttl_days,
         cache_entries=_int_env("ADS_API_CACHE_ENTRIES", 2048),
     )

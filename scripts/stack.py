@@ -25,7 +25,6 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.request import urlopen
 
 REPO = Path(__file__).resolve().parents[1]
 LOCAL = REPO / ".local"
@@ -265,15 +264,49 @@ def ensure_database(cluster: Cluster, dbname: str) -> None:
     conn.close()
 
 
-def wait_http(url: str, timeout: float = 30.0) -> None:
+def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen | None = None, log: Path | None = None, what: str = "sandbox") -> None:
+    """Until a local service answers at `url` (never through a proxy); stops early when its process `proc` exits.
+
+    Raises SystemExit naming the service and, with `log`, the end of its log.
+    """
+    from urllib.request import ProxyHandler, build_opener
+
+    opener = build_opener(ProxyHandler({}))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            break
         try:
-            with urlopen(url, timeout=2):
+            with opener.open(url, timeout=2):
                 return
         except OSError:
             time.sleep(0.2)
-    raise SystemExit(f"sandbox did not answer at {url}")
+    state = "stopped at start" if proc is not None and proc.poll() is not None else f"did not answer at {url}"
+    tail = f":\n{log.read_text(errors='replace')[-3000:]}" if log is not None and log.exists() else ""
+    raise SystemExit(f"the {what} {state}{tail}")
+
+
+def process_running(pid_file: Path) -> bool:
+    """Whether the process whose id `pid_file` holds is alive."""
+    try:
+        os.kill(int(pid_file.read_text()), 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def stop_process(pid_file: Path) -> None:
+    """Stop the process of `pid_file` and what it started (its own session, see the Popen calls), then forget it."""
+    if process_running(pid_file):
+        pid = int(pid_file.read_text())
+        os.killpg(pid, signal.SIGTERM)
+        for _ in range(50):
+            try:
+                os.kill(pid, 0)
+            except OSError:
+                break
+            time.sleep(0.1)
+    pid_file.unlink(missing_ok=True)
 
 
 def free_port() -> int:
@@ -305,14 +338,7 @@ class Stack:
         return creds
 
     def sandbox_running(self) -> bool:
-        pid_file = self.sandbox_dir / "pid"
-        if not pid_file.exists():
-            return False
-        try:
-            os.kill(int(pid_file.read_text()), 0)
-        except (OSError, ValueError):
-            return False
-        return True
+        return process_running(self.sandbox_dir / "pid")
 
     def sandbox_url(self) -> str:
         return f"http://127.0.0.1:{(self.sandbox_dir / 'port').read_text().strip()}"
@@ -348,17 +374,7 @@ class Stack:
         return url
 
     def stop_sandbox(self) -> None:
-        pid_file = self.sandbox_dir / "pid"
-        if self.sandbox_running():
-            pid = int(pid_file.read_text())
-            os.kill(pid, signal.SIGTERM)
-            for _ in range(50):
-                try:
-                    os.kill(pid, 0)
-                except OSError:
-                    break
-                time.sleep(0.1)
-        pid_file.unlink(missing_ok=True)
+        stop_process(self.sandbox_dir / "pid")
 
     def drop_demo_files(self, end_date: date) -> None:
         """The demo's file-drop export (the world's numbers as a CSV) into the workspace inbox, once."""
@@ -393,11 +409,7 @@ class Stack:
         return self.local / "api"
 
     def api_running(self) -> bool:
-        try:
-            os.kill(int((self.api_dir / "pid").read_text()), 0)
-        except (OSError, ValueError):
-            return False
-        return True
+        return process_running(self.api_dir / "pid")
 
     def start_api(self, env: dict[str, str]) -> str:
         """The reporting service on API_PORT (stopped first if it runs); returns its URL."""
@@ -413,28 +425,11 @@ class Stack:
             cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         (self.api_dir / "pid").write_text(str(proc.pid))
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise SystemExit(f"the reporting service stopped at start: see {self.api_dir / 'server.log'}")
-            try:
-                with urlopen(f"{url}/healthz", timeout=2):
-                    return url
-            except OSError:
-                time.sleep(0.3)
-        raise SystemExit(f"the reporting service did not answer at {url}: see {self.api_dir / 'server.log'}")
+        wait_http(f"{url}/healthz", 60, proc, self.api_dir / "server.log", "reporting service")
+        return url
 
     def stop_api(self) -> None:
-        if self.api_running():
-            pid = int((self.api_dir / "pid").read_text())
-            os.killpg(pid, signal.SIGTERM)
-            for _ in range(50):
-                try:
-                    os.kill(pid, 0)
-                except OSError:
-                    break
-                time.sleep(0.1)
-        (self.api_dir / "pid").unlink(missing_ok=True)
+        stop_process(self.api_dir / "pid")
 
     def write_env_file(self) -> Path:
         path = self.local / "env.sh"

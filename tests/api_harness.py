@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
 from e2e_harness import copy_database  # noqa: E402
-from stack import connections_env, free_port, service_connections_env  # noqa: E402
+from stack import connections_env, free_port, service_connections_env, wait_http  # noqa: E402
 
 
 @dataclass
@@ -32,17 +31,17 @@ class ApiServer:
         self.http = requests.Session()
         self.http.trust_env = False
 
-    def get(self, path: str, token: str | None = None, **kw) -> requests.Response:
+    def request(self, method: str, path: str, token: str | None = None, **kw) -> requests.Response:
         headers = kw.pop("headers", {})
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        return self.http.get(self.url + path, headers=headers, timeout=30, **kw)
+        return self.http.request(method, self.url + path, headers=headers, timeout=30, **kw)
+
+    def get(self, path: str, token: str | None = None, **kw) -> requests.Response:
+        return self.request("GET", path, token, **kw)
 
     def post(self, path: str, token: str | None = None, **kw) -> requests.Response:
-        headers = kw.pop("headers", {})
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return self.http.post(self.url + path, headers=headers, timeout=30, **kw)
+        return self.request("POST", path, token, **kw)
 
     def token(self, workspace_id: str | None, label: str = "test") -> str:
         from api.security import create_token
@@ -90,18 +89,12 @@ def start_api_server(pg_server, dbname: str, creds: dict, home: Path, airflow_ur
         [sys.executable, "-m", "api", "serve", "--port", str(port)], cwd=REPO, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT
     )
     server = ApiServer(url, proc, env, pg_server.dsn(dbname), creds["reporting_api"]["signing_key"].encode(), log)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the reporting service stopped at start:\n{log.read_text()[-4000:]}")
-        try:
-            if server.http.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return server
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    server.stop()
-    raise RuntimeError(f"the reporting service did not answer at {url}:\n{log.read_text()[-4000:]}")
+    try:
+        wait_http(f"{url}/healthz", 90, proc, log, "reporting service")
+    except SystemExit as exc:
+        server.stop()
+        raise RuntimeError(str(exc)) from None
+    return server
 
 
 WS, OTHER = "northwind_us", "lumen_eu"  # the demo workspaces the API tests read as two tenants

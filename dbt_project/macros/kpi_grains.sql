@@ -1,28 +1,38 @@
 {#-
-    KPIs at a grain coarser than the campaign: daily sums of the fact per
-    `keys`, their calendar windows (`windows`: suffix -> days) and each
-    window's previous period (the same number of days just before it), and
-    every ratio from those sums through the KPI macros (never an average of
-    daily or campaign ratios).
-
-    `daily` is a CTE name whose rows are one per day and key with the five
-    measures (spend, impressions, clicks, conversions, conversion_value) in one
-    currency, and `currency`. Emits the remaining CTEs and the final select.
-    Impressions and clicks stay whole numbers (bigint) in every window.
+    KPIs at a grain coarser than the campaign, the whole model's SQL: the
+    fact's daily sums per `keys` (money in the account's currency, or with
+    `reporting_currency` in the workspace's reporting currency), their calendar
+    windows (var `kpi_grain_windows`: suffix -> days) and each window's
+    previous period (the same number of days just before it), and every ratio
+    from those sums through the KPI macros (never an average of daily or
+    campaign ratios). Impressions and clicks stay whole numbers (bigint).
 -#}
-{% macro kpi_ratio_columns(suffix='') -%}
-        {{ ctr('clicks' ~ suffix, 'impressions' ~ suffix) }} as ctr{{ suffix }},
-        {{ cpc('spend' ~ suffix, 'clicks' ~ suffix) }} as cpc{{ suffix }},
-        {{ cpm('spend' ~ suffix, 'impressions' ~ suffix) }} as cpm{{ suffix }},
-        {{ cvr('conversions' ~ suffix, 'clicks' ~ suffix) }} as cvr{{ suffix }},
-        {{ cpa('spend' ~ suffix, 'conversions' ~ suffix) }} as cpa{{ suffix }},
-        {{ roas('conversion_value' ~ suffix, 'spend' ~ suffix) }} as roas{{ suffix }},
-        {{ acos('spend' ~ suffix, 'conversion_value' ~ suffix) }} as acos{{ suffix }}
-{%- endmacro %}
-
-{% macro kpis_at_grain(daily, keys, windows) -%}
+{% macro kpis_at_grain(keys, reporting_currency=false) -%}
+{%- set windows = var('kpi_grain_windows') -%}
 {%- set measures = ['spend', 'impressions', 'clicks', 'conversions', 'conversion_value'] -%}
 {%- set counts = ['impressions', 'clicks'] -%}
+{%- set money = '_reporting' if reporting_currency else '' -%}
+with
+
+daily as (
+
+    select
+        date_day,
+        {%- for key in keys %}
+        {{ key }},
+        {%- endfor %}
+        max({{ 'reporting_currency' if reporting_currency else 'currency' }}) as currency,
+        sum(spend{{ money }}) as spend,
+        cast(sum(impressions) as {{ dbt.type_bigint() }}) as impressions,
+        cast(sum(clicks) as {{ dbt.type_bigint() }}) as clicks,
+        sum(conversions) as conversions,
+        sum(conversion_value{{ money }}) as conversion_value
+
+    from {{ ref('fct_ad_performance_daily') }}
+    group by date_day, {{ keys | join(', ') }}
+
+),
+
 windowed_sums as (
 {%- set sums = [] -%}
 {%- for suffix, days in windows.items() -%}
@@ -39,7 +49,7 @@ windowed_sums as (
         *,
         {{ sums | join(',\n        ') }}
 
-    from {{ daily }}
+    from daily
 
 ),
 

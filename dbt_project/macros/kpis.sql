@@ -44,3 +44,14 @@
 {% macro acos(spend, conversion_value) -%}
     {{ safe_divide(spend, conversion_value) }}
 {%- endmacro %}
+
+{# The seven ratios of the measure columns with a suffix (`_7d`, `_prev_28d`, or none), in the marts' column order. #}
+{% macro kpi_ratio_columns(suffix='') -%}
+        {{ ctr('clicks' ~ suffix, 'impressions' ~ suffix) }} as ctr{{ suffix }},
+        {{ cpc('spend' ~ suffix, 'clicks' ~ suffix) }} as cpc{{ suffix }},
+        {{ cpm('spend' ~ suffix, 'impressions' ~ suffix) }} as cpm{{ suffix }},
+        {{ cvr('conversions' ~ suffix, 'clicks' ~ suffix) }} as cvr{{ suffix }},
+        {{ cpa('spend' ~ suffix, 'conversions' ~ suffix) }} as cpa{{ suffix }},
+        {{ roas('conversion_value' ~ suffix, 'spend' ~ suffix) }} as roas{{ suffix }},
+        {{ acos('spend' ~ suffix, 'conversion_value' ~ suffix) }} as acos{{ suffix }}
+{%- endmacro %}

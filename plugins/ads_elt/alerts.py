@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -60,8 +59,6 @@ CRITICAL_FACTOR = 2.0
 ANOMALY_RELATION = "marts.mart_anomalies"
 ALERT_RELATION = "marts.mart_alerts"
 LOG_CHANNEL = "log"
-# Signed dashboard and chart links in a digest stay valid this many days (ADS_API_LINK_TTL_DAYS).
-LINK_TTL_DAYS = float(os.environ.get("ADS_API_LINK_TTL_DAYS", "14"))
 
 # Block Kit limits (https://api.slack.com/reference/block-kit/blocks).
 MAX_BLOCKS = 50
@@ -877,6 +874,7 @@ def deliver(
     senders: Mapping[str, ChannelSender] | None = None,
     upload_chart: Callable[..., None] | None = None,
     chart_for: Callable[[WorkspaceAlertSettings, Sequence[Alert], int], Any] | None = None,
+    reporting: links.ReportingService | None = None,
 ) -> list[dict[str, Any]]:
     """Send one digest per workspace (and part) to each of its channels; mark alerts sent.
 
@@ -887,7 +885,8 @@ def deliver(
     A workspace without channels gets the text in the task log. A channel
     that fails leaves the alerts pending for it (the channels that succeeded
     are recorded and not repeated); the other workspaces are still tried,
-    then AlertDeliveryError is raised. Returns one JSON-safe dict per message.
+    then AlertDeliveryError is raised. With `reporting` (the reporting service),
+    each digest's chart also travels by signed URL. Returns one JSON-safe dict per message.
     """
     send = send_slack or send_slack_webhook
     channel_senders = {**_default_senders(), **(senders or {})}
@@ -904,7 +903,7 @@ def deliver(
         parts = _chunks(group)
         for i, chunk in enumerate(parts, start=1):
             delivery = _deliver_part(
-                conn, ws, chunk, i, len(parts), send, channel_senders, upload_chart, chart_for
+                conn, ws, chunk, i, len(parts), send, channel_senders, upload_chart, chart_for, reporting
             )
             deliveries.append(delivery)
             if delivery.status == "failed":
@@ -981,6 +980,7 @@ def _deliver_part(
     senders: Mapping[str, ChannelSender],
     upload_chart: Callable[..., None] | None,
     chart_for: Callable[[WorkspaceAlertSettings, Sequence[Alert], int], Any] | None,
+    reporting: links.ReportingService | None = None,
 ) -> Delivery:
     locked = _lock_pending(conn, [a.alert_key for a in chunk])
     to_send = [a for a in chunk if a.alert_key in locked]
@@ -1006,7 +1006,7 @@ def _deliver_part(
     if chart is not None:
         with conn.cursor() as cur:
             cur.execute("update ops.alert_log set chart_path = %s where alert_key = any(%s)", (str(chart), keys))
-        ws = replace(ws, chart_url=chart_link(ws.workspace_id, to_send[0].alert_id))
+        ws = replace(ws, chart_url=chart_link(reporting, ws.workspace_id, to_send[0].alert_id))
     delivered = _delivered(conn, keys)
     used: list[str] = []
     errors: list[str] = []
@@ -1046,23 +1046,18 @@ def _deliver_part(
     return Delivery(ws.workspace_id, channel_label, keys, status="sent", texts=[links.without_signatures(text)])
 
 
-def chart_link(workspace_id: str, alert_id: str) -> str | None:
-    """The digest chart at the reporting service (`/charts/<alert id>.png`), signed; None when the service is not set up."""
-    base, key = links.public_url(), links.signing_key()
-    if not base or not key:
+def chart_link(service: links.ReportingService | None, workspace_id: str, alert_id: str) -> str | None:
+    """The digest chart at the reporting service (`/charts/<alert id>.png`), signed; None when the service has no URL."""
+    if service is None or not service.url:
         return None
-    return links.sign_url(f"{base}/charts/{alert_id}.png", key, workspace_id, LINK_TTL_DAYS)
+    return service.sign(f"{service.url}/charts/{alert_id}.png", workspace_id)
 
 
-def signed_dashboard_links(alerts: Sequence[Alert]) -> list[Alert]:
+def signed_dashboard_links(alerts: Sequence[Alert], service: links.ReportingService | None) -> list[Alert]:
     """Each alert's dashboard link signed for its workspace (`ads_elt.links`), when the reporting service's key is set."""
-    key = links.signing_key()
-    if not key:
+    if service is None:
         return list(alerts)
-    return [
-        replace(a, dashboard_link=links.sign_url(a.dashboard_link, key, a.workspace_id, LINK_TTL_DAYS)) if a.dashboard_link else a
-        for a in alerts
-    ]
+    return [replace(a, dashboard_link=service.sign(a.dashboard_link, a.workspace_id)) if a.dashboard_link else a for a in alerts]
 
 
 def _chart_for(conn) -> Callable[[WorkspaceAlertSettings, Sequence[Alert], int], Any]:
@@ -1209,7 +1204,8 @@ def run_alerts(
     for r in planned:
         log.info("not sent %s: explained by the planned change %s", r["alert_key"], r["planned_change_id"])
     alerts = build_alerts([r for r in rows if not r.get("planned_change_id")], settings_by_workspace, threshold=threshold)
-    alerts = signed_dashboard_links(alerts)
+    reporting = links.reporting_service()  # read once per run: signs every link and the charts' URLs
+    alerts = signed_dashboard_links(alerts, reporting)
     if day.weekday() == WEEKLY_DIGEST_WEEKDAY:
         alerts += recommendation_alerts(fetch_recommendations(conn, day), day, settings_by_workspace)
     with conn.cursor() as cur:
@@ -1220,7 +1216,7 @@ def run_alerts(
     to_send = record_and_select_new(conn, alerts, settings_by_workspace)
     deliveries = deliver(
         conn, to_send, settings_by_workspace, send_slack=send_slack, senders=senders, upload_chart=upload_chart,
-        chart_for=chart_for,
+        chart_for=chart_for, reporting=reporting,
     )  # fmt: skip
 
     workspaces: dict[str, dict[str, Any]] = {}

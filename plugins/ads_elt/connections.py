@@ -45,7 +45,8 @@ def _require(value: Any, conn_id: str, what: str) -> Any:
     return value
 
 
-def _base_url(conn, conn_id: str) -> str:
+def base_url(conn, conn_id: str) -> str:
+    """The Connection's host as a base URL (https:// when it names no scheme), with its port when it has one."""
     host = _require(conn.host, conn_id, "host (the API base URL)")
     if not host.startswith(("http://", "https://")):
         host = f"https://{host}"
@@ -64,7 +65,7 @@ def client_for(platform: str, conn_id: str):
         from adapters.meta import MetaInsightsClient
 
         return MetaInsightsClient(
-            base_url=_base_url(conn, conn_id),
+            base_url=base_url(conn, conn_id),
             access_token=_require(conn.password, conn_id, "password (the access token)"),
             api_version=extra.get("api_version", "v21.0"),
         )
@@ -75,7 +76,7 @@ def client_for(platform: str, conn_id: str):
         if extra.get("api_version"):
             kwargs["api_version"] = extra["api_version"]
         return GoogleAdsClient(
-            base_url=_base_url(conn, conn_id),
+            base_url=base_url(conn, conn_id),
             developer_token=_require(extra.get("developer_token"), conn_id, "extra.developer_token"),
             client_id=_require(conn.login, conn_id, "login (the OAuth client id)"),
             client_secret=_require(extra.get("client_secret"), conn_id, "extra.client_secret"),
@@ -87,12 +88,12 @@ def client_for(platform: str, conn_id: str):
     if platform == "tiktok":
         from adapters.tiktok import TikTokReportClient
 
-        return TikTokReportClient(_base_url(conn, conn_id), _require(conn.password, conn_id, "password (the access token)"))
+        return TikTokReportClient(base_url(conn, conn_id), _require(conn.password, conn_id, "password (the access token)"))
     if platform == "snapchat":
         from adapters.snapchat import DEFAULT_TOKEN_URL, SnapchatStatsClient
 
         return SnapchatStatsClient(
-            _base_url(conn, conn_id),
+            base_url(conn, conn_id),
             client_id=_require(conn.login, conn_id, "login (the OAuth client id)"),
             client_secret=_require(extra.get("client_secret"), conn_id, "extra.client_secret"),
             refresh_token=_require(conn.password, conn_id, "password (the refresh token)"),
@@ -104,7 +105,7 @@ def client_for(platform: str, conn_id: str):
         secret = _require(conn.password, conn_id, "password (the refresh token, or an access token)")
         refreshable = bool(conn.login and extra.get("client_secret"))
         return LinkedInAnalyticsClient(
-            _base_url(conn, conn_id),
+            base_url(conn, conn_id),
             access_token=None if refreshable else secret,
             client_id=conn.login if refreshable else None,
             client_secret=extra.get("client_secret") if refreshable else None,
@@ -116,7 +117,7 @@ def client_for(platform: str, conn_id: str):
         from adapters.amazon_ads import DEFAULT_TOKEN_URL, AmazonAdsReportClient
 
         return AmazonAdsReportClient(
-            _base_url(conn, conn_id),
+            base_url(conn, conn_id),
             client_id=_require(conn.login, conn_id, "login (the Login with Amazon client id)"),
             client_secret=_require(extra.get("client_secret"), conn_id, "extra.client_secret"),
             refresh_token=_require(conn.password, conn_id, "password (the refresh token)"),
@@ -135,7 +136,7 @@ def store_client_for(platform: str, conn, conn_id: str):
         from adapters.shopify.client import DEFAULT_API_VERSION
 
         return ShopifyOrdersClient(
-            _base_url(conn, conn_id),
+            base_url(conn, conn_id),
             _require(conn.password, conn_id, "password (the Admin API access token)"),
             api_version=str(extra.get("api_version") or DEFAULT_API_VERSION),
         )
@@ -143,18 +144,18 @@ def store_client_for(platform: str, conn, conn_id: str):
         from adapters.woocommerce import WooCommerceOrdersClient
 
         return WooCommerceOrdersClient(
-            _base_url(conn, conn_id),
+            base_url(conn, conn_id),
             _require(conn.login, conn_id, "login (the consumer key)"),
             _require(conn.password, conn_id, "password (the consumer secret)"),
         )
     if platform == "salla":
         from adapters.salla import SallaOrdersClient
 
-        return SallaOrdersClient(_base_url(conn, conn_id), _require(conn.password, conn_id, "password (the access token)"))
+        return SallaOrdersClient(base_url(conn, conn_id), _require(conn.password, conn_id, "password (the access token)"))
     from adapters.zid import ZidOrdersClient
 
     return ZidOrdersClient(
-        _base_url(conn, conn_id),
+        base_url(conn, conn_id),
         authorization=_require(extra.get("authorization"), conn_id, "extra.authorization (the Authorization token)"),
         manager_token=_require(conn.password, conn_id, "password (the X-Manager-Token)"),
     )

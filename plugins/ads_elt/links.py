@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 import time
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 SIG_PARAM, EXP_PARAM = "sig", "exp"
@@ -52,26 +54,40 @@ def without_signatures(text: str) -> str:
     return _SIGNED.sub(r"\1sig=<redacted>", text)
 
 
-def signing_key() -> bytes | None:
-    """The `reporting_api` Connection's password, or None when the service is not configured."""
-    import os
+REPORTING_CONN_ID = os.environ.get("ADS_API_REPORTING_CONN_ID", "reporting_api")
 
+
+def link_ttl_days() -> float:
+    """How many days a signed link stays valid (ADS_API_LINK_TTL_DAYS, default 14)."""
+    raw = os.environ.get("ADS_API_LINK_TTL_DAYS") or "14"
+    try:
+        days = float(raw)
+    except ValueError:
+        raise ValueError(f"ADS_API_LINK_TTL_DAYS={raw!r} is not a number of days") from None
+    if days <= 0:
+        raise ValueError(f"ADS_API_LINK_TTL_DAYS must be positive, got {raw}")
+    return days
+
+
+@dataclass(frozen=True)
+class ReportingService:
+    """The `reporting_api` Connection: the service's public URL (None without a host) and its link-signing key."""
+
+    url: str | None
+    key: bytes
+    ttl_days: float
+
+    def sign(self, url: str, workspace_id: str) -> str:
+        return sign_url(url, self.key, workspace_id, self.ttl_days)
+
+
+def reporting_service() -> ReportingService | None:
+    """The reporting service as the `reporting_api` Connection describes it, or None when it has no key."""
+    from ads_elt.connections import base_url
     from ads_elt.db import connection_or_none
 
-    conn = connection_or_none(os.environ.get("ADS_API_REPORTING_CONN_ID", "reporting_api"))
-    return conn.password.encode() if conn is not None and conn.password else None
-
-
-def public_url() -> str | None:
-    """The service's public URL (the `reporting_api` Connection's host), or None."""
-    import os
-
-    from ads_elt.db import connection_or_none
-
-    conn = connection_or_none(os.environ.get("ADS_API_REPORTING_CONN_ID", "reporting_api"))
-    if conn is None or not conn.host:
+    conn = connection_or_none(REPORTING_CONN_ID)
+    if conn is None or not conn.password:
         return None
-    url = conn.host if "://" in conn.host else f"http://{conn.host}"
-    if conn.port and url.count(":") < 2:
-        url = f"{url}:{conn.port}"
-    return url.rstrip("/")
+    url = base_url(conn, REPORTING_CONN_ID) if conn.host else None
+    return ReportingService(url, conn.password.encode(), link_ttl_days())

@@ -80,24 +80,12 @@ kpis as (
         conversions,
         conversion_value,
         conversion_value_reporting,
-        {{ ctr('clicks', 'impressions') }} as ctr,
-        {{ cpc('spend', 'clicks') }} as cpc,
-        {{ cpm('spend', 'impressions') }} as cpm,
-        {{ cvr('conversions', 'clicks') }} as cvr,
-        {{ cpa('spend', 'conversions') }} as cpa,
-        {{ roas('conversion_value', 'spend') }} as roas,
-        {{ acos('spend', 'conversion_value') }} as acos,
+        {{ kpi_ratio_columns() }},
         {%- for suffix in windows %}
         {%- for measure in measures %}
         {{ measure }}_{{ suffix }},
         {%- endfor %}
-        {{ ctr('clicks_' ~ suffix, 'impressions_' ~ suffix) }} as ctr_{{ suffix }},
-        {{ cpc('spend_' ~ suffix, 'clicks_' ~ suffix) }} as cpc_{{ suffix }},
-        {{ cpm('spend_' ~ suffix, 'impressions_' ~ suffix) }} as cpm_{{ suffix }},
-        {{ cvr('conversions_' ~ suffix, 'clicks_' ~ suffix) }} as cvr_{{ suffix }},
-        {{ cpa('spend_' ~ suffix, 'conversions_' ~ suffix) }} as cpa_{{ suffix }},
-        {{ roas('conversion_value_' ~ suffix, 'spend_' ~ suffix) }} as roas_{{ suffix }},
-        {{ acos('spend_' ~ suffix, 'conversion_value_' ~ suffix) }} as acos_{{ suffix }},
+        {{ kpi_ratio_columns('_' ~ suffix) }},
         {%- endfor %}
         spend_prev_7d,
         {{ roas('conversion_value_prev_7d', 'spend_prev_7d') }} as roas_prev_7d,

@@ -16,24 +16,4 @@
     )
 }}
 
-with
-
-daily as (
-
-    select
-        date_day,
-        workspace_id,
-        platform,
-        max(reporting_currency) as currency,
-        sum(spend_reporting) as spend,
-        cast(sum(impressions) as {{ dbt.type_bigint() }}) as impressions,
-        cast(sum(clicks) as {{ dbt.type_bigint() }}) as clicks,
-        sum(conversions) as conversions,
-        sum(conversion_value_reporting) as conversion_value
-
-    from {{ ref('fct_ad_performance_daily') }}
-    group by 1, 2, 3
-
-),
-
-{{ kpis_at_grain('daily', ['workspace_id', 'platform'], var('kpi_grain_windows')) }}
+{{ kpis_at_grain(['workspace_id', 'platform'], reporting_currency=true) }}

@@ -249,7 +249,7 @@ def run_summary(logical_date=None, dag_run=None, run_id=None, ti=None) -> dict:
 
 # The layers built in one `dbt build` (the `dbt.views` task): seeds and the staging and
 # intermediate views upstream of the marts, with every test whose parents are all among them.
-# The marts, and the views built on them (the alert rules' inputs), are a task each.
+# The marts, and the models built on them (the alert rules' inputs and verdicts), are a task each.
 DBT_MARTS = "path:models/marts+"
 # Rollups read the campaign fact and nothing in the DAG reads them (the account and platform KPI marts,
 # the fact's snapshot and mart_restatements, MetricFlow's time spine): one `dbt build` for all of them,

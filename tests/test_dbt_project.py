@@ -918,6 +918,9 @@ def test_parse_needs_no_database(tmp_path):
         name: models[name]["schema"] for name in expected_schemas
     } == expected_schemas
     assert models["mart_anomalies"]["config"]["materialized"] == "incremental"
+    # the rules' inputs and verdicts too: as views they were computed over the whole history in every daily run
+    assert models["int_alert_rule_inputs"]["config"]["materialized"] == "incremental"
+    assert models["int_alert_rule_evaluations"]["config"]["materialized"] == "incremental"
     assert models["stg_meta__insights"]["config"]["materialized"] == "view"
     unit_tests = manifest.get("unit_tests", {})
     assert len(unit_tests) >= 7

@@ -23,11 +23,18 @@ MARTS = {
     "marts.fct_ad_performance_daily": "date_day, workspace_id, platform, account_id, campaign_id",
     "marts.mart_campaign_kpis_daily": "date_day, workspace_id, platform, account_id, campaign_id",
     "marts.mart_anomalies": "date_day, workspace_id, platform, account_id, campaign_id, entity_type, metric",
+    "intermediate.int_alert_rule_inputs": "date_day, workspace_id, platform, account_id, campaign_id",
+    "intermediate.int_alert_rule_evaluations": "date_day, workspace_id, platform, campaign_id, rule_id",
     "marts.mart_alerts": "alert_key",
 }
-INCREMENTAL = ("fct_ad_performance_daily", "mart_campaign_kpis_daily", "mart_anomalies")
+INCREMENTAL = ("fct_ad_performance_daily", "mart_campaign_kpis_daily", "mart_anomalies", "int_alert_rule_inputs", "int_alert_rule_evaluations")
 # Rows per campaign-day in each mart (mart_anomalies: one per metric; mart_alerts: only the flagged ones).
-ROWS_PER_CAMPAIGN_DAY = {"marts.fct_ad_performance_daily": 1, "marts.mart_campaign_kpis_daily": 1, "marts.mart_anomalies": 5}
+ROWS_PER_CAMPAIGN_DAY = {
+    "marts.fct_ad_performance_daily": 1,
+    "marts.mart_campaign_kpis_daily": 1,
+    "marts.mart_anomalies": 5,
+    "intermediate.int_alert_rule_inputs": 1,
+}
 # The scenario's days are minutes apart: no safety margin on the load watermark (see macros/incremental.sql).
 SELECT = ["build", "--select", "+mart_campaign_kpis_daily", "+mart_alerts", "--indirect-selection", "cautious", "--exclude", "resource_type:unit_test", "--vars", "{incremental_watermark_margin_hours: 0}"]
 HISTORY = 40
@@ -135,6 +142,9 @@ def test_first_build_is_full_and_daily_builds_cover_the_lookback(scenario):
     # The KPI mart and the anomaly scores rebuild the same days (reading further back for windows and baselines).
     assert second["changed_from"]["mart_campaign_kpis_daily"] == fact_from
     assert second["changed_from"]["mart_anomalies"] == fact_from
+    # So do the alert rules' inputs and verdicts (reading the fact up to a month further back).
+    assert second["changed_from"]["int_alert_rule_inputs"] == fact_from
+    assert second["changed_from"]["int_alert_rule_evaluations"] == fact_from
 
 
 def test_anomalies_are_scored_in_every_build(scenario):
@@ -142,6 +152,15 @@ def test_anomalies_are_scored_in_every_build(scenario):
     for step in scenario["steps"]:
         scored = [r for r in step["marts"]["marts.mart_anomalies"] if r["is_scored"]]
         assert scored and any(r["entity_type"] == "workspace" for r in scored), step["run_date"]
+
+
+def test_rules_are_evaluated_on_baselines_in_every_build(scenario):
+    # Equal verdicts would prove little if every rule lacked its 28-day baseline: most rows have one.
+    for step in scenario["steps"]:
+        evaluations = step["marts"]["intermediate.int_alert_rule_evaluations"]
+        with_baseline = [r for r in evaluations if r["rule_id"] == "roas_below_baseline" and r["baseline"] is not None]
+        assert len(with_baseline) > len(evaluations) / 20, step["run_date"]
+        assert {r["entity_type"] for r in evaluations} >= {"campaign"}, step["run_date"]
 
 
 def rows_of(marts, table, **where):
@@ -154,6 +173,7 @@ def test_a_load_reaching_behind_the_lookback_is_rebuilt(scenario):
     window_start = step["run_date"] - timedelta(days=HISTORY - 1)
     assert step["changed_from"]["fct_ad_performance_daily"] <= window_start.isoformat()
     assert step["changed_from"]["mart_anomalies"] <= window_start.isoformat()
+    assert step["changed_from"]["int_alert_rule_evaluations"] <= window_start.isoformat()
     for table in ROWS_PER_CAMPAIGN_DAY:
         days = {r["date_day"] for r in rows_of(step["marts"], table, account_id=late.account_id)}
         assert len(days) == HISTORY and min(days) == window_start, table

@@ -33,7 +33,31 @@
     A rule is evaluated only on the platforms it applies to
     (`int_alert_rules_configured.platforms`: ACOS on Amazon Ads unless the
     workspace sets a target).
+
+    Incremental, as int_alert_rule_inputs and mart_anomalies: a daily run
+    evaluates only the days from `incremental_changed_from()` on (the fact
+    read from 7 days before them for the gap days and from the first of
+    their month for the workspace's pacing), so its cost follows the new
+    data, not the history, and every row equals a full rebuild's. A rule's
+    settings (the seed or a workspace's `rule.*` overrides) apply to the
+    rebuilt days, which include every day an alert can still be sent for;
+    older days keep the verdict of the settings they were evaluated with
+    (the history of what was alerted) until `dbt build --full-refresh`.
 -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_date_range',
+        unique_key=['date_day', 'workspace_id', 'platform', 'campaign_id', 'rule_id'],
+        on_schema_change='fail',
+        indexes=[{'columns': ['date_day']}],
+        post_hook="{{ record_incremental_watermark() }}",
+    )
+}}
+{%- if is_incremental() -%}
+    {%- set changed_from = incremental_changed_from() -%}
+    {%- set since = "cast('" ~ changed_from ~ "' as date)" -%}
+{%- endif %}
 {%- set min_baseline_days = var('rule_min_baseline_days') -%}
 {%- set score_cap = 1000 -%}
 {%- set rules = {
@@ -118,6 +142,9 @@ with
 int_alert_rule_inputs as (
 
     select * from {{ ref('int_alert_rule_inputs') }}
+    {%- if is_incremental() %}
+    where date_day >= {{ since }}
+    {%- endif %}
 
 ),
 
@@ -130,7 +157,12 @@ int_alert_rules_configured as (
 fct_ad_performance_daily as (
 
     select * from {{ ref('fct_ad_performance_daily') }}
-    where is_active is not false  -- accounts removed from the registry are not alerted on
+    where
+        is_active is not false  -- accounts removed from the registry are not alerted on
+        {%- if is_incremental() %}
+        -- the gap days look 7 days back, the workspace's month-to-date spend to the first of the month
+        and date_day >= least({{ dbt.dateadd('day', -7, since) }}, cast(date_trunc('month', {{ since }}) as date))
+        {%- endif %}
 
 ),
 
@@ -207,6 +239,9 @@ gap_days as (
     from (
         select distinct date_day, workspace_id, platform, account_id
         from fct_ad_performance_daily
+        {%- if is_incremental() %}
+        where date_day >= {{ since }}
+        {%- endif %}
     ) as account_days
     inner join fct_ad_performance_daily as recent
         on
@@ -301,6 +336,9 @@ evaluations as (
 final as (
 
     select * from evaluations
+    {%- if is_incremental() %}
+    where date_day >= {{ since }}
+    {%- endif %}
 
 )
 

@@ -6,16 +6,44 @@
     28-day conversion rate, and
     month-to-date spend projected to the month's end. Amounts in the
     account currency.
+
+    Incremental like mart_anomalies: a daily run computes only the days from
+    `incremental_changed_from()` on, reading the fact from the earlier of 28
+    days before them and the first of their month (what their windows
+    reach), so every row equals a full rebuild's (tests/test_incremental.py).
+    A changed campaign budget (ops.campaign_budgets) reaches the rebuilt
+    days; older days keep the budget they were evaluated with until
+    `dbt build --full-refresh`.
 -#}
 {%- set campaign_key = ['workspace_id', 'platform', 'account_id', 'campaign_id'] -%}
 {%- set prior = trailing_days_window(campaign_key, 'date_day', 28, offset_days=1) -%}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_date_range',
+        unique_key=['date_day', 'workspace_id', 'platform', 'account_id', 'campaign_id'],
+        on_schema_change='fail',
+        indexes=[{'columns': ['date_day']}],
+        post_hook="{{ record_incremental_watermark() }}",
+    )
+}}
+{%- if is_incremental() -%}
+    {%- set changed_from = incremental_changed_from() -%}
+{%- endif %}
 
 with
 
 fct_ad_performance_daily as (
 
     select * from {{ ref('fct_ad_performance_daily') }}
-    where is_active is not false  -- accounts removed from the registry are not alerted on
+    where
+        is_active is not false  -- accounts removed from the registry are not alerted on
+        {%- if is_incremental() %}
+        and date_day >= least(
+            {{ dbt.dateadd('day', -28, "cast('" ~ changed_from ~ "' as date)") }},
+            cast(date_trunc('month', cast('{{ changed_from }}' as date)) as date)
+        )
+        {%- endif %}
 
 ),
 
@@ -92,3 +120,6 @@ final as (
 )
 
 select * from final
+{%- if is_incremental() %}
+where date_day >= cast('{{ changed_from }}' as date)
+{%- endif %}

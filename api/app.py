@@ -14,6 +14,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -25,13 +26,14 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from psycopg2.pool import ThreadedConnectionPool
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from api import queries
 from api.cache import ResponseCache, etag
 from api.dashboard import router as dashboard_router
 from api.errors import MAX_RANGE_DAYS, ApiError, not_found, parse_day
 from api.orchestrator import Airflow, AirflowRefused, AirflowUnavailable
-from api.security import Principal, RateLimiter, lookup
+from api.security import Principal, RateLimiter, token_hash
 from api.settings import ConfigurationError, Settings
 from api.templating import error_page
 
@@ -59,11 +61,13 @@ class Warehouse:
     """A small pool of connections as the api role; reads run in autocommit.
 
     More requests than connections wait for one (a semaphore in front of the pool): psycopg2's pool
-    itself raises when it is exhausted, which at 50 concurrent clients turned into 500s.
+    itself raises when it is exhausted, which at 50 concurrent clients turned into 500s. The pool keeps
+    every connection it opens (psycopg2 closes a returned connection beyond `minconn`: with 1 there, most
+    requests paid a new login, and the bench measured a third of the service's time in `connect`).
     """
 
     def __init__(self, dsn: str, size: int = 16):
-        self.pool = ThreadedConnectionPool(1, size, dsn)
+        self.pool = ThreadedConnectionPool(size, size, dsn)
         self._slots = threading.BoundedSemaphore(size)
         with self.connection() as conn, conn.cursor() as cur:
             cur.execute("select current_user, rolsuper from pg_roles where rolname = current_user")
@@ -116,6 +120,7 @@ def create_app(settings: Settings, warehouse: Warehouse | None = None) -> FastAP
     app.state.warehouse = warehouse or Warehouse(settings.dsn)
     app.state.cache = ResponseCache(settings.cache_entries)
     app.state.limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.state.build_log_seen = False
     app.state.airflow = Airflow(settings.airflow.url, settings.airflow.username, settings.airflow.password) if settings.airflow else None
     if VENDOR.is_dir():
         app.mount("/static/vendor", StaticFiles(directory=VENDOR), name="vendor")
@@ -152,36 +157,90 @@ def create_app(settings: Settings, warehouse: Warehouse | None = None) -> FastAP
 # --------------------------------------------------------------------------- /v1
 
 
+@dataclass(frozen=True)
+class RequestView:
+    """The warehouse as one request sees it, read once (queries.request_view) by `principal`."""
+
+    workspace_id: str | None  # the path's workspace
+    workspace_exists: bool
+    build_key: str
+
+
 def principal(request: Request) -> Principal:
+    """The token's holder, after one round trip that also reads the path workspace's existence and the build key.
+
+    Nothing of the token is kept between requests: a revoked token is refused from its next request on.
+    """
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "missing bearer token (Authorization: Bearer <token>)", headers={"WWW-Authenticate": "Bearer"})
-    with request.app.state.warehouse.cursor() as cur:
-        who = lookup(cur, token.strip())
-    if who is None:
+    state = request.app.state
+    ws = request.path_params.get("ws")
+    with state.warehouse.cursor() as cur:
+        if not state.build_log_seen:  # created by the first dbt build; once there it stays
+            state.build_log_seen = queries.build_log_exists(cur)
+        token_id, token_ws, ws_exists, build = queries.request_view(cur, token_hash(token.strip()), ws, state.build_log_seen)
+    if token_id is None:
         raise ApiError(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
-    wait = request.app.state.limiter.take(who.token_id)
+    who = Principal(token_id, token_ws)
+    request.state.view = RequestView(ws, ws_exists, build)
+    wait = state.limiter.take(who.token_id)
     if wait:
         raise ApiError(429, "rate limit reached for this token", headers={"Retry-After": str(max(1, math.ceil(wait)))})
     return who
+
+
+def request_view(request: Request, ws: str) -> RequestView | None:
+    view = getattr(request.state, "view", None)
+    return view if view is not None and view.workspace_id == ws else None
 
 
 def workspace_of(request: Request, ws: str, who: Principal) -> str:
     """The workspace if this token may see it and it exists; 404 either way otherwise (no existence leak)."""
     if not who.may_see(ws):
         raise not_found(f"workspace {ws!r}")
-    with request.app.state.warehouse.cursor() as cur:
-        if not queries.workspace_exists(cur, ws):
-            raise not_found(f"workspace {ws!r}")
+    view = request_view(request, ws)
+    if view is not None:
+        exists = view.workspace_exists
+    else:
+        with request.app.state.warehouse.cursor() as cur:
+            exists = queries.workspace_exists(cur, ws)
+    if not exists:
+        raise not_found(f"workspace {ws!r}")
     return ws
 
 
-def date_range(cur, ws: str, start: str | None, end: str | None, default_days: int = DEFAULT_RANGE_DAYS) -> tuple[date, date]:
+async def visible(request: Request, ws: str, who: Principal) -> str:
+    """`workspace_of` for the async endpoints: from the request's round trip, else in a worker thread."""
+    if request_view(request, ws) is not None:
+        return workspace_of(request, ws, who)
+    return await run_in_threadpool(workspace_of, request, ws, who)
+
+
+async def latest_day(request: Request, ws: str) -> date:
+    """The workspace's latest day in the marts (today when it has none), kept per build like a response."""
+    state = request.app.state
+    view = request_view(request, ws)
+    key = f"latest-day\n{ws}\n{view.build_key}" if view is not None else None
+    if key is not None and (hit := state.cache.get(key)) is not None:
+        return date.fromisoformat(hit.decode())
+
+    def read() -> date:
+        with state.warehouse.cursor() as cur:
+            return queries.latest_day(cur, ws) or date.today()
+
+    day = await run_in_threadpool(read)
+    if key is not None:
+        state.cache.put(key, day.isoformat().encode())
+    return day
+
+
+async def date_range(request: Request, ws: str, start: str | None, end: str | None, default_days: int = DEFAULT_RANGE_DAYS) -> tuple[date, date]:
     to = parse_day(end, "to")
     frm = parse_day(start, "from")
     if to is None:
-        to = queries.latest_day(cur, ws) or date.today()
+        to = await latest_day(request, ws)
         to = max(to, frm) if frm else to
     if frm is None:
         frm = to - timedelta(days=default_days - 1)
@@ -192,15 +251,50 @@ def date_range(cur, ws: str, start: str | None, end: str | None, default_days: i
     return frm, to
 
 
-def cached(request: Request, ws: str, produce: Callable[[Any], Any], versions: tuple[Callable[[Any, str], str], ...] = ()) -> Response:
-    """`produce(cursor)` as JSON, cached on the last build (and `versions`), with ETag and 304."""
+def conditional(request: Request, version: str) -> tuple[str, dict[str, str], Response | None]:
+    """The ETag of this request's answer at `version`, its headers, and a 304 when the client holds it."""
+    tag = etag(version, request.url.path, str(sorted(request.query_params.multi_items())))
+    headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
+    if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return tag, headers, Response(status_code=304, headers=headers)
+    return tag, headers, None
+
+
+async def cached(request: Request, ws: str, produce: Callable[[Any], Any], versions: tuple[Callable[[Any, str], str], ...] = ()) -> Response:
+    """`produce(cursor)` as JSON, cached on the last build (and `versions`), with ETag and 304.
+
+    The build key comes from the request's one round trip (`principal`): without `versions` a 304 or a
+    cache hit is answered on the event loop, taking no connection and no worker thread; what reads the
+    warehouse runs in a worker thread.
+    """
     state = request.app.state
+    view = request_view(request, ws)
+    if view is None or versions:
+        return await run_in_threadpool(cached_reading, request, ws, produce, versions)
+    tag, headers, not_modified = conditional(request, view.build_key)
+    if not_modified is not None:
+        return not_modified
+    body = state.cache.get(tag)
+    if body is None:
+
+        def read() -> bytes:
+            with state.warehouse.cursor() as cur:
+                return dumps(produce(cur))
+
+        body = await run_in_threadpool(read)
+        state.cache.put(tag, body)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def cached_reading(request: Request, ws: str, produce: Callable[[Any], Any], versions: tuple[Callable[[Any, str], str], ...]) -> Response:
+    """`cached` when the version itself is read from the warehouse (alerts, sync status): in a worker thread."""
+    state = request.app.state
+    view = request_view(request, ws)
     with state.warehouse.cursor() as cur:
-        version = "|".join([queries.build_key(cur), *(v(cur, ws) for v in versions)])
-        tag = etag(version, request.url.path, str(sorted(request.query_params.multi_items())))
-        headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
-        if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
-            return Response(status_code=304, headers=headers)
+        build = view.build_key if view is not None else queries.build_key(cur)
+        tag, headers, not_modified = conditional(request, "|".join([build, *(v(cur, ws) for v in versions)]))
+        if not_modified is not None:
+            return not_modified
         body = state.cache.get(tag)
         if body is None:
             body = dumps(produce(cur))
@@ -229,7 +323,7 @@ def v1_router():
         return {"workspaces": [w for w in names if who.may_see(w)]}
 
     @r.get("/workspaces/{ws}/kpis", summary="Daily KPIs with 7- and 28-day windows at a grain")
-    def kpis(
+    async def kpis(
         request: Request,
         ws: str,
         start: str | None = Query(None, alias="from", description="first day (YYYY-MM-DD); default: 28 days before `to`"),
@@ -239,14 +333,19 @@ def v1_router():
         campaign: str | None = None,
         who: Principal = Depends(principal),
     ):
-        workspace_of(request, ws, who)
+        await visible(request, ws, who)
         if grain not in queries.GRAINS:
             raise ApiError(422, f"grain: {grain!r} is not one of {', '.join(queries.GRAINS)}", "grain")
         if campaign and grain != "campaign":
             raise ApiError(422, "campaign: a campaign filter needs grain=campaign", "campaign")
-        with request.app.state.warehouse.cursor() as cur:
-            frm, to = date_range(cur, ws, start, end)
-            if campaign and platform and queries.campaign(cur, ws, platform, campaign) is None:
+        frm, to = await date_range(request, ws, start, end)
+        if campaign and platform:
+
+            def known() -> bool:
+                with request.app.state.warehouse.cursor() as cur:
+                    return queries.campaign(cur, ws, platform, campaign) is not None
+
+            if not await run_in_threadpool(known):
                 raise not_found(f"campaign {platform}/{campaign!r}")
 
         def produce(cur):
@@ -255,10 +354,10 @@ def v1_router():
                 raise not_found(f"campaign {campaign!r}")
             return {"workspace_id": ws, "grain": grain, "from": frm, "to": to, "rows": rows}
 
-        return cached(request, ws, produce)
+        return await cached(request, ws, produce)
 
     @r.get("/workspaces/{ws}/anomalies", summary="Scored points flagged as anomalies (all=true: every scored point)")
-    def anomalies(
+    async def anomalies(
         request: Request,
         ws: str,
         start: str | None = Query(None, alias="from"),
@@ -269,17 +368,16 @@ def v1_router():
         all: bool = Query(False, description="every scored point (the expected band), not only anomalies"),
         who: Principal = Depends(principal),
     ):
-        workspace_of(request, ws, who)
-        with request.app.state.warehouse.cursor() as cur:
-            frm, to = date_range(cur, ws, start, end)
-        return cached(
+        await visible(request, ws, who)
+        frm, to = await date_range(request, ws, start, end)
+        return await cached(
             request,
             ws,
             lambda cur: {"workspace_id": ws, "from": frm, "to": to, "rows": queries.anomalies(cur, ws, frm, to, platform, campaign, metric, not all)},
         )
 
     @r.get("/workspaces/{ws}/alerts", summary="Alerts with their state (open, acknowledged, snoozed, resolved)")
-    def alerts(
+    async def alerts(
         request: Request,
         ws: str,
         start: str | None = Query(None, alias="from"),
@@ -289,12 +387,11 @@ def v1_router():
         campaign: str | None = None,
         who: Principal = Depends(principal),
     ):
-        workspace_of(request, ws, who)
+        await visible(request, ws, who)
         if state is not None and state not in STATES:
             raise ApiError(422, f"state: {state!r} is not one of {', '.join(STATES)}", "state")
-        with request.app.state.warehouse.cursor() as cur:
-            frm, to = date_range(cur, ws, start, end, default_days=7)
-        return cached(
+        frm, to = await date_range(request, ws, start, end, default_days=7)
+        return await cached(
             request,
             ws,
             lambda cur: {"workspace_id": ws, "from": frm, "to": to, "rows": queries.alerts(cur, ws, frm, to, state, platform, campaign)},
@@ -302,15 +399,15 @@ def v1_router():
         )
 
     @r.get("/workspaces/{ws}/recommendations", summary="Budget recommendations of a day (default: the latest)")
-    def recommendations(request: Request, ws: str, day: str | None = Query(None, alias="date"), who: Principal = Depends(principal)):
-        workspace_of(request, ws, who)
+    async def recommendations(request: Request, ws: str, day: str | None = Query(None, alias="date"), who: Principal = Depends(principal)):
+        await visible(request, ws, who)
         d = parse_day(day, "date")
-        return cached(request, ws, lambda cur: {"workspace_id": ws, "rows": queries.recommendations(cur, ws, d)})
+        return await cached(request, ws, lambda cur: {"workspace_id": ws, "rows": queries.recommendations(cur, ws, d)})
 
     @r.get("/workspaces/{ws}/sync-status", summary="Per account: status, data through, failing since, last error")
-    def sync_status(request: Request, ws: str, who: Principal = Depends(principal)):
-        workspace_of(request, ws, who)
-        return cached(
+    async def sync_status(request: Request, ws: str, who: Principal = Depends(principal)):
+        await visible(request, ws, who)
+        return await cached(
             request, ws, lambda cur: {"workspace_id": ws, "accounts": queries.sync_status(cur, ws)}, versions=(queries.sync_version,)
         )
 

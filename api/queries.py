@@ -48,13 +48,40 @@ def latest_day(cur, workspace_id: str) -> date | None:
     return cur.fetchone()[0]
 
 
+BUILD_KEY_SQL = "(select coalesce(max(finished_at)::text, 'never') || '/' || count(*) from marts.build_log)"
+
+
+def build_log_exists(cur) -> bool:
+    cur.execute("select to_regclass('marts.build_log') is not null")
+    return cur.fetchone()[0]
+
+
 def build_key(cur) -> str:
     """When the marts were last built (marts.build_log, written by dbt's on-run-end)."""
-    cur.execute("select to_regclass('marts.build_log') is not null")
-    if not cur.fetchone()[0]:
+    if not build_log_exists(cur):
         return "never"
-    cur.execute("select coalesce(max(finished_at)::text, 'never') || '/' || count(*) from marts.build_log")
+    cur.execute(f"select {BUILD_KEY_SQL}")
     return cur.fetchone()[0]
+
+
+def request_view(cur, token_sha256: str, workspace_id: str | None, with_build_log: bool) -> tuple[str | None, str | None, bool, str]:
+    """What a request needs of the warehouse before its answer, in one round trip: the token's id and
+    workspace (None, None when it is unknown or revoked), whether the path's workspace exists, and the
+    build key. `with_build_log`: marts.build_log exists (until the first build it does not)."""
+    cur.execute(
+        f"""
+        select
+            tokens.token_id,
+            tokens.workspace_id,
+            exists (select 1 from ops.workspace_accounts where workspace_id = %(ws)s),
+            {BUILD_KEY_SQL if with_build_log else "'never'"}
+        from (select 1) as one
+        left join ops.api_tokens as tokens
+            on tokens.token_sha256 = %(token)s and tokens.revoked_at is null
+        """,
+        {"token": token_sha256, "ws": workspace_id},
+    )
+    return cur.fetchone()
 
 
 def alerts_version(cur, workspace_id: str) -> str:

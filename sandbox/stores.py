@@ -32,6 +32,9 @@ always gives the same orders:
   variants per platform (``facebook``/``fb``/``ig``/``Instagram`` for Meta,
   ``google`` with medium ``cpc``, ``tiktok``, ``snapchat``, ``linkedin``,
   ``amazon``, ``pinterest`` for file drops).
+- Search ads (Google Ads, Amazon Ads) pass the keyword: about two thirds of
+  their orders carry ``utm_term`` (chosen by its own generator from the
+  campaign and the click, so the other draws stay as they were).
 - Organic orders: no UTMs, and for a third of them a referrer only (truth
   ``organic``).
 - After the fact: 6% of orders are refunded (half in full, half in part) and 3%
@@ -77,6 +80,9 @@ SOURCE_VARIANTS = {
     "amazon_ads": (("amazon", "cpc"),),
     "file_drop": (("pinterest", "paid_social"),),
 }
+# Platforms whose clicks carry a search keyword as utm_term (a tracking template's {keyword}).
+SEARCH_PLATFORMS = ("google_ads", "amazon_ads")
+SEARCH_TERMS = ("buy {w}", "{w}", "best {w}", "{w} sale", "{w} near me", "cheap {w}")
 REFERRERS = ("https://www.google.com/", "https://www.instagram.com/", "https://duckduckgo.com/", "https://www.bing.com/")
 
 
@@ -101,6 +107,15 @@ def demo_stores() -> list[Store]:
         # sells in AED (the merchant's UAE storefront): its orders are converted to the workspace's SAR
         Store("zid", "38211", "souq_sa", "AED", "Asia/Riyadh", "Souq Riyadh (Zid)", 600_000_000),
     ]
+
+
+def _search_term(campaign_name: str, click: datetime) -> str | None:
+    """The keyword a search click carries (None for about a third), from its own generator."""
+    rng = random.Random(f"term|{campaign_name}|{click.isoformat()}")
+    if rng.random() < 0.35:
+        return None
+    words = [w for w in campaign_name.lower().replace("-", " ").split() if w.isalpha()] or ["shop"]
+    return rng.choice(SEARCH_TERMS).format(w=rng.choice(words))
 
 
 def _messy_name(name: str, rng: random.Random) -> str:
@@ -240,6 +255,10 @@ class StoreWorld:
             truth, rule = (None, None), "outside_window"
         if rng.random() < 0.3:
             utm["content"] = "ad_" + str(rng.randint(1, 9))
+        if ad_platform in SEARCH_PLATFORMS:
+            term = _search_term(campaign.name, click)
+            if term is not None:
+                utm["term"] = term
         return {
             "utm": utm,
             "referrer": None,

@@ -174,7 +174,7 @@ def reporting(o: dict, fx: FxSeed) -> float | None:
 def test_every_order_lands_once_converted_at_its_days_rate(runs, stores, fx):
     from sandbox.stores import UNKNOWN_CURRENCY
 
-    converted = 0
+    converted, terms = 0, set()
     for state, today in ((runs.first, runs.first_today), (runs.second, runs.second_today)):
         want = truth_orders(stores, today)
         assert set(state.orders) == set(want)  # none missing, none extra
@@ -184,6 +184,9 @@ def test_every_order_lands_once_converted_at_its_days_rate(runs, stores, fx):
             assert row["order_date"] == o["created_local"].date(), key
             assert float(row["gross_revenue"]) == pytest.approx(o["total"], abs=0.005), key
             assert float(row["revenue"]) == pytest.approx(net_revenue(o), abs=0.005), key
+            assert row["utm_term"] == o["utm"].get("term"), key  # the search keyword, in each store's format
+            if row["utm_term"] is not None:
+                terms.add(key[0])
             if o["currency"] == UNKNOWN_CURRENCY:
                 continue
             rate = fx.rate(o["currency"], o["reporting_currency"], o["created_local"].date())
@@ -191,6 +194,7 @@ def test_every_order_lands_once_converted_at_its_days_rate(runs, stores, fx):
             assert float(row["revenue_reporting"]) == pytest.approx(net_revenue(o) * rate, abs=0.01), key
             converted += o["currency"] != o["reporting_currency"]
     assert converted > 0  # the AED store's orders were really converted
+    assert terms == {"shopify", "woocommerce"}  # the stores whose workspaces buy search ads
 
 
 def test_an_order_refunded_between_the_runs_shows_its_reduced_revenue(runs, stores):

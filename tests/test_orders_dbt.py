@@ -122,7 +122,7 @@ class Order:
     placed_local: datetime  # wall clock in the store's time zone
     currency: str
     total: Decimal
-    utm: dict[str, str | None] | None  # source, medium, campaign, content
+    utm: dict[str, str | None] | None  # source, medium, campaign, content, term
     expected_rule: str
     expected_campaign: str | None = None  # campaign name the order is attributed to
     click_before: timedelta | None = None  # Shopify: lastVisit.occurredAt = placed - this
@@ -151,8 +151,8 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
     )
 
 
-def utm(source, campaign, medium="paid", content=None) -> dict:
-    return {"source": source, "medium": medium, "campaign": campaign, "content": content}
+def utm(source, campaign, medium="paid", content=None, term=None) -> dict:
+    return {"source": source, "medium": medium, "campaign": campaign, "content": content, "term": term}
 
 
 def simple(order: Order, **version) -> Order:
@@ -171,7 +171,7 @@ ORDERS = [
     simple(Order("shopify", NW, SHOP, "5001", at(20, 22, 30), "USD", Decimal("129.90"), utm("Facebook", "NW%20Prospecting"), "campaign_name", "NW Prospecting", H2)),
     simple(Order("shopify", NW, SHOP, "5002", at(21, 10), "USD", Decimal("45.00"), utm(" facebook ", "  nw   retargeting "), "campaign_name", "NW Retargeting", H2)),
     simple(Order("shopify", NW, SHOP, "5003", at(22, 11), "USD", Decimal("60.00"), utm("fb", "NW+Retargeting"), "campaign_name", "NW Retargeting", H2)),
-    simple(Order("shopify", NW, SHOP, "5004", at(23, 12), "USD", Decimal("80.00"), utm("google", "Spring%2BSale"), "campaign_name", "Spring+Sale", H2)),
+    simple(Order("shopify", NW, SHOP, "5004", at(23, 12), "USD", Decimal("80.00"), utm("google", "Spring%2BSale", term="spring tents"), "campaign_name", "Spring+Sale", H2)),
     simple(Order("shopify", NW, SHOP, "5005", at(24, 9), "USD", Decimal("99.00"), utm("ig", "23850000001"), "campaign_id", "NW Prospecting", H2)),
     Order("shopify", NW, SHOP, "5006", at(25, 15), "USD", Decimal("120.00"), utm("facebook", "NW Prospecting"), "campaign_name", "NW Prospecting", H2,
           [Version(at(25, 16), EXTRACTED_1), Version(at(27, 9), EXTRACTED_2, refunded=Decimal("50.00"), status="partially_refunded")]),
@@ -194,14 +194,14 @@ ORDERS = [
     simple(Order("shopify", NW, SHOP, "5019", at(35, 8), "JPY", Decimal("9800"), None, "organic")),
     # WooCommerce, EUR store, Europe/Berlin; workspace reports in USD. 31 Mar 23:30 and 1 Apr 00:30 local
     # straddle the EUR rate change (and are both 31 Mar in UTC).
-    simple(Order("woocommerce", NW, WOO, "801", at(30, 23, 30), "EUR", Decimal("150.00"), utm("google", "Brand Search"), "campaign_name", "Brand Search")),
+    simple(Order("woocommerce", NW, WOO, "801", at(30, 23, 30), "EUR", Decimal("150.00"), utm("google", "Brand Search", term="northwind boots"), "campaign_name", "Brand Search")),
     simple(Order("woocommerce", NW, WOO, "802", at(31, 0, 30), "EUR", Decimal("75.50"), utm("tiktok", "spring launch"), "unmatched_campaign")),
     Order("woocommerce", NW, WOO, "803", at(28, 12), "EUR", Decimal("80.00"), utm("Instagram", "nw retargeting"), "campaign_name", "NW Retargeting", None,
           [Version(at(28, 13), EXTRACTED_1, status="processing"), Version(at(33, 10), EXTRACTED_2, refunded=Decimal("20.00"))]),
     simple(Order("woocommerce", NW, WOO, "804", at(29, 12), "EUR", Decimal("40.00"), None, "organic"), status="cancelled", cancelled=True),
     simple(Order("woocommerce", NW, WOO, "805", at(29, 13), "EUR", Decimal("41.00"), None, "organic"), status="refunded", refunded=Decimal("41.00")),
     # Salla, SAR store, Asia/Riyadh. 01:30 local on day 14 is day 13 in UTC.
-    simple(Order("salla", SOUQ, SALLA, "9001", at(14, 1, 30), "SAR", Decimal("250.50"), utm("facebook", "Ramadan%20Offers"), "campaign_name", "Ramadan Offers")),
+    simple(Order("salla", SOUQ, SALLA, "9001", at(14, 1, 30), "SAR", Decimal("250.50"), utm("facebook", "Ramadan%20Offers", term="عروض رمضان"), "campaign_name", "Ramadan Offers")),
     Order("salla", SOUQ, SALLA, "9002", at(15, 18), "SAR", Decimal("300.00"), None, "organic", None, None,
           [Version(at(15, 19), EXTRACTED_1), Version(at(18, 9), EXTRACTED_2, refunded=Decimal("300.00"), status="refunded")]),
     simple(Order("salla", SOUQ, SALLA, "9003", at(16, 12), "AED", Decimal("100.00"), utm("meta", "23870000001"), "campaign_id", "Ramadan Offers")),
@@ -210,7 +210,7 @@ ORDERS = [
     simple(Order("salla", SOUQ, SALLA, "9005", at(16, 13), "SAR", Decimal("95.00"), utm("facebook", "Ramadan Offers"), "outside_window", None, timedelta(days=5))),
     simple(Order("salla", SOUQ, SALLA, "9006", at(16, 14), "SAR", Decimal("96.00"), None, "organic"), refunded=Decimal("30.00")),
     # Zid, SAR store, Asia/Riyadh.
-    simple(Order("zid", SOUQ, ZID, "7001", at(19, 2), "SAR", Decimal("199.99"), utm("FB", "RAMADAN OFFERS"), "campaign_name", "Ramadan Offers")),
+    simple(Order("zid", SOUQ, ZID, "7001", at(19, 2), "SAR", Decimal("199.99"), utm("FB", "RAMADAN OFFERS", term="ramadan offers"), "campaign_name", "Ramadan Offers")),
     Order("zid", SOUQ, ZID, "7002", at(20, 12), "SAR", Decimal("120.00"), utm("snap", "x"), "unmatched_campaign", None, None,
           # the stale version was pulled again after the refunded one: the update time decides
           [Version(at(20, 13), EXTRACTED_2), Version(at(22, 9), EXTRACTED_1, refunded=Decimal("120.00"), status="refunded")]),
@@ -244,7 +244,7 @@ def shopify_payload(o: Order, v: Version) -> dict:
                 "occurredAt": iso_z(click, o.tz),
                 "landingPage": "https://northwind.example/products/tent",
                 "referrerUrl": "https://l.facebook.com/",
-                "utmParameters": {**o.utm, "term": None},
+                "utmParameters": dict(o.utm),
             }
         }
     return {
@@ -263,7 +263,7 @@ def shopify_payload(o: Order, v: Version) -> dict:
 def woocommerce_payload(o: Order, v: Version) -> dict:
     fmt = "%Y-%m-%dT%H:%M:%S"
     meta = [{"id": 9000, "key": "_wc_order_attribution_source_type", "value": "utm" if o.utm else "typein"}]
-    for i, part in enumerate(("source", "medium", "campaign", "content")):
+    for i, part in enumerate(("source", "medium", "campaign", "content", "term")):
         if o.utm and o.utm.get(part) is not None:
             meta.append({"id": 9001 + i, "key": f"_wc_order_attribution_utm_{part}", "value": o.utm[part]})
     meta.append({"id": 9010, "key": "_billing_vat", "value": "DE123"})
@@ -304,7 +304,7 @@ def salla_payload(o: Order, v: Version) -> dict:
         visit = o.placed_local - o.click_before
         payload["source_details"]["last_visit_at"] = {"date": visit.strftime(fmt), "timezone_type": 3, "timezone": "Asia/Riyadh"}
     if o.utm is not None:
-        payload["source_details"].update(type="utm", utm={k: o.utm[k] for k in ("source", "medium", "campaign", "content")})
+        payload["source_details"].update(type="utm", utm={k: o.utm[k] for k in ("source", "medium", "campaign", "content", "term")})
     return payload
 
 
@@ -324,7 +324,7 @@ def zid_payload(o: Order, v: Version) -> dict:
     if o.click_before is not None:
         payload["marketing"]["last_visit_at"] = (o.placed_local - o.click_before).strftime(fmt)
     if o.utm is not None:
-        payload["marketing"].update({f"utm_{k}": o.utm[k] for k in ("source", "medium", "campaign", "content") if o.utm[k] is not None})
+        payload["marketing"].update({f"utm_{k}": o.utm[k] for k in ("source", "medium", "campaign", "content", "term") if o.utm[k] is not None})
     return payload
 
 
@@ -445,6 +445,7 @@ def test_every_order_once_with_its_latest_version_and_converted_amounts(built: B
         assert row["revenue"] == expected_net(o), where
         assert row["is_refunded"] == (o.final.refunded > 0), where
         assert row["is_cancelled"] == o.final.cancelled, where
+        assert row["utm_term"] == (o.utm or {}).get("term"), where
         expected = to_reporting(expected_net(o), o.currency, reporting, o.order_date)
         assert close(row["revenue_reporting"], expected), (where, row["revenue_reporting"], expected)
         if expected is None:

@@ -46,6 +46,7 @@
             utm_medium,
             utm_campaign,
             utm_content,
+            utm_term,
             click_at,
             landing_page,
             referrer_url,

@@ -36,7 +36,7 @@ def order_object(order: dict, tz: ZoneInfo) -> dict:
     utm = order["utm"]
     source_type = "utm" if utm else ("referral" if order["referrer"] else "typein")
     meta = {"_wc_order_attribution_source_type": source_type}
-    for key in ("source", "medium", "campaign", "content"):
+    for key in ("source", "medium", "campaign", "content", "term"):
         if key in utm:
             meta[f"_wc_order_attribution_utm_{key}"] = utm[key]
     if order["referrer"]:

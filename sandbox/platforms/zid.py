@@ -11,7 +11,7 @@ Answer ``{"status":"object","orders":[...],"total_order_count":N}``;
 
 Where the UTMs are (Zid documents no attribution fields on orders; this is the
 sandbox's choice, passed through untouched by the adapter):
-``marketing{utm_source, utm_medium, utm_campaign, utm_content, referer, landing_url, last_visit_at}``
+``marketing{utm_source, utm_medium, utm_campaign, utm_content, utm_term, referer, landing_url, last_visit_at}``
 (``last_visit_at`` store-local like the other dates). Refunds: ``refunded_total``
 and ``order_status.code`` (``refunded``, ``partially_refunded``, ``cancelled``).
 """
@@ -55,7 +55,7 @@ def order_object(order: dict, tz: ZoneInfo, store_id: str) -> dict:
         "payment_status": "paid",
         "refunded_total": f"{order['refunded_amount']:.2f}",
         "marketing": {
-            **{f"utm_{k}": utm[k] for k in ("source", "medium", "campaign", "content") if k in utm},
+            **{f"utm_{k}": utm[k] for k in ("source", "medium", "campaign", "content", "term") if k in utm},
             "referer": order["referrer"],
             "landing_url": order["landing_page"],
             "last_visit_at": _local(order["last_visit_at"], tz),

@@ -16,7 +16,8 @@
 {%- set canonical_columns = [
     'order_id', 'workspace_id', 'store_platform', 'store_id', 'order_name', 'ordered_at', 'order_date',
     'updated_at', 'currency', 'gross_revenue', 'refunded_amount', 'net_revenue', 'is_refunded',
-    'is_cancelled', 'status', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content', 'click_at',
+    'is_cancelled', 'status', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_content',
+    'utm_term', 'click_at',
     'landing_page', 'referrer_url',
 ] -%}
 

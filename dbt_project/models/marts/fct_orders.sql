@@ -99,6 +99,7 @@ final as (
         utm_medium,
         utm_campaign,
         utm_content,
+        utm_term,
         click_at,
         landing_page,
         referrer_url

@@ -10,7 +10,7 @@
     revenue. `completed` covers paid and partially refunded orders.
 
     UTMs, landing page, referrer and the last visit (the click time) are in
-    `source_details` (`utm{source,medium,campaign,content}`, `referrer`,
+    `source_details` (`utm{source,medium,campaign,content,term}`, `referrer`,
     `landing_page`, `last_visit_at{date,timezone}`). The JSON paths are set
     once, below, so a change in Salla's payload is a one-line fix.
 -#}
@@ -22,6 +22,7 @@
     'utm_medium': ['source_details', 'utm', 'medium'],
     'utm_campaign': ['source_details', 'utm', 'campaign'],
     'utm_content': ['source_details', 'utm', 'content'],
+    'utm_term': ['source_details', 'utm', 'term'],
     'landing_page': ['source_details', 'landing_page'],
     'referrer_url': ['source_details', 'referrer'],
 } -%}

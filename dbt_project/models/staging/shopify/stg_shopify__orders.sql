@@ -46,6 +46,7 @@ parsed as (
         {{ json_text('source.payload', 'customerJourneySummary', 'lastVisit', 'utmParameters', 'medium') }} as utm_medium,
         {{ json_text('source.payload', 'customerJourneySummary', 'lastVisit', 'utmParameters', 'campaign') }} as utm_campaign,
         {{ json_text('source.payload', 'customerJourneySummary', 'lastVisit', 'utmParameters', 'content') }} as utm_content,
+        {{ json_text('source.payload', 'customerJourneySummary', 'lastVisit', 'utmParameters', 'term') }} as utm_term,
         cast({{ json_text('source.payload', 'customerJourneySummary', 'lastVisit', 'occurredAt') }} as timestamptz) as click_at,
         {{ json_text('source.payload', 'customerJourneySummary', 'lastVisit', 'landingPage') }} as landing_page,
         {{ json_text('source.payload', 'customerJourneySummary', 'lastVisit', 'referrerUrl') }} as referrer_url,

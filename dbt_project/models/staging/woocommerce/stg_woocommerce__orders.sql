@@ -49,6 +49,7 @@ parsed as (
         {{ woocommerce_meta_value('payload', '_wc_order_attribution_utm_medium') }} as utm_medium,
         {{ woocommerce_meta_value('payload', '_wc_order_attribution_utm_campaign') }} as utm_campaign,
         {{ woocommerce_meta_value('payload', '_wc_order_attribution_utm_content') }} as utm_content,
+        {{ woocommerce_meta_value('payload', '_wc_order_attribution_utm_term') }} as utm_term,
         {{ local_text_to_utc(woocommerce_meta_value('payload', '_wc_order_attribution_session_start_time'), "coalesce(store_timezones.timezone, 'UTC')") }} as click_at,
         {{ woocommerce_meta_value('payload', '_wc_order_attribution_session_entry') }} as landing_page,
         {{ woocommerce_meta_value('payload', '_wc_order_attribution_referrer') }} as referrer_url,

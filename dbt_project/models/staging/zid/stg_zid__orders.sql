@@ -10,7 +10,7 @@
 
     UTMs, landing page, referrer and the last visit (the click time, local
     like the other dates) are in `marketing` (`utm_source`, `utm_medium`,
-    `utm_campaign`, `utm_content`, `landing_url`, `referer`,
+    `utm_campaign`, `utm_content`, `utm_term`, `landing_url`, `referer`,
     `last_visit_at`). The JSON paths are set once, below, so a change in
     Zid's payload is a one-line fix.
 -#}
@@ -22,6 +22,7 @@
     'utm_medium': ['marketing', 'utm_medium'],
     'utm_campaign': ['marketing', 'utm_campaign'],
     'utm_content': ['marketing', 'utm_content'],
+    'utm_term': ['marketing', 'utm_term'],
     'landing_page': ['marketing', 'landing_url'],
     'referrer_url': ['marketing', 'referer'],
 } -%}

@@ -50,6 +50,9 @@ class PlatformReport(NamedTuple):
     fetch: Fetch | None = None
     zoned: bool = False  # report_date and fetch take the account's time zone (store orders)
     extra: tuple[Report, ...] = ()
+    # How the platform attributes the conversions we load (its module's ATTRIBUTION; None for stores, whose
+    # orders are attributed by last click in dbt): recorded per account in ops.workspace_accounts.
+    attribution: str | None = None
 
     @property
     def primary(self) -> Report:
@@ -76,6 +79,7 @@ PLATFORMS: dict[str, PlatformReport] = {
             Report(meta.ADSET_REPORT, meta.parse_adset_page, meta.report_date, meta.fetch_adsets),
             Report(meta.AD_REPORT, meta.parse_ad_page, meta.report_date, meta.fetch_ads),
         ),
+        attribution=meta.ATTRIBUTION,
     ),
     "google_ads": PlatformReport(
         google_ads.REPORT,
@@ -83,6 +87,7 @@ PLATFORMS: dict[str, PlatformReport] = {
         google_ads.report_date,
         lambda c, a, s, u: c.fetch_campaign_performance(a, s, u),
         extra=(Report(google_ads.AD_GROUP_REPORT, google_ads.iter_ad_group_page, google_ads.report_date, google_ads.fetch_ad_groups),),
+        attribution=google_ads.ATTRIBUTION,
     ),
     "tiktok": PlatformReport(
         tiktok.REPORT,
@@ -90,6 +95,7 @@ PLATFORMS: dict[str, PlatformReport] = {
         tiktok.report_date,
         tiktok.fetch,
         extra=(Report(tiktok.AD_GROUP_REPORT, tiktok.parse_ad_group_page, tiktok.report_date, tiktok.fetch_ad_groups),),
+        attribution=tiktok.ATTRIBUTION,
     ),
     "snapchat": PlatformReport(
         snapchat.REPORT,
@@ -101,6 +107,7 @@ PLATFORMS: dict[str, PlatformReport] = {
             Report(snapchat.AD_SQUADS_REPORT, snapchat.parse_ad_squads_page, entity_report_date, snapchat.fetch_ad_squads, entity_list=True),
             Report(snapchat.AD_SQUAD_STATS_REPORT, snapchat.parse_ad_squad_stats_page, snapchat.report_date, snapchat.fetch_ad_squad_stats),
         ),
+        attribution=snapchat.ATTRIBUTION,
     ),
     "linkedin": PlatformReport(
         linkedin.REPORT,
@@ -115,6 +122,7 @@ PLATFORMS: dict[str, PlatformReport] = {
             Report(linkedin.CREATIVES_REPORT, linkedin.parse_creatives_page, entity_report_date, linkedin.fetch_creatives, entity_list=True),
             Report(linkedin.CREATIVE_ANALYTICS_REPORT, linkedin.parse_creative_analytics_page, linkedin.report_date, linkedin.fetch_creative_analytics),
         ),
+        attribution=linkedin.ATTRIBUTION,
     ),
     # Amazon's reports are extracted by ads_elt.amazon_ads (deferred); ``fetch`` here blocks (command line).
     "amazon_ads": PlatformReport(
@@ -123,8 +131,9 @@ PLATFORMS: dict[str, PlatformReport] = {
         amazon_ads.report_date,
         amazon_ads.fetch,
         extra=(Report(amazon_ads.AD_GROUP_REPORT, amazon_ads.parse_ad_group_page, amazon_ads.report_date, amazon_ads.fetch_ad_groups),),
+        attribution=amazon_ads.ATTRIBUTION,
     ),
-    "file_drop": PlatformReport(file_drop.REPORT, file_drop.parse_page, file_drop.report_date, None),
+    "file_drop": PlatformReport(file_drop.REPORT, file_drop.parse_page, file_drop.report_date, None, attribution=file_drop.ATTRIBUTION),
     "shopify": PlatformReport(shopify.REPORT, shopify.parse_page, shopify.report_date, shopify.fetch, zoned=True),
     "woocommerce": PlatformReport(woocommerce.REPORT, woocommerce.parse_page, woocommerce.report_date, woocommerce.fetch, zoned=True),
     "salla": PlatformReport(salla.REPORT, salla.parse_page, salla.report_date, salla.fetch, zoned=True),

@@ -76,6 +76,9 @@ META_KNOWN_FIELDS = {
 # Insights levels -> the sandbox world's grain. Ids of a finer level than the one asked
 # for (ad_id at level=adset) are left out of the rows, as Meta does.
 META_LEVELS = {"campaign": "campaign", "adset": "ad_group", "ad": "ad"}
+# action_attribution_windows Meta accepts; each action then carries its value under each window asked for.
+META_ATTRIBUTION_WINDOWS = ("1d_view", "7d_view", "28d_view", "1d_click", "7d_click", "28d_click", "1d_ev")
+META_CLICK_SHARE = 0.85  # of a purchase's value under 7d_click + 1d_view, the click-through part
 META_FINER_FIELDS = {
     "campaign": {"adset_id", "adset_name", "ad_id", "ad_name"},
     "adset": {"ad_id", "ad_name"},
@@ -708,6 +711,22 @@ class SandboxServer:
                 f"(#100) {unknown[0]} is not valid for fields param.",
                 "OAuthException",
             )
+        windows: list[str] = []
+        if "action_attribution_windows" in query:
+            try:
+                windows = json.loads(query["action_attribution_windows"])
+                if not isinstance(windows, list) or not windows or not all(isinstance(w, str) for w in windows):
+                    raise ValueError
+            except ValueError:
+                return _meta_error(400, 100, "(#100) action_attribution_windows must be a JSON array of windows", "OAuthException")
+            bad = [w for w in windows if w not in META_ATTRIBUTION_WINDOWS]
+            if bad:
+                return _meta_error(
+                    400,
+                    100,
+                    f"(#100) action_attribution_windows[0] must be one of the following values: {', '.join(META_ATTRIBUTION_WINDOWS)}",
+                    "OAuthException",
+                )
         try:
             limit = int(query.get("limit", "25"))
             offset = _decode_cursor(query["after"]) + 1 if "after" in query else 0
@@ -720,7 +739,7 @@ class SandboxServer:
         rows = self._paged_rows("meta", account.account_id, since, until, today, META_LEVELS[level])
         page = rows[offset : offset + limit]
         fields = [f for f in fields if f not in META_FINER_FIELDS[level]]
-        payload: dict = {"data": [_meta_record(account, row, fields) for row in page]}
+        payload: dict = {"data": [_meta_record(account, row, fields, windows) for row in page]}
         if page:
             first, last = offset, offset + len(page) - 1
             paging: dict = {
@@ -1008,9 +1027,23 @@ def _meta_actions(row: dict) -> tuple[list[dict], list[dict]]:
     return actions, values
 
 
-def _meta_record(account, row: dict, fields: list[str]) -> dict:
+def _meta_by_window(entries: list[dict], windows: list[str], money: bool) -> list[dict]:
+    """Each action's value under each window asked for (the world's conversions are 7d_click + 1d_view:
+    a click-through share and a view-through rest; other windows get the click-through part)."""
+    out = []
+    for entry in entries:
+        total = float(entry["value"])
+        click = round(total * META_CLICK_SHARE, 2) if money else round(total * META_CLICK_SHARE)
+        parts = {w: (total - click if w == "1d_view" else click) for w in windows}
+        out.append({**entry, **{w: (_meta_money(v) if money else str(int(v))) for w, v in parts.items()}})
+    return out
+
+
+def _meta_record(account, row: dict, fields: list[str], windows: list[str] | None = None) -> dict:
     day = row["date"].isoformat()
     actions, values = _meta_actions(row)
+    if windows:
+        actions, values = _meta_by_window(actions, windows, money=False), _meta_by_window(values, windows, money=True)
     available = {
         "account_id": account.account_id,
         "account_name": account.name,

@@ -113,6 +113,29 @@ def test_numbers_are_strings_and_purchases_appear_under_three_types(server):
     assert record["account_currency"] == "USD"
 
 
+def test_conversions_are_asked_for_under_explicit_attribution_windows(server):
+    from adapters.meta import ATTRIBUTION_WINDOWS
+
+    assert ATTRIBUTION_WINDOWS == ("7d_click", "1d_view")
+    page = next(make_client(server).fetch_insights(ACCOUNT, END - timedelta(days=1), END))
+    assert json.loads(page.request["params"]["action_attribution_windows"]) == ["7d_click", "1d_view"]
+    # Meta then gives each action under each window; `value` stays their total, which staging reads.
+    for entry in (e for r in page.records for e in (*r.get("actions", []), *r.get("action_values", []))):
+        assert set(ATTRIBUTION_WINDOWS) <= set(entry), entry
+        assert float(entry["7d_click"]) + float(entry["1d_view"]) == pytest.approx(float(entry["value"]), abs=0.011), entry
+
+
+def test_an_attribution_window_meta_does_not_have_is_refused(server):
+    r = requests.get(
+        f"{server.meta_url}/v21.0/act_{ACCOUNT}/insights",
+        params={"level": "campaign", "action_attribution_windows": '["3d_click"]'},
+        headers={"Authorization": f"Bearer {server.credentials['meta']['access_token']}"},
+        timeout=10,
+    )
+    assert r.status_code == 400
+    assert r.json()["error"]["code"] == 100 and "action_attribution_windows" in r.json()["error"]["message"]
+
+
 def test_restatement_shows_after_the_sandbox_clock_moves(server, world):
     client = make_client(server)
     fresh = [r for p in client.fetch_insights(ACCOUNT, END, END) for r in p.records]

@@ -204,3 +204,39 @@ def test_one_extract_asks_for_the_account_and_its_campaign_list_once(sandbox):
     # A second client (the next extract) asks again.
     list(client(sandbox).fetch_campaigns(ACCOUNT))
     assert sum(n for name, n in sandbox.stats()["snapchat"]["endpoints"].items() if name in lists) == 2
+
+
+def test_stats_are_asked_for_under_the_products_attribution_windows_and_say_so(sandbox):
+    from adapters.snapchat import SWIPE_UP_ATTRIBUTION_WINDOW, VIEW_ATTRIBUTION_WINDOW
+
+    pages = list(client(sandbox).fetch_campaign_stats(ACCOUNT, END - timedelta(days=1), END))
+    assert pages
+    for page in pages:
+        assert page.request["params"]["swipe_up_attribution_window"] == SWIPE_UP_ATTRIBUTION_WINDOW == "7_DAY"
+        assert page.request["params"]["view_attribution_window"] == VIEW_ATTRIBUTION_WINDOW == "1_DAY"
+        for item in json.loads(page.body)["timeseries_stats"]:
+            stat = item["timeseries_stat"]
+            assert (stat["swipe_up_attribution_window"], stat["view_attribution_window"]) == ("7_DAY", "1_DAY")
+
+
+def test_stats_under_other_windows_than_asked_are_refused():
+    from adapters.snapchat.parse import check_attribution_windows
+
+    def body(swipe_up):
+        stat = {"id": "c1", "swipe_up_attribution_window": swipe_up, "view_attribution_window": "1_DAY", "timeseries": []}
+        return json.dumps({"request_status": "SUCCESS", "timeseries_stats": [{"sub_request_status": "SUCCESS", "timeseries_stat": stat}]}).encode()
+
+    check_attribution_windows(body("7_DAY"), "7_DAY", "1_DAY")
+    with pytest.raises(BadResponseError, match="swipe_up_attribution_window 28_DAY, not the 7_DAY asked for"):
+        check_attribution_windows(body("28_DAY"), "7_DAY", "1_DAY")
+
+
+def test_the_sandbox_refuses_an_attribution_window_snapchat_does_not_have(sandbox):
+    import requests
+
+    c = client(sandbox)
+    page = next(iter(c.fetch_campaign_stats(ACCOUNT, END - timedelta(days=1), END)))
+    headers: dict[str, str] = {}
+    c.auth.apply(headers)
+    r = requests.get(page.request["url"], params={**page.request["params"], "swipe_up_attribution_window": "2_DAY"}, headers=headers, timeout=10)
+    assert r.status_code == 400 and "swipe_up_attribution_window must be one of" in r.text

@@ -103,6 +103,21 @@ def test_the_demo_spans_three_currencies_and_time_zones(demo):
     assert len({tz for _, tz in rows}) >= 3
 
 
+def test_each_account_records_the_attribution_its_conversions_are_reported_under(demo):
+    from adapters import PLATFORMS, STORE_PLATFORMS
+
+    stack = demo.first
+    recorded = stack.query("select platform, account_id, attribution_window from ops.workspace_accounts")
+    assert {p for p, _, _ in recorded} >= {"meta", "snapchat", "google_ads", "shopify"}
+    for platform, account, window in recorded:
+        if platform in STORE_PLATFORMS:
+            assert window.startswith("last click within"), (platform, account, window)
+        else:
+            assert window == PLATFORMS[platform].attribution, (platform, account, window)
+    windows = {p: w for p, _, w in recorded}
+    assert windows["meta"].startswith("7d_click,1d_view") and windows["snapchat"].startswith("swipe_up 7_DAY, view 1_DAY")
+
+
 def test_amazon_reports_are_awaited_by_a_trigger_not_a_sleeping_task(demo):
     stack, run, calls = demo.first, demo.first.run, demo.amazon_calls_after_first
     reports = stack.query(

@@ -11,6 +11,9 @@ from adapters.amazon_ads.parse import (
     report_date,
 )
 
+# What ops.workspace_accounts.attribution_window records for every account of this platform.
+ATTRIBUTION = "7 days (the report's purchases7d and sales7d columns, asked for in every report)"
+
 
 def fetch(client: AmazonAdsReportClient, account_id: str, since, until):
     """Blocking create-poll-download; the daily DAG uses the steps with a deferrable operator instead."""
@@ -23,6 +26,7 @@ def fetch_ad_groups(client: AmazonAdsReportClient, account_id: str, since, until
 
 
 __all__ = [
+    "ATTRIBUTION",
     "AD_GROUP_REPORT",
     "COLUMNS",
     "DEFAULT_TOKEN_URL",

@@ -13,6 +13,9 @@ from adapters.file_drop.parse import (
     report_date,
 )
 
+# What ops.workspace_accounts.attribution_window records for every account of this platform.
+ATTRIBUTION = "as the file's exporter set it"
+
 
 def parse_page(body: bytes) -> list[dict]:
     """Canonical rows of a stored batch page (``{"rows": [...]}``), as the loader writes them."""
@@ -22,6 +25,7 @@ def parse_page(body: bytes) -> list[dict]:
 
 
 __all__ = [
+    "ATTRIBUTION",
     "FIELDS",
     "FORMATS",
     "REPORT",

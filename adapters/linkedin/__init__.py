@@ -19,6 +19,9 @@ from adapters.linkedin.parse import (
     report_date,
 )
 
+# What ops.workspace_accounts.attribution_window records for every account of this platform.
+ATTRIBUTION = "each conversion rule's click and view windows (set in the account, not asked per report)"
+
 
 def fetch(client: LinkedInAnalyticsClient, account_id: str, since, until):
     return client.fetch_ad_analytics(account_id, since, until)
@@ -44,6 +47,7 @@ def fetch_creatives(client: LinkedInAnalyticsClient, account_id: str, since, unt
 
 
 __all__ = [
+    "ATTRIBUTION",
     "CREATIVES_REPORT",
     "CREATIVE_ANALYTICS_REPORT",
     "CAMPAIGNS_REPORT",

@@ -1,6 +1,6 @@
 """Meta Marketing API: Insights at campaign level, one row per campaign and day (and ad sets, ads)."""
 
-from adapters.meta.client import FIELDS, LEVEL_FIELDS, MetaInsightsClient
+from adapters.meta.client import ATTRIBUTION_WINDOWS, FIELDS, LEVEL_FIELDS, MetaInsightsClient
 from adapters.meta.parse import (
     AD_REPORT,
     ADSET_REPORT,
@@ -12,6 +12,9 @@ from adapters.meta.parse import (
     report_date,
 )
 
+# What ops.workspace_accounts.attribution_window records for every Meta account.
+ATTRIBUTION = ",".join(ATTRIBUTION_WINDOWS) + " (action_attribution_windows, asked for in every request)"
+
 
 def fetch_adsets(client: MetaInsightsClient, account_id: str, since, until):
     return client.fetch_insights(account_id, since, until, level="adset")
@@ -22,6 +25,8 @@ def fetch_ads(client: MetaInsightsClient, account_id: str, since, until):
 
 
 __all__ = [
+    "ATTRIBUTION",
+    "ATTRIBUTION_WINDOWS",
     "AD_REPORT",
     "ADSET_REPORT",
     "FIELDS",

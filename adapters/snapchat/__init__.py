@@ -2,7 +2,13 @@
 tokens) and the account's campaign and ad squad lists (entity lists: the stats carry no names)."""
 
 from adapters.base import entity_report_date
-from adapters.snapchat.client import DEFAULT_TOKEN_URL, FIELDS, SnapchatStatsClient
+from adapters.snapchat.client import (
+    DEFAULT_TOKEN_URL,
+    FIELDS,
+    SWIPE_UP_ATTRIBUTION_WINDOW,
+    VIEW_ATTRIBUTION_WINDOW,
+    SnapchatStatsClient,
+)
 from adapters.snapchat.parse import (
     AD_SQUAD_STATS_REPORT,
     AD_SQUADS_REPORT,
@@ -14,6 +20,12 @@ from adapters.snapchat.parse import (
     parse_campaigns_page,
     parse_page,
     report_date,
+)
+
+# What ops.workspace_accounts.attribution_window records for every Snapchat account.
+ATTRIBUTION = (
+    f"swipe_up {SWIPE_UP_ATTRIBUTION_WINDOW}, view {VIEW_ATTRIBUTION_WINDOW}"
+    " (swipe_up_attribution_window, view_attribution_window, asked for in every request)"
 )
 
 

@@ -11,6 +11,7 @@ from adapters.base import Page
 from adapters.errors import BadResponseError, PermanentError
 from adapters.http import HttpClient, OAuth2RefreshTokenAuth, strip_query_params
 from adapters.snapchat.parse import (
+    check_attribution_windows,
     classify,
     is_success,
     load_json,
@@ -35,6 +36,11 @@ FIELDS = (
     "quartile_3",
     "view_completion",
 )
+# The attribution the conversions are reported under, asked for in every stats request (the product's
+# choice, where Snapchat's default is a 28-day swipe): a conversion up to 7 days after a swipe up, or 1 day
+# after a view. A response that says it used other windows is refused.
+SWIPE_UP_ATTRIBUTION_WINDOW = "7_DAY"
+VIEW_ATTRIBUTION_WINDOW = "1_DAY"
 MAX_DAYS = 31
 MAX_PAGES = 1000
 
@@ -159,6 +165,8 @@ class SnapchatStatsClient:
             "fields": ",".join(FIELDS),
             "start_time": _midnight(since, tz),
             "end_time": _midnight(until + timedelta(days=1), tz),
+            "swipe_up_attribution_window": SWIPE_UP_ATTRIBUTION_WINDOW,
+            "view_attribution_window": VIEW_ATTRIBUTION_WINDOW,
         }
         if breakdown:
             params["breakdown"] = breakdown
@@ -166,6 +174,7 @@ class SnapchatStatsClient:
         response = self._get(url, params, context, account_id)
         try:
             records = parse_ad_squad_stats_page(response.content) if breakdown else parse_page(response.content)
+            check_attribution_windows(response.content, SWIPE_UP_ATTRIBUTION_WINDOW, VIEW_ATTRIBUTION_WINDOW)
         except BadResponseError as exc:
             raise exc.with_context(context, platform="snapchat", account_id=account_id) from None
         return Page(body=response.content, records=records, request={"method": "GET", "url": url, "path": url[len(self.base_url) :], "params": params})

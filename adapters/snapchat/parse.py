@@ -112,6 +112,16 @@ def _series_rows(stat: object, where: str, extra: dict | None = None) -> list[di
     return rows
 
 
+def check_attribution_windows(body: bytes, swipe_up: str, view: str) -> None:
+    """Each stat's windows, where the body states them, must be the ones asked for (else the numbers are
+    under another attribution than every other day's)."""
+    for i, stat in enumerate(_successful_stats(body)):
+        for key, asked in (("swipe_up_attribution_window", swipe_up), ("view_attribution_window", view)):
+            said = (stat or {}).get(key)
+            if said is not None and said != asked:
+                raise BadResponseError(f"timeseries_stats[{i}] reports {key} {said}, not the {asked} asked for")
+
+
 def parse_page(body: bytes) -> list[dict]:
     """One row per campaign and day from a ``/campaigns/{id}/stats`` body."""
     return [row for i, stat in enumerate(_successful_stats(body)) for row in _series_rows(stat, f"timeseries_stats[{i}]")]

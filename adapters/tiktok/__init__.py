@@ -11,6 +11,9 @@ from adapters.tiktok.parse import (
     report_date,
 )
 
+# What ops.workspace_accounts.attribution_window records for every account of this platform.
+ATTRIBUTION = "each ad group's attribution setting (set in the account, not asked per report)"
+
 
 def fetch(client: TikTokReportClient, account_id: str, since, until):
     return client.fetch_campaign_report(account_id, since, until)
@@ -21,6 +24,7 @@ def fetch_ad_groups(client: TikTokReportClient, account_id: str, since, until):
 
 
 __all__ = [
+    "ATTRIBUTION",
     "AD_GROUP_REPORT",
     "METRICS",
     "REPORT",

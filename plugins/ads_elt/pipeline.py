@@ -71,6 +71,19 @@ def prepare(run_date: date) -> dict[str, Any]:
     return summary
 
 
+def attribution_window(platform: str, workspace) -> str | None:
+    """What ops.workspace_accounts.attribution_window says for an account: its platform's attribution (the
+    adapter's ATTRIBUTION), or for a store the last-click window dbt attributes its orders with."""
+    import adapters
+
+    if platform in adapters.STORE_PLATFORMS:
+        days = getattr(workspace, "attribution_window_days", None)
+        within = f"{days} days" if days is not None else "the dbt var attribution_window_days (7 unless set)"
+        return f"last click within {within}: orders attributed in dbt"
+    spec = adapters.PLATFORMS.get(platform)
+    return spec.attribution if spec is not None else None
+
+
 def mirror_accounts(cur, registry) -> dict[str, list[str]]:
     """ops.workspace_accounts after the registry: its accounts and stores active, the others kept inactive.
 
@@ -88,11 +101,11 @@ def mirror_accounts(cur, registry) -> dict[str, list[str]]:
             registered.add((ws.id, a.platform, a.account_id))
             cur.execute(
                 "insert into ops.workspace_accounts (workspace_id, platform, account_id, account_name, currency, timezone, "
-                "reporting_currency, active, deactivated_at) values (%s, %s, %s, %s, %s, %s, %s, true, null) "
+                "reporting_currency, attribution_window, active, deactivated_at) values (%s, %s, %s, %s, %s, %s, %s, %s, true, null) "
                 "on conflict (workspace_id, platform, account_id) do update set account_name = excluded.account_name, "
                 "currency = excluded.currency, timezone = excluded.timezone, reporting_currency = excluded.reporting_currency, "
-                "active = true, deactivated_at = null",
-                (ws.id, a.platform, a.account_id, a.name, a.currency, a.timezone, ws.currency),
+                "attribution_window = excluded.attribution_window, active = true, deactivated_at = null",
+                (ws.id, a.platform, a.account_id, a.name, a.currency, a.timezone, ws.currency, attribution_window(a.platform, ws)),
             )
     gone = sorted(k for k, active in before.items() if active and k not in registered)
     for key in gone:

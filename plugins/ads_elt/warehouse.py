@@ -217,6 +217,8 @@ alter table ops.quarantine add column if not exists report_date date;
 -- Account lifecycle: an account or store removed from the registry stays, inactive (ads_elt.pipeline.mirror_accounts).
 alter table ops.workspace_accounts add column if not exists active boolean not null default true;
 alter table ops.workspace_accounts add column if not exists deactivated_at timestamptz;
+-- How the platform attributes the conversions loaded for the account (adapters: each platform's ATTRIBUTION).
+alter table ops.workspace_accounts add column if not exists attribution_window text;
 create index if not exists quarantine__account_idx on ops.quarantine (platform, workspace_id, account_id, quarantined_at);
 """
 

@@ -11,7 +11,9 @@
   ``conversion_purchases_value`` are micro-currency integers; stats are numbers.
   With ``breakdown=adsquad`` the stat also has ``breakdown_stats.adsquad``: one
   ``AD_SQUAD`` timeseries per ad squad (the world's ad groups), summing exactly to
-  the campaign's.
+  the campaign's. ``swipe_up_attribution_window`` (default ``28_DAY``) and
+  ``view_attribution_window`` (default ``1_DAY``) are checked and echoed in each
+  stat.
 
 Status strings come both ways, as the real API does: ``request_status`` is
 ``SUCCESS``, ``sub_request_status`` is ``success``. ``script(429, ...)`` answers the
@@ -41,6 +43,10 @@ STAT_FIELDS = {
 }
 MICRO_FIELDS = {"spend", "conversion_purchases_value"}
 MAX_DAYS = 32
+# Attribution windows the stats endpoint accepts; the stat says which it used (the world's conversions are
+# the same under each: the sandbox does not model attribution).
+SWIPE_UP_WINDOWS = ("1_DAY", "7_DAY", "28_DAY")
+VIEW_WINDOWS = ("1_HOUR", "3_HOUR", "6_HOUR", "1_DAY", "7_DAY", "28_DAY")
 
 
 def local_midnight(day: date, tz: str) -> str:
@@ -198,6 +204,12 @@ class SnapchatApi(PlatformApi):
         since, until = start_local.date(), end_local.date() - timedelta(days=1)
         if since > until or (until - since).days + 1 > MAX_DAYS:
             return self._error(400, f"The time range must cover 1 to {MAX_DAYS} days for DAY granularity", "E1004")
+        swipe_up = q.get("swipe_up_attribution_window", "28_DAY")  # Snapchat's defaults
+        view = q.get("view_attribution_window", "1_DAY")
+        if swipe_up not in SWIPE_UP_WINDOWS:
+            return self._error(400, f"swipe_up_attribution_window must be one of {', '.join(SWIPE_UP_WINDOWS)}", "E1001")
+        if view not in VIEW_WINDOWS:
+            return self._error(400, f"view_attribution_window must be one of {', '.join(VIEW_WINDOWS)}", "E1001")
         breakdown = q.get("breakdown")
         if breakdown not in (None, "adsquad"):
             return self._error(400, f"Unsupported breakdown {breakdown}", "E1001")
@@ -229,6 +241,8 @@ class SnapchatApi(PlatformApi):
                 "start_time": local_midnight(since, account.timezone),
                 "end_time": local_midnight(until + timedelta(days=1), account.timezone),
                 "finalized_data_end_time": local_midnight(self.today - timedelta(days=1), account.timezone),
+                "swipe_up_attribution_window": swipe_up,
+                "view_attribution_window": view,
                 "timeseries": series,
             }
 

@@ -195,7 +195,7 @@ def load(batch: dict) -> dict:
 @task(trigger_rule="all_done")
 def transform_gate(ti=None) -> None:
     """Let dbt run once every platform has finished, whether or not each succeeded."""
-    from airflow.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException
 
     if ti.xcom_pull(task_ids="prepare") is None:
         raise AirflowFailException("prepare did not succeed (see its log): not transforming")
@@ -204,7 +204,7 @@ def transform_gate(ti=None) -> None:
 @task(trigger_rule="all_done")
 def freshness(ti=None) -> dict:
     """`dbt source freshness` per platform: warnings in the log, an error turns the task red."""
-    from airflow.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException
 
     from ads_elt.pipeline import freshness as run
 
@@ -216,7 +216,7 @@ def freshness(ti=None) -> dict:
 @task(trigger_rule="all_done")
 def data_quality(logical_date=None, dag_run=None, run_id=None, ti=None) -> dict:
     """Consistency checks (dbt, thresholds in the dq_thresholds seed) and incomplete loads -> alerts."""
-    from airflow.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException
 
     from ads_elt.pipeline import data_quality as run
 
@@ -235,7 +235,7 @@ def alerts(logical_date=None, dag_run=None) -> dict:
 @task(trigger_rule="all_done")
 def run_summary(logical_date=None, dag_run=None, run_id=None, ti=None) -> dict:
     """The run's last word: what each account did, and a failure if anything did not finish."""
-    from airflow.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException
 
     from ads_elt.pipeline import run_summary as run
 

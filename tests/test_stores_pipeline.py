@@ -185,7 +185,7 @@ def test_bad_orders_are_quarantined_with_their_reason(env, sandbox, tmp_path):
 
 
 def test_a_bad_store_entry_stops_prepare_before_any_write(env):
-    from airflow.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException
 
     from ads_elt.pipeline import prepare
 

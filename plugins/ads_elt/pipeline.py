@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 def _fail_without_retry(message: str) -> Exception:
     """An error that retrying cannot fix (bad config, revoked access, garbage data): fail the task now."""
-    from airflow.exceptions import AirflowFailException
+    from airflow.sdk.exceptions import AirflowFailException
 
     return AirflowFailException(message)
 

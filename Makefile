@@ -32,10 +32,10 @@ postgres:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql postgresql-client >/dev/null; }
 	@command -v psql >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq postgresql-client >/dev/null; fi; }
 
-$(STAMP): requirements.txt constraints.txt
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
+	$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt
 	@touch $(STAMP)
 
 # Redis (the Celery broker of the multi-worker run): installed with apt-get when missing (needs root).
@@ -125,8 +125,8 @@ lint: install
 
 constraints:
 	rm -rf .local/constraints-venv && $(PYTHON) -m venv .local/constraints-venv
-	.local/constraints-venv/bin/pip install -q -r requirements.txt
-	(echo "# Frozen resolution of requirements.txt on Python 3.11 (pip freeze). Regenerate with: make constraints"; \
+	.local/constraints-venv/bin/pip install -q -r requirements-dev.txt
+	(echo "# Frozen resolution of requirements-dev.txt (requirements.txt and the test tools) on Python 3.11 (pip freeze). Regenerate with: make constraints"; \
 	 .local/constraints-venv/bin/pip freeze) > constraints.txt
 
 clean: stop

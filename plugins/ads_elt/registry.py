@@ -759,7 +759,7 @@ def known_connection_ids() -> list[str]:
         from airflow.utils.session import create_session
 
         with create_session() as session:
-            ids |= {c for (c,) in session.query(Connection.conn_id)}
+            ids |= {c for (c,) in session.query(Connection.conn_id)}  # noqa: AIR311 - the ORM model; airflow.sdk's Connection cannot be queried
     except Exception:  # inside a task (no direct database access) or no metadata database
         pass
     return sorted(ids)

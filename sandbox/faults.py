@@ -24,6 +24,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sandbox.platform_errors import META_EXPIRED_MESSAGE, google_error, google_unauthenticated, meta_error
+from sandbox.wire import Response
+
 FAULT_KINDS = {
     "garbage": "HTTP 200 with a body that is not the report (param variant: html | truncated | invalid_json)",
     "http_500": "a 5xx in the platform's error shape (param status: 500 | 502 | 503; use count for a burst)",
@@ -94,7 +97,6 @@ RECORD_ACCESS: dict[str, RecordAccess] = {}
 
 
 def fault_response(fault: Any, ctx: FaultContext) -> Any:
-    from sandbox.server import Response
 
     kind = fault.kind
     params = fault.params
@@ -132,7 +134,6 @@ def fault_response(fault: Any, ctx: FaultContext) -> Any:
 
 def generic_error_body(kind: str, fault: Any, ctx: FaultContext) -> Any:
     """A plain HTTP answer for platforms without their own error bodies."""
-    from sandbox.server import Response
 
     if kind == "http_500":
         status = int(fault.params.get("status", 500))
@@ -147,7 +148,6 @@ def generic_error_body(kind: str, fault: Any, ctx: FaultContext) -> Any:
 
 
 def _bad_data(fault: Any, ctx: FaultContext) -> Any:
-    from sandbox.server import Response
 
     real = ctx.real()
     access = RECORD_ACCESS.get(ctx.platform)
@@ -204,10 +204,9 @@ def validate_fault(kind: str, params: dict) -> None:
 
 
 def _meta_error_bodies(kind: str, fault: Any, ctx: FaultContext) -> Any:
-    from sandbox.server import _META_EXPIRED_MESSAGE, _meta_error
 
     if kind == "http_500":
-        return _meta_error(
+        return meta_error(
             int(fault.params.get("status", 500)),
             2,
             "An unexpected error has occurred. Please retry your request later.",
@@ -235,7 +234,7 @@ def _meta_error_bodies(kind: str, fault: Any, ctx: FaultContext) -> Any:
             if code >= 80000
             else f"(#{code}) User request limit reached"
         )
-        return _meta_error(
+        return meta_error(
             400,
             code,
             message,
@@ -244,9 +243,9 @@ def _meta_error_bodies(kind: str, fault: Any, ctx: FaultContext) -> Any:
             headers={"X-Business-Use-Case-Usage": json.dumps(usage)},
         )
     if kind == "auth_expired":
-        return _meta_error(400, 190, _META_EXPIRED_MESSAGE, "OAuthException", 463)
+        return meta_error(400, 190, META_EXPIRED_MESSAGE, "OAuthException", 463)
     if kind == "auth_revoked":
-        return _meta_error(
+        return meta_error(
             400,
             190,
             "Error validating access token: The user has not authorized application 1234567890.",
@@ -287,12 +286,11 @@ RECORD_ACCESS["meta"] = RecordAccess(
 
 
 def _google_error_bodies(kind: str, fault: Any, ctx: FaultContext) -> Any:
-    from sandbox.server import _google_error, _google_unauthenticated
 
     version = ctx.group(1, "v21")
     if kind == "http_500":
         status = int(fault.params.get("status", 500))
-        return _google_error(
+        return google_error(
             status,
             "INTERNAL" if status == 500 else "UNAVAILABLE",
             "Internal error encountered." if status == 500 else "The service is currently unavailable.",
@@ -302,7 +300,7 @@ def _google_error_bodies(kind: str, fault: Any, ctx: FaultContext) -> Any:
         )
     if kind == "rate_limited":
         retry_after = int(fault.params.get("retry_after", 60))
-        return _google_error(
+        return google_error(
             429,
             "RESOURCE_EXHAUSTED",
             "Resource has been exhausted (e.g. check quota).",
@@ -319,9 +317,9 @@ def _google_error_bodies(kind: str, fault: Any, ctx: FaultContext) -> Any:
             },
         )
     if kind == "auth_expired":
-        return _google_unauthenticated()
+        return google_unauthenticated()
     if kind == "auth_revoked":
-        return _google_error(
+        return google_error(
             401,
             "UNAUTHENTICATED",
             "Request had invalid authentication credentials.",
@@ -369,7 +367,6 @@ RECORD_ACCESS["google_ads"] = RecordAccess(
 
 def _tiktok_error_bodies(kind: str, fault: Any, ctx: FaultContext) -> Any:
     """TikTok answers errors with HTTP 200 and a non-zero ``code``."""
-    from sandbox.server import Response
 
     codes = {
         "rate_limited": (40100, "Requests made too frequently. Please try again later."),
@@ -384,7 +381,6 @@ def _tiktok_error_bodies(kind: str, fault: Any, ctx: FaultContext) -> Any:
 
 
 def _linkedin_error_bodies(kind: str, fault: Any, ctx: FaultContext) -> Any:
-    from sandbox.server import Response
 
     if kind == "auth_expired":
         return Response.json(
@@ -400,7 +396,6 @@ def _linkedin_error_bodies(kind: str, fault: Any, ctx: FaultContext) -> Any:
 
 
 def _snapchat_error_bodies(kind: str, fault: Any, ctx: FaultContext) -> Any:
-    from sandbox.server import Response
 
     if kind == "rate_limited":
         return Response.json(429, {"request_status": "ERROR", "request_id": "sandbox-fault", "msg": "Rate limit exceeded"})

@@ -39,7 +39,6 @@ import socket
 import threading
 import uuid
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -47,7 +46,9 @@ from time import monotonic, sleep
 from typing import Self
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
+from sandbox.platform_errors import META_EXPIRED_MESSAGE, google_error, google_unauthenticated, meta_error, trace_id
 from sandbox.platforms import generate_platform_credentials
+from sandbox.wire import Request, Response, Route
 from sandbox.world import World
 
 META_DEFAULT_FIELDS = (
@@ -112,37 +113,8 @@ GOOGLE_FIELDS = {
 # FROM ad_group may also select the ad group's own fields; FROM campaign may not.
 GOOGLE_AD_GROUP_FIELDS = {"ad_group.id", "ad_group.name", "ad_group.status"}
 GOOGLE_RESOURCES = {"campaign": "campaign", "ad_group": "ad_group"}  # FROM resource -> world grain
-GOOGLE_FAILURE_TYPE = "type.googleapis.com/google.ads.googleads.{version}.errors.GoogleAdsFailure"
 
 from sandbox.faults import FAULT_KINDS, FaultContext, fault_response, validate_fault  # noqa: E402
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-    host: str
-    raw_query: str = ""  # the query string as sent (Rest.li values need their exact encoding)
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-    reset_after: int | None = None  # send only this many body bytes, then drop the connection
-
-    @classmethod
-    def json(cls, status: int, payload: object, headers: dict | None = None) -> Response:
-        data = json.dumps(payload, separators=(",", ":")).encode()
-        return cls(
-            status,
-            data,
-            {"Content-Type": "application/json; charset=UTF-8", **(headers or {})},
-        )
 
 
 @dataclass
@@ -170,18 +142,6 @@ class Fault:
             "skip": self.skip,
             **self.params,
         }
-
-
-@dataclass
-class Route:
-    method: str
-    pattern: re.Pattern
-    platform: str
-    endpoint: str
-    handler: Callable[..., Response]
-    faultable: bool = False
-    account_group: int | None = 2  # the path group holding the account id, for fault matching
-    account_header: str | None = None  # or the (lower-case) header naming it (Zid's Store-Id)
 
 
 class SandboxServer:
@@ -547,7 +507,7 @@ class SandboxServer:
 
     def _not_found(self, platform: str, request: Request, status: int = 404) -> Response:
         if platform == "meta":
-            return _meta_error(
+            return meta_error(
                 400,
                 100,
                 "Unknown path components: " + request.path,
@@ -555,7 +515,7 @@ class SandboxServer:
                 2500,
             )
         if platform == "google_ads":
-            return _google_error(
+            return google_error(
                 404 if status == 404 else 405,
                 "NOT_FOUND" if status == 404 else "METHOD_NOT_ALLOWED",
                 f"{request.method} {request.path} is not a known method.",
@@ -653,9 +613,9 @@ class SandboxServer:
     def _meta_insights(self, request: Request, version: str, account_id: str) -> Response:
         token = request.query.get("access_token") or _bearer(request.headers)
         if not token or not secrets.compare_digest(token, self.credentials["meta"]["access_token"]):
-            return _meta_error(400, 190, _META_EXPIRED_MESSAGE, "OAuthException", 463)
+            return meta_error(400, 190, META_EXPIRED_MESSAGE, "OAuthException", 463)
         if not self.world.has_account("meta", account_id):
-            return _meta_error(
+            return meta_error(
                 400,
                 100,
                 f"Unsupported get request. Object with ID 'act_{account_id}' does not exist, cannot be loaded due to "
@@ -667,14 +627,14 @@ class SandboxServer:
         query = request.query
         level = query.get("level", "campaign")
         if level not in META_LEVELS:
-            return _meta_error(
+            return meta_error(
                 400,
                 100,
                 f"(#100) level must be one of the following values: account, campaign, adset, ad (sandbox: {', '.join(META_LEVELS)})",
                 "OAuthException",
             )
         if query.get("time_increment", "1") != "1":
-            return _meta_error(
+            return meta_error(
                 400,
                 100,
                 "(#100) this sandbox serves time_increment=1 only",
@@ -689,14 +649,14 @@ class SandboxServer:
             else:
                 since, until = today - timedelta(days=30), today - timedelta(days=1)
         except (ValueError, KeyError, TypeError):
-            return _meta_error(
+            return meta_error(
                 400,
                 100,
                 "(#100) Param time_range must be a JSON object with since and until dates",
                 "OAuthException",
             )
         if since > until:
-            return _meta_error(
+            return meta_error(
                 400,
                 100,
                 "(#100) time_range: since must not be after until",
@@ -705,7 +665,7 @@ class SandboxServer:
         fields = [f for f in query.get("fields", META_DEFAULT_FIELDS).split(",") if f]
         unknown = [f for f in fields if f not in META_KNOWN_FIELDS]
         if unknown:
-            return _meta_error(
+            return meta_error(
                 400,
                 100,
                 f"(#100) {unknown[0]} is not valid for fields param.",
@@ -718,10 +678,10 @@ class SandboxServer:
                 if not isinstance(windows, list) or not windows or not all(isinstance(w, str) for w in windows):
                     raise ValueError
             except ValueError:
-                return _meta_error(400, 100, "(#100) action_attribution_windows must be a JSON array of windows", "OAuthException")
+                return meta_error(400, 100, "(#100) action_attribution_windows must be a JSON array of windows", "OAuthException")
             bad = [w for w in windows if w not in META_ATTRIBUTION_WINDOWS]
             if bad:
-                return _meta_error(
+                return meta_error(
                     400,
                     100,
                     f"(#100) action_attribution_windows[0] must be one of the following values: {', '.join(META_ATTRIBUTION_WINDOWS)}",
@@ -733,7 +693,7 @@ class SandboxServer:
             if limit < 1 or offset < 0:
                 raise ValueError
         except ValueError:
-            return _meta_error(400, 100, "(#100) Invalid limit or cursor", "OAuthException")
+            return meta_error(400, 100, "(#100) Invalid limit or cursor", "OAuthException")
 
         account = self.world.account("meta", account_id)
         rows = self._paged_rows("meta", account.account_id, since, until, today, META_LEVELS[level])
@@ -765,7 +725,7 @@ class SandboxServer:
                     "ads_api_access_tier": "standard_access",
                 }
             ),
-            "x-fb-trace-id": _trace_id(),
+            "x-fb-trace-id": trace_id(),
         }
         return Response.json(200, payload, headers)
 
@@ -822,10 +782,10 @@ class SandboxServer:
 
     def _google_search_stream(self, request: Request, version: str, customer_id: str) -> Response:
         if not self._google_token_valid(_bearer(request.headers)):
-            return _google_unauthenticated()
+            return google_unauthenticated()
         developer_token = request.headers.get("developer-token", "")
         if not secrets.compare_digest(developer_token, self.credentials["google_ads"]["developer_token"]):
-            return _google_error(
+            return google_error(
                 403,
                 "PERMISSION_DENIED",
                 "The caller does not have permission",
@@ -835,7 +795,7 @@ class SandboxServer:
             )
         login_customer_id = request.headers.get("login-customer-id")
         if login_customer_id is not None and not login_customer_id.isdigit():
-            return _google_error(
+            return google_error(
                 400,
                 "INVALID_ARGUMENT",
                 "Request contains an invalid argument.",
@@ -845,7 +805,7 @@ class SandboxServer:
                 error_message="Invalid login-customer-id header: digits only, no dashes.",
             )
         if not customer_id.isdigit() or not self.world.has_account("google_ads", customer_id):
-            return _google_error(
+            return google_error(
                 403,
                 "PERMISSION_DENIED",
                 "The caller does not have permission",
@@ -861,7 +821,7 @@ class SandboxServer:
             if not isinstance(query, str):
                 raise TypeError("query must be a string")
         except (ValueError, KeyError, TypeError):
-            return _google_error(
+            return google_error(
                 400,
                 "INVALID_ARGUMENT",
                 'Invalid JSON payload received. Expected {"query": ...}.',
@@ -871,7 +831,7 @@ class SandboxServer:
         try:
             selected, since, until, resource = _parse_gaql(query)
         except _GaqlError as exc:
-            return _google_error(
+            return google_error(
                 400,
                 "INVALID_ARGUMENT",
                 "Request contains an invalid argument.",
@@ -902,76 +862,6 @@ class SandboxServer:
 
 
 # -- wire helpers ------------------------------------------------------------
-
-_META_EXPIRED_MESSAGE = (
-    "Error validating access token: Session has expired on Tuesday, 01-Apr-25 10:00:00 PDT. "
-    "The current time is Wednesday, 02-Apr-25 09:00:00 PDT."
-)
-
-
-def _trace_id() -> str:
-    return base64.urlsafe_b64encode(secrets.token_bytes(9)).decode()
-
-
-def _meta_error(
-    status: int,
-    code: int,
-    message: str,
-    error_type: str,
-    subcode: int | None = None,
-    headers: dict | None = None,
-    is_transient: bool = False,
-) -> Response:
-    error: dict = {"message": message, "type": error_type, "code": code}
-    if subcode is not None:
-        error["error_subcode"] = subcode
-    if is_transient:
-        error["is_transient"] = True
-    error["fbtrace_id"] = _trace_id()
-    return Response.json(
-        status,
-        {"error": error},
-        {"WWW-Authenticate": 'OAuth "Facebook Platform"', **(headers or {})},
-    )
-
-
-def _google_error(
-    status: int,
-    status_name: str,
-    message: str,
-    wrap: bool = False,
-    version: str = "v21",
-    error_code: dict | None = None,
-    error_message: str | None = None,
-    error_details: dict | None = None,
-) -> Response:
-    error: dict = {"code": status, "message": message, "status": status_name}
-    if error_code is not None:
-        failure_error: dict = {
-            "errorCode": error_code,
-            "message": error_message or message,
-        }
-        if error_details:
-            failure_error["details"] = error_details
-        error["details"] = [
-            {
-                "@type": GOOGLE_FAILURE_TYPE.format(version=version),
-                "errors": [failure_error],
-                "requestId": uuid.uuid4().hex[:22],
-            }
-        ]
-    body: object = [{"error": error}] if wrap else {"error": error}
-    return Response.json(status, body)
-
-
-def _google_unauthenticated() -> Response:
-    return _google_error(
-        401,
-        "UNAUTHENTICATED",
-        "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other "
-        "valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
-    )
-
 
 def _bearer(headers: dict[str, str]) -> str | None:
     value = headers.get("authorization", "")

@@ -18,6 +18,16 @@ import psycopg2
 WAREHOUSE_CONN_ID = os.environ.get("ADS_ELT_WAREHOUSE_CONN_ID", "warehouse")
 
 
+# The warehouse roles and the Connection each one's work uses (ads_elt.roles creates and grants them).
+LOADER, TRANSFORMER, ANALYST, API = "loader", "transformer", "analyst", "api"
+ROLE_CONNECTIONS = {
+    LOADER: os.environ.get("ADS_ELT_LOADER_CONN_ID", "warehouse_loader"),
+    TRANSFORMER: os.environ.get("ADS_ELT_TRANSFORMER_CONN_ID", "warehouse_transformer"),
+    ANALYST: os.environ.get("ADS_ELT_ANALYST_CONN_ID", "warehouse_analyst"),
+    API: os.environ.get("ADS_ELT_API_CONN_ID", "warehouse_api"),
+}
+
+
 def connection_or_none(conn_id: str):
     """The Airflow Connection ``conn_id``, or None when it is not defined."""
     from airflow.sdk import BaseHook
@@ -32,8 +42,6 @@ def role_conn_id(role: str | None) -> str:
     """The Connection a role's work uses: its own when defined, the administrator's otherwise."""
     if role is None:
         return WAREHOUSE_CONN_ID
-    from ads_elt.roles import ROLE_CONNECTIONS
-
     conn_id = ROLE_CONNECTIONS[role]
     return conn_id if connection_or_none(conn_id) is not None else WAREHOUSE_CONN_ID
 

@@ -20,20 +20,14 @@ Every statement is built with quoted identifiers and bound values.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 
 from psycopg2 import sql
 
+from ads_elt.db import ANALYST, API, LOADER, ROLE_CONNECTIONS, TRANSFORMER, connection_or_none
+
 log = logging.getLogger(__name__)
 
-LOADER, TRANSFORMER, ANALYST, API = "loader", "transformer", "analyst", "api"
-ROLE_CONNECTIONS = {
-    LOADER: os.environ.get("ADS_ELT_LOADER_CONN_ID", "warehouse_loader"),
-    TRANSFORMER: os.environ.get("ADS_ELT_TRANSFORMER_CONN_ID", "warehouse_transformer"),
-    ANALYST: os.environ.get("ADS_ELT_ANALYST_CONN_ID", "warehouse_analyst"),
-    API: os.environ.get("ADS_ELT_API_CONN_ID", "warehouse_api"),
-}
 PIPELINE_SCHEMAS = ("raw", "ops")
 DBT_SCHEMAS = ("staging", "intermediate", "marts", "seeds", "dq", "analytics", "snapshots")
 ANALYST_SCHEMAS = ("marts",)
@@ -56,8 +50,6 @@ class RoleLogin:
 
 def role_logins() -> dict[str, RoleLogin]:
     """The managed roles: those whose Connection is defined (login and password)."""
-    from ads_elt.db import connection_or_none
-
     out = {}
     for role, conn_id in ROLE_CONNECTIONS.items():
         c = connection_or_none(conn_id)

@@ -63,7 +63,7 @@ class AmazonAdsApi(PlatformApi):
         self.downloads_with_auth_refused = 0
 
     def routes(self) -> list:
-        from sandbox.server import Route
+        from sandbox.wire import Route
 
         return [
             Route("POST", re.compile(r"^/amazon_ads/auth/o2/token$"), "amazon_ads", "token", self.token),
@@ -74,12 +74,12 @@ class AmazonAdsApi(PlatformApi):
         ]
 
     def _error(self, status: int, code: str, detail: str):
-        from sandbox.server import Response
+        from sandbox.wire import Response
 
         return Response.json(status, {"code": code, "detail": detail})
 
     def token(self, request):
-        from sandbox.server import Response
+        from sandbox.wire import Response
 
         self.count("token")
         if not self.refresh_form_ok(request.body):
@@ -101,7 +101,7 @@ class AmazonAdsApi(PlatformApi):
         return self.world.account("amazon_ads", profile_id), None
 
     def profiles(self, request):
-        from sandbox.server import Response
+        from sandbox.wire import Response
 
         self.count("profiles")
         denied = self._auth(request)
@@ -123,7 +123,7 @@ class AmazonAdsApi(PlatformApi):
         )
 
     def create_report(self, request):
-        from sandbox.server import Response
+        from sandbox.wire import Response
 
         self.count("create_report")
         denied = self._auth(request)
@@ -209,7 +209,7 @@ class AmazonAdsApi(PlatformApi):
         return out
 
     def get_report(self, request, report_id: str):
-        from sandbox.server import Response
+        from sandbox.wire import Response
 
         self.count("get_report")
         denied = self._auth(request)
@@ -241,7 +241,7 @@ class AmazonAdsApi(PlatformApi):
         return gzip.compress(data, mtime=0)
 
     def download(self, request, report_id: str):
-        from sandbox.server import Response
+        from sandbox.wire import Response
 
         self.count("download")
         if "authorization" in request.headers:

@@ -93,7 +93,7 @@ class LinkedInApi(PlatformApi):
         self.static_tokens: set[str] = set()
 
     def routes(self) -> list:
-        from sandbox.server import Route
+        from sandbox.wire import Route
 
         return [
             Route("POST", re.compile(r"^/linkedin/oauth/v2/accessToken$"), "linkedin", "token", self.token),
@@ -104,7 +104,7 @@ class LinkedInApi(PlatformApi):
         ]
 
     def _error(self, status: int, message: str, code: str | None = None, service_code: int | None = None):
-        from sandbox.server import Response
+        from sandbox.wire import Response
 
         payload: dict = {"status": status, "message": message}
         if service_code is not None:
@@ -114,7 +114,7 @@ class LinkedInApi(PlatformApi):
         return Response.json(status, payload, {"x-restli-protocol-version": "2.0.0"})
 
     def token(self, request):
-        from sandbox.server import Response
+        from sandbox.wire import Response
 
         self.count("token")
         if not self.refresh_form_ok(request.body):
@@ -140,7 +140,7 @@ class LinkedInApi(PlatformApi):
 
     def _entity_page(self, request, account_id: str, endpoint: str, entities_of, finder: str = "search", status_key: str = "status"):
         """One page of a finder under an ad account (cursor paging)."""
-        from sandbox.server import Response
+        from sandbox.wire import Response
 
         denied = self._guard(request, endpoint)
         if denied is not None:
@@ -211,7 +211,7 @@ class LinkedInApi(PlatformApi):
         return self._entity_page(request, account_id, "creatives", creatives, finder="criteria", status_key="intendedStatus")
 
     def ad_analytics(self, request):
-        from sandbox.server import Response
+        from sandbox.wire import Response
 
         denied = self._guard(request, "adAnalytics")
         if denied is not None:

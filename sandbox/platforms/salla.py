@@ -66,7 +66,7 @@ def order_object(order: dict, tz: ZoneInfo, tz_name: str) -> dict:
 
 
 def _error(status: int, code: str, message: str):
-    from sandbox.server import Response
+    from sandbox.wire import Response
 
     return Response.json(status, {"status": status, "success": False, "error": {"code": code, "message": message}})
 
@@ -75,14 +75,14 @@ class SallaApi(PlatformApi):
     platform = "salla"
 
     def routes(self) -> list:
-        from sandbox.server import Route
+        from sandbox.wire import Route
 
         return [
             Route("GET", re.compile(r"^/salla/(\d+)/admin/v2/orders/?$"), "salla", "orders", self.orders, True, account_group=1)
         ]
 
     def orders(self, request, store_id: str):
-        from sandbox.server import Response
+        from sandbox.wire import Response
 
         self.count("orders")
         token = bearer(request.headers)

@@ -97,7 +97,7 @@ class ShopifyApi(PlatformApi):
     platform = "shopify"
 
     def routes(self) -> list:
-        from sandbox.server import Route
+        from sandbox.wire import Route
 
         return [
             Route(
@@ -112,7 +112,7 @@ class ShopifyApi(PlatformApi):
         ]
 
     def graphql(self, request, shop: str, version: str):
-        from sandbox.server import Response
+        from sandbox.wire import Response
 
         self.count("graphql")
         token = request.headers.get("x-shopify-access-token", "")
@@ -177,7 +177,7 @@ def _decode(cursor: str) -> int:
 
 
 def _error_bodies(kind: str, fault, ctx):
-    from sandbox.server import Response
+    from sandbox.wire import Response
 
     if kind == "rate_limited":
         return Response.json(200, throttled_body())

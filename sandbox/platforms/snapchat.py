@@ -61,7 +61,7 @@ class SnapchatApi(PlatformApi):
     token_ttl = 1800.0
 
     def routes(self) -> list:
-        from sandbox.server import Route
+        from sandbox.wire import Route
 
         return [
             Route("POST", re.compile(r"^/snapchat/login/oauth2/access_token$"), "snapchat", "token", self.token),
@@ -72,7 +72,7 @@ class SnapchatApi(PlatformApi):
         ]
 
     def _error(self, status: int, message: str, code: str = "E1001", **extra):
-        from sandbox.server import Response
+        from sandbox.wire import Response
 
         return Response.json(
             status,
@@ -80,12 +80,12 @@ class SnapchatApi(PlatformApi):
         )
 
     def _ok(self, payload: dict):
-        from sandbox.server import Response
+        from sandbox.wire import Response
 
         return Response.json(200, {"request_status": "SUCCESS", "request_id": uuid.uuid4().hex, **payload})
 
     def token(self, request):
-        from sandbox.server import Response
+        from sandbox.wire import Response
 
         self.count("token")
         if not self.refresh_form_ok(request.body):
@@ -98,7 +98,7 @@ class SnapchatApi(PlatformApi):
 
     def _guard(self, request, endpoint: str):
         """Auth and scripted answers; None when the request may proceed."""
-        from sandbox.server import Response
+        from sandbox.wire import Response
 
         self.count(endpoint)
         if not self.token_valid(bearer(request.headers)):

@@ -92,14 +92,14 @@ class TikTokApi(PlatformApi):
     max_days = 30
 
     def routes(self) -> list:
-        from sandbox.server import Route
+        from sandbox.wire import Route
 
         return [
             Route("GET", re.compile(r"^/tiktok/open_api/v1\.3/report/integrated/get/?$"), "tiktok", "report", self.report),
         ]
 
     def _answer(self, code: int, data: dict | None = None, message: str | None = None):
-        from sandbox.server import Response
+        from sandbox.wire import Response
 
         request_id = uuid.uuid4().hex
         payload = {"code": code, "message": message or MESSAGES.get(code, "OK"), "request_id": request_id, "data": data or {}}

@@ -71,7 +71,7 @@ def order_object(order: dict, tz: ZoneInfo) -> dict:
 
 
 def _error(status: int, code: str, message: str):
-    from sandbox.server import Response
+    from sandbox.wire import Response
 
     return Response.json(status, {"code": code, "message": message, "data": {"status": status}})
 
@@ -80,7 +80,7 @@ class WooCommerceApi(PlatformApi):
     platform = "woocommerce"
 
     def routes(self) -> list:
-        from sandbox.server import Route
+        from sandbox.wire import Route
 
         return [
             Route(
@@ -106,7 +106,7 @@ class WooCommerceApi(PlatformApi):
         return secrets.compare_digest(key, c["consumer_key"]) and secrets.compare_digest(secret, c["consumer_secret"])
 
     def orders(self, request, site: str):
-        from sandbox.server import Response
+        from sandbox.wire import Response
 
         self.count("orders")
         if not self._authorized(request.headers):

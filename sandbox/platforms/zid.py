@@ -64,7 +64,7 @@ def order_object(order: dict, tz: ZoneInfo, store_id: str) -> dict:
 
 
 def _error(status: int, message: str, code: str = "error"):
-    from sandbox.server import Response
+    from sandbox.wire import Response
 
     return Response.json(status, {"status": "error", "message": {"type": "error", "code": code, "description": message}})
 
@@ -73,7 +73,7 @@ class ZidApi(PlatformApi):
     platform = "zid"
 
     def routes(self) -> list:
-        from sandbox.server import Route
+        from sandbox.wire import Route
 
         return [
             Route(
@@ -89,7 +89,7 @@ class ZidApi(PlatformApi):
         ]
 
     def orders(self, request):
-        from sandbox.server import Response
+        from sandbox.wire import Response
 
         self.count("orders")
         h = request.headers

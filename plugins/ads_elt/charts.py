@@ -88,7 +88,7 @@ def render(panels: Sequence[tuple[str, str, date, list[tuple]]], path: Path) -> 
 
 def digest_chart(conn, ws: Any, alerts: Sequence[Any], part: int = 1) -> Path | None:
     """The PNG for one workspace digest, or None when no alerted metric has a series."""
-    from ads_elt.alerts import metric_label, platform_label
+    from ads_elt.alerts.formatting import metric_label, platform_label
 
     panels = []
     seen = set()

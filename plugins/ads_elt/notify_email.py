@@ -15,14 +15,15 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from ads_elt.alerts import Alert, AlertDeliveryError, WorkspaceAlertSettings, _title, build_text, redact
+from ads_elt.alerts.formatting import build_text, digest_title, redact
+from ads_elt.alerts.model import Alert, AlertDeliveryError, WorkspaceAlertSettings
 
 
 def build_message(
     ws: WorkspaceAlertSettings, alerts: Sequence[Alert], sender: str, part: int = 1, parts: int = 1, chart: Any = None
 ) -> EmailMessage:
     msg = EmailMessage()
-    msg["Subject"] = _title(ws.name, alerts, part, parts)
+    msg["Subject"] = digest_title(ws.name, alerts, part, parts)
     msg["From"] = sender
     msg["To"] = ", ".join(ws.email_to)
     msg.set_content(build_text(ws, alerts, part, parts))

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ads_elt.alerts import AlertDeliveryError, redact, slack_client_log
+from ads_elt.alerts.formatting import redact, slack_client_log
+from ads_elt.alerts.model import AlertDeliveryError
 
 
 def upload_file(connection_id: str, channel: str, path, title: str) -> None:

@@ -12,17 +12,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from ads_elt.alert_states import short_id
-from ads_elt.alerts import (
-    Alert,
-    AlertDeliveryError,
-    WorkspaceAlertSettings,
-    _title,
-    format_metric,
-    metric_label,
-    open_line,
-    platform_label,
-    redact,
-)
+from ads_elt.alerts.formatting import digest_title, format_metric, metric_label, open_line, platform_label, redact
+from ads_elt.alerts.model import Alert, AlertDeliveryError, WorkspaceAlertSettings
 
 ADAPTIVE_CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 MAX_ACTIONS = 6
@@ -59,7 +50,7 @@ def _alert_items(a: Alert) -> list[dict[str, Any]]:
 def build_card(ws: WorkspaceAlertSettings, alerts: Sequence[Alert], part: int = 1, parts: int = 1) -> dict[str, Any]:
     """The webhook payload: a message with one Adaptive Card (schema 1.4)."""
     body: list[dict[str, Any]] = [
-        {"type": "TextBlock", "text": _title(ws.name, alerts, part, parts), "size": "Large", "weight": "Bolder", "wrap": True}
+        {"type": "TextBlock", "text": digest_title(ws.name, alerts, part, parts), "size": "Large", "weight": "Bolder", "wrap": True}
     ]
     if ws.open_alerts is not None:
         body.append({"type": "TextBlock", "text": open_line(ws.open_alerts), "isSubtle": True, "wrap": True, "spacing": "None"})

@@ -225,7 +225,9 @@ workspace_inputs as (
 
 gap_days as (
 
-    -- Each campaign-day of the 7 days before a day its account reported, for the campaigns with no row that day.
+    -- Each campaign-day of the 7 days before a day its account reported, for the campaigns with no row that
+    -- day: every campaign row carried 1 to 7 days forward (equality joins the planner hashes; a range join
+    -- here was estimated at one row and planned as nested loops, minutes at two years of history).
     select
         account_days.date_day,
         account_days.workspace_id,
@@ -236,29 +238,28 @@ gap_days as (
         recent.currency,
         recent.spend
 
-    from (
+    from fct_ad_performance_daily as recent
+    cross join generate_series(1, 7) as days_after (n)
+    inner join (
         select distinct date_day, workspace_id, platform, account_id
         from fct_ad_performance_daily
         {%- if is_incremental() %}
         where date_day >= {{ since }}
         {%- endif %}
     ) as account_days
-    inner join fct_ad_performance_daily as recent
         on
-            account_days.workspace_id = recent.workspace_id
-            and account_days.platform = recent.platform
-            and account_days.account_id = recent.account_id
-            and recent.date_day between account_days.date_day - 7 and account_days.date_day - 1
-    where not exists (
-        select 1
-        from fct_ad_performance_daily as today
-        where
-            today.workspace_id = account_days.workspace_id
-            and today.platform = account_days.platform
-            and today.account_id = account_days.account_id
-            and today.campaign_id = recent.campaign_id
-            and today.date_day = account_days.date_day
-    )
+            recent.workspace_id = account_days.workspace_id
+            and recent.platform = account_days.platform
+            and recent.account_id = account_days.account_id
+            and recent.date_day + days_after.n = account_days.date_day
+    left join fct_ad_performance_daily as today
+        on
+            account_days.workspace_id = today.workspace_id
+            and account_days.platform = today.platform
+            and account_days.account_id = today.account_id
+            and recent.campaign_id = today.campaign_id
+            and account_days.date_day = today.date_day
+    where today.campaign_id is null
 
 ),
 

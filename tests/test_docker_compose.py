@@ -308,6 +308,22 @@ def test_airflow_services_use_the_common_anchor():
         assert merges and merges[0] is common, name
 
 
+def test_the_stack_parses_the_dbt_project_before_the_dag_is_rendered():
+    """airflow-init writes dbt's manifest where the DAG reads it, so the server stack renders one task per
+    dbt model (dags/ads_daily.py: MANIFEST = ADS_ELT_DBT_DIR/target/manifest.json) as the local one does."""
+    doc = load_compose()
+    init = doc["services"]["airflow-init"]
+    script = "\n".join(init["command"])
+    assert 'dbt parse --project-dir "${ADS_ELT_DBT_DIR}" --profiles-dir "${DBT_PROFILES_DIR}"' in script.replace("$$", "$")
+    assert script.index("dbt parse") < script.index("exec /entrypoint")
+    env = init["environment"]
+    assert env["ADS_ELT_DBT_DIR"] == env["DBT_PROFILES_DIR"] == "/opt/ads-elt/dbt_project"
+    dag_file = (REPO / "dags" / "ads_daily.py").read_text()
+    assert 'MANIFEST = DBT_DIR / "target" / "manifest.json"' in dag_file
+    for name in ("airflow-scheduler", "airflow-dag-processor", "airflow-worker"):
+        assert doc["services"][name]["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully", name
+
+
 def test_services_and_ports():
     doc = load_compose()
     services = doc["services"]

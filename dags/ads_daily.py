@@ -334,7 +334,7 @@ def dbt_tasks():
             should_detach_multiple_parents_tests=False,
             emit_datasets=False,
         ),
-        operator_args={"install_deps": False, "indirect_selection": "cautious"},
+        operator_args={"indirect_selection": "cautious"},  # no dbt deps: ProjectConfig(install_dbt_deps=False)
         default_args=retries,
     ) as group:
         marts = list(group.children.values())

@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from api import queries
-from api.cache import Body, ResponseCache, accepts_gzip, etag, gzip_tag
+from api.cache import ResponseCache, etag
 from api.dashboard import router as dashboard_router
 from api.errors import MAX_RANGE_DAYS, ApiError, not_found, parse_day
 from api.orchestrator import Airflow, AirflowRefused, AirflowUnavailable
@@ -252,22 +252,12 @@ async def date_range(request: Request, ws: str, start: str | None, end: str | No
 
 
 def conditional(request: Request, version: str) -> tuple[str, dict[str, str], Response | None]:
-    """The ETag of this request's answer at `version`, its headers, and a 304 when the client holds it
-    (in either encoding)."""
+    """The ETag of this request's answer at `version`, its headers, and a 304 when the client holds it."""
     tag = etag(version, request.url.path, str(sorted(request.query_params.multi_items())))
-    headers = {"ETag": tag, "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding"}
-    held = {t.strip() for t in request.headers.get("if-none-match", "").split(",")}
-    if tag in held or gzip_tag(tag) in held:
-        return tag, headers, Response(status_code=304, headers={**headers, "ETag": gzip_tag(tag) if gzip_tag(tag) in held else tag})
+    headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
+    if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return tag, headers, Response(status_code=304, headers=headers)
     return tag, headers, None
-
-
-def answer(request: Request, headers: dict[str, str], body: Body) -> Response:
-    """The cached answer, gzipped when the client accepts it (compressed once, when it was cached)."""
-    if body.gzipped is not None and accepts_gzip(request.headers.get("accept-encoding", "")):
-        headers = {**headers, "ETag": gzip_tag(headers["ETag"]), "Content-Encoding": "gzip"}
-        return Response(body.gzipped, media_type="application/json", headers=headers)
-    return Response(body.json, media_type="application/json", headers=headers)
 
 
 async def cached(request: Request, ws: str, produce: Callable[[Any], Any], versions: tuple[Callable[[Any, str], str], ...] = ()) -> Response:
@@ -287,13 +277,13 @@ async def cached(request: Request, ws: str, produce: Callable[[Any], Any], versi
     body = state.cache.get(tag)
     if body is None:
 
-        def read() -> Body:
+        def read() -> bytes:
             with state.warehouse.cursor() as cur:
-                return Body.of(dumps(produce(cur)))
+                return dumps(produce(cur))
 
         body = await run_in_threadpool(read)
         state.cache.put(tag, body)
-    return answer(request, headers, body)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 def cached_reading(request: Request, ws: str, produce: Callable[[Any], Any], versions: tuple[Callable[[Any, str], str], ...]) -> Response:
@@ -307,9 +297,9 @@ def cached_reading(request: Request, ws: str, produce: Callable[[Any], Any], ver
             return not_modified
         body = state.cache.get(tag)
         if body is None:
-            body = Body.of(dumps(produce(cur)))
+            body = dumps(produce(cur))
             state.cache.put(tag, body)
-    return answer(request, headers, body)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 class SnoozeBody(BaseModel):

@@ -11,6 +11,7 @@ from ads_elt.alerts.model import Alert, AlertDeliveryError, SlackConnectionNotFo
 
 log = logging.getLogger("ads_elt.alerts")
 
+
 def send_slack_webhook(connection_id: str, payload: dict) -> None:
     """Post a payload through the Slack provider's webhook hook.
 
@@ -27,16 +28,12 @@ def send_slack_webhook(connection_id: str, payload: dict) -> None:
         raise SlackConnectionNotFound(connection_id) from None
     secrets = [connection.password or "", (connection.password or "").strip()]
     try:
-        hook = SlackWebhookHook(
-            slack_webhook_conn_id=connection_id, timeout=30, logger=slack_client_log
-        )
+        hook = SlackWebhookHook(slack_webhook_conn_id=connection_id, timeout=30, logger=slack_client_log)
         secrets.append(hook.client.url)
         hook.send_dict(payload)
     except Exception as exc:  # noqa: BLE001 - any failure is re-raised, with the secret removed
         reason = redact(f"{type(exc).__name__}: {exc}", secrets)
-        raise AlertDeliveryError(
-            f"Slack webhook post via Connection {connection_id!r} failed: {reason}"
-        ) from None
+        raise AlertDeliveryError(f"Slack webhook post via Connection {connection_id!r} failed: {reason}") from None
 
 
 SlackSender = Callable[[str, dict], None]

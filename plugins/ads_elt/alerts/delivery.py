@@ -42,6 +42,7 @@ from ads_elt.alerts.selection import (
 
 log = logging.getLogger("ads_elt.alerts")
 
+
 def deliver(
     conn,
     alerts: Sequence[Alert],
@@ -73,15 +74,11 @@ def deliver(
 
     deliveries: list[Delivery] = []
     for ws_id in sorted(by_workspace):
-        ws = settings.get(ws_id) or WorkspaceAlertSettings(
-            workspace_id=ws_id, name=ws_id
-        )
+        ws = settings.get(ws_id) or WorkspaceAlertSettings(workspace_id=ws_id, name=ws_id)
         group = ordered(by_workspace[ws_id])
         parts = chunks(group)
         for i, chunk in enumerate(parts, start=1):
-            delivery = _deliver_part(
-                conn, ws, chunk, i, len(parts), send, channel_senders, upload_chart, chart_for, reporting
-            )
+            delivery = _deliver_part(conn, ws, chunk, i, len(parts), send, channel_senders, upload_chart, chart_for, reporting)
             deliveries.append(delivery)
             if delivery.status == "failed":
                 break  # the rest of this workspace stays pending for the next attempt
@@ -216,7 +213,9 @@ def _deliver_part(
         conn.commit()  # keep what did reach its channel; the rest stays pending
         reason = "; ".join(errors)
         log.error("alerts for workspace %s not delivered (left pending): %s", ws.workspace_id, reason)
-        return Delivery(ws.workspace_id, channel_label, keys, status="failed", texts=[links.without_signatures(text)], error=reason)
+        return Delivery(
+            ws.workspace_id, channel_label, keys, status="failed", texts=[links.without_signatures(text)], error=reason
+        )
     mark_sent(conn, keys, channel_label)
     conn.commit()
     log.info("delivered %d alert(s) for workspace %s via %s", len(keys), ws.workspace_id, channel_label)

@@ -141,9 +141,7 @@ def severity_for(robust_z: float | None, threshold: float = DEFAULT_THRESHOLD) -
     return "warning"
 
 
-def dashboard_link(
-    template: str, *, workspace_id: str, platform: str, campaign_id: str, day: date
-) -> str | None:
+def dashboard_link(template: str, *, workspace_id: str, platform: str, campaign_id: str, day: date) -> str | None:
     """Fill the workspace's dashboard URL template; every value is URL-encoded."""
     if not template:
         return None
@@ -164,9 +162,7 @@ def dashboard_link(
         return None
 
 
-def alert_key(
-    workspace_id: str, platform: str, campaign_id: str, metric: str, day: date
-) -> str:
+def alert_key(workspace_id: str, platform: str, campaign_id: str, metric: str, day: date) -> str:
     return f"{workspace_id}|{platform}|{campaign_id}|{metric}|{day.isoformat()}"
 
 
@@ -180,12 +176,7 @@ def _mrkdwn_escape(text: str) -> str:
 
 
 def _mrkdwn_link(url: str, label: str) -> str:
-    safe_url = (
-        url.replace("|", "%7C")
-        .replace("<", "%3C")
-        .replace(">", "%3E")
-        .replace(" ", "%20")
-    )
+    safe_url = url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
     return f"<{_mrkdwn_escape(safe_url)}|{_mrkdwn_escape(label)}>"
 
 
@@ -197,11 +188,7 @@ def _days_label(alerts: Sequence[Alert]) -> str:
     days = sorted({a.date_day for a in alerts})
     if not days:
         return ""
-    return (
-        days[0].isoformat()
-        if len(days) == 1
-        else f"{days[0].isoformat()} to {days[-1].isoformat()}"
-    )
+    return days[0].isoformat() if len(days) == 1 else f"{days[0].isoformat()} to {days[-1].isoformat()}"
 
 
 def _count_label(n: int) -> str:
@@ -222,9 +209,7 @@ def ordered(alerts: Sequence[Alert]) -> list[Alert]:
     )
 
 
-def chunks(
-    alerts: Sequence[Alert], size: int = ALERTS_PER_MESSAGE
-) -> list[list[Alert]]:
+def chunks(alerts: Sequence[Alert], size: int = ALERTS_PER_MESSAGE) -> list[list[Alert]]:
     return [list(alerts[i : i + size]) for i in range(0, len(alerts), size)] or [[]]
 
 
@@ -240,9 +225,7 @@ def _alert_section_text(a: Alert) -> str:
         moves = "\n".join(f"• {_mrkdwn_escape(m)}" for m in a.explanation.split("; "))
         return _truncate(f":moneybag: *{_mrkdwn_escape(a.campaign_name)}*\n{moves}", MAX_SECTION_CHARS)
     emoji = SEVERITY_EMOJI.get(a.severity, "")
-    where = f"{platform_label(a.platform)}" + (
-        f" · account {a.account_id}" if a.account_id and a.account_id != "all" else ""
-    )
+    where = f"{platform_label(a.platform)}" + (f" · account {a.account_id}" if a.account_id and a.account_id != "all" else "")
     if a.source == "rule":
         lines = [
             f"{emoji} *{_mrkdwn_escape(a.campaign_name)}* · {_mrkdwn_escape(where)}".strip(),
@@ -307,9 +290,7 @@ def build_slack_payload(
         },
         {
             "type": "context",
-            "elements": [
-                {"type": "mrkdwn", "text": _truncate(summary, MAX_CONTEXT_CHARS)}
-            ],
+            "elements": [{"type": "mrkdwn", "text": _truncate(summary, MAX_CONTEXT_CHARS)}],
         },
     ]
     for a in alerts:

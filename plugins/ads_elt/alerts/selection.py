@@ -31,6 +31,7 @@ from ads_elt.alerts.model import (
 
 log = logging.getLogger("ads_elt.alerts")
 
+
 def _anomaly_message(prefix: str, metric: str, value, median, z, currency: str, day: date) -> str:
     z_text = f" (robust z {z:+.1f})" if z is not None else ""
     return (
@@ -209,7 +210,9 @@ def record_and_select_new(
                     "update ops.alert_log set status = 'suppressed', suppressed_by = %s where alert_key = %s",
                     (prev_key, a.alert_key),
                 )
-                log.info("suppressed %s: %s was sent within %d day(s) and this is not worse", a.alert_key, prev_key, ws.suppress_days)
+                log.info(
+                    "suppressed %s: %s was sent within %d day(s) and this is not worse", a.alert_key, prev_key, ws.suppress_days
+                )
         cur.execute(
             "select alert_key from ops.alert_log where alert_key = any(%s) and status = 'pending'",
             ([a.alert_key for a in unique],),
@@ -345,7 +348,11 @@ def recommendation_alerts(
             f"{format_money(number(r['recommended_daily_budget']), r['currency'])}"
             for r in rows[:MAX_RECOMMENDATIONS]
         ]
-        more = f"; {len(rows) - MAX_RECOMMENDATIONS} more in marts.mart_budget_recommendations" if len(rows) > MAX_RECOMMENDATIONS else ""
+        more = (
+            f"; {len(rows) - MAX_RECOMMENDATIONS} more in marts.mart_budget_recommendations"
+            if len(rows) > MAX_RECOMMENDATIONS
+            else ""
+        )
         explanation = "; ".join(moves) + more
         key = alert_key(ws_id, "all", "all", "budget_recommendations", run_date)
         out.append(

@@ -88,3 +88,16 @@ def test_the_circle_finder_sees_a_circle_hidden_in_a_function(tmp_path):
     a.write_text("from pkg import b\n")
     b.write_text("def f():\n    from pkg.a import thing\n    return thing\n")
     assert circles(import_graph({"pkg.a": a, "pkg.b": b})) == [["pkg.a", "pkg.b"]]
+
+
+def test_nothing_at_run_time_imports_great_expectations():
+    """GX is the tests' reference engine (requirements-dev.txt): only ads_elt.validation_gx may import it,
+    and nothing of the product imports that module."""
+    mods = modules()
+    importers = set()
+    for name, path in mods.items():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if any(n.split(".")[0] == "great_expectations" or n == "ads_elt.validation_gx" for n in names):
+                importers.add(name)
+    assert importers == {"ads_elt.validation_gx"}

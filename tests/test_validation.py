@@ -101,7 +101,8 @@ def messy_batches():
 
 
 def test_the_numpy_checks_give_what_great_expectations_gives():
-    from ads_elt.validation import build_frame, expected_days_for, outcomes_great_expectations, outcomes_vectorised
+    from ads_elt.validation import build_frame, expected_days_for, outcomes_vectorised
+    from ads_elt.validation_gx import outcomes_great_expectations
 
     for n, (platform, rows, start, end) in enumerate(messy_batches()):
         recs = records(rows)
@@ -111,7 +112,7 @@ def test_the_numpy_checks_give_what_great_expectations_gives():
         by_numpy = outcomes_vectorised(frame, platform, start, end, expected)
         assert [(o.name, o.success, o.lines) for o in by_numpy] == [(o.name, o.success, o.lines) for o in by_gx], platform
         assert any(not o.success for o in by_gx) == (n < 2)  # the first two batches break checks, the last one none
-        gx_result = validate_batch(platform, recs, start, end, engine="great_expectations")
+        gx_result = validate_batch(platform, recs, start, end, engine=outcomes_great_expectations)
         numpy_result = validate_batch(platform, recs, start, end)
         assert list(numpy_result.bad.items()) == list(gx_result.bad.items()), platform
         assert (numpy_result.checks, numpy_result.missing_days, numpy_result.rejected) == (

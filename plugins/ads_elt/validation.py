@@ -34,11 +34,14 @@ is no completeness check (a day without order changes is normal).
 Platforms plug in through ``FIELD_SPECS[platform]``; a platform without specs
 gets the date checks only (window, completeness).
 
-The suite (``build_suite``) is the specification. The loader evaluates it with
-numpy on the whole frame (``outcomes_vectorised``, milliseconds for 100,000
-records); ``validate_batch(..., engine="great_expectations")`` runs the same
-suite through the GX validator (about half a second per batch, whatever its
-size), and a test requires both to give the same findings, reasons and verdict.
+The suite (``ads_elt.validation_gx.build_suite``, Great Expectations') is the
+specification. The loader evaluates it with numpy on the whole frame
+(``outcomes_vectorised``, milliseconds for 100,000 records);
+``validate_batch(..., engine=validation_gx.outcomes_great_expectations)`` runs
+the same suite through the GX validator (about half a second per batch,
+whatever its size), and a test requires both to give the same findings,
+reasons and verdict. Great Expectations is a development dependency: nothing
+at run time imports ``validation_gx``.
 The frame itself is built a field at a time, not a record at a time.
 """
 
@@ -46,7 +49,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -356,72 +359,6 @@ def build_frame(platform: str, records: Sequence[Record], specs: Sequence[FieldS
     return pd.DataFrame(columns), dict(sorted(type_errors.items()))
 
 
-# -- Great Expectations -----------------------------------------------------------
-
-_GX: dict[str, Any] = {}
-
-
-def _batch_definition():
-    """One ephemeral, offline GX context per process, with a whole-dataframe batch definition."""
-    if "batch_definition" not in _GX:
-        import great_expectations as gx
-
-        context = gx.get_context(mode="ephemeral")
-        try:
-            from great_expectations.data_context.types.base import ProgressBarsConfig
-
-            context.variables.progress_bars = ProgressBarsConfig(globally=False)
-        except Exception:  # noqa: BLE001 - cosmetic only
-            pass
-        source = context.data_sources.add_pandas("raw_batches")
-        asset = source.add_dataframe_asset("raw_batch")
-        _GX["batch_definition"] = asset.add_batch_definition_whole_dataframe("whole_batch")
-    return _GX["batch_definition"]
-
-
-def build_suite(
-    platform: str, window_start: date, window_end: date, expected_days: Sequence[date], checks: ReportChecks | None = None
-):
-    import great_expectations as gx
-    from great_expectations import expectations as gxe
-
-    checks = checks or checks_for(platform)
-    names = {s.name for s in checks.fields}
-    suite = gx.ExpectationSuite(name=f"raw_{platform}")
-    if not checks.entity_list:
-        suite.add_expectation(gxe.ExpectColumnToExist(column="report_date"))
-        suite.add_expectation(
-            gxe.ExpectColumnValuesToBeBetween(
-                column="report_date", min_value=window_start.toordinal(), max_value=window_end.toordinal()
-            )
-        )
-    if expected_days and not checks.entity_list:
-        suite.add_expectation(
-            gxe.ExpectColumnDistinctValuesToContainSet(column="report_date", value_set=[d.toordinal() for d in expected_days])
-        )
-    for name in sorted(names):
-        suite.add_expectation(gxe.ExpectColumnValuesToNotBeNull(column=name))
-    for metric in METRICS:
-        if metric in names:
-            suite.add_expectation(gxe.ExpectColumnValuesToBeBetween(column=metric, min_value=0))
-    if {"impressions", "clicks"} <= names:
-        suite.add_expectation(gxe.ExpectColumnPairValuesAToBeGreaterThanB(column_A="impressions", column_B="clicks", or_equal=True))
-    if checks.key and set(checks.key) <= names:
-        key = list(checks.key) if checks.entity_list else [*checks.key, "report_date"]
-        if len(key) == 1:
-            suite.add_expectation(gxe.ExpectColumnValuesToBeUnique(column=key[0]))
-        else:
-            suite.add_expectation(gxe.ExpectCompoundColumnsToBeUnique(column_list=key))
-    return suite
-
-
-def _unexpected_lines(result) -> list[int]:
-    out = []
-    for item in result.result.get("unexpected_index_list") or []:
-        out.append(int(item["line"]) if isinstance(item, dict) else int(item))
-    return out
-
-
 def expected_days_for(window_start: date, window_end: date, first_day_with_data: date | None) -> list[date]:
     if first_day_with_data is None:
         return []
@@ -498,18 +435,10 @@ def outcomes_vectorised(
     return out
 
 
-def outcomes_great_expectations(
-    frame, platform: str, window_start: date, window_end: date, expected_days: Sequence[date], checks: ReportChecks | None = None
-) -> list[Outcome]:
-    """The suite of ``build_suite`` run by Great Expectations (the reference ``outcomes_vectorised`` must match)."""
-    result = _batch_definition().get_batch(batch_parameters={"dataframe": frame}).validate(
-        build_suite(platform, window_start, window_end, expected_days, checks),
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["line"]},
-    )
-    return [Outcome(r.expectation_config.type, dict(r.expectation_config.kwargs), bool(r.success), _unexpected_lines(r)) for r in result.results]
-
-
-ENGINES = {"numpy": outcomes_vectorised, "great_expectations": outcomes_great_expectations}
+# An engine: (frame, platform, window start, window end, expected days, checks) -> outcomes. The loader uses
+# `outcomes_vectorised`; `ads_elt.validation_gx.outcomes_great_expectations` (Great Expectations itself, a
+# development dependency) is the reference the tests hold it to.
+Engine = Callable[..., list["Outcome"]]
 
 
 def validate_batch(
@@ -519,13 +448,13 @@ def validate_batch(
     window_end: date,
     first_loaded_day: date | None = None,
     report: str | None = None,
-    engine: str = "numpy",
+    engine: Engine = outcomes_vectorised,
 ) -> ValidationResult:
     """Run the suite on one batch of ``platform``'s ``report`` (None: its primary report).
 
-    Returns the bad records with reasons, missing days and the verdict. `engine`: ``numpy`` (the
-    loader's, ``outcomes_vectorised``) or ``great_expectations`` (the reference); both give the
-    same result.
+    Returns the bad records with reasons, missing days and the verdict. `engine`: the loader's
+    ``outcomes_vectorised``, or ``ads_elt.validation_gx.outcomes_great_expectations`` (the reference);
+    both give the same result.
     """
     checks = checks_for(platform, report)
     frame, type_errors = build_frame(platform, records, checks.fields)
@@ -543,7 +472,7 @@ def validate_batch(
         flag(index, "schema", reason)
 
     if len(frame):
-        for r in ENGINES[engine](frame, platform, window_start, window_end, expected, checks):
+        for r in engine(frame, platform, window_start, window_end, expected, checks):
             kwargs = r.kwargs
             result.checks[r.name] = r.success
             if r.success:

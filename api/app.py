@@ -191,7 +191,7 @@ def principal(request: Request) -> Principal:
     return who
 
 
-def request_view(request: Request, ws: str) -> RequestView | None:
+def view_of(request: Request, ws: str) -> RequestView | None:
     view = getattr(request.state, "view", None)
     return view if view is not None and view.workspace_id == ws else None
 
@@ -200,7 +200,7 @@ def workspace_of(request: Request, ws: str, who: Principal) -> str:
     """The workspace if this token may see it and it exists; 404 either way otherwise (no existence leak)."""
     if not who.may_see(ws):
         raise not_found(f"workspace {ws!r}")
-    view = request_view(request, ws)
+    view = view_of(request, ws)
     if view is not None:
         exists = view.workspace_exists
     else:
@@ -213,7 +213,7 @@ def workspace_of(request: Request, ws: str, who: Principal) -> str:
 
 async def visible(request: Request, ws: str, who: Principal) -> str:
     """`workspace_of` for the async endpoints: from the request's round trip, else in a worker thread."""
-    if request_view(request, ws) is not None:
+    if view_of(request, ws) is not None:
         return workspace_of(request, ws, who)
     return await run_in_threadpool(workspace_of, request, ws, who)
 
@@ -221,7 +221,7 @@ async def visible(request: Request, ws: str, who: Principal) -> str:
 async def latest_day(request: Request, ws: str) -> date:
     """The workspace's latest day in the marts (today when it has none), kept per build like a response."""
     state = request.app.state
-    view = request_view(request, ws)
+    view = view_of(request, ws)
     key = f"latest-day\n{ws}\n{view.build_key}" if view is not None else None
     if key is not None and (hit := state.cache.get(key)) is not None:
         return date.fromisoformat(hit.decode())
@@ -264,32 +264,24 @@ async def cached(request: Request, ws: str, produce: Callable[[Any], Any], versi
     """`produce(cursor)` as JSON, cached on the last build (and `versions`), with ETag and 304.
 
     The build key comes from the request's one round trip (`principal`): without `versions` a 304 or a
-    cache hit is answered on the event loop, taking no connection and no worker thread; what reads the
-    warehouse runs in a worker thread.
+    cache hit is answered on the event loop, taking no connection and no worker thread; whatever reads
+    the warehouse (`cached_reading`) runs in a worker thread.
     """
-    state = request.app.state
-    view = request_view(request, ws)
-    if view is None or versions:
-        return await run_in_threadpool(cached_reading, request, ws, produce, versions)
-    tag, headers, not_modified = conditional(request, view.build_key)
-    if not_modified is not None:
-        return not_modified
-    body = state.cache.get(tag)
-    if body is None:
-
-        def read() -> bytes:
-            with state.warehouse.cursor() as cur:
-                return dumps(produce(cur))
-
-        body = await run_in_threadpool(read)
-        state.cache.put(tag, body)
-    return Response(body, media_type="application/json", headers=headers)
+    view = view_of(request, ws)
+    if view is not None and not versions:
+        tag, headers, not_modified = conditional(request, view.build_key)
+        if not_modified is not None:
+            return not_modified
+        body = request.app.state.cache.get(tag)
+        if body is not None:
+            return Response(body, media_type="application/json", headers=headers)
+    return await run_in_threadpool(cached_reading, request, ws, produce, versions)
 
 
 def cached_reading(request: Request, ws: str, produce: Callable[[Any], Any], versions: tuple[Callable[[Any, str], str], ...]) -> Response:
-    """`cached` when the version itself is read from the warehouse (alerts, sync status): in a worker thread."""
+    """`cached` where the warehouse is read (the version of alerts and sync status, or the answer): in a worker thread."""
     state = request.app.state
-    view = request_view(request, ws)
+    view = view_of(request, ws)
     with state.warehouse.cursor() as cur:
         build = view.build_key if view is not None else queries.build_key(cur)
         tag, headers, not_modified = conditional(request, "|".join([build, *(v(cur, ws) for v in versions)]))

@@ -20,16 +20,12 @@ class ResponseCache:
         self.entries = entries
         self._data: OrderedDict[str, bytes] = OrderedDict()
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
 
     def get(self, key: str) -> bytes | None:
         with self._lock:
             body = self._data.get(key)
-            if body is None:
-                self.misses += 1
-                return None
-            self._data.move_to_end(key)
-            self.hits += 1
+            if body is not None:
+                self._data.move_to_end(key)
             return body
 
     def put(self, key: str, body: bytes) -> None:

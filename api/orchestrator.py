@@ -8,11 +8,13 @@ honoured by `plan`). Authentication: a JWT from the API server's `/auth/token` w
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import requests
 
 DAG_ID = "ads_daily"
+IDEMPOTENT = frozenset({"GET", "PUT", "PATCH", "DELETE"})
 
 
 class AirflowUnavailable(RuntimeError):
@@ -47,7 +49,12 @@ class Airflow:
         return r.json()["access_token"]
 
     def _request(self, method: str, path: str, **kw) -> dict[str, Any]:
-        for attempt in (1, 2):
+        """One call with the JWT (logged in again once on 401). A 5xx to a call that is safe to repeat (GET,
+        PUT, PATCH, DELETE) is tried again, twice: Airflow answers 500 when an update meets the scheduler's
+        on the same rows in its metadata database. A POST (a new run) is never repeated."""
+        relogged = False
+        server_errors = 0
+        while True:
             with self._lock:
                 if self._token is None:
                     self._token = self._login()
@@ -58,9 +65,14 @@ class Airflow:
                 )
             except requests.RequestException as exc:
                 raise AirflowUnavailable(f"Airflow's API server at {self.url} does not answer ({type(exc).__name__})") from None
-            if r.status_code == 401 and attempt == 1:
+            if r.status_code == 401 and not relogged:
+                relogged = True
                 with self._lock:
                     self._token = None
+                continue
+            if r.status_code >= 500 and method.upper() in IDEMPOTENT and server_errors < 2:
+                server_errors += 1
+                time.sleep(server_errors)
                 continue
             if r.status_code >= 400:
                 try:
@@ -69,7 +81,6 @@ class Airflow:
                     detail = r.text[:200]
                 raise AirflowRefused(r.status_code, str(detail))
             return r.json()
-        raise AirflowRefused(401, "token refused twice")
 
     def trigger(self, conf: dict[str, str]) -> dict[str, Any]:
         """A manual run of ads_daily with `conf` as its params; returns run_id, state and whether the DAG is paused."""

@@ -422,14 +422,15 @@ def reset_request_gates() -> None:
 # -- figure 1: raw load against \copy --------------------------------------------------------
 
 
-def settle(wh: Warehouse, tables: list[str]) -> None:
-    """Do now, untimed, the upkeep the server would do next on freshly written `tables`, then checkpoint.
+def settle(wh: Warehouse, tables: list[str] | None = None) -> None:
+    """Do now, untimed, the upkeep the server would do next on freshly written `tables` (None: every
+    table of the database), then checkpoint.
 
     Hundreds of thousands of new rows set off autovacuum (insert-triggered vacuum and analyze)
     within its nap time: left to itself it runs on one of the two cores during whichever
     measurement comes next, so one side would pay for the other's writes.
     """
-    wh.query(f"vacuum analyze {', '.join(tables)}", autocommit=True)
+    wh.query(f"vacuum analyze {', '.join(tables or [])}", autocommit=True)
     wh.query("checkpoint")
 
 
@@ -674,9 +675,8 @@ def figure_api(wh: Warehouse, registry: Path, clients: int = 50, per_client: int
         "ADS_API_RATE_LIMIT": "10000000",
     }
     # The builds just wrote millions of rows: their autovacuum would otherwise take a core from the service
-    # and its clients while they are measured (as for the raw load figure, `settle`).
-    wh.query("vacuum analyze", autocommit=True)
-    wh.query("checkpoint")
+    # and its clients while they are measured.
+    settle(wh)
     log_file = open(wh.home / "api.log", "wb")
     proc = subprocess.Popen([sys.executable, "-m", "api", "serve", "--port", str(port)], cwd=REPO, env=env, stdout=log_file, stderr=subprocess.STDOUT)
     try:

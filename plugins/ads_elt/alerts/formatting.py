@@ -232,12 +232,7 @@ def _alert_section_text(a: Alert) -> str:
             f"*{_mrkdwn_escape(a.explanation)}* on {a.date_day.isoformat()}",
             f"rule `{_mrkdwn_escape(a.rule_id or a.signal)}` · {a.severity} · id `{alert_states.short_id(a.alert_id)}`",
         ]
-        text = "\n".join(lines)
-        if a.dashboard_link:
-            with_link = f"{text} · {_mrkdwn_link(a.dashboard_link, 'Open dashboard')}"
-            if len(with_link) <= MAX_SECTION_CHARS:
-                return with_link
-        return _truncate(text, MAX_SECTION_CHARS)
+        return _with_dashboard_link("\n".join(lines), a.dashboard_link)
     value = format_metric(a.metric, a.value, a.currency)
     usual = format_metric(a.metric, a.baseline_median, a.currency)
     mad = format_metric(a.metric, a.baseline_mad, a.currency)
@@ -251,9 +246,13 @@ def _alert_section_text(a: Alert) -> str:
         + f", usually {_mrkdwn_escape(usual)} (median{history}, MAD {_mrkdwn_escape(mad)})",
         f"robust z *{z}* · {a.severity} · id `{alert_states.short_id(a.alert_id)}`",
     ]
-    text = "\n".join(lines)
-    if a.dashboard_link:
-        with_link = f"{text} · {_mrkdwn_link(a.dashboard_link, 'Open dashboard')}"
+    return _with_dashboard_link("\n".join(lines), a.dashboard_link)
+
+
+def _with_dashboard_link(text: str, link: str | None) -> str:
+    """A section's text with its "Open dashboard" link when both fit in a section, else the text alone, cut to fit."""
+    if link:
+        with_link = f"{text} · {_mrkdwn_link(link, 'Open dashboard')}"
         if len(with_link) <= MAX_SECTION_CHARS:
             return with_link
     return _truncate(text, MAX_SECTION_CHARS)

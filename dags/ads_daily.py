@@ -256,6 +256,8 @@ DBT_MARTS = "path:models/marts+"
 # one dbt start-up instead of one per model.
 DBT_ROLLUPS = "tag:rollup"
 DBT_VIEW_LAYERS = "resource_type:seed path:models/staging path:models/intermediate"
+# Amazon Marketing Stream's hourly marts are the ads_stream DAG's (dags/ads_stream.py), not this one's.
+DBT_STREAM = "tag:stream"
 
 
 def cross_model_tests(manifest: dict) -> list[str]:
@@ -264,7 +266,10 @@ def cross_model_tests(manifest: dict) -> list[str]:
     A test over one model runs in that model's task; one over views and seeds only in `dbt.views`.
     """
     nodes = manifest["nodes"]
-    built = {uid for uid, n in nodes.items() if n["resource_type"] in ("model", "seed", "snapshot")}
+    built = {
+        uid for uid, n in nodes.items()
+        if n["resource_type"] in ("model", "seed", "snapshot") and "stream" not in n.get("tags", [])
+    }  # fmt: skip
     downstream_of_marts, todo = set(), [uid for uid in built if nodes[uid]["resource_type"] == "model" and nodes[uid]["path"].startswith("marts/")]
     while todo:
         uid = todo.pop()
@@ -274,7 +279,8 @@ def cross_model_tests(manifest: dict) -> list[str]:
     tests = []
     for node in nodes.values():
         parents = {p for p in node.get("depends_on", {}).get("nodes", []) if p in built}
-        if node["resource_type"] == "test" and len(parents) > 1 and parents & downstream_of_marts:
+        streamed = {p for p in node.get("depends_on", {}).get("nodes", []) if "stream" in nodes.get(p, {}).get("tags", [])}
+        if node["resource_type"] == "test" and len(parents) > 1 and parents & downstream_of_marts and not streamed:
             tests.append(node["name"])
     return sorted(tests)
 
@@ -329,7 +335,7 @@ def dbt_tasks():
         render_config=RenderConfig(
             load_method=LoadMode.DBT_MANIFEST,
             select=[DBT_MARTS],
-            exclude=[DBT_ROLLUPS],
+            exclude=[DBT_ROLLUPS, DBT_STREAM],
             test_behavior=TestBehavior.BUILD,
             should_detach_multiple_parents_tests=False,
             emit_datasets=False,

@@ -482,6 +482,10 @@ class World:
                 child["reach"] = min(child["impressions"], round(child["impressions"] * ratio * 1.08))
         return children
 
+    def split_metrics(self, platform: str, metrics: dict, shares: list[float], delivery: list[float]) -> list[dict]:
+        """Additive metrics split over children by outcome ``shares`` and ``delivery`` weights; the parts sum exactly."""
+        return self._split_metrics(platform, metrics, shares, delivery)
+
     def fine_truth(self, platform: str, account_id: str, campaign_id: str, day: date, as_of: date | None = None, level: str = "ad_group") -> list[dict]:
         """The campaign-day split over its ad groups (``level="ad_group"``) or ads (``"ad"``).
 

@@ -117,3 +117,48 @@ def print_report(dsn: str, report_date: date, log_path: Path | None = None) -> N
         if not rows:
             print("(none)")
     conn.close()
+
+
+def print_stream_report(dsn: str, day: date) -> None:
+    """What the ads_stream run did: the day so far per hour, the stream against the daily report, intraday alerts."""
+    conn = psycopg2.connect(dsn)
+    with conn.cursor() as cur:
+        print(f"\n== Amazon Marketing Stream: {day} so far, per profile-local hour (marts.fct_ad_performance_hourly) ==")
+        print(
+            _table(
+                *_query(
+                    cur,
+                    "select h.hour_of_day as hour, h.campaign_id, sum(h.spend) as spend, sum(h.impressions) as impressions, "
+                    "sum(h.clicks) as clicks, sum(h.conversions) as conversions, sum(h.conversion_value) as sales, sum(h.records) as records "
+                    "from marts.fct_ad_performance_hourly h where h.date_day = %s group by 1, 2 order by 1, 2",
+                    (day,),
+                )
+            )
+        )
+        print("\n== The stream against the daily report (marts.mart_stream_reconciliation) ==")
+        print(
+            _table(
+                *_query(
+                    cur,
+                    "select date_day, count(*) as campaigns, bool_and(is_complete_day) as complete, "
+                    "max(greatest(abs(spend_diff_pct), abs(clicks_diff_pct), abs(impressions_diff_pct), abs(conversions_diff_pct), "
+                    "abs(conversion_value_diff_pct))) as max_diff_pct, bool_and(within_tolerance) as within_2pct "
+                    "from marts.mart_stream_reconciliation group by 1 order by 1",
+                )
+            )
+        )
+        cur.execute(
+            "select count(*) from ops.quarantine where platform = 'amazon_ads' and report = 'marketing_stream'"
+        )
+        print(f"\nunreadable messages quarantined (and sent to the dead-letter queue): {cur.fetchone()[0]}")
+        print("\n== Intraday alerts (marts.mart_intraday_alerts -> ops.alert_log) ==")
+        cur.execute(
+            "select a.severity, a.campaign_name, a.explanation, coalesce(l.status, 'not logged') "
+            "from marts.mart_intraday_alerts a left join ops.alert_log l using (alert_key) order by a.score desc"
+        )
+        rows = cur.fetchall()
+        for severity, name, explanation, status in rows:
+            print(f"  [{severity}] {name}: {explanation} ({status})")
+        if not rows:
+            print("  none")
+    conn.close()

@@ -123,6 +123,51 @@ def connections_env(
     }
 
 
+# moto's server gives every queue this account id in its URL.
+SQS_ACCOUNT = "123456789012"
+STREAM_QUEUE = "ads-stream"
+
+
+def stream_connection_env(sqs_url: str, queue: str = STREAM_QUEUE) -> dict[str, str]:
+    """The `amazon_stream` Connection: Marketing Stream's queue and dead-letter queue on the local SQS (moto)."""
+    return {
+        "AIRFLOW_CONN_AMAZON_STREAM": json.dumps(
+            {
+                "conn_type": "aws",
+                "login": "local",
+                "password": "local",
+                "extra": {
+                    "endpoint_url": sqs_url,
+                    "region_name": "us-east-1",
+                    "queue_url": f"{sqs_url}/{SQS_ACCOUNT}/{queue}",
+                    "dead_letter_queue_url": f"{sqs_url}/{SQS_ACCOUNT}/{queue}-dlq",
+                    "visibility_timeout": 120,
+                },
+            }
+        )
+    }
+
+
+def start_sqs(directory: Path) -> tuple[subprocess.Popen, str]:
+    """moto's server (a local SQS) on a free port, logging to `directory/server.log`; returns the process and its URL."""
+    directory.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = open(directory / "server.log", "ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    wait_http(f"{url}/moto-api/", 60, proc, directory / "server.log", "local SQS (moto)")
+    return proc, url
+
+
+def sqs_client(url: str):
+    import boto3
+
+    return boto3.client("sqs", endpoint_url=url, region_name="us-east-1", aws_access_key_id="local", aws_secret_access_key="local")
+
+
 API_PORT = int(os.environ.get("ADS_API_PORT", "8765"))
 AIRFLOW_UI_PORT = int(os.environ.get("ADS_AIRFLOW_UI_PORT", "8080"))
 
@@ -376,6 +421,30 @@ class Stack:
     def stop_sandbox(self) -> None:
         stop_process(self.sandbox_dir / "pid")
 
+    # --- local SQS (Amazon Marketing Stream) ---------------------------------
+    @property
+    def sqs_dir(self) -> Path:
+        return self.local / "sqs"
+
+    def sqs_url(self) -> str | None:
+        port = self.sqs_dir / "port"
+        return f"http://127.0.0.1:{port.read_text().strip()}" if port.exists() else None
+
+    def start_sqs(self) -> str:
+        """The local SQS with the stream's queue and dead-letter queue (restarted if it runs: moto keeps no state)."""
+        self.stop_sqs()
+        proc, url = start_sqs(self.sqs_dir)
+        (self.sqs_dir / "pid").write_text(str(proc.pid))
+        (self.sqs_dir / "port").write_text(url.rsplit(":", 1)[1])
+        sys.path.insert(0, str(REPO))
+        from sandbox.platforms.amazon_ads_stream import ensure_queues
+
+        ensure_queues(sqs_client(url), STREAM_QUEUE)
+        return url
+
+    def stop_sqs(self) -> None:
+        stop_process(self.sqs_dir / "pid")
+
     def drop_demo_files(self, end_date: date) -> None:
         """The demo's file-drop export (the world's numbers as a CSV) into the workspace inbox, once."""
         sys.path.insert(0, str(REPO))
@@ -392,6 +461,8 @@ class Stack:
         env = airflow_env(self.airflow_home, self.lake)
         env.update(connections_env(self.pg.port, self.pg.password, WAREHOUSE_DB, self.sandbox_url(), self.credentials()))
         env.update(dbt_cli_env(self.pg.port, self.pg.password, WAREHOUSE_DB))
+        if self.sqs_url():
+            env.update(stream_connection_env(self.sqs_url()))
         # `make ui` (airflow standalone): its admin logs in with the password the airflow_api Connection holds.
         env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] = f"{self.credentials()['airflow_api']['username']}:admin"
         env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"] = str(self.airflow_home / "passwords.json")
@@ -442,6 +513,7 @@ class Stack:
         self.pg.start()
         ensure_database(self.pg, WAREHOUSE_DB)
         self.start_sandbox(end_date)
+        self.start_sqs()
         self.drop_demo_files(end_date)
         self.airflow_home.mkdir(parents=True, exist_ok=True)
         self.write_airflow_passwords()
@@ -451,6 +523,7 @@ class Stack:
     def down(self) -> None:
         self.stop_api()
         self.stop_sandbox()
+        self.stop_sqs()
         self.pg.stop()
 
 
@@ -549,7 +622,7 @@ def _has_marts(stack: Stack) -> bool:
 
 
 _TASK_START = re.compile(r"\[DAG TEST\] starting task_id=(?P<task>\S+) map_index=(?P<index>-?\d+)")
-_TASK_RUNNING = re.compile(r"\[DAG TEST\] running task <TaskInstance: ads_daily\.(?P<task>\S+) .*ti_id=(?P<ti>[0-9a-f-]+)")
+_TASK_RUNNING = re.compile(r"\[DAG TEST\] running task <TaskInstance: ads_\w+\.(?P<task>\S+) .*ti_id=(?P<ti>[0-9a-f-]+)")
 _TASK_STATE = re.compile(r"Task instance state updated .*new_state=(?P<state>\w+) .*ti_id=(?P<ti>[0-9a-f-]+)")
 _TASK_END = re.compile(r"\[DAG TEST\] end task task_id=(?P<task>\S+) map_index=(?P<index>-?\d+)")
 _ROWS = re.compile(r"Returned value was: \{.*'workspace_id': '(?P<ws>[^']+)', 'account_id': '(?P<account>[^']+)'.*'rows_loaded': (?P<rows>\d+)")
@@ -622,6 +695,7 @@ def demo(report_date: date) -> int:
     from demo_report import print_report
 
     print_report(stack.pg.dsn(WAREHOUSE_DB), report_date, log_path)
+    demo_stream(stack, env, report_date)
     print("\n== the reporting service (api/): API and dashboard ==")
     api = start_reporting_service(stack, env)
     print(f"  {api['url']}  (OpenAPI: {api['url']}/docs); tokens and signed dashboard links in .local/api.json")
@@ -637,6 +711,47 @@ def demo(report_date: date) -> int:
         f"  connect any client to 127.0.0.1:{stack.pg.port}, database {WAREHOUSE_DB}, user postgres, "
         f"password in {stack.pg.password_file.relative_to(REPO)}"
     )
+    return proc.returncode
+
+
+# The demo's Marketing Stream: the report day and the days before it in full, then the next day up to
+# 13:00 profile time, with a spend spike on one Amazon campaign from 10:00 that the hour's run catches.
+STREAM_BASELINE_DAYS = 3
+STREAM_UNTIL_HOUR = 13
+STREAM_SPIKE_CAMPAIGN, STREAM_SPIKE_HOUR = "310000000000101", 10
+
+
+def publish_demo_stream(sqs_url: str, report_date: date, queue: str = STREAM_QUEUE) -> int:
+    """Publish the demo world's Marketing Stream messages to the local queue; returns how many."""
+    sys.path.insert(0, str(REPO))
+    from sandbox.platforms.amazon_ads_stream import Spike, StreamPublisher, publish
+    from sandbox.world import World
+
+    today = report_date + timedelta(days=1)
+    publisher = StreamPublisher(World.demo(report_date))
+    bodies = publisher.bodies(
+        report_date - timedelta(days=STREAM_BASELINE_DAYS), report_date, today,
+        partial_day=today, until_hour=STREAM_UNTIL_HOUR, spike=Spike(STREAM_SPIKE_CAMPAIGN, today, STREAM_SPIKE_HOUR),
+    )  # fmt: skip
+    return publish(sqs_client(sqs_url), f"{sqs_url}/{SQS_ACCOUNT}/{queue}", bodies)
+
+
+def demo_stream(stack: Stack, env: dict[str, str], report_date: date) -> int:
+    """Publish a day of Marketing Stream messages, run ads_stream once, print the hourly table and intraday alerts."""
+    today = report_date + timedelta(days=1)
+    print(f"\n== Amazon Marketing Stream: publishing {report_date - timedelta(days=STREAM_BASELINE_DAYS)} to {today} {STREAM_UNTIL_HOUR}:00 to the local SQS ==", flush=True)
+    sent = publish_demo_stream(stack.sqs_url(), report_date)
+    print(f"  {sent} messages (SNS envelopes; duplicates, hours out of order, late conversions and a few broken bodies among them)", flush=True)
+    logical = f"{today.isoformat()}T21:05:00+00:00"
+    print(f"\n== airflow dags test ads_stream {logical} ==", flush=True)
+    log_path = stack.local / "demo-stream-dags-test.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([venv_bin("airflow"), "dags", "test", "ads_stream", logical], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        follow_dag_test(log_path, proc)
+    print(f"full log: {log_path}")
+    from demo_report import print_stream_report
+
+    print_stream_report(stack.pg.dsn(WAREHOUSE_DB), today)
     return proc.returncode
 
 

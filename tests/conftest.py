@@ -128,3 +128,22 @@ def reporting_api(demo, tmp_path_factory):
     server = serve_demo_copy(demo, tmp_path_factory.mktemp("api"))
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def local_sqs(tmp_path_factory):
+    """moto's server (a local SQS), as `make demo` starts it; yields its URL."""
+    from stack import start_sqs
+
+    proc, url = start_sqs(tmp_path_factory.mktemp("sqs"))
+    yield url
+    proc.terminate()
+    proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def stream_world(demo, local_sqs, tmp_path_factory):
+    """The demo's first-run warehouse with days of Marketing Stream and ads_stream run once (tests/e2e_worlds.py)."""
+    from e2e_worlds import build_stream_world
+
+    return build_stream_world(demo, local_sqs, tmp_path_factory.mktemp("stream"))

@@ -26,11 +26,12 @@ tests do not each run their own. Two worlds, each a session fixture in `conftest
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from e2e_harness import DagRun, E2EStack, Warehouse
+from e2e_harness import REPO, DagRun, E2EStack, Warehouse, connections_env, copy_database, dbt_cli_env, venv_bin
 
 REPORT_DATE = date(2026, 11, 20)
 HISTORY_DAYS = 90  # the demo registry's initial_history_days
@@ -202,3 +203,59 @@ def build_small_world(pg_server, home: Path) -> SmallWorld:
     finally:
         stack.stop()
     return SmallWorld(world, stack, registry, faulted, clean, issued)
+
+
+# The Marketing Stream world (tests/test_marketing_stream.py): the demo's first-run warehouse, the stream of
+# STREAM_BASELINE_DAYS full days up to REPORT_DATE, and FIRST_TODAY up to STREAM_UNTIL_HOUR with a spend spike
+# on one Amazon campaign from STREAM_SPIKE_HOUR (profile time); ads_stream run once on it.
+STREAM_BASELINE_DAYS = 2
+STREAM_UNTIL_HOUR = 13
+STREAM_SPIKE_CAMPAIGN, STREAM_SPIKE_HOUR = "310000000000101", 10
+
+
+@dataclass
+class StreamWorld:
+    run: DagRun
+    warehouse: Warehouse
+    bodies: list[str]
+    sqs_url: str
+    queue_url: str
+    dead_letter_queue_url: str
+
+
+def build_stream_world(demo: DemoWorld, sqs_url: str, home: Path) -> StreamWorld:
+    from stack import SQS_ACCOUNT, sqs_client, stream_connection_env
+
+    from sandbox.platforms.amazon_ads_stream import Spike, StreamPublisher, ensure_queues, publish
+    from sandbox.server import SandboxServer
+
+    stack = demo.stack
+    warehouse = Warehouse(stack.pg_server, copy_database(stack.pg_server, demo.first.warehouse.dbname, f"{demo.first.warehouse.dbname}_stream"))
+    queue = "stream-world"
+    sqs = sqs_client(sqs_url)
+    queue_url, dlq_url = ensure_queues(sqs, queue)
+    bodies = StreamPublisher(demo.world).bodies(
+        REPORT_DATE - timedelta(days=STREAM_BASELINE_DAYS), REPORT_DATE, FIRST_TODAY,
+        partial_day=FIRST_TODAY, until_hour=STREAM_UNTIL_HOUR, spike=Spike(STREAM_SPIKE_CAMPAIGN, FIRST_TODAY, STREAM_SPIKE_HOUR),
+    )  # fmt: skip
+    publish(sqs, queue_url, bodies)
+    sandbox = SandboxServer(demo.world, credentials=stack.credentials, today=FIRST_TODAY)  # the Amazon profiles API
+    sandbox.start()
+    try:
+        env = {
+            **stack.env,
+            **connections_env(stack.pg_server.port, stack.pg_server.password, warehouse.dbname, sandbox.url, stack.credentials),
+            **dbt_cli_env(stack.pg_server.port, stack.pg_server.password, warehouse.dbname),
+            **stream_connection_env(sqs_url, queue),
+            "ADS_ELT_LAKE_ROOT": f"file://{home / 'lake'}",
+        }
+        proc = subprocess.run(
+            [venv_bin("airflow"), "dags", "test", "ads_stream", f"{FIRST_TODAY.isoformat()}T21:05:00+00:00"],
+            env=env, capture_output=True, text=True, cwd=REPO, timeout=900,
+        )  # fmt: skip
+    finally:
+        sandbox.stop()
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "ads_stream.log").write_text(proc.stdout + proc.stderr)
+    assert f"{sqs_url}/{SQS_ACCOUNT}/{queue}" == queue_url
+    return StreamWorld(DagRun(proc.returncode, proc.stdout + proc.stderr), warehouse, bodies, sqs_url, queue_url, dlq_url)

@@ -100,7 +100,7 @@ def test_views_are_one_task_and_each_mart_its_own(dagbag):
     model_tasks = {t: v for t, v in tasks.items() if t.startswith("dbt.") and t.endswith("_model_build")}
     for uid, node in models.items():
         built_by = [t for t, v in model_tasks.items() if v["dbt_select"] == ".".join(["fqn:" + node["fqn"][0], *node["fqn"][1:]])]
-        if "rollup" in node["tags"]:  # built together in dbt.rollups, after the campaign fact
+        if "rollup" in node["tags"] or "stream" in node["tags"]:  # built in dbt.rollups, or by ads_stream
             assert not built_by, node["name"]
         elif uid in downstream_of_marts:
             assert built_by == [f"dbt.{node['name']}_model_build"], node["name"]
@@ -163,3 +163,16 @@ def test_a_run_reports_on_the_day_before_its_logical_date_or_else_its_trigger():
     assert _report_date(None, SimpleNamespace(run_after=triggered)) == date(2026, 12, 5)
     with pytest.raises(ValueError, match="no report date"):
         _report_date(None, None)
+
+
+def test_the_stream_dag_drains_then_builds_then_alerts(dagbag):
+    """ads_stream: drain the queue, build the stream's models, then the intraday alerts; its marts are in no ads_daily task."""
+    tasks = dagbag["dags"]["ads_stream"]["tasks"]
+    assert set(tasks) == {"drain", "dbt", "intraday_alerts"}
+    assert tasks["dbt"]["upstream"] == ["drain"] and tasks["intraday_alerts"]["upstream"] == ["dbt"]
+    models, _ = manifest_models()
+    streamed = {n["name"] for n in models.values() if "stream" in n["tags"]}
+    assert streamed == {"fct_ad_performance_hourly", "mart_stream_reconciliation", "mart_intraday_alerts"}
+    daily = dagbag["dags"]["ads_daily"]["tasks"]
+    assert not [t for t in daily if any(name in t for name in streamed)]
+    assert not [n for n in daily["dbt.cross_model_tests"]["dbt_select"].split() if "stream" in n or "intraday" in n]

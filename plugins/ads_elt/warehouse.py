@@ -223,6 +223,40 @@ create index if not exists quarantine__account_idx on ops.quarantine (platform, 
 """
 
 
+def stream_table_ddl() -> str:
+    """Amazon Marketing Stream's raw tables: one row per distinct record (``idempotency_id``), typed.
+
+    Unlike the report tables (one JSON payload per row, replaced by window), a stream record is
+    never replaced: a redelivered record is the same ``idempotency_id`` and is ignored, a later
+    record for the same hour and key is a delta that adds (adapters.amazon_ads.stream).
+    ``workspace_id``/``account_id`` (the registry's profile) are null for an advertiser that is no
+    registry Amazon Ads profile: kept, not lost, and left out by staging.
+    """
+    from adapters.amazon_ads.stream import KEY_FIELDS, METRICS, RAW_TABLES, TEXT_FIELDS
+
+    out = []
+    for dataset, table in RAW_TABLES.items():
+        metrics = ",\n".join(f"    {name} {'bigint' if kind is int else 'numeric'}" for name, kind in METRICS[dataset].items())
+        keys = ",\n".join(f"    {name} text" for name in (*KEY_FIELDS, *TEXT_FIELDS) if name != "campaign_id")
+        out.append(
+            f"""create table if not exists raw.{table} (
+    idempotency_id text primary key,
+    message_id text not null,
+    workspace_id text,
+    account_id text,
+    time_window_start timestamptz not null,
+    campaign_id text not null,
+{keys},
+{metrics},
+    record jsonb not null,
+    stream_run_id text not null,
+    received_at timestamptz not null default now()
+);
+create index if not exists {table}__account_hour_idx on raw.{table} (workspace_id, account_id, time_window_start);"""
+        )
+    return "\n".join(out)
+
+
 def raw_table_ddl(table: str) -> sql.Composed:
     ident = sql.Identifier("raw", table)
     return sql.SQL(
@@ -243,6 +277,7 @@ def ensure_schema(conn) -> None:
         cur.execute("create schema if not exists raw")
         for table in RAW_TABLES.values():
             cur.execute(raw_table_ddl(table))
+        cur.execute(stream_table_ddl())
         cur.execute(OPS_DDL)
         cur.execute(SYNC_DDL)
     conn.commit()

@@ -49,6 +49,12 @@ GROUP_BY = {
     ("adGroup",): ("ad_group", {**COLUMNS, **AD_GROUP_COLUMNS}),
 }
 MAX_DAYS = 31
+MARKETPLACE_ID = "ATVPDKIKX0DER"
+
+
+def advertiser_id(profile_id: str) -> str:
+    """The profile's ``accountInfo.id``: the ``advertiser_id`` of its Marketing Stream records."""
+    return f"A{str(profile_id)[-10:]}"
 MEDIA_TYPE = "application/vnd.createasyncreportrequest.v3+json"
 
 
@@ -116,7 +122,7 @@ class AmazonAdsApi(PlatformApi):
                     "currencyCode": a.currency,
                     "dailyBudget": 999999999.0,
                     "timezone": a.timezone,
-                    "accountInfo": {"marketplaceStringId": "ATVPDKIKX0DER", "id": f"A{a.account_id[-10:]}", "type": "seller", "name": a.name, "validPaymentMethod": True},
+                    "accountInfo": {"marketplaceStringId": MARKETPLACE_ID, "id": advertiser_id(a.account_id), "type": "seller", "name": a.name, "validPaymentMethod": True},
                 }
                 for a in self.world.accounts_for("amazon_ads")
             ],

@@ -190,7 +190,7 @@ def record_and_select_new(
         )
         undelivered = {r[0] for r in cur.fetchall()}
         for a in unique:
-            if a.alert_key not in undelivered or a.source not in ("anomaly", "rule"):
+            if a.alert_key not in undelivered or a.source not in ("anomaly", "rule", "intraday"):
                 continue  # a weekly recommendation is neither held back nor a repeat
             held = alert_states.holding(cur, a.workspace_id, a.platform, a.campaign_id, a.signal or a.metric, a.date_day)
             if held is not None:

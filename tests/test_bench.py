@@ -54,3 +54,24 @@ def test_load_figure_times_first_loads_against_copy_and_reports_the_reload(pg_se
             assert cur.fetchall() == []
     finally:
         conn.close()
+
+
+def test_stream_figure_drains_every_message_and_copies_the_same_rows(pg_server, tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "OUT", tmp_path)
+    before = set(_databases(pg_server.cluster, "bench_stream"))
+    figures = bench.figure_stream(pg_server.cluster, days=1)
+
+    assert figures["stream_batch_size"] == 10
+    assert figures["stream_messages"] == figures["stream_rows"] > 200  # every message one distinct record: no faults published
+    assert figures["stream_msgs_per_s"] == pytest.approx(figures["stream_messages"] / figures["stream_drain_seconds"], rel=0.02)
+    (dbname,) = set(_databases(pg_server.cluster, "bench_stream")) - before
+    conn = psycopg2.connect(pg_server.cluster.dsn(dbname))
+    try:
+        with conn.cursor() as cur:
+            counts = []
+            for table in ("amazon_stream__sp_traffic", "amazon_stream__sp_conversion"):
+                cur.execute(f"select (select count(*) from raw.{table}), (select count(*) from public.copy_{table})")
+                counts.append(cur.fetchone())
+    finally:
+        conn.close()
+    assert all(raw == copied for raw, copied in counts) and sum(raw for raw, _ in counts) == figures["stream_rows"]

@@ -937,6 +937,7 @@ def test_parse_needs_no_database(tmp_path):
         "salla",
         "zid",
         "ops",
+        "amazon_stream",
     }
 
 

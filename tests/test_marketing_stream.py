@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
 import uuid
 from datetime import date, timedelta
 
@@ -270,9 +271,17 @@ def test_a_failed_commit_deletes_nothing(world, local_sqs, stream_db):
 # --------------------------------------------------------------------------- end to end: ads_stream on the demo warehouse
 
 
-def test_ads_stream_run_succeeds(stream_world):
+def test_ads_stream_run_succeeds_and_runs_its_marts_tests(stream_world):
     assert stream_world.run.succeeded, stream_world.run.output[-6000:]
     assert "Marketing Stream:" in stream_world.run.output
+    from e2e_harness import REPO
+
+    manifest = json.loads((REPO / "dbt_project" / "target" / "manifest.json").read_text())
+    streamed = {uid for uid, n in manifest["nodes"].items() if "stream" in n.get("tags", [])}
+    tests = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test" and set(n["depends_on"]["nodes"]) & streamed}
+    assert len(tests) > 20  # the stream marts' tests run here, not in ads_daily (test_e2e_platforms)
+    started = set(re.findall(r" START test (\S+)", stream_world.run.output))
+    assert tests <= started, sorted(tests - started)[:5]
 
 
 def test_the_stream_reconciles_with_the_daily_report_within_2_percent(stream_world):

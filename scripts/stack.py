@@ -721,18 +721,25 @@ STREAM_UNTIL_HOUR = 13
 STREAM_SPIKE_CAMPAIGN, STREAM_SPIKE_HOUR = "310000000000101", 10
 
 
-def publish_demo_stream(sqs_url: str, report_date: date, queue: str = STREAM_QUEUE) -> int:
-    """Publish the demo world's Marketing Stream messages to the local queue; returns how many."""
+def demo_stream_bodies(world, report_date: date, baseline_days: int = STREAM_BASELINE_DAYS) -> list[str]:
+    """The demo's Marketing Stream: `baseline_days` full days to the report day, then the next day to STREAM_UNTIL_HOUR
+    with the spend spike, as delivered by then (SNS envelopes, in delivery order)."""
     sys.path.insert(0, str(REPO))
-    from sandbox.platforms.amazon_ads_stream import Spike, StreamPublisher, publish
-    from sandbox.world import World
+    from sandbox.platforms.amazon_ads_stream import Spike, StreamPublisher
 
     today = report_date + timedelta(days=1)
-    publisher = StreamPublisher(World.demo(report_date))
-    bodies = publisher.bodies(
-        report_date - timedelta(days=STREAM_BASELINE_DAYS), report_date, today,
+    return StreamPublisher(world).bodies(
+        report_date - timedelta(days=baseline_days), report_date, today,
         partial_day=today, until_hour=STREAM_UNTIL_HOUR, spike=Spike(STREAM_SPIKE_CAMPAIGN, today, STREAM_SPIKE_HOUR),
     )  # fmt: skip
+
+
+def publish_demo_stream(sqs_url: str, report_date: date, queue: str = STREAM_QUEUE) -> int:
+    """Publish the demo world's Marketing Stream messages to the local queue; returns how many."""
+    from sandbox.platforms.amazon_ads_stream import publish
+    from sandbox.world import World
+
+    bodies = demo_stream_bodies(World.demo(report_date), report_date)
     return publish(sqs_client(sqs_url), f"{sqs_url}/{SQS_ACCOUNT}/{queue}", bodies)
 
 

@@ -205,12 +205,10 @@ def build_small_world(pg_server, home: Path) -> SmallWorld:
     return SmallWorld(world, stack, registry, faulted, clean, issued)
 
 
-# The Marketing Stream world (tests/test_marketing_stream.py): the demo's first-run warehouse, the stream of
-# STREAM_BASELINE_DAYS full days up to REPORT_DATE, and FIRST_TODAY up to STREAM_UNTIL_HOUR with a spend spike
-# on one Amazon campaign from STREAM_SPIKE_HOUR (profile time); ads_stream run once on it.
+# The Marketing Stream world (tests/test_marketing_stream.py): the demo's first-run warehouse with the demo's
+# stream (scripts/stack.py demo_stream_bodies: the spike on one Amazon campaign the next morning), two full days
+# before the report day instead of three; ads_stream run once on it.
 STREAM_BASELINE_DAYS = 2
-STREAM_UNTIL_HOUR = 13
-STREAM_SPIKE_CAMPAIGN, STREAM_SPIKE_HOUR = "310000000000101", 10
 
 
 @dataclass
@@ -224,9 +222,9 @@ class StreamWorld:
 
 
 def build_stream_world(demo: DemoWorld, sqs_url: str, home: Path) -> StreamWorld:
-    from stack import SQS_ACCOUNT, sqs_client, stream_connection_env
+    from stack import SQS_ACCOUNT, demo_stream_bodies, sqs_client, stream_connection_env
 
-    from sandbox.platforms.amazon_ads_stream import Spike, StreamPublisher, ensure_queues, publish
+    from sandbox.platforms.amazon_ads_stream import ensure_queues, publish
     from sandbox.server import SandboxServer
 
     stack = demo.stack
@@ -234,10 +232,7 @@ def build_stream_world(demo: DemoWorld, sqs_url: str, home: Path) -> StreamWorld
     queue = "stream-world"
     sqs = sqs_client(sqs_url)
     queue_url, dlq_url = ensure_queues(sqs, queue)
-    bodies = StreamPublisher(demo.world).bodies(
-        REPORT_DATE - timedelta(days=STREAM_BASELINE_DAYS), REPORT_DATE, FIRST_TODAY,
-        partial_day=FIRST_TODAY, until_hour=STREAM_UNTIL_HOUR, spike=Spike(STREAM_SPIKE_CAMPAIGN, FIRST_TODAY, STREAM_SPIKE_HOUR),
-    )  # fmt: skip
+    bodies = demo_stream_bodies(demo.world, REPORT_DATE, STREAM_BASELINE_DAYS)
     publish(sqs, queue_url, bodies)
     sandbox = SandboxServer(demo.world, credentials=stack.credentials, today=FIRST_TODAY)  # the Amazon profiles API
     sandbox.start()

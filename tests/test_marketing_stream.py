@@ -12,12 +12,14 @@ import json
 import multiprocessing
 import os
 import re
+import time
 import uuid
 from datetime import date, timedelta
 
 import psycopg2
 import pytest
-from e2e_worlds import FIRST_TODAY, REPORT_DATE, STREAM_SPIKE_CAMPAIGN, STREAM_UNTIL_HOUR
+from e2e_worlds import FIRST_TODAY, REPORT_DATE
+from stack import STREAM_SPIKE_CAMPAIGN, STREAM_UNTIL_HOUR
 
 from adapters.amazon_ads.stream import CONVERSION, TRAFFIC, Confirmation, MalformedMessage, parse_body
 from ads_elt.marketing_stream import StreamQueue, advertiser_profiles, drain
@@ -226,8 +228,6 @@ def test_a_worker_killed_between_commit_and_delete_leaves_no_duplicate(world, lo
     committed = raw_counts(stream_db)
     assert sum(committed.values()) == 10  # the first batch was committed, none of it deleted
     assert queue_depth(sqs, queue.queue_url) == 40
-    import time
-
     time.sleep(1.5)  # the killed worker's messages become visible again
     summary = drain(sqs, queue, stream_db, PROFILES, "next")
     assert summary["records"] == 30 and summary["redelivered"] == 10
@@ -278,7 +278,9 @@ def test_ads_stream_run_succeeds_and_runs_its_marts_tests(stream_world):
 
     manifest = json.loads((REPO / "dbt_project" / "target" / "manifest.json").read_text())
     streamed = {uid for uid, n in manifest["nodes"].items() if "stream" in n.get("tags", [])}
-    tests = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test" and set(n["depends_on"]["nodes"]) & streamed}
+    tests = {
+        n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "test" and set(n["depends_on"]["nodes"]) & streamed
+    }
     assert len(tests) > 20  # the stream marts' tests run here, not in ads_daily (test_e2e_platforms)
     started = set(re.findall(r" START test (\S+)", stream_world.run.output))
     assert tests <= started, sorted(tests - started)[:5]

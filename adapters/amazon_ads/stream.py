@@ -37,6 +37,8 @@ RAW_TABLES = {TRAFFIC: "amazon_stream__sp_traffic", CONVERSION: "amazon_stream__
 
 KEY_FIELDS = ("campaign_id", "ad_group_id", "ad_id", "keyword_id", "placement")
 TEXT_FIELDS = ("marketplace_id", "currency", "advertiser_id", "keyword_text", "match_type")
+# The text columns of a raw stream table after its campaign_id, in order (then the dataset's METRICS).
+DESCRIPTIVE_COLUMNS = tuple(k for k in (*KEY_FIELDS, *TEXT_FIELDS) if k != "campaign_id")
 TRAFFIC_METRICS = {"impressions": int, "clicks": int, "cost": Decimal}
 WINDOWS = ("1d", "7d", "14d", "30d")
 CONVERSION_METRICS = {

@@ -31,7 +31,7 @@ def lake_root():
     return ObjectStoragePath(root)
 
 
-def _safe(part: str) -> str:
+def path_part(part: str) -> str:
     """Path-safe form of a run id or key (run ids contain ':' and '+')."""
     return re.sub(r"[^A-Za-z0-9_.=-]+", "_", part)
 
@@ -42,9 +42,9 @@ def batch_dir(platform: str, report: str, run_date: date, workspace_id: str, acc
         / platform
         / report
         / f"date={run_date.isoformat()}"
-        / _safe(workspace_id)
-        / _safe(account_id)
-        / _safe(sync_run_id)
+        / path_part(workspace_id)
+        / path_part(account_id)
+        / path_part(sync_run_id)
     )
 
 

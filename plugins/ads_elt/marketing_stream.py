@@ -33,17 +33,15 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from adapters.amazon_ads.stream import (
-    KEY_FIELDS,
+    DESCRIPTIVE_COLUMNS,
     METRICS,
     RAW_TABLES,
-    TEXT_FIELDS,
     Confirmation,
     MalformedMessage,
     StreamRecord,
@@ -141,8 +139,7 @@ def _row(record: StreamRecord, profiles: Mapping[str, tuple[str, str]], run_id: 
         account_id,
         record.time_window_start,
         record.key["campaign_id"],
-        *(record.key[k] for k in KEY_FIELDS if k != "campaign_id"),
-        *(record.texts[k] for k in TEXT_FIELDS),
+        *({**record.key, **record.texts}[k] for k in DESCRIPTIVE_COLUMNS),
         *(record.metrics[m] for m in METRICS[record.dataset]),
         json.dumps(record.record),
         run_id,
@@ -156,7 +153,7 @@ def _insert(cur, dataset: str, rows: list[tuple]) -> int:
         return 0
     columns = [
         "idempotency_id", "message_id", "workspace_id", "account_id", "time_window_start", "campaign_id",
-        *(k for k in KEY_FIELDS if k != "campaign_id"), *TEXT_FIELDS, *METRICS[dataset], "record", "stream_run_id",
+        *DESCRIPTIVE_COLUMNS, *METRICS[dataset], "record", "stream_run_id",
     ]  # fmt: skip
     inserted = execute_values(
         cur,
@@ -187,9 +184,9 @@ def land(lake_dir, batch_no: int, messages: list[dict]) -> None:
 
 
 def lake_dir_for(run_id: str, day: date):
-    from ads_elt.lake import lake_root
+    from ads_elt.lake import lake_root, path_part
 
-    return lake_root() / PLATFORM / REPORT / f"date={day.isoformat()}" / re.sub(r"[^A-Za-z0-9_.=-]+", "_", run_id)
+    return lake_root() / PLATFORM / REPORT / f"date={day.isoformat()}" / path_part(run_id)
 
 
 def drain(
@@ -298,26 +295,12 @@ def run_drain(run_id: str) -> dict[str, Any]:
 INTRADAY_RELATION = "marts.mart_intraday_alerts"
 
 
-def fetch_intraday_alerts(conn) -> list[dict[str, Any]]:
-    """The rows of `marts.mart_intraday_alerts` (each profile's current day so far)."""
-    from ads_elt.alerts import ALERT_COLUMNS
-
-    with conn.cursor() as cur:
-        cur.execute(
-            f"select {', '.join(ALERT_COLUMNS)} from {INTRADAY_RELATION} order by workspace_id, platform, campaign_id, signal"
-        )
-        names = [d[0] for d in cur.description]
-        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-    conn.commit()
-    return rows
-
-
 def run_intraday_alerts(conn, settings_by_workspace, **delivery) -> dict[str, Any]:
     """Intraday alerts through the daily alerts' log, suppression and channels: one digest per workspace per run."""
-    from ads_elt.alerts import build_alerts, deliver, record_and_select_new, signed_dashboard_links
+    from ads_elt.alerts import build_alerts, deliver, fetch_alerts, record_and_select_new, signed_dashboard_links
     from ads_elt.links import reporting_service
 
-    rows = fetch_intraday_alerts(conn)
+    rows = fetch_alerts(conn, None, INTRADAY_RELATION)  # each profile's current day: the mart holds nothing else
     planned = [r for r in rows if r.get("planned_change_id")]
     alerts = build_alerts([r for r in rows if not r.get("planned_change_id")], settings_by_workspace)
     reporting = reporting_service()

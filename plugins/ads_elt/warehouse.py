@@ -232,12 +232,12 @@ def stream_table_ddl() -> str:
     ``workspace_id``/``account_id`` (the registry's profile) are null for an advertiser that is no
     registry Amazon Ads profile: kept, not lost, and left out by staging.
     """
-    from adapters.amazon_ads.stream import KEY_FIELDS, METRICS, RAW_TABLES, TEXT_FIELDS
+    from adapters.amazon_ads.stream import DESCRIPTIVE_COLUMNS, METRICS, RAW_TABLES
 
     out = []
     for dataset, table in RAW_TABLES.items():
         metrics = ",\n".join(f"    {name} {'bigint' if kind is int else 'numeric'}" for name, kind in METRICS[dataset].items())
-        keys = ",\n".join(f"    {name} text" for name in (*KEY_FIELDS, *TEXT_FIELDS) if name != "campaign_id")
+        keys = ",\n".join(f"    {name} text" for name in DESCRIPTIVE_COLUMNS)
         out.append(
             f"""create table if not exists raw.{table} (
     idempotency_id text primary key,

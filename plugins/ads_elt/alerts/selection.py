@@ -286,20 +286,20 @@ ALERT_COLUMNS = (
 )
 
 
-def fetch_alerts(conn, run_date: date) -> list[dict[str, Any]]:
-    """The rows of `marts.mart_alerts` for one date."""
+def fetch_alerts(conn, run_date: date | None, relation: str = ALERT_RELATION) -> list[dict[str, Any]]:
+    """The rows of an alerts mart (`marts.mart_alerts`, or `marts.mart_intraday_alerts` with no date): one date's, or all."""
     with conn.cursor() as cur:
-        cur.execute("select to_regclass(%s)", (ALERT_RELATION,))
+        cur.execute("select to_regclass(%s)", (relation,))
         if cur.fetchone()[0] is None:
             conn.rollback()
             raise AlertSourceMissingError(
-                f"{ALERT_RELATION} does not exist in the warehouse: run the dbt build "
+                f"{relation} does not exist in the warehouse: run the dbt build "
                 "(it creates the alerts mart) before the alerts step"
             )
+        where, params = ("where date_day = %s ", (run_date,)) if run_date is not None else ("", ())
         cur.execute(
-            f"select {', '.join(ALERT_COLUMNS)} from {ALERT_RELATION} where date_day = %s "
-            "order by workspace_id, platform, campaign_id, signal",
-            (run_date,),
+            f"select {', '.join(ALERT_COLUMNS)} from {relation} {where}order by workspace_id, platform, campaign_id, signal",
+            params,
         )
         names = [d[0] for d in cur.description]
         rows = [dict(zip(names, r, strict=False)) for r in cur.fetchall()]

@@ -7,38 +7,8 @@
 
 {%- set window = var('amazon_ads_stream_window') %}
 
-with
-
-source as (
-
-    select * from {{ source('amazon_stream', 'sp_conversion') }}
-
-),
-
-final as (
-
-    select
-        idempotency_id,
-        time_window_start as hour_start_utc,
-        workspace_id,
-        'amazon_ads' as platform,
-        account_id,
-        campaign_id,
-        ad_group_id,
-        ad_id,
-        coalesce(keyword_id, '') as keyword_id,
-        keyword_text,
-        match_type,
-        placement,
-        upper(currency) as currency,
-        coalesce(attributed_conversions_{{ window }}, 0) as conversions,
-        coalesce(attributed_sales_{{ window }}, 0) as conversion_value,
-        coalesce(attributed_units_ordered_{{ window }}, 0) as units_ordered,
-        received_at
-
-    from source
-    where workspace_id is not null
-
-)
-
-select * from final
+{{ stream_records(source('amazon_stream', 'sp_conversion'), {
+    'coalesce(attributed_conversions_' ~ window ~ ', 0)': 'conversions',
+    'coalesce(attributed_sales_' ~ window ~ ', 0)': 'conversion_value',
+    'coalesce(attributed_units_ordered_' ~ window ~ ', 0)': 'units_ordered',
+}) }}

@@ -8,7 +8,7 @@ DATE ?= 2026-11-20
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY := False
 export DO_NOT_TRACK := 1
 
-.PHONY: help install postgres redis node chromium demo up api stop psql ui test lint manifest constraints clean bench evaluate celery-run alerts metrics docs
+.PHONY: help install postgres redis node chromium wrk demo up api stop psql ui test lint manifest constraints clean bench evaluate celery-run alerts metrics docs
 
 help:
 	@echo "make demo    run the daily DAG end to end on the local stack (DATE=$(DATE))"
@@ -64,6 +64,13 @@ chromium:
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# wrk, the reporting API's load generator in `make bench` (and its test): installed with apt-get when missing.
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "installing wrk"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+
 install: $(STAMP) postgres redis api/node_modules/.installed
 
 manifest: install
@@ -91,11 +98,11 @@ ui: install
 # Two workers (pytest-xdist, one Postgres cluster, Airflow home and lake each); the tests of one
 # shared end-to-end world stay on one worker (--dist loadgroup). TEST_WORKERS=0 runs them in-process.
 TEST_WORKERS ?= 2
-test: install chromium
+test: install chromium wrk
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25 $(PYTEST_ARGS)
 
 # Benchmarks print figures and never fail on a time; not part of `make test`.
-bench: install
+bench: install wrk
 	$(PY) scripts/bench.py $(BENCH_ARGS)
 
 # Alert quality (precision, recall, delays, false alerts per workspace per 30 days); not part of `make test`.

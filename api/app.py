@@ -7,7 +7,7 @@ only its workspace: another workspace's resources answer 404, as a missing one d
 
 from __future__ import annotations
 
-import json
+import asyncio
 import logging
 import math
 import os
@@ -20,6 +20,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import orjson
+import psycopg
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -54,7 +56,9 @@ def to_json(value: Any) -> Any:
 
 
 def dumps(payload: Any) -> bytes:
-    return json.dumps(payload, default=to_json, separators=(",", ":")).encode()
+    """JSON as the standard library writes it (dates in ISO form, Decimals as numbers), by orjson: a 28-day
+    campaign answer (280 rows of 90 columns) took 8 to 19 ms with `json.dumps`, under 1 ms here."""
+    return orjson.dumps(payload, default=to_json)
 
 
 class Warehouse:
@@ -66,9 +70,12 @@ class Warehouse:
     requests paid a new login, and the bench measured a third of the service's time in `connect`).
     """
 
-    def __init__(self, dsn: str, size: int = 16):
+    def __init__(self, dsn: str, size: int = 16, async_size: int = 4):
         self.pool = ThreadedConnectionPool(size, size, dsn)
         self._slots = threading.BoundedSemaphore(size)
+        self.dsn, self.async_size = dsn, async_size
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._idle: asyncio.LifoQueue = asyncio.LifoQueue()
         with self.connection() as conn, conn.cursor() as cur:
             cur.execute("select current_user, rolsuper from pg_roles where rolname = current_user")
             user, superuser = cur.fetchone()
@@ -101,11 +108,44 @@ class Warehouse:
         with self.connection() as conn, conn.cursor() as cur:
             yield cur
 
+    async def aclose(self) -> None:
+        while not self._idle.empty():
+            conn = self._idle.get_nowait()
+            if conn is not None:
+                await conn.close()
+
+    async def fetchone(self, query: str, params: dict[str, Any] | None = None) -> tuple | None:
+        """One row of a read on the event loop, through `async_size` connections of psycopg's async driver.
+
+        Every request makes one round trip before its answer (`principal`); made here, a cache hit takes no
+        worker thread at all: handing each request to a thread and back cost more than the round trip, and
+        the threads' turns at the interpreter lock made the slowest answers wait.
+        """
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a new event loop (a test client's): its own connections
+            self._loop, self._idle = loop, asyncio.LifoQueue()
+            for _ in range(self.async_size):
+                self._idle.put_nowait(None)  # a slot without a connection yet
+        conn = await self._idle.get()
+        try:
+            if conn is None or conn.closed:
+                conn = await psycopg.AsyncConnection.connect(self.dsn, autocommit=True)
+            cur = await conn.execute(query, params)
+            row = await cur.fetchone()
+        except BaseException:
+            if conn is not None and not conn.closed:
+                await conn.close()
+            self._idle.put_nowait(None)
+            raise
+        self._idle.put_nowait(conn)
+        return row
+
 
 def create_app(settings: Settings, warehouse: Warehouse | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
+        await app.state.warehouse.aclose()
         app.state.warehouse.pool.closeall()
 
     app = FastAPI(
@@ -159,14 +199,14 @@ def create_app(settings: Settings, warehouse: Warehouse | None = None) -> FastAP
 
 @dataclass(frozen=True)
 class RequestView:
-    """The warehouse as one request sees it, read once (queries.request_view) by `principal`."""
+    """The warehouse as one request sees it, read once (queries.request_view_query) by `principal`."""
 
     workspace_id: str | None  # the path's workspace
     workspace_exists: bool
     build_key: str
 
 
-def principal(request: Request) -> Principal:
+async def principal(request: Request) -> Principal:
     """The token's holder, after one round trip that also reads the path workspace's existence and the build key.
 
     Nothing of the token is kept between requests: a revoked token is refused from its next request on.
@@ -177,10 +217,12 @@ def principal(request: Request) -> Principal:
         raise ApiError(401, "missing bearer token (Authorization: Bearer <token>)", headers={"WWW-Authenticate": "Bearer"})
     state = request.app.state
     ws = request.path_params.get("ws")
-    with state.warehouse.cursor() as cur:
-        if not state.build_log_seen:  # created by the first dbt build; once there it stays
-            state.build_log_seen = queries.build_log_exists(cur)
-        token_id, token_ws, ws_exists, build = queries.request_view(cur, token_hash(token.strip()), ws, state.build_log_seen)
+    warehouse = state.warehouse
+    if not state.build_log_seen:  # created by the first dbt build; once there it stays
+        state.build_log_seen = (await warehouse.fetchone(queries.BUILD_LOG_EXISTS_SQL))[0]
+    token_id, token_ws, ws_exists, build = await warehouse.fetchone(
+        *queries.request_view_query(token_hash(token.strip()), ws, state.build_log_seen)
+    )
     if token_id is None:
         raise ApiError(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
     who = Principal(token_id, token_ws)

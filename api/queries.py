@@ -51,8 +51,11 @@ def latest_day(cur, workspace_id: str) -> date | None:
 BUILD_KEY_SQL = "(select coalesce(max(finished_at)::text, 'never') || '/' || count(*) from marts.build_log)"
 
 
+BUILD_LOG_EXISTS_SQL = "select to_regclass('marts.build_log') is not null"
+
+
 def build_log_exists(cur) -> bool:
-    cur.execute("select to_regclass('marts.build_log') is not null")
+    cur.execute(BUILD_LOG_EXISTS_SQL)
     return cur.fetchone()[0]
 
 
@@ -64,11 +67,13 @@ def build_key(cur) -> str:
     return cur.fetchone()[0]
 
 
-def request_view(cur, token_sha256: str, workspace_id: str | None, with_build_log: bool) -> tuple[str | None, str | None, bool, str]:
+def request_view_query(token_sha256: str, workspace_id: str | None, with_build_log: bool) -> tuple[str, dict[str, Any]]:
     """What a request needs of the warehouse before its answer, in one round trip: the token's id and
     workspace (None, None when it is unknown or revoked), whether the path's workspace exists, and the
-    build key. `with_build_log`: marts.build_log exists (until the first build it does not)."""
-    cur.execute(
+    build key. `with_build_log`: marts.build_log exists (until the first build it does not).
+
+    A query and its parameters, for a cursor of either driver (the service reads it on the event loop)."""
+    return (
         f"""
         select
             tokens.token_id,
@@ -81,7 +86,6 @@ def request_view(cur, token_sha256: str, workspace_id: str | None, with_build_lo
         """,
         {"token": token_sha256, "ws": workspace_id},
     )
-    return cur.fetchone()
 
 
 def alerts_version(cur, workspace_id: str) -> str:

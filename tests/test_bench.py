@@ -75,3 +75,67 @@ def test_stream_figure_drains_every_message_and_copies_the_same_rows(pg_server, 
     finally:
         conn.close()
     assert all(raw == copied for raw, copied in counts) and sum(raw for raw, _ in counts) == figures["stream_rows"]
+
+
+class _Recorder:
+    """A plain HTTP server that records each request's path and Authorization header."""
+
+    def __init__(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        seen = self.seen = []
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                seen.append((self.path, self.headers.get("Authorization")))
+                status = 500 if "broken" in self.path else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def recorder():
+    server = _Recorder()
+    yield server
+    server.close()
+
+
+def test_api_load_generator_sends_the_token_and_asks_each_cold_question_once(recorder):
+    import api_load
+
+    paths = [f"/v1/workspaces/w/kpis?from=2025-01-{d:02d}&to=2025-02-{d:02d}&n={n}" for d in range(1, 29) for n in range(400)]
+    measured = api_load.run(recorder.url, "tok-123", paths, connections=8, seconds=1)
+    assert 0 < measured["requests"] <= len(recorder.seen)
+    assert {auth for _, auth in recorder.seen} == {"Bearer tok-123"}
+    asked = [path for path, _ in recorder.seen]
+    assert len(set(asked)) == len(asked)  # a cold run never asks the same question twice
+    assert set(asked) <= set(paths)
+    assert measured["p50_ms"] <= measured["p95_ms"] <= measured["p99_ms"]
+    assert measured["requests_per_s"] == pytest.approx(measured["requests"] / measured["seconds"], rel=0.01)
+
+
+def test_api_load_generator_fails_on_errors_and_on_repeated_cold_questions(recorder):
+    import api_load
+
+    with pytest.raises(RuntimeError, match="were not 200"):
+        api_load.run(recorder.url, "t", ["/broken"], connections=2, seconds=1)
+    with pytest.raises(RuntimeError, match="distinct paths"):
+        api_load.run(recorder.url, "t", ["/a", "/b"], connections=2, seconds=1)
+    with pytest.raises(ValueError, match="plain ASCII"):
+        api_load.run(recorder.url, 't"; os.exit()', ["/a"], connections=2, seconds=1)

@@ -5,6 +5,12 @@
 `warehouse_loader` when it is defined (see ``ads_elt.roles``), `warehouse`
 otherwise. A role Connection may hold only login and password; host, port and
 database then come from `warehouse`.
+
+A Connection's extras that are libpq settings (``LIBPQ_EXTRAS``: ``sslmode``,
+the certificate paths, ``connect_timeout``, ``options``, ...) go into the DSN as
+PostgresHook hands them to psycopg2; a role Connection without them takes the
+`warehouse` Connection's (they describe the server, not the login). dbt gets
+the same ``sslmode`` (``ads_elt.dbt_cli.dbt_env``; Cosmos maps it itself).
 """
 
 from __future__ import annotations
@@ -50,8 +56,26 @@ def _quote(value: object) -> str:
     return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+# The libpq connection settings a Connection's extras may carry (PostgresHook passes these to psycopg2).
+LIBPQ_EXTRAS = (
+    "sslmode", "sslrootcert", "sslcert", "sslkey", "sslcrl", "sslpassword", "connect_timeout", "options",
+    "target_session_attrs", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "application_name",
+)  # fmt: skip
+
+
+def libpq_extras(conn_id: str = WAREHOUSE_CONN_ID) -> dict[str, str]:
+    """The libpq settings among the Connection's extras, the `warehouse` Connection's where it has none."""
+    from airflow.sdk import BaseHook
+
+    c = BaseHook.get_connection(conn_id)
+    own = {k: str(v) for k, v in c.extra_dejson.items() if k in LIBPQ_EXTRAS and v not in (None, "")}
+    if own or conn_id == WAREHOUSE_CONN_ID:
+        return own
+    return libpq_extras(WAREHOUSE_CONN_ID)
+
+
 def warehouse_dsn(conn_id: str = WAREHOUSE_CONN_ID) -> str:
-    """Build a libpq DSN from an Airflow Connection (host, port, login, password, schema=database)."""
+    """Build a libpq DSN from an Airflow Connection (host, port, login, password, schema=database, libpq extras)."""
     from airflow.sdk import BaseHook
 
     c = BaseHook.get_connection(conn_id)
@@ -63,6 +87,7 @@ def warehouse_dsn(conn_id: str = WAREHOUSE_CONN_ID) -> str:
         "user": c.login or "postgres",
         "password": c.password or "",
         "application_name": "ads_elt",
+        **libpq_extras(conn_id),
     }
     return " ".join(f"{k}={_quote(v)}" for k, v in parts.items())
 

@@ -25,7 +25,7 @@ def dbt_executable() -> str:
 def dbt_env(conn_id: str | None = None) -> dict[str, str]:
     from airflow.sdk import BaseHook
 
-    from ads_elt.db import WAREHOUSE_CONN_ID
+    from ads_elt.db import WAREHOUSE_CONN_ID, libpq_extras
 
     c = BaseHook.get_connection(conn_id or WAREHOUSE_CONN_ID)
     return {
@@ -35,6 +35,7 @@ def dbt_env(conn_id: str | None = None) -> dict[str, str]:
         "DBT_USER": c.login or "postgres",
         "DBT_PASSWORD": c.password or "",
         "DBT_DBNAME": c.schema or "warehouse",
+        "DBT_SSLMODE": libpq_extras(conn_id or WAREHOUSE_CONN_ID).get("sslmode", "prefer"),
     }
 
 

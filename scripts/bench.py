@@ -445,7 +445,7 @@ def figure_load(cluster: Cluster, rows: int, repeats: int = 3) -> dict:
 
     from ads_elt import lake, pipeline
     from ads_elt.loader import _copy_rows, prepare_rows
-    from ads_elt.warehouse import RAW_TABLES
+    from ads_elt.warehouse import raw_table
 
     campaigns = max(1, rows // 730)
     size = WorldSize(workspaces=1, accounts=1, campaigns=campaigns, days=730, platforms=("google_ads",))
@@ -463,7 +463,7 @@ def figure_load(cluster: Cluster, rows: int, repeats: int = 3) -> dict:
         for entry in batch["batches"]:
             directory, manifest = lake.read_manifest(entry["uri"])
             prepared = prepare_rows(manifest, list(lake.read_pages(directory, manifest)))
-            reports.append((RAW_TABLES[(manifest["platform"], manifest["report"])], directory, manifest, list(prepared.rows())))
+            reports.append((raw_table(manifest["platform"], manifest["report"]), directory, manifest, list(prepared.rows())))
         n = sum(len(r[3]) for r in reports)
         copy_commands = []
         for table, _, _, report_rows in reports:

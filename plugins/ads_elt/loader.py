@@ -51,7 +51,7 @@ import msgspec
 from psycopg2 import sql
 
 from ads_elt import sync_state
-from ads_elt.warehouse import RAW_TABLES
+from ads_elt.warehouse import raw_table
 
 log = logging.getLogger(__name__)
 
@@ -533,7 +533,7 @@ def _load_streamed(conn, batches) -> list[tuple[dict[str, Any], PreparedBatch, i
         with conn.cursor() as cur:
             _lock_account(cur, batches[0][0])
             for manifest, _ in batches:
-                table = RAW_TABLES[(manifest["platform"], manifest["report"])]
+                table = raw_table(manifest["platform"], manifest["report"])
                 entity_list = _is_entity_list(manifest)
                 first_loaded = None if entity_list else _first_loaded_day(cur, table, manifest)
                 streams.append(_StreamedBatch(manifest, table, entity_list, first_loaded))
@@ -605,7 +605,7 @@ def _load_validated_first(conn, batches) -> list[tuple[dict[str, Any], PreparedB
     primary = batches[0][0]
     prepared_all = []
     for manifest, pages in batches:
-        table = RAW_TABLES[(manifest["platform"], manifest["report"])]
+        table = raw_table(manifest["platform"], manifest["report"])
         entity_list = _is_entity_list(manifest)
         first_loaded = None
         if not entity_list:

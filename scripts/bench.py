@@ -444,7 +444,7 @@ def figure_load(cluster: Cluster, rows: int, repeats: int = 3) -> dict:
     import psycopg2
 
     from ads_elt import lake, pipeline
-    from ads_elt.loader import _copy_rows, prepare_rows
+    from ads_elt.raw_batch import copy_rows, prepare_rows
     from ads_elt.warehouse import raw_table
 
     campaigns = max(1, rows // 730)
@@ -514,7 +514,7 @@ def figure_load(cluster: Cluster, rows: int, repeats: int = 3) -> dict:
                         f"delete from raw.{table} where workspace_id = %s and account_id = %s",
                         (manifest["workspace_id"], manifest["account_id"]),
                     )
-                    _copy_rows(cur, table, prepared)
+                    copy_rows(cur, table, prepared)
             conn.commit()
             write_s.append(time.perf_counter() - t0)
             conn.close()

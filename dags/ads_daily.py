@@ -62,7 +62,7 @@ STORE_PLATFORMS = store_platforms()
 # Task retries wait RETRY_DELAY, doubling up to 10x (ADS_ELT_RETRY_DELAY_SECONDS overrides the 120 s).
 RETRY_DELAY = timedelta(seconds=float(os.environ.get("ADS_ELT_RETRY_DELAY_SECONDS", "120")))
 # At most this many accounts of one platform are extracted at once (the platform's own limits sit in
-# adapters/http.py PLATFORM_LIMITS, per process).
+# adapters/pacing.py PLATFORM_LIMITS, per process).
 EXTRACT_CONCURRENCY = int(os.environ.get("ADS_ELT_EXTRACT_CONCURRENCY", "4"))
 # dbt threads, as in dbt_project/profiles.yml (one number for the DAG, the demo and the CLI).
 DBT_THREADS = int(os.environ.get("DBT_THREADS", "2"))

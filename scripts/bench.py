@@ -72,7 +72,7 @@ DAILY_ARGS = BUILD_ARGS
 # Request spacing of the extraction figure, in units of 1 / rate: the sandbox counts arrivals in any
 # 1-second window, and a request can reach it a little after its slot while the next one is on time
 # (scheduling delays of two processes on 2 cores). 1.2 leaves 0.2 s per window for that; late wake-ups
-# beyond half an interval take a new slot (adapters.http.SharedPacer). At 1.12, without that, a run
+# beyond half an interval take a new slot (adapters.pacing.SharedPacer). At 1.12, without that, a run
 # counted 7 violations.
 PACING_MARGIN = 1.2
 FIGURES = ("load", "transform", "extract", "full_build", "dag_parse", "stream")
@@ -413,10 +413,9 @@ def sandbox_process(world, today: date, **limits) -> Iterator[dict]:
 
 def reset_request_gates() -> None:
     """Forget the per-process platform gates, so new ADS_ELT_<PLATFORM>_* limits apply."""
-    from adapters import http
+    from adapters import pacing
 
-    with http._GATES_LOCK:
-        http._GATES.clear()
+    pacing.forget_gates()
 
 
 # -- figure 1: raw load against \copy --------------------------------------------------------

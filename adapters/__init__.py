@@ -29,9 +29,6 @@ import pkgutil
 
 from adapters.catalogue import ConnectionConvention, ConnectionSettings, FieldSpec, PlatformSpec, Report, SettingsError
 
-# The catalogue's spec under the name it had when it held only the reports.
-PlatformReport = PlatformSpec
-
 
 def discover() -> dict[str, PlatformSpec]:
     """Every platform spec of the package's subpackages: ad platforms first, then stores, each by ``order``."""
@@ -82,7 +79,6 @@ __all__ = [
     "ConnectionConvention",
     "ConnectionSettings",
     "FieldSpec",
-    "PlatformReport",
     "PlatformSpec",
     "Report",
     "SettingsError",

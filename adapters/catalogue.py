@@ -114,6 +114,8 @@ class PlatformSpec:
     connection: ConnectionConvention | None = None
     build_client: Callable[[ConnectionSettings], Any] | None = None
     account_id_pattern: str | None = None  # None: digits (the registry's default)
+    # An account id as the platform's UI shows it -> as its API takes it (e.g. 123-456-7890 -> 1234567890).
+    account_id_from_ui: Callable[[str], str] | None = None
 
     @property
     def report(self) -> str:

@@ -1,5 +1,7 @@
 """Google Ads API (REST): daily campaign performance via googleAds:searchStream."""
 
+import re
+
 from adapters.catalogue import ConnectionConvention, ConnectionSettings, FieldSpec, PlatformSpec, Report, metric_fields
 from adapters.google_ads.client import AD_GROUP_QUERY, DEFAULT_TOKEN_URL, QUERY, GoogleAdsClient
 from adapters.google_ads.parse import (
@@ -43,6 +45,11 @@ _METRICS = (
 )
 _CAMPAIGN_ID = FieldSpec("campaign_id", ("campaign", "id"), "text")
 
+def account_id_from_ui(value: str) -> str:
+    """A customer id as the UI shows it (123-456-7890) -> as the API takes it (1234567890)."""
+    return value.replace("-", "") if re.fullmatch(r"[0-9]{3}-[0-9]{3}-[0-9]{4}", value) else value
+
+
 SPEC = PlatformSpec(
     name="google_ads",
     label="Google Ads",
@@ -68,6 +75,7 @@ SPEC = PlatformSpec(
         required=("host", "login", "password", "extra.developer_token", "extra.client_secret"),
     ),
     build_client=build_client,
+    account_id_from_ui=account_id_from_ui,
 )
 
 

@@ -1,5 +1,7 @@
 """Meta Marketing API: Insights at campaign level, one row per campaign and day (and ad sets, ads)."""
 
+import re
+
 from adapters.catalogue import ConnectionConvention, ConnectionSettings, FieldSpec, PlatformSpec, Report, metric_fields
 from adapters.meta.client import ATTRIBUTION_WINDOWS, FIELDS, LEVEL_FIELDS, MetaInsightsClient
 from adapters.meta.parse import (
@@ -38,6 +40,11 @@ _CAMPAIGN_ID = FieldSpec("campaign_id", ("campaign_id",), "text")
 _ADSET_ID = FieldSpec("adset_id", ("adset_id",), "text")
 _METRICS = metric_fields(("spend",), ("impressions",), ("clicks",))
 
+def account_id_from_ui(value: str) -> str:
+    """An ad account id as the UI shows it (act_123) -> as the API takes it (123)."""
+    return value.removeprefix("act_") if re.fullmatch(r"act_[0-9]{1,20}", value) else value
+
+
 SPEC = PlatformSpec(
     name="meta",
     label="Meta",
@@ -60,6 +67,7 @@ SPEC = PlatformSpec(
         "https://graph.facebook.com", password="access token", extra="api_version (default v21.0)", required=("host", "password")
     ),
     build_client=build_client,
+    account_id_from_ui=account_id_from_ui,
 )
 
 

@@ -21,6 +21,7 @@ import pytest
 from stack import airflow_env, ensure_manifest
 
 import adapters
+from adapters.catalogue import ConnectionSettings, SettingsError
 from ads_elt import connections, validation, warehouse
 from ads_elt.alerts.formatting import platform_label
 
@@ -133,6 +134,38 @@ def test_the_real_catalogue_keeps_its_platforms_order_and_raw_tables():
     assert adapters.store_platforms() == STORE_ORDER == adapters.STORE_PLATFORMS
     assert tuple(adapters.discover()) == AD_ORDER + STORE_ORDER
     assert set(warehouse.raw_tables().values()) == BEFORE_THE_CATALOGUE
+
+
+FULL_SETTINGS = {
+    "host": "api.example.test",
+    "login": "client-id",
+    "password": "secret",
+    "extra": {"client_secret": "cs", "developer_token": "dt", "authorization": "auth"},
+}
+SETTING_FIELDS = ("host", "login", "password", "extra.client_secret", "extra.developer_token", "extra.authorization")
+
+
+def without(field: str) -> dict:
+    settings = {**FULL_SETTINGS, "extra": dict(FULL_SETTINGS["extra"])}
+    if field.startswith("extra."):
+        del settings["extra"][field.removeprefix("extra.")]
+    else:
+        settings[field] = None
+    return settings
+
+
+@pytest.mark.parametrize("platform", [p for p, spec in adapters.discover().items() if spec.build_client is not None])
+def test_each_connection_convention_names_exactly_the_fields_its_client_requires(platform):
+    spec = adapters.PLATFORMS[platform]
+    assert spec.build_client(ConnectionSettings("a Connection", **FULL_SETTINGS)) is not None
+    required = set()
+    for field in SETTING_FIELDS:
+        try:
+            spec.build_client(ConnectionSettings("a Connection", **without(field)))
+        except SettingsError as exc:
+            assert str(exc).startswith(f"a Connection has no {field}")
+            required.add(field)
+    assert required == set(spec.connection.required)
 
 
 def test_discovery_finds_the_fake_and_places_it_by_its_declared_order(fake_platform):

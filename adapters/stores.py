@@ -14,16 +14,21 @@ a refund more than that many days after the order is missed by them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
 
 from adapters import jsonio
+from adapters.catalogue import ConnectionConvention, ConnectionSettings, FieldSpec, PlatformSpec, Report
 from adapters.errors import AdapterError, BadResponseError, PermanentError, ReauthRequiredError, body_excerpt
 from adapters.http import HttpClient
 
 REPORT = "orders"
+# Days of orders re-pulled by update time on every run, by default (refunds, cancellations).
+STORE_LOOKBACK_DAYS = 14
 CREATED_MARGIN_DAYS = 60
 MAX_PAGES = 100_000
 
@@ -111,4 +116,32 @@ def store_cli(platform: str, argv: list[str] | None, env_names: list[str], build
         lambda: client.fetch_orders(args.store, args.since, args.until, args.timezone),
         lambda record: report_date(record, args.timezone),
         args.out,
+    )
+
+
+def store_spec(
+    name: str,
+    label: str,
+    order: int,
+    orders: tuple[Callable, Callable, Callable],
+    total: tuple[str, ...],
+    connection: ConnectionConvention,
+    build_client: Callable[[ConnectionSettings], Any],
+    store_id_pattern: str,
+) -> PlatformSpec:
+    """A store's spec: its orders report (``orders``: parse_page, report_date, fetch), one record per order,
+    checked for an id unique per day and a ``total`` that reads as a number, re-pulled over
+    ``STORE_LOOKBACK_DAYS`` by default."""
+    parse_page, report_date, fetch = orders
+    fields = (FieldSpec("order_id", ("id",), "id"), FieldSpec("total", total, "number"))
+    return PlatformSpec(
+        name=name,
+        label=label,
+        order=order,
+        store=True,
+        primary=Report(REPORT, parse_page, report_date, fetch, fields=fields, key=("order_id",)),
+        lookback_days=STORE_LOOKBACK_DAYS,
+        connection=connection,
+        build_client=build_client,
+        account_id_pattern=store_id_pattern,
     )

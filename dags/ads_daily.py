@@ -6,8 +6,8 @@ date: the run of 2026-11-21 brings data through 2026-11-20.
 
 1. `prepare`: validates the workspace registry (a bad field stops the run
    before any write) and makes sure the `raw`/`ops` tables exist.
-2. per platform (`meta`, `google_ads`, `tiktok`, `snapchat`, `linkedin`,
-   `amazon_ads`, `file_drop`): `plan` works out each account's window
+2. per platform of the catalogue (`adapters.PLATFORMS`: one task group each, in
+   the order their specs declare): `plan` works out each account's window
    from `ops.sync_state` (first sync: the initial history; after that: from the
    last good day minus the platform's lookback), then `account` is mapped once
    per account: its `extract` pulls the account into the raw landing zone and
@@ -16,9 +16,9 @@ date: the run of 2026-11-21 brings data through 2026-11-20.
    its asynchronous reports and defers to a trigger while they run (no worker
    waits); `file_drop` loads new CSV/JSON files from the workspace inbox once
    each (by content hash), quarantining bad rows with their line number.
-   Stores (`shopify`, `woocommerce`, `salla`, `zid`) sync the same way: each
-   store's orders changed in its window (store-local days, lookback 14 days by
-   default) land in `raw.<store>__orders`, one row per order.
+   The catalogue's stores sync the same way: each store's orders changed in its
+   window (store-local days, lookback 14 days by default) land in
+   `raw.<store>__orders`, one row per order.
 3. `dbt`: `dbt.views` builds the seeds and the staging and intermediate views (and
    their tests) in one dbt call; then every mart and its tests is its own task
    (astronomer-cosmos); `dbt.cross_model_tests` runs the tests spanning several models last.
@@ -46,21 +46,23 @@ from pathlib import Path
 from airflow.sdk import Param, TaskGroup, dag, task, task_group
 from airflow.timetables.trigger import CronTriggerTimetable
 
+from adapters import ad_platforms, store_platforms
 from ads_elt.callbacks import notify_failure
 
 REPO = Path(__file__).resolve().parents[1]
 DBT_DIR = Path(os.environ.get("ADS_ELT_DBT_DIR", REPO / "dbt_project"))
 MANIFEST = DBT_DIR / "target" / "manifest.json"
-# Every platform's task group: plan -> extract -> load. Amazon Ads' extract defers while its
-# reports run (ads_elt.amazon_ads); file drops read the workspace inbox (ads_elt.file_drop).
-PLATFORMS = ("meta", "google_ads", "tiktok", "snapchat", "linkedin", "amazon_ads", "file_drop")
+# Every platform's task group: plan -> extract -> load, one per spec in the catalogue, in its declared
+# order. Amazon Ads' extract defers while its reports run (ads_elt.amazon_ads); file drops read the
+# workspace inbox (ads_elt.file_drop).
+PLATFORMS = ad_platforms()
 # Stores: the same plan -> extract -> load per store, orders re-pulled by update time.
-STORE_PLATFORMS = ("shopify", "woocommerce", "salla", "zid")
+STORE_PLATFORMS = store_platforms()
 
 # Task retries wait RETRY_DELAY, doubling up to 10x (ADS_ELT_RETRY_DELAY_SECONDS overrides the 120 s).
 RETRY_DELAY = timedelta(seconds=float(os.environ.get("ADS_ELT_RETRY_DELAY_SECONDS", "120")))
 # At most this many accounts of one platform are extracted at once (the platform's own limits sit in
-# adapters/http.py PLATFORM_LIMITS, per process).
+# adapters/pacing.py PLATFORM_LIMITS, per process).
 EXTRACT_CONCURRENCY = int(os.environ.get("ADS_ELT_EXTRACT_CONCURRENCY", "4"))
 # dbt threads, as in dbt_project/profiles.yml (one number for the DAG, the demo and the CLI).
 DBT_THREADS = int(os.environ.get("DBT_THREADS", "2"))

@@ -72,7 +72,7 @@ DAILY_ARGS = BUILD_ARGS
 # Request spacing of the extraction figure, in units of 1 / rate: the sandbox counts arrivals in any
 # 1-second window, and a request can reach it a little after its slot while the next one is on time
 # (scheduling delays of two processes on 2 cores). 1.2 leaves 0.2 s per window for that; late wake-ups
-# beyond half an interval take a new slot (adapters.http.SharedPacer). At 1.12, without that, a run
+# beyond half an interval take a new slot (adapters.pacing.SharedPacer). At 1.12, without that, a run
 # counted 7 violations.
 PACING_MARGIN = 1.2
 FIGURES = ("load", "transform", "extract", "full_build", "dag_parse", "stream")
@@ -413,10 +413,9 @@ def sandbox_process(world, today: date, **limits) -> Iterator[dict]:
 
 def reset_request_gates() -> None:
     """Forget the per-process platform gates, so new ADS_ELT_<PLATFORM>_* limits apply."""
-    from adapters import http
+    from adapters import pacing
 
-    with http._GATES_LOCK:
-        http._GATES.clear()
+    pacing.forget_gates()
 
 
 # -- figure 1: raw load against \copy --------------------------------------------------------
@@ -444,8 +443,8 @@ def figure_load(cluster: Cluster, rows: int, repeats: int = 3) -> dict:
     import psycopg2
 
     from ads_elt import lake, pipeline
-    from ads_elt.loader import _copy_rows, prepare_rows
-    from ads_elt.warehouse import RAW_TABLES
+    from ads_elt.raw_batch import copy_rows, prepare_rows
+    from ads_elt.warehouse import raw_table
 
     campaigns = max(1, rows // 730)
     size = WorldSize(workspaces=1, accounts=1, campaigns=campaigns, days=730, platforms=("google_ads",))
@@ -463,7 +462,7 @@ def figure_load(cluster: Cluster, rows: int, repeats: int = 3) -> dict:
         for entry in batch["batches"]:
             directory, manifest = lake.read_manifest(entry["uri"])
             prepared = prepare_rows(manifest, list(lake.read_pages(directory, manifest)))
-            reports.append((RAW_TABLES[(manifest["platform"], manifest["report"])], directory, manifest, list(prepared.rows())))
+            reports.append((raw_table(manifest["platform"], manifest["report"]), directory, manifest, list(prepared.rows())))
         n = sum(len(r[3]) for r in reports)
         copy_commands = []
         for table, _, _, report_rows in reports:
@@ -514,7 +513,7 @@ def figure_load(cluster: Cluster, rows: int, repeats: int = 3) -> dict:
                         f"delete from raw.{table} where workspace_id = %s and account_id = %s",
                         (manifest["workspace_id"], manifest["account_id"]),
                     )
-                    _copy_rows(cur, table, prepared)
+                    copy_rows(cur, table, prepared)
             conn.commit()
             write_s.append(time.perf_counter() - t0)
             conn.close()

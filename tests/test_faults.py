@@ -298,10 +298,10 @@ def test_an_expired_google_token_is_refreshed_without_failing(env, sandbox):
 
 
 def test_the_platform_gate_keeps_concurrency_within_the_limit(sandbox, monkeypatch):
-    from adapters import http
+    from adapters import pacing
     from adapters.meta import MetaInsightsClient
 
-    monkeypatch.setattr(http, "_GATES", {})
+    monkeypatch.setattr(pacing, "_GATES", {})
     monkeypatch.setenv("ADS_ELT_META_MAX_CONCURRENCY", "2")
     monkeypatch.setenv("ADS_ELT_META_MIN_INTERVAL", "0")
     sandbox.reset_stats()

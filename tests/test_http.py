@@ -22,12 +22,12 @@ from adapters.errors import (
 )
 from adapters.http import (
     HttpClient,
-    MinIntervalPacer,
     OAuth2RefreshTokenAuth,
     RetryPolicy,
     retry_after_seconds,
     strip_query_params,
 )
+from adapters.pacing import MinIntervalPacer
 
 BASE = "https://api.example.test"
 
@@ -279,7 +279,7 @@ def test_strip_query_params_removes_tokens_only():
 
 PACED_WORKER = r"""
 import json, sys, threading, time
-from adapters.http import MinIntervalPacer, SharedPacer
+from adapters.pacing import MinIntervalPacer, SharedPacer
 
 directory, min_interval, calls, start_at = sys.argv[1], float(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 pacer = SharedPacer(directory, "meta", min_interval) if directory != "-" else MinIntervalPacer(min_interval)
@@ -352,7 +352,7 @@ def test_processes_sharing_the_pacer_keep_to_the_rate_together(tmp_path):
 
 
 def test_reservations_are_spaced_and_a_stale_schedule_is_ignored(tmp_path):
-    from adapters.http import SharedPacer
+    from adapters.pacing import SharedPacer
 
     clock = FakeClock()
     pacer = SharedPacer(tmp_path, "tiktok", 0.25, clock=clock, sleep=clock.sleep)
@@ -386,7 +386,7 @@ def test_a_late_start_pushes_the_next_one_back():
 
 
 def test_a_shared_slot_missed_by_a_late_caller_is_not_used(tmp_path):
-    from adapters.http import SharedPacer
+    from adapters.pacing import SharedPacer
 
     clock = LateClock([0.3])
     pacer = SharedPacer(tmp_path, "meta", 0.5, clock=clock, sleep=clock.sleep)
@@ -400,7 +400,7 @@ def test_a_shared_slot_missed_by_a_late_caller_is_not_used(tmp_path):
 
 
 def test_a_caller_that_always_wakes_late_still_goes(tmp_path):
-    from adapters.http import SharedPacer
+    from adapters.pacing import SharedPacer
 
     clock = LateClock([0.4] * 100)
     pacer = SharedPacer(tmp_path, "meta", 0.5, clock=clock, sleep=clock.sleep)
@@ -410,13 +410,13 @@ def test_a_caller_that_always_wakes_late_still_goes(tmp_path):
 
 
 def test_the_platform_gate_shares_its_spacing_only_when_configured(tmp_path, monkeypatch):
-    from adapters import http
+    from adapters import pacing
 
-    monkeypatch.setattr(http, "_GATES", {})
+    monkeypatch.setattr(pacing, "_GATES", {})
     monkeypatch.setenv("ADS_ELT_META_MIN_INTERVAL", "0.1")
     monkeypatch.delenv("ADS_ELT_RATE_LIMIT_DIR", raising=False)
-    assert isinstance(http.platform_gate("meta")._spacing, MinIntervalPacer)
-    monkeypatch.setattr(http, "_GATES", {})
+    assert isinstance(pacing.platform_gate("meta")._spacing, MinIntervalPacer)
+    monkeypatch.setattr(pacing, "_GATES", {})
     monkeypatch.setenv("ADS_ELT_RATE_LIMIT_DIR", str(tmp_path))
-    gate = http.platform_gate("meta")
-    assert isinstance(gate._spacing, http.SharedPacer) and gate._spacing.path == str(tmp_path / "meta.pace")
+    gate = pacing.platform_gate("meta")
+    assert isinstance(gate._spacing, pacing.SharedPacer) and gate._spacing.path == str(tmp_path / "meta.pace")

@@ -28,21 +28,21 @@ CHILD = textwrap.dedent(
     """
     import json, sys, time
     import psycopg2
-    from ads_elt import loader
+    from ads_elt import loader, raw_batch
 
     dsn, marker = sys.argv[1], sys.argv[2]
     manifest, body = json.load(open(sys.argv[3])), open(sys.argv[4], "rb").read()
 
-    real_copy = loader._copy_rows
+    real_copy = raw_batch.copy_rows
     def stalling_copy(cur, table, rows):
         # Hands COPY its first chunk of rows, then never finishes: the server holds a half-sent COPY.
-        chunks = iter(rows.copy_text_chunks() if isinstance(rows, loader.PreparedBatch) else rows)
+        chunks = iter(rows.copy_text_chunks() if isinstance(rows, raw_batch.PreparedBatch) else rows)
         def stalled():
             yield next(chunks)
             open(marker, "w").close()
             time.sleep(600)
-        real_copy(cur, table, loader.CopyText(stalled()))
-    loader._copy_rows = stalling_copy
+        real_copy(cur, table, raw_batch.CopyText(stalled()))
+    raw_batch.copy_rows = stalling_copy
     loader.load_batch(psycopg2.connect(dsn), manifest, [("page-00001.json", body)])
     """
 )

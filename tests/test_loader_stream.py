@@ -13,7 +13,7 @@ from datetime import date, timedelta
 import pytest
 
 from adapters.errors import BadResponseError
-from ads_elt import loader
+from ads_elt import loader, loader_stream, raw_batch
 from ads_elt.loader import load_batch, load_batches
 from ads_elt.warehouse import ensure_schema
 
@@ -88,7 +88,7 @@ def conn(pg_conn):
 def paths(monkeypatch):
     """Which way each load went: 'streamed', 'rolled back' or 'validated first'."""
     taken: list[str] = []
-    streamed, careful = loader._load_streamed, loader._load_validated_first
+    streamed, careful = loader_stream.load_streamed, loader._load_validated_first
 
     def spy_streamed(conn, batches):
         written = streamed(conn, batches)
@@ -99,7 +99,7 @@ def paths(monkeypatch):
         taken.append("validated first")
         return careful(conn, batches)
 
-    monkeypatch.setattr(loader, "_load_streamed", spy_streamed)
+    monkeypatch.setattr(loader_stream, "load_streamed", spy_streamed)
     monkeypatch.setattr(loader, "_load_validated_first", spy_careful)
     return taken
 
@@ -133,7 +133,7 @@ def test_a_clean_batch_is_streamed_and_lands_as_the_validated_first_load_does(co
     assert json.loads(streamed_rows[0][1])["campaign_name"].endswith("✓")
 
     # The same batch again, forced the validated-first way: it replaces every row, and the same rows result.
-    monkeypatch.setattr(loader, "_copy_line_maker", lambda constants: None)  # as when a constant needs escaping
+    monkeypatch.setattr(raw_batch, "copy_line_maker", lambda constants: None)  # as when a constant needs escaping
     result = load_batch(conn, manifest, pages)
     assert paths[-1] == "validated first" and result["rows_replaced"] == DAYS * CAMPAIGNS
     assert raw_rows(conn) == streamed_rows and state(conn) == streamed_state

@@ -8,15 +8,16 @@ and one rejected report rejecting the account's whole load.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date, timedelta
 
 import pytest
 
 import adapters
-from adapters import Report
+from adapters import FieldSpec, Report
 from adapters.meta import parse_page, report_date
-from ads_elt import validation, warehouse
+from ads_elt import warehouse
 from ads_elt.loader import BatchRejectedError, load_batches
 
 END = date(2026, 11, 20)
@@ -33,28 +34,18 @@ def _entity_page(body: bytes) -> list[dict]:
 def reports(monkeypatch, pg_conn):
     meta = adapters.PLATFORMS["meta"]
     extra = (
-        Report("grain_test", parse_page, report_date),
-        Report("entity_test", _entity_page, lambda record: None, entity_list=True),
-    )
-    monkeypatch.setitem(adapters.PLATFORMS, "meta", meta._replace(extra=extra))
-    monkeypatch.setitem(warehouse.RAW_TABLES, ("meta", "grain_test"), "meta__grain_test")
-    monkeypatch.setitem(warehouse.RAW_TABLES, ("meta", "entity_test"), "meta__entity_test")
-    monkeypatch.setitem(
-        validation.REPORT_CHECKS,
-        ("meta", "grain_test"),
-        validation.ReportChecks(
-            (
-                validation.FieldSpec("adset_id", ("adset_id",), "text"),
-                validation.FieldSpec("spend", ("spend",), "number", default=0),
-            ),
+        Report(
+            "grain_test",
+            parse_page,
+            report_date,
+            fields=(FieldSpec("adset_id", ("adset_id",), "text"), FieldSpec("spend", ("spend",), "number", default=0)),
             key=("adset_id",),
         ),
+        Report(
+            "entity_test", _entity_page, lambda record: None, entity_list=True, fields=(FieldSpec("id", ("id",), "text"),), key=("id",)
+        ),
     )
-    monkeypatch.setitem(
-        validation.REPORT_CHECKS,
-        ("meta", "entity_test"),
-        validation.ReportChecks((validation.FieldSpec("id", ("id",), "text"),), key=("id",), entity_list=True),
-    )
+    monkeypatch.setitem(adapters.PLATFORMS, "meta", dataclasses.replace(meta, extra=extra))
     warehouse.ensure_schema(pg_conn)
     return pg_conn
 

@@ -19,20 +19,17 @@ with data (in this batch or already loaded) on. A batch whose share of bad rows
 exceeds ``ADS_ELT_MAX_BAD_ROW_SHARE`` (default 0.5), or whose records lack a
 required field altogether, is rejected wholesale: nothing of it is loaded.
 
-Platforms plug in through ``FIELD_SPECS[platform]`` (their primary, campaign-day
-report); a platform without specs gets the date checks only (window, completeness).
-A platform's extra reports plug in through ``REPORT_CHECKS[(platform, report)]``
-(their fields and the key that is unique per day, e.g. the ad set). Entity lists
-(campaign lists, no report date) get lenient checks: their key present and
-unique, no window or completeness check; a list without its key at all is
-still rejected (the schema changed).
+Platforms plug in through the platform catalogue: each report of an
+``adapters.PLATFORMS`` spec declares its ``fields`` (``FieldSpec``s) and its ``key``,
+unique per day (the campaign for a primary report, e.g. the ad set for a finer grain);
+a report that declares no fields gets the date checks only (window, completeness).
+Entity lists (campaign lists, no report date) get lenient checks: their key present
+and unique, no window or completeness check; a list without its key at all is still
+rejected (the schema changed).
 
-Store orders (``ORDER_PLATFORMS``) are checked for an order id and a total that
+Store orders (the catalogue's stores) are checked for an order id and a total that
 reads as a number; duplicates are the same order id twice on one day; and there
 is no completeness check (a day without order changes is normal).
-
-Platforms plug in through ``FIELD_SPECS[platform]``; a platform without specs
-gets the date checks only (window, completeness).
 
 The suite (``ads_elt.validation_gx.build_suite``, Great Expectations') is the
 specification. The loader evaluates it with numpy on the whole frame
@@ -54,6 +51,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from adapters.catalogue import FieldSpec
+
 log = logging.getLogger(__name__)
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -63,17 +62,6 @@ DEFAULT_MAX_BAD_ROW_SHARE = 0.5
 
 # Checks whose failing rows make their day incomplete (the account's sync state does not move past it).
 DAY_BREAKING_CHECKS = frozenset({"schema", "negative_value", "clicks_over_impressions"})
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One canonical field of a raw record: where it is and how to read it."""
-
-    name: str
-    path: tuple[str, ...]
-    kind: str  # text | number | id (a non-empty string or a whole number)
-    scale: float = 1.0  # e.g. micros -> major units
-    default: Any = None  # value when absent (proto3 JSON omits zeros); None = required
 
 
 def _get(record: Any, path: tuple[str, ...]) -> Any:
@@ -86,31 +74,6 @@ def _get(record: Any, path: tuple[str, ...]) -> Any:
 
 _MISSING = object()
 
-FIELD_SPECS: dict[str, tuple[FieldSpec, ...]] = {
-    "meta": (
-        FieldSpec("campaign_id", ("campaign_id",), "text"),
-        FieldSpec("spend", ("spend",), "number", default=0),
-        FieldSpec("impressions", ("impressions",), "number", default=0),
-        FieldSpec("clicks", ("clicks",), "number", default=0),
-    ),
-    "google_ads": (
-        FieldSpec("campaign_id", ("campaign", "id"), "text"),
-        FieldSpec("spend", ("metrics", "costMicros"), "number", scale=1e-6, default=0),
-        FieldSpec("impressions", ("metrics", "impressions"), "number", default=0),
-        FieldSpec("clicks", ("metrics", "clicks"), "number", default=0),
-        FieldSpec("conversion_value", ("metrics", "conversionsValue"), "number", default=0),
-    ),
-    # Store orders: one record per order.
-    "shopify": (
-        FieldSpec("order_id", ("id",), "id"),
-        FieldSpec("total", ("totalPriceSet", "shopMoney", "amount"), "number"),
-    ),
-    "woocommerce": (FieldSpec("order_id", ("id",), "id"), FieldSpec("total", ("total",), "number")),
-    "salla": (FieldSpec("order_id", ("id",), "id"), FieldSpec("total", ("amounts", "total", "amount"), "number")),
-    "zid": (FieldSpec("order_id", ("id",), "id"), FieldSpec("total", ("order_total",), "number")),
-}
-ORDER_PLATFORMS = frozenset({"shopify", "woocommerce", "salla", "zid"})
-
 
 @dataclass(frozen=True)
 class ReportChecks:
@@ -121,96 +84,23 @@ class ReportChecks:
     entity_list: bool = False
 
 
-# Extra reports (finer grains, entity lists): (platform, report) -> checks. The primary report of a
-# platform uses FIELD_SPECS; an extra report without an entry gets the date checks only.
-_META_METRICS = FIELD_SPECS["meta"][1:]
-_GOOGLE_ADS_METRICS = FIELD_SPECS["google_ads"][1:]
-REPORT_CHECKS: dict[tuple[str, str], ReportChecks] = {
-    ("meta", "adset_insights"): ReportChecks(
-        (FieldSpec("campaign_id", ("campaign_id",), "text"), FieldSpec("adset_id", ("adset_id",), "text"), *_META_METRICS),
-        key=("adset_id",),
-    ),
-    ("meta", "ad_insights"): ReportChecks(
-        (
-            FieldSpec("campaign_id", ("campaign_id",), "text"),
-            FieldSpec("adset_id", ("adset_id",), "text"),
-            FieldSpec("ad_id", ("ad_id",), "text"),
-            *_META_METRICS,
-        ),
-        key=("ad_id",),
-    ),
-    ("google_ads", "ad_group_performance"): ReportChecks(
-        (
-            FieldSpec("campaign_id", ("campaign", "id"), "text"),
-            FieldSpec("ad_group_id", ("adGroup", "id"), "text"),
-            *_GOOGLE_ADS_METRICS,
-        ),
-        key=("ad_group_id",),
-    ),
-    # Entity lists: the id present and unique in the account's list.
-    ("snapchat", "campaigns"): ReportChecks((FieldSpec("campaign_id", ("id",), "text"),), key=("campaign_id",), entity_list=True),
-    ("snapchat", "ad_squads"): ReportChecks(
-        (FieldSpec("ad_group_id", ("id",), "text"), FieldSpec("campaign_id", ("campaign_id",), "text")), key=("ad_group_id",), entity_list=True
-    ),
-    # LinkedIn and Amazon ids are JSON numbers.
-    ("linkedin", "campaigns"): ReportChecks((FieldSpec("campaign_id", ("id",), "number"),), key=("campaign_id",), entity_list=True),
-    ("linkedin", "campaign_groups"): ReportChecks((FieldSpec("campaign_group_id", ("id",), "number"),), key=("campaign_group_id",), entity_list=True),
-    ("linkedin", "creatives"): ReportChecks(
-        (FieldSpec("creative_id", ("id",), "text"), FieldSpec("campaign_id", ("campaign",), "text")), key=("creative_id",), entity_list=True
-    ),
-    # Finer grains: the ad group unique per day, metrics numbers and not negative.
-    ("tiktok", "ad_group_report"): ReportChecks(
-        (
-            FieldSpec("ad_group_id", ("dimensions", "adgroup_id"), "text"),
-            FieldSpec("campaign_id", ("metrics", "campaign_id"), "text"),
-            FieldSpec("spend", ("metrics", "spend"), "number", default=0),
-            FieldSpec("impressions", ("metrics", "impressions"), "number", default=0),
-            FieldSpec("clicks", ("metrics", "clicks"), "number", default=0),
-        ),
-        key=("ad_group_id",),
-    ),
-    ("snapchat", "ad_squad_stats"): ReportChecks(
-        (
-            FieldSpec("ad_group_id", ("id",), "text"),
-            FieldSpec("campaign_id", ("campaign_id",), "text"),
-            FieldSpec("spend", ("stats", "spend"), "number", scale=1e-6, default=0),
-            FieldSpec("impressions", ("stats", "impressions"), "number", default=0),
-            FieldSpec("clicks", ("stats", "swipes"), "number", default=0),
-        ),
-        key=("ad_group_id",),
-    ),
-    ("linkedin", "creative_analytics"): ReportChecks(
-        (
-            FieldSpec("spend", ("costInLocalCurrency",), "number", default=0),
-            FieldSpec("impressions", ("impressions",), "number", default=0),
-            FieldSpec("clicks", ("clicks",), "number", default=0),
-        ),
-        key=(),  # the creative is inside the pivotValues list
-    ),
-    ("amazon_ads", "sp_ad_groups"): ReportChecks(
-        (
-            FieldSpec("ad_group_id", ("adGroupId",), "number"),
-            FieldSpec("campaign_id", ("campaignId",), "number"),
-            FieldSpec("spend", ("cost",), "number", default=0),
-            FieldSpec("impressions", ("impressions",), "number", default=0),
-            FieldSpec("clicks", ("clicks",), "number", default=0),
-        ),
-        key=("ad_group_id",),
-    ),
-}
-
-
 def checks_for(platform: str, report: str | None = None) -> ReportChecks:
-    """The checks of ``platform``'s ``report`` (None: its primary report)."""
+    """The checks ``platform``'s ``report`` declares in the catalogue (None: its primary report)."""
     from adapters import PLATFORMS
 
     spec = PLATFORMS.get(platform)
-    if report is None or spec is None or report == spec.report:
-        return ReportChecks(FIELD_SPECS.get(platform, ()), key=("order_id",) if platform in ORDER_PLATFORMS else ("campaign_id",))
-    if (platform, report) in REPORT_CHECKS:
-        return REPORT_CHECKS[(platform, report)]
-    entity_list = spec.get(report).entity_list
-    return ReportChecks((), key=(), entity_list=entity_list)
+    if spec is None:
+        return ReportChecks()
+    declared = spec.primary if report is None else spec.get(report)
+    return ReportChecks(declared.fields, declared.key, declared.entity_list)
+
+
+def is_order_list(platform: str) -> bool:
+    """A store's orders: a day without order changes is normal, so no completeness check."""
+    from adapters import PLATFORMS
+
+    spec = PLATFORMS.get(platform)
+    return spec is not None and spec.store
 
 
 @dataclass
@@ -336,7 +226,7 @@ def build_frame(platform: str, records: Sequence[Record], specs: Sequence[FieldS
     import numpy as np
     import pandas as pd
 
-    specs = FIELD_SPECS.get(platform, ()) if specs is None else specs
+    specs = checks_for(platform).fields if specs is None else specs
     payloads = [r.payload for r in records]
     errors_by_spec: list[dict[int, str]] = []
     prefixes: dict[tuple[str, ...], list[Any]] = {}
@@ -458,7 +348,7 @@ def validate_batch(
     """
     checks = checks_for(platform, report)
     frame, type_errors = build_frame(platform, records, checks.fields)
-    if checks.entity_list or platform in ORDER_PLATFORMS:  # no completeness check for order lists
+    if checks.entity_list or is_order_list(platform):
         expected: list[date] = []
     else:
         first_day = min([r.report_date for r in records] + ([first_loaded_day] if first_loaded_day else []), default=None)

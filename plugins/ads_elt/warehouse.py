@@ -20,35 +20,23 @@ RAW_COLUMNS = """
     extracted_at timestamptz not null
 """
 
-# One raw table per platform report: (platform, report) -> table name in schema raw.
-RAW_TABLES: dict[tuple[str, str], str] = {
-    ("meta", "insights"): "meta__insights",
-    ("google_ads", "campaign_performance"): "google_ads__campaign_performance",
-    ("tiktok", "campaign_report"): "tiktok__campaign_report",
-    ("tiktok", "ad_group_report"): "tiktok__ad_group_report",
-    ("snapchat", "campaign_stats"): "snapchat__campaign_stats",
-    ("snapchat", "campaigns"): "snapchat__campaigns",
-    ("snapchat", "ad_squad_stats"): "snapchat__ad_squad_stats",
-    ("snapchat", "ad_squads"): "snapchat__ad_squads",
-    ("linkedin", "ad_analytics"): "linkedin__ad_analytics",
-    ("linkedin", "campaigns"): "linkedin__campaigns",
-    ("linkedin", "campaign_groups"): "linkedin__campaign_groups",
-    ("linkedin", "creative_analytics"): "linkedin__creative_analytics",
-    ("linkedin", "creatives"): "linkedin__creatives",
-    ("amazon_ads", "sp_campaigns"): "amazon_ads__sp_campaigns",
-    ("amazon_ads", "sp_ad_groups"): "amazon_ads__sp_ad_groups",
-    ("file_drop", "performance"): "file_drop__performance",
-    # Finer grains, loaded with their platform's campaign report (adapters.PLATFORMS[...].extra).
-    ("meta", "adset_insights"): "meta__adset_insights",
-    ("meta", "ad_insights"): "meta__ad_insights",
-    ("google_ads", "ad_group_performance"): "google_ads__ad_group_performance",
-    # Store orders: one row per order version as the store sent it; report_date is the day (store
-    # local time) the order was last updated, so a re-pull by update time replaces that window.
-    ("shopify", "orders"): "shopify__orders",
-    ("woocommerce", "orders"): "woocommerce__orders",
-    ("salla", "orders"): "salla__orders",
-    ("zid", "orders"): "zid__orders",
-}
+
+def raw_tables() -> dict[tuple[str, str], str]:
+    """One raw table per platform report, from the platform catalogue: (platform, report) -> table in schema raw.
+
+    Store orders: one row per order version as the store sent it; report_date is the day (store local
+    time) the order was last updated, so a re-pull by update time replaces that window.
+    """
+    from adapters import PLATFORMS
+
+    return {(name, r.report): spec.raw_table(r.report) for name, spec in PLATFORMS.items() for r in spec.reports()}
+
+
+def raw_table(platform: str, report: str) -> str:
+    """The raw table of one platform report (``KeyError`` for a report the catalogue does not know)."""
+    from adapters import PLATFORMS
+
+    return PLATFORMS[platform].raw_table(report)
 
 OPS_DDL = """
 create schema if not exists ops;
@@ -275,7 +263,7 @@ def ensure_schema(conn) -> None:
     with conn.cursor() as cur:
         cur.execute("select pg_advisory_xact_lock(hashtext('ads_elt.ensure_schema'))")
         cur.execute("create schema if not exists raw")
-        for table in RAW_TABLES.values():
+        for table in raw_tables().values():
             cur.execute(raw_table_ddl(table))
         cur.execute(stream_table_ddl())
         cur.execute(OPS_DDL)

@@ -24,16 +24,8 @@ MAX_CONTEXT_CHARS = 3000
 # below MAX_BLOCKS. A workspace with more alerts in one run gets numbered parts.
 ALERTS_PER_MESSAGE = 40
 
-PLATFORM_LABELS = {
-    "meta": "Meta",
-    "google_ads": "Google Ads",
-    "tiktok": "TikTok",
-    "snapchat": "Snapchat",
-    "linkedin": "LinkedIn",
-    "amazon_ads": "Amazon Ads",
-    "file_drop": "File drop",
-    "all": "All platforms",
-}
+# Labels of what is not a platform; a platform's label is its spec's (adapters.PLATFORMS).
+PLATFORM_LABELS = {"all": "All platforms"}
 METRIC_LABELS = {
     "spend": "Spend",
     "ctr": "CTR",
@@ -127,6 +119,11 @@ def format_metric(metric: str, value: float | None, currency: str) -> str:
 
 
 def platform_label(platform: str) -> str:
+    from adapters import PLATFORMS
+
+    spec = PLATFORMS.get(platform)
+    if spec is not None:
+        return spec.label
     return PLATFORM_LABELS.get(platform, platform.replace("_", " ").title())
 
 

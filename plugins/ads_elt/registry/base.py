@@ -8,41 +8,27 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from adapters import PLATFORMS as CATALOGUE
+from adapters import ad_platforms, store_platforms
+from adapters.stores import STORE_LOOKBACK_DAYS  # noqa: F401 - a store's default lookback when its spec has none
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_REGISTRY = REPO_ROOT / "config" / "workspaces.yml"
 
-# Platforms with an extractor, and their default lookback (days re-pulled each run
-# because the platform restates them).
-PLATFORM_LOOKBACK_DAYS = {
-    "meta": 28,
-    "google_ads": 14,
-    "tiktok": 3,
-    "snapchat": 7,
-    "linkedin": 7,
-    "amazon_ads": 3,
-    "file_drop": 0,  # files are loaded as dropped; a later file restates the days it covers
-}
-AD_PLATFORMS = tuple(PLATFORM_LOOKBACK_DAYS)
-# Stores: orders re-pulled by update time over this many days (refunds, cancellations).
-STORE_LOOKBACK_DAYS = 14
-STORE_PLATFORMS = ("shopify", "woocommerce", "salla", "zid")
-PLATFORM_LOOKBACK_DAYS.update({p: STORE_LOOKBACK_DAYS for p in STORE_PLATFORMS})
-PLATFORMS = tuple(PLATFORM_LOOKBACK_DAYS)
+# Every platform of the catalogue (adapters/<platform>/ SPEC) with its default lookback: days re-pulled
+# each run because the platform restates them (a store re-pulls its orders by update time over its
+# lookback: refunds, cancellations).
+PLATFORM_LOOKBACK_DAYS = {name: spec.lookback_days for name, spec in CATALOGUE.items()}
+AD_PLATFORMS = ad_platforms()
+STORE_PLATFORMS = store_platforms()
+PLATFORMS = (*AD_PLATFORMS, *STORE_PLATFORMS)
 DEFAULT_CONNECTIONS = {p: f"{p}_default" for p in AD_PLATFORMS}
-STORE_ID_PATTERNS = {
-    "shopify": re.compile(r"^[a-z0-9][a-z0-9\-]{0,62}$"),  # the shop's myshopify handle
-    "woocommerce": re.compile(r"^[a-z0-9][a-z0-9\-]{0,62}$"),  # a slug for the site
-    "salla": re.compile(r"^[0-9]{1,20}$"),
-    "zid": re.compile(r"^[0-9]{1,20}$"),
-}
+STORE_ID_PATTERNS = {p: re.compile(CATALOGUE[p].account_id_pattern) for p in STORE_PLATFORMS if CATALOGUE[p].account_id_pattern}
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{1,20}$")
-# Account ids that are not digits: Snapchat ad accounts are UUIDs; a file-drop account is a name.
-ACCOUNT_ID_PATTERNS = {
-    "snapchat": re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"),
-    "file_drop": re.compile(r"^[a-z][a-z0-9_]{0,62}$"),
-}
+# Account ids that are not digits (their platform's spec says so: Snapchat's UUIDs, a file drop's name).
+ACCOUNT_ID_PATTERNS = {p: re.compile(CATALOGUE[p].account_id_pattern) for p in AD_PLATFORMS if CATALOGUE[p].account_id_pattern}
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 CONN_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{1,250}$")
 URL_FIELDS = {"workspace_id", "platform", "campaign_id", "date"}

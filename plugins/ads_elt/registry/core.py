@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from adapters import PLATFORMS as CATALOGUE
 from ads_elt.registry.alerting import ALERT_CHANNEL_KEYS, ALERTING_SECTIONS, WorkspaceAlerting, parse_alerting
 from ads_elt.registry.base import (
     ACCOUNT_ID_PATTERN,
@@ -89,10 +90,9 @@ def normalise_account_id(platform: str | None, value: Any) -> Any:
     if not isinstance(value, str):
         return value
     value = value.strip()
-    if platform == "google_ads" and re.fullmatch(r"[0-9]{3}-[0-9]{3}-[0-9]{4}", value):
-        return value.replace("-", "")
-    if platform == "meta" and re.fullmatch(r"act_[0-9]{1,20}", value):
-        return value.removeprefix("act_")
+    spec = CATALOGUE.get(platform) if platform else None
+    if spec is not None and spec.account_id_from_ui is not None:
+        return spec.account_id_from_ui(value)
     return value
 
 

@@ -47,6 +47,7 @@ from airflow.sdk import Param, TaskGroup, dag, task, task_group
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from adapters import ad_platforms, store_platforms
+from ads_elt.assets import dbt_assets, models_tagged, raw_assets
 from ads_elt.callbacks import notify_failure
 
 REPO = Path(__file__).resolve().parents[1]
@@ -156,32 +157,34 @@ def sync_accounts(platform: str, scopes):
     extract leaves only that account's load undone, the others load as soon as their own
     extract is done.
     """
+    # The load's outlets: the platform's raw tables as Assets (ads_elt.assets).
+    raw = raw_assets(platform)
     if platform == "file_drop":
-        return sync_file_drop_account.expand(scope=scopes)
+        return sync_file_drop_account.partial(raw=raw).expand(scope=scopes)
     if platform == "amazon_ads":
-        return sync_amazon_ads_account.expand(scope=scopes)
-    return sync_account.expand(scope=scopes)
+        return sync_amazon_ads_account.partial(raw=raw).expand(scope=scopes)
+    return sync_account.partial(raw=raw).expand(scope=scopes)
 
 
 @task_group(group_id="account")
-def sync_account(scope: dict):
+def sync_account(scope: dict, raw: list):
     """One account: extract, then load."""
-    return load(extract(scope))
+    return load.override(outlets=raw)(extract(scope))
 
 
 @task_group(group_id="account")
-def sync_file_drop_account(scope: dict):
+def sync_file_drop_account(scope: dict, raw: list):
     """One file-drop inbox: pick up new files, then load them."""
-    return load_files(extract_files(scope))
+    return load_files.override(outlets=raw)(extract_files(scope))
 
 
 @task_group(group_id="account")
-def sync_amazon_ads_account(scope: dict):
+def sync_amazon_ads_account(scope: dict, raw: list):
     """One Amazon Ads profile: request the reports and defer while Amazon builds them, then load."""
     from ads_elt.amazon_ads import AmazonAdsReportOperator
 
     report = AmazonAdsReportOperator(task_id="extract", scope=scope, retries=3, map_index_template="{{ account_label }}")
-    return load(report.output)
+    return load.override(outlets=raw)(report.output)
 
 
 @task(map_index_template="{{ account_label }}")
@@ -326,6 +329,7 @@ def dbt_tasks():
     )
     dbt_bin = str(Path(os.environ.get("ADS_ELT_DBT_BIN", "dbt")))
     retries = {"retries": 1, "retry_delay": min(RETRY_DELAY, timedelta(seconds=30))}
+    manifest = json.loads(MANIFEST.read_text())
     # Every task runs only the tests all of whose parents it builds (`--indirect-selection cautious`).
     own = {"install_deps": False, "emit_datasets": False, "indirect_selection": "cautious"}
     with DbtTaskGroup(
@@ -359,7 +363,7 @@ def dbt_tasks():
         )
         checks = DbtTestLocalOperator(
             task_id="cross_model_tests",
-            select=" ".join(cross_model_tests(json.loads(MANIFEST.read_text()))),
+            select=" ".join(cross_model_tests(manifest)),
             doc_md="The tests spanning a mart and other models, once every mart is built: one `dbt test`.",
             **shared,
             **own,
@@ -374,6 +378,10 @@ def dbt_tasks():
             **own,
             **retries,
         )
+        # Outlets: each mart task its relation, the rollups theirs (ads_elt.assets).
+        for t in marts:
+            t.outlets = dbt_assets(manifest, [t.extra_context["dbt_node_config"]["unique_id"]])
+        rollups.outlets = dbt_assets(manifest, models_tagged(manifest, DBT_ROLLUPS.removeprefix("tag:")))
         views >> [t for t in marts if not t.upstream_list]
         [t for t in marts if t.task_id.endswith("fct_ad_performance_daily_model_build")] >> rollups
         [t for t in marts if not t.downstream_list] >> checks

@@ -34,6 +34,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
+from ads_elt.assets import dbt_assets, manifest_relations, models_tagged, table_asset
 from ads_elt.callbacks import notify_failure
 
 DEFAULT_ARGS = {
@@ -80,9 +81,26 @@ def intraday_alerts() -> dict:
     doc_md=__doc__,
 )
 def ads_stream():
-    drained = drain()
-    built = dbt()
+    drained = drain.override(outlets=stream_raw_assets())()
+    built = dbt.override(outlets=stream_mart_assets())()
     drained >> built >> intraday_alerts()
+
+
+def stream_raw_assets() -> list:
+    from adapters.amazon_ads.stream import RAW_TABLES
+
+    return [table_asset("raw", table) for table in RAW_TABLES.values()]
+
+
+def stream_mart_assets() -> list:
+    """The stream's dbt relations as Assets, from the compiled manifest (none without one)."""
+    from ads_elt.dbt_cli import DBT_DIR
+
+    manifest_path = DBT_DIR / "target" / "manifest.json"
+    if not manifest_path.exists():
+        return []
+    manifest = manifest_relations(manifest_path)
+    return dbt_assets(manifest, models_tagged(manifest, "stream"))
 
 
 ads_stream()

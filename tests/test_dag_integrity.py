@@ -31,6 +31,7 @@ for dag_id, dag in bag.dags.items():
             "mapped_group": getattr(t.get_closest_mapped_task_group(), "group_id", None),
             "dbt_select": getattr(t, "select", None), "dbt_exclude": getattr(t, "exclude", None),
             "dbt_indirect_selection": getattr(t, "indirect_selection", None),
+            "outlets": sorted(a.name for a in t.outlets),
         }
     out["dags"][dag_id] = {
         "tags": sorted(dag.tags), "tasks": tasks,
@@ -176,3 +177,30 @@ def test_the_stream_dag_drains_then_builds_then_alerts(dagbag):
     daily = dagbag["dags"]["ads_daily"]["tasks"]
     assert not [t for t in daily if any(name in t for name in streamed)]
     assert not [n for n in daily["dbt.cross_model_tests"]["dbt_select"].split() if "stream" in n or "intraday" in n]
+
+
+def test_loads_and_dbt_tasks_name_the_tables_they_write_as_assets(dagbag):
+    """Each platform's load: its raw tables (from the catalogue); each mart task: its relation; the stream's too."""
+    from adapters import PLATFORMS
+    from adapters.amazon_ads.stream import RAW_TABLES as STREAM_TABLES
+    from ads_elt.warehouse import raw_tables
+
+    tasks = dagbag["dags"]["ads_daily"]["tasks"]
+    for platform in PLATFORMS:
+        want = sorted(f"raw.{table}" for (p, _), table in raw_tables().items() if p == platform)
+        assert want and tasks[f"{platform}.account.load"]["outlets"] == want, platform
+    assert len({a for t in tasks.values() for a in t["outlets"] if a.startswith("raw.")}) == len(raw_tables())
+    models, _ = manifest_models()
+    for node in models.values():
+        relation = f"{node['schema']}.{node['alias']}"
+        task = tasks.get(f"dbt.{node['name']}_model_build")
+        if task is not None:
+            assert task["outlets"] == [relation], node["name"]
+        elif "rollup" in node["tags"]:
+            assert relation in tasks["dbt.rollups"]["outlets"], node["name"]
+    assert {"marts.mart_alerts", "marts.mart_campaign_kpis_daily"} <= {a for t in tasks.values() for a in t["outlets"]}
+    stream = dagbag["dags"]["ads_stream"]["tasks"]
+    assert stream["drain"]["outlets"] == sorted(f"raw.{t}" for t in STREAM_TABLES.values())
+    assert stream["dbt"]["outlets"] == sorted(
+        f"{n['schema']}.{n['alias']}" for n in models.values() if "stream" in n["tags"]
+    )

@@ -103,7 +103,7 @@ def prepare(logical_date=None, dag_run=None) -> dict:
 def plan(platform: str, logical_date=None, dag_run=None, run_id=None, params=None) -> list[dict]:
     from ads_elt.pipeline import plan as run
 
-    return run(platform, _report_date(logical_date, dag_run), run_id, only=sync_limits(params))
+    return [s.to_xcom() for s in run(platform, _report_date(logical_date, dag_run), run_id, only=sync_limits(params))]
 
 
 # A manual run may sync one workspace, one platform or one account (the reporting API's sync
@@ -125,9 +125,11 @@ def extract(scope: dict) -> dict:
     from airflow.sdk import get_current_context
 
     from ads_elt.pipeline import extract as run
+    from ads_elt.scope import SyncScope
 
-    get_current_context()["account_label"] = f"{scope['workspace_id']} / {scope['account_id']}"
-    return run(scope)
+    typed = SyncScope.of(scope)
+    get_current_context()["account_label"] = typed.label
+    return run(typed)
 
 
 @task(task_id="extract", map_index_template="{{ account_label }}")
@@ -135,9 +137,11 @@ def extract_files(scope: dict) -> dict:
     from airflow.sdk import get_current_context
 
     from ads_elt.file_drop import extract as run
+    from ads_elt.scope import SyncScope
 
-    get_current_context()["account_label"] = f"{scope['workspace_id']} / {scope['account_id']}"
-    return run(scope)
+    typed = SyncScope.of(scope)
+    get_current_context()["account_label"] = typed.label
+    return run(typed)
 
 
 @task(task_id="load", map_index_template="{{ account_label }}")

@@ -460,9 +460,10 @@ def figure_load(cluster: Cluster, rows: int, repeats: int = 3) -> dict:
         batch = pipeline.extract(scope)
         reports = []  # (table, lake directory, manifest, rows)
         for entry in batch["batches"]:
-            directory, manifest = lake.read_manifest(entry["uri"])
+            directory, raw = lake.read_manifest(entry["uri"])
+            manifest = lake.LakeManifest.of(raw)
             prepared = prepare_rows(manifest, list(lake.read_pages(directory, manifest)))
-            reports.append((raw_table(manifest["platform"], manifest["report"]), directory, manifest, list(prepared.rows())))
+            reports.append((raw_table(manifest.platform, manifest.report), directory, manifest, list(prepared.rows())))
         n = sum(len(r[3]) for r in reports)
         copy_commands = []
         for table, _, _, report_rows in reports:
@@ -511,7 +512,7 @@ def figure_load(cluster: Cluster, rows: int, repeats: int = 3) -> dict:
                 for table, manifest, prepared in prepared_all:
                     cur.execute(
                         f"delete from raw.{table} where workspace_id = %s and account_id = %s",
-                        (manifest["workspace_id"], manifest["account_id"]),
+                        (manifest.workspace_id, manifest.account_id),
                     )
                     copy_rows(cur, table, prepared)
             conn.commit()
@@ -780,7 +781,7 @@ def figure_extract(cluster: Cluster, accounts: int, latency: float, rate_limit: 
             pipeline.prepare(END_DATE)
             scopes = pipeline.plan("meta", END_DATE, run_id)
             prepared = server["prepare"](
-                [("meta", s["account_id"], date.fromisoformat(s["window_start"]), date.fromisoformat(s["window_end"]), levels) for s in scopes]
+                [("meta", s.account_id, s.window_start, s.window_end, levels) for s in scopes]
             )
             t0 = time.perf_counter()
             with ThreadPoolExecutor(max_workers=accounts_at_once) as pool:

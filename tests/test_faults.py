@@ -91,9 +91,9 @@ def sync(platform: str, run_id: str) -> dict[str, str]:
         try:
             batch = pipeline.extract(scope)
             result = pipeline.load(batch)
-            outcome[scope["account_id"]] = "incomplete" if result["issues"] and "missing" in result["issues"] else "loaded"
+            outcome[scope.account_id] = "incomplete" if result["issues"] and "missing" in result["issues"] else "loaded"
         except Exception as exc:  # noqa: BLE001 - the test inspects the type
-            outcome[scope["account_id"]] = type(exc).__name__
+            outcome[scope.account_id] = type(exc).__name__
     return outcome
 
 
@@ -247,8 +247,8 @@ def test_an_account_failing_for_three_days_catches_up_in_full(env, sandbox, worl
         )
         cur.execute("delete from raw.meta__insights where report_date > %s", (REPORT_DATE - timedelta(days=3),))
     conn.close()
-    scope = next(s for s in pipeline.plan("meta", REPORT_DATE, "catch_up") if s["account_id"] == META[1])
-    assert date.fromisoformat(scope["window_start"]) <= REPORT_DATE - timedelta(days=3 + LOOKBACK)
+    scope = next(s for s in pipeline.plan("meta", REPORT_DATE, "catch_up") if s.account_id == META[1])
+    assert scope.window_start <= REPORT_DATE - timedelta(days=3 + LOOKBACK)
     assert sync("meta", "catch_up")[META[1]] == "loaded"
     assert raw_numbers(env, "meta", META[1]) == truth_numbers(world, "meta", META[1])
 

@@ -171,7 +171,7 @@ def test_bad_orders_are_quarantined_with_their_reason(env, sandbox, tmp_path):
     directory, manifest = lake.read_manifest(batch["uri"])
     first = directory / manifest["pages"][0]
     body = json.loads(first.read_text())
-    in_window = [o for o in body["orders"] if o["updated_at"][:10] >= scope["window_start"]]
+    in_window = [o for o in body["orders"] if o["updated_at"][:10] >= scope.window_start.isoformat()]
     in_window[0].pop("id")
     in_window[1]["order_total"] = "12,50 SAR"
     first.write_text(json.dumps(body))
@@ -180,7 +180,7 @@ def test_bad_orders_are_quarantined_with_their_reason(env, sandbox, tmp_path):
     reasons = sorted(r for (r,) in query(dsn, "select reason from ops.quarantine where platform = 'zid'"))
     assert any("id is missing" in r for r in reasons)
     assert any("order_total is not a number" in r and "12,50 SAR" in r for r in reasons)
-    total = len(expected(sandbox, "zid", "38211", date.fromisoformat(scope["window_start"]), END, END + timedelta(days=1)))
+    total = len(expected(sandbox, "zid", "38211", scope.window_start, END, END + timedelta(days=1)))
     assert result["rows_loaded"] == total - 2
 
 

@@ -44,7 +44,7 @@ def planned(pg_server, tmp_path, monkeypatch):
 
     def plan(group: str, **only: str) -> list[tuple[str, str]]:
         """The scopes the `group` platform's plan task gives for a run limited by `only`."""
-        return [(s["workspace_id"], s["account_id"]) for s in pipeline.plan(group, REPORT_DATE, "manual__x", only=only)]
+        return [(s.workspace_id, s.account_id) for s in pipeline.plan(group, REPORT_DATE, "manual__x", only=only)]
 
     return plan
 

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import BaseOperator
 from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from ads_elt.scope import SyncScope
 
 log = logging.getLogger(__name__)
 
@@ -102,21 +104,21 @@ class AmazonAdsReportOperator(BaseOperator):
         from ads_elt.connections import client_for, report_poll_seconds
         from ads_elt.db import connect
 
-        scope = self.scope
-        context["account_label"] = f"{scope['workspace_id']} / {scope['account_id']}"
+        scope = SyncScope.of(self.scope)  # the XCom form, rendered from plan's output
+        context["account_label"] = scope.label
         with connect(role="loader") as conn:
             sync_state.record_attempt(conn, scope)
             try:
-                client = client_for(PLATFORM, scope["connection"])
-                profile = client.profile(scope["account_id"])
-                since, until = date.fromisoformat(scope["window_start"]), date.fromisoformat(scope["window_end"])
-                reports = [report for group in REPORT_GROUPS for report in client.request_reports(scope["account_id"], since, until, group)]
-                poll_seconds = report_poll_seconds(scope["connection"])
+                client = client_for(PLATFORM, scope.connection)
+                profile = client.profile(scope.account_id)
+                since, until = scope.window_start, scope.window_end
+                reports = [report for group in REPORT_GROUPS for report in client.request_reports(scope.account_id, since, until, group)]
+                poll_seconds = report_poll_seconds(scope.connection)
             except Exception as exc:
                 raise _failed(conn, scope, exc) from None
         log.info(
             "amazon_ads profile %s (%s, %s): %d report(s) requested %s; deferring, polling every %ss",
-            scope["account_id"],
+            scope.account_id,
             profile.get("currencyCode"),
             profile.get("timezone"),
             len(reports),
@@ -125,7 +127,7 @@ class AmazonAdsReportOperator(BaseOperator):
         )
         self.defer(
             trigger=AmazonAdsReportTrigger(
-                scope["connection"], scope["account_id"], [r["report_id"] for r in reports], poll_seconds, {r["report_id"]: r["group"] for r in reports}
+                scope.connection, scope.account_id, [r["report_id"] for r in reports], poll_seconds, {r["report_id"]: r["group"] for r in reports}
             ),
             method_name="execute_complete",
             kwargs={"reports": reports},
@@ -138,16 +140,16 @@ class AmazonAdsReportOperator(BaseOperator):
         from ads_elt.db import connect
         from ads_elt.pipeline import batches_result, write_report_batch
 
-        scope = self.scope
-        context["account_label"] = f"{scope['workspace_id']} / {scope['account_id']}"  # a resumed task has a new context
-        log.info("amazon_ads profile %s: trigger says %s", scope["account_id"], event)
+        scope = SyncScope.of(self.scope)
+        context["account_label"] = scope.label  # a resumed task has a new context
+        log.info("amazon_ads profile %s: trigger says %s", scope.account_id, event)
         with connect(role="loader") as conn:
             try:
                 if event.get("status") == "failed":
                     raise TransientError(f"report {event.get('report_id')} FAILED: {event.get('reason')}")
                 if event.get("status") != "completed":
                     raise TransientError(f"polling failed: {event.get('error_type')}: {event.get('message')}")
-                client = client_for(PLATFORM, scope["connection"])
+                client = client_for(PLATFORM, scope.connection)
                 # The event says which report is which (resumed kwargs are not relied on); an event
                 # without groups comes from a trigger started before ad group reports: all campaigns.
                 groups = event.get("report_groups") or {}
@@ -155,21 +157,21 @@ class AmazonAdsReportOperator(BaseOperator):
                 batches = []
                 for group, report_name in REPORT_GROUPS.items():
                     mine = [r for r in reports if r.get("group", "campaign") == group]
-                    pages = [client.download(client.report_status(scope["account_id"], r["report_id"]), group) for r in mine]
+                    pages = [client.download(client.report_status(scope.account_id, r["report_id"]), group) for r in mine]
                     batches.append(write_report_batch(scope, report_name, pages, reports=mine, polls=event.get("polls")))
             except Exception as exc:
                 raise _failed(conn, scope, exc) from None
         return batches_result(scope, batches)
 
 
-def _failed(conn, scope: dict[str, Any], exc: Exception) -> Exception:
+def _failed(conn, scope: SyncScope, exc: Exception) -> Exception:
     """Record the failure like every extract does; the error to raise (retry or fail now)."""
     from adapters.errors import AuthExpiredError, RateLimitedError, ReauthRequiredError, TransientError
     from ads_elt import sync_state
     from ads_elt.pipeline import PlatformSyncError, _fail_without_retry
 
     status = sync_state.REAUTH_REQUIRED if isinstance(exc, ReauthRequiredError) else sync_state.FAILED
-    message = f"{PLATFORM} profile {scope['account_id']} ({scope['workspace_id']}): {type(exc).__name__}: {exc}"
+    message = f"{PLATFORM} profile {scope.account_id} ({scope.workspace_id}): {type(exc).__name__}: {exc}"
     sync_state.record_failure(conn, scope, status, message)
     if isinstance(exc, ReauthRequiredError):
         return _fail_without_retry(message)

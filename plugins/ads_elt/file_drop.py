@@ -22,13 +22,15 @@ import json
 import logging
 import os
 import shutil
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ads_elt import sync_state
 from ads_elt.db import connect
+from ads_elt.lake import LakeManifest
 from ads_elt.registry import REPO_ROOT, load_registry
+from ads_elt.scope import SyncScope
 
 log = logging.getLogger(__name__)
 
@@ -77,18 +79,17 @@ def _move(path: Path, folder_name: str) -> Path:
     return target
 
 
-def extract(scope: dict[str, Any], root: Path | None = None) -> dict[str, Any]:
+def extract(scope: SyncScope | dict[str, Any], root: Path | None = None) -> dict[str, Any]:
     """Copy the account's new files into the lake; files already loaded go to ``processed/``."""
     from ads_elt import lake
 
+    scope = SyncScope.of(scope)
     account = _account(scope)
-    folder = account_inbox(scope["workspace_id"], scope["account_id"], root)
+    folder = account_inbox(scope.workspace_id, scope.account_id, root)
     with connect(role="loader") as conn:
         sync_state.record_attempt(conn, scope)
-        seen = known_hashes(conn, scope["workspace_id"], scope["account_id"])
-    directory = lake.batch_dir(
-        PLATFORM, REPORT, date.fromisoformat(scope["run_date"]), scope["workspace_id"], scope["account_id"], scope["sync_run_id"]
-    )
+        seen = known_hashes(conn, scope.workspace_id, scope.account_id)
+    directory = lake.batch_dir(PLATFORM, REPORT, scope.run_date, scope.workspace_id, scope.account_id, scope.sync_run_id)
     directory.mkdir(parents=True, exist_ok=True)
     for old in directory.iterdir():
         old.unlink()
@@ -106,11 +107,11 @@ def extract(scope: dict[str, Any], root: Path | None = None) -> dict[str, Any]:
     manifest = {
         "platform": PLATFORM,
         "report": REPORT,
-        "workspace_id": scope["workspace_id"],
-        "account_id": scope["account_id"],
-        "window_start": scope["window_start"],
-        "window_end": scope["window_end"],
-        "sync_run_id": scope["sync_run_id"],
+        "workspace_id": scope.workspace_id,
+        "account_id": scope.account_id,
+        "window_start": scope.window_start.isoformat(),
+        "window_end": scope.window_end.isoformat(),
+        "sync_run_id": scope.sync_run_id,
         "extracted_at": datetime.now(UTC).isoformat(),
         "file_format": account.file_drop.to_dict(),
         "files": files,
@@ -118,25 +119,27 @@ def extract(scope: dict[str, Any], root: Path | None = None) -> dict[str, Any]:
         "record_count": None,
     }
     (directory / lake.MANIFEST).write_text(json.dumps(manifest, indent=2))
-    log.info("%s %s: %d new file(s) -> %s", PLATFORM, scope["account_id"], len(files), directory)
-    return {"uri": str(directory), "platform": PLATFORM, "account_id": scope["account_id"], "files": len(files)}
+    log.info("%s %s: %d new file(s) -> %s", PLATFORM, scope.account_id, len(files), directory)
+    return {"uri": str(directory), "platform": PLATFORM, "account_id": scope.account_id, "files": len(files)}
 
 
-def _account(scope: dict[str, Any]):
+def _account(scope: SyncScope):
     for account in load_registry().accounts(PLATFORM):
-        if account.workspace_id == scope["workspace_id"] and account.account_id == scope["account_id"]:
+        if account.workspace_id == scope.workspace_id and account.account_id == scope.account_id:
             return account
-    raise KeyError(f"file_drop account {scope['workspace_id']}/{scope['account_id']} is not in the registry")
+    raise KeyError(f"file_drop account {scope.workspace_id}/{scope.account_id} is not in the registry")
 
 
 def load(batch: dict[str, Any]) -> dict[str, Any]:
     from ads_elt import lake
 
-    directory, manifest = lake.read_manifest(batch["uri"])
-    contents = {f["stored_as"]: (directory / f["stored_as"]).read_bytes() for f in manifest["files"]}
+    directory, raw = lake.read_manifest(batch["uri"])
+    manifest = lake.LakeManifest.of(raw)
+    files = manifest.extra["files"]
+    contents = {f["stored_as"]: (directory / f["stored_as"]).read_bytes() for f in files}
     with connect(role="loader") as conn:
         result = load_files(conn, manifest, contents)
-    for f in manifest["files"]:
+    for f in files:
         path = Path(f["inbox_path"])
         if path.exists():
             moved = _move(path, "rejected" if f["sha256"] in result["rejected"] else "processed")
@@ -145,19 +148,19 @@ def load(batch: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in result.items() if k != "rejected"} | {"files_rejected": len(result["rejected"])}
 
 
-def load_files(conn, manifest: dict[str, Any], contents: dict[str, bytes]) -> dict[str, Any]:
+def load_files(conn, manifest: LakeManifest, contents: dict[str, bytes]) -> dict[str, Any]:
     """Parse and load every file of a batch in one transaction (see the module docstring)."""
     from psycopg2.extras import execute_values
 
     from adapters.file_drop import FileDropFormat, parse_file
 
-    spec = FileDropFormat.from_dict(manifest["file_format"])
-    ws, acct, run = manifest["workspace_id"], manifest["account_id"], manifest["sync_run_id"]
+    spec = FileDropFormat.from_dict(manifest.extra["file_format"])
+    ws, acct, run = manifest.workspace_id, manifest.account_id, manifest.sync_run_id
     loaded = quarantined = 0
     rejected: dict[str, str] = {}
     with conn.cursor() as cur:
         cur.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"{PLATFORM}|{ws}|{acct}",))
-        for f in manifest["files"]:
+        for f in manifest.extra["files"]:
             cur.execute(
                 "select 1 from ops.file_drop_files where workspace_id = %s and account_id = %s and content_sha256 = %s",
                 (ws, acct, f["sha256"]),
@@ -175,7 +178,7 @@ def load_files(conn, manifest: dict[str, Any], contents: dict[str, bytes]) -> di
                     f"insert into raw.{RAW_TABLE} (workspace_id, account_id, report_date, payload, sync_run_id, window_start, "
                     "window_end, extracted_at) values %s",
                     [
-                        (ws, acct, row["date"], json.dumps({**row, "file": f["name"]}), run, days[0], days[-1], manifest["extracted_at"])
+                        (ws, acct, row["date"], json.dumps({**row, "file": f["name"]}), run, days[0], days[-1], manifest.extracted_at)
                         for row in parsed.rows
                     ],
                 )
@@ -204,7 +207,7 @@ def load_files(conn, manifest: dict[str, Any], contents: dict[str, bytes]) -> di
         "platform": PLATFORM,
         "workspace_id": ws,
         "account_id": acct,
-        "files": len(manifest["files"]),
+        "files": len(manifest.extra["files"]),
         "rows_loaded": loaded,
         "rows_quarantined": quarantined,
         "rejected": rejected,
@@ -213,9 +216,9 @@ def load_files(conn, manifest: dict[str, Any], contents: dict[str, bytes]) -> di
     return result
 
 
-def _quarantine(cur, manifest: dict, source: str, line_number: int | None, reason: str, payload: str | None) -> None:
+def _quarantine(cur, manifest: LakeManifest, source: str, line_number: int | None, reason: str, payload: str | None) -> None:
     cur.execute(
         "insert into ops.quarantine (platform, report, workspace_id, account_id, sync_run_id, source, line_number, reason, payload) "
         "values (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        (PLATFORM, REPORT, manifest["workspace_id"], manifest["account_id"], manifest["sync_run_id"], source, line_number, reason, payload),
+        (PLATFORM, REPORT, manifest.workspace_id, manifest.account_id, manifest.sync_run_id, source, line_number, reason, payload),
     )

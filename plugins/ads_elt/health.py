@@ -27,6 +27,8 @@ from typing import Any
 
 from psycopg2 import sql
 
+from ads_elt.scope import SyncScope
+
 log = logging.getLogger(__name__)
 
 # The dbt consistency checks (singular tests storing their failures in schema `dq`).
@@ -136,16 +138,16 @@ def raise_alerts(conn, alerts: list[HealthAlert]) -> list[dict[str, Any]]:
 # -- the alerts -------------------------------------------------------------------
 
 
-def reauth_alert(scope: dict[str, Any], error: Exception, failing_since: date, action: str) -> HealthAlert:
+def reauth_alert(scope: SyncScope, error: Exception, failing_since: date, action: str) -> HealthAlert:
     return HealthAlert(
-        workspace_id=scope["workspace_id"],
-        platform=scope["platform"],
-        entity_id=scope["account_id"],
+        workspace_id=scope.workspace_id,
+        platform=scope.platform,
+        entity_id=scope.account_id,
         metric="reauth_required",
         date_day=failing_since,
         severity="critical",
         message=(
-            f"{scope['platform']} account {scope['account_id']} needs re-authorisation: the platform rejected its "
+            f"{scope.platform} account {scope.account_id} needs re-authorisation: the platform rejected its "
             f"credentials ({str(error)[:300]}). {action} Until then the account is not synced; the next run after "
             "that catches up on the missed days by itself."
         ),

@@ -40,6 +40,7 @@ from datetime import timedelta
 from typing import Any
 
 from ads_elt import loader_stream, raw_batch, sync_state
+from ads_elt.lake import LakeManifest
 from ads_elt.raw_batch import RAW_COPY_COLUMNS, CopyText, PreparedBatch, Quarantined, prepare_rows
 from ads_elt.warehouse import raw_table
 
@@ -74,7 +75,7 @@ def _issues(prepared: PreparedBatch) -> str | None:
     return "; ".join(parts) or None
 
 
-def load_batch(conn, manifest: dict[str, Any], pages: list[tuple[str, bytes]]) -> dict[str, Any]:
+def load_batch(conn, manifest: LakeManifest | dict[str, Any], pages: list[tuple[str, bytes]]) -> dict[str, Any]:
     """Validate the batch and replace the account's delivered days in its raw table, atomically.
 
     Raises ``BatchRejectedError`` (after recording the rejection) when the batch fails wholesale.
@@ -100,7 +101,7 @@ def _gc_paused():
             gc.enable()
 
 
-def _load_validated_first(conn, batches) -> list[tuple[dict[str, Any], PreparedBatch, int]]:
+def _load_validated_first(conn, batches) -> list[tuple[LakeManifest, PreparedBatch, int]]:
     """Every batch validated before anything is written (only the good records COPYed), in one open transaction.
 
     Raises ``BatchRejectedError`` (after writing the quarantine and the failure) when a batch is rejected.
@@ -108,7 +109,7 @@ def _load_validated_first(conn, batches) -> list[tuple[dict[str, Any], PreparedB
     primary = batches[0][0]
     prepared_all = []
     for manifest, pages in batches:
-        table = raw_table(manifest["platform"], manifest["report"])
+        table = raw_table(manifest.platform, manifest.report)
         entity_list = raw_batch.is_entity_list(manifest)
         first_loaded = None
         if not entity_list:
@@ -119,10 +120,10 @@ def _load_validated_first(conn, batches) -> list[tuple[dict[str, Any], PreparedB
     rejected = [(m, p) for m, _, _, p in prepared_all if p.rejected]
     if rejected:
         manifest, prepared = rejected[0]
-        report = "" if manifest is primary else f" ({manifest['report']} report)"
+        report = "" if manifest is primary else f" ({manifest.report} report)"
         message = (
-            f"{manifest['platform']} account {manifest['account_id']} ({manifest['workspace_id']}): batch{report} "
-            f"{manifest['window_start']}..{manifest['window_end']} rejected by validation: {prepared.rejected}. "
+            f"{manifest.account}: batch{report} "
+            f"{manifest.window_start}..{manifest.window_end} rejected by validation: {prepared.rejected}. "
             "Nothing loaded; its records are in ops.quarantine."
         )
         with conn.cursor() as cur:
@@ -136,7 +137,7 @@ def _load_validated_first(conn, batches) -> list[tuple[dict[str, Any], PreparedB
         return [(manifest, prepared, raw_batch.replace_rows(cur, table, manifest, prepared, entity_list)) for manifest, table, entity_list, prepared in prepared_all]
 
 
-def load_batches(conn, batches: list[tuple[dict[str, Any], list[tuple[str, bytes]]]]) -> dict[str, Any]:
+def load_batches(conn, batches: list[tuple[LakeManifest | dict[str, Any], list[tuple[str, bytes]]]]) -> dict[str, Any]:
     """Load one account's batches (its primary report first, then its extra reports) in one transaction.
 
     The sync state moves once, to the earliest day any dated report could not deliver
@@ -152,6 +153,7 @@ def load_batches(conn, batches: list[tuple[dict[str, Any], list[tuple[str, bytes
     """
     if not batches:
         raise ValueError("load_batches: no batch to load")
+    batches = [(LakeManifest.of(manifest), pages) for manifest, pages in batches]
     primary = batches[0][0]
     with _gc_paused():
         written = loader_stream.load_streamed(conn, batches)
@@ -159,19 +161,17 @@ def load_batches(conn, batches: list[tuple[dict[str, Any], list[tuple[str, bytes
             written = _load_validated_first(conn, batches)
     breaking = [p.breaking_days[0] for _, p, _ in written if p.breaking_days]
     synced_through = min(breaking) - timedelta(days=1) if breaking else None
-    issues_by_report = {m["report"]: _issues(p) for m, p, _ in written}
-    issues = "; ".join(
-        text if m is primary else f"{m['report']}: {text}" for m, _, _ in written if (text := issues_by_report[m["report"]])
-    ) or None
+    issues_by_report = {m.report: _issues(p) for m, p, _ in written}
+    issues = "; ".join(text if m is primary else f"{m.report}: {text}" for m, _, _ in written if (text := issues_by_report[m.report])) or None
     results = [
         {
-            "report": manifest["report"],
+            "report": manifest.report,
             "rows_loaded": prepared.row_count,
             "rows_replaced": replaced,
             "rows_quarantined": len(prepared.quarantined),
             "rows_outside_window": prepared.skipped,
             "missing_days": [d.isoformat() for d in prepared.missing_days],
-            "issues": issues_by_report[manifest["report"]],
+            "issues": issues_by_report[manifest.report],
         }
         for manifest, prepared, replaced in written
     ]
@@ -186,17 +186,17 @@ def load_batches(conn, batches: list[tuple[dict[str, Any], list[tuple[str, bytes
         )
     conn.commit()
     result = {
-        "platform": primary["platform"],
-        "workspace_id": primary["workspace_id"],
-        "account_id": primary["account_id"],
-        "window_start": primary["window_start"],
-        "window_end": primary["window_end"],
+        "platform": primary.platform,
+        "workspace_id": primary.workspace_id,
+        "account_id": primary.account_id,
+        "window_start": primary.window_start.isoformat(),
+        "window_end": primary.window_end.isoformat(),
         "rows_loaded": results[0]["rows_loaded"],
         "rows_replaced": results[0]["rows_replaced"],
         "rows_quarantined": results[0]["rows_quarantined"],
         "rows_outside_window": results[0]["rows_outside_window"],
         "missing_days": results[0]["missing_days"],
-        "synced_through": (synced_through.isoformat() if synced_through else primary["window_end"]),
+        "synced_through": (synced_through or primary.window_end).isoformat(),
         "issues": issues,
         "reports": results,
     }

@@ -20,6 +20,7 @@ from typing import Any
 from psycopg2 import sql
 
 from ads_elt import raw_batch
+from ads_elt.lake import LakeManifest
 from ads_elt.raw_batch import CopyText, PreparedBatch
 from ads_elt.warehouse import raw_table
 
@@ -37,7 +38,7 @@ _STREAM_END = object()
 class _StreamedBatch:
     """One batch on its way through the streamed load."""
 
-    manifest: dict[str, Any]
+    manifest: LakeManifest
     table: str
     entity_list: bool
     first_loaded: date | None
@@ -47,7 +48,7 @@ class _StreamedBatch:
     deleted_by_day: dict[date | None, int] = field(default_factory=dict)  # old rows the writer deleted
 
     def window_days(self) -> list[date]:
-        start, end = date.fromisoformat(self.manifest["window_start"]), date.fromisoformat(self.manifest["window_end"])
+        start, end = self.manifest.window_start, self.manifest.window_end
         return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
 
@@ -62,7 +63,7 @@ def _write_streamed(cur, streams: list[_StreamedBatch], failure: list[BaseExcept
         while pending:
             stream = pending.pop(0)
             where = sql.SQL("workspace_id = %s and account_id = %s")
-            params: list[Any] = [stream.manifest["workspace_id"], stream.manifest["account_id"]]
+            params: list[Any] = [stream.manifest.workspace_id, stream.manifest.account_id]
             if not stream.entity_list:
                 where = sql.SQL("{} and report_date = any(%s)").format(where)
                 params.append(stream.window_days())
@@ -113,9 +114,9 @@ def _parse_streamed(
         stream.chunks.put(_STREAM_END)
     if failure:
         return out, None
-    window_start, window_end = date.fromisoformat(manifest["window_start"]), date.fromisoformat(manifest["window_end"])
+    window_start, window_end = manifest.window_start, manifest.window_end
     result = validate_batch(
-        manifest["platform"], records, window_start, window_end, stream.first_loaded, report=manifest.get("report")
+        manifest.platform, records, window_start, window_end, stream.first_loaded, report=manifest.report
     )
     out.good = records
     return out, result
@@ -129,7 +130,7 @@ def _finish_streamed(stream: _StreamedBatch, out: PreparedBatch, result) -> int:
         raise _NeedsValidationFirst(result.rejected or f"{len(result.bad)} record(s) flagged")
     out.missing_days = result.missing_days
     out.breaking_days = result.breaking_days(out.good)
-    if stream.entity_list or PLATFORMS[stream.manifest["platform"]].zoned:
+    if stream.entity_list or PLATFORMS[stream.manifest.platform].zoned:
         out.days = set(stream.window_days()) if not stream.entity_list else set()
     else:
         out.days = {record.report_date for record in out.good}
@@ -139,7 +140,7 @@ def _finish_streamed(stream: _StreamedBatch, out: PreparedBatch, result) -> int:
     return sum(stream.deleted_by_day.values())
 
 
-def load_streamed(conn, batches) -> list[tuple[dict[str, Any], PreparedBatch, int]] | None:
+def load_streamed(conn, batches) -> list[tuple[LakeManifest, PreparedBatch, int]] | None:
     """Every batch COPYed while it is parsed, in one open transaction: (manifest, prepared, rows replaced) each.
 
     This thread parses the pages (a lazy parser hands over a searchStream batch or a page
@@ -159,7 +160,7 @@ def load_streamed(conn, batches) -> list[tuple[dict[str, Any], PreparedBatch, in
         with conn.cursor() as cur:
             raw_batch.lock_account(cur, batches[0][0])
             for manifest, _ in batches:
-                table = raw_table(manifest["platform"], manifest["report"])
+                table = raw_table(manifest.platform, manifest.report)
                 entity_list = raw_batch.is_entity_list(manifest)
                 first_loaded = None if entity_list else raw_batch.earliest_loaded_day(cur, table, manifest)
                 streams.append(_StreamedBatch(manifest, table, entity_list, first_loaded))
@@ -185,7 +186,7 @@ def load_streamed(conn, batches) -> list[tuple[dict[str, Any], PreparedBatch, in
                 written.append((stream.manifest, out, replaced))
     except _NeedsValidationFirst as exc:
         conn.rollback()
-        log.info("%s: streamed load rolled back (%s); validating before the write", batches[0][0]["account_id"], exc)
+        log.info("%s: streamed load rolled back (%s); validating before the write", batches[0][0].account_id, exc)
         return None
     except BaseException:
         conn.rollback()

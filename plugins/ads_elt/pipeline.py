@@ -13,6 +13,7 @@ from typing import Any
 from ads_elt import sync_state
 from ads_elt.db import connect
 from ads_elt.registry import PLATFORMS, load_registry, sync_window
+from ads_elt.scope import SyncScope
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ def mirror_accounts(cur, registry) -> dict[str, list[str]]:
     return {"deactivated": ["/".join(k) for k in gone], "reactivated": ["/".join(k) for k in back]}
 
 
-def plan(platform: str, run_date: date, sync_run_id: str, only: dict[str, str] | None = None) -> list[dict[str, Any]]:
+def plan(platform: str, run_date: date, sync_run_id: str, only: dict[str, str] | None = None) -> list[SyncScope]:
     """One scope per account of `platform`: the window this run re-pulls (from ops sync state).
 
     `only` limits the run (a manual run's params): `workspace_id`, `platform`, `account_id`;
@@ -145,19 +146,19 @@ def plan(platform: str, run_date: date, sync_run_id: str, only: dict[str, str] |
         if key in floors:
             start = min(max(start, floors[key]), end)
         scopes.append(
-            {
-                "platform": platform,
-                "workspace_id": account.workspace_id,
-                "account_id": account.account_id,
-                "connection": account.connection,
-                "timezone": account.timezone,
-                "window_start": start.isoformat(),
-                "window_end": end.isoformat(),
-                "run_date": run_date.isoformat(),
-                "sync_run_id": sync_run_id,
-            }
+            SyncScope(
+                platform=platform,
+                workspace_id=account.workspace_id,
+                account_id=account.account_id,
+                connection=account.connection,
+                timezone=account.timezone,
+                window_start=start,
+                window_end=end,
+                run_date=run_date,
+                sync_run_id=sync_run_id,
+            )
         )
-    log.info("%s: %d account(s) to sync: %s", platform, len(scopes), [(s["account_id"], s["window_start"], s["window_end"]) for s in scopes])
+    log.info("%s: %d account(s) to sync: %s", platform, len(scopes), [(s.account_id, str(s.window_start), str(s.window_end)) for s in scopes])
     return scopes
 
 
@@ -191,47 +192,45 @@ def _fetch(client, platform: str, account_id: str, since: date, until: date, rep
     return fetch(client, account_id, since, until)
 
 
-def write_report_batch(scope: dict[str, Any], report: str, pages, **manifest_extra: Any) -> dict[str, Any]:
+def write_report_batch(scope: SyncScope, report: str, pages, **manifest_extra: Any) -> dict[str, Any]:
     """Write one report's pages for one account as a lake batch; returns its XCom entry (report, uri, records)."""
     from ads_elt import lake
 
-    directory = lake.batch_dir(
-        scope["platform"], report, date.fromisoformat(scope["run_date"]), scope["workspace_id"], scope["account_id"], scope["sync_run_id"]
-    )
+    directory = lake.batch_dir(scope.platform, report, scope.run_date, scope.workspace_id, scope.account_id, scope.sync_run_id)
     manifest = lake.write_batch(
         directory,
         pages,
         {
-            "platform": scope["platform"],
+            "platform": scope.platform,
             "report": report,
-            "workspace_id": scope["workspace_id"],
-            "account_id": scope["account_id"],
-            "window_start": scope["window_start"],
-            "window_end": scope["window_end"],
-            "sync_run_id": scope["sync_run_id"],
-            "timezone": scope.get("timezone"),
+            "workspace_id": scope.workspace_id,
+            "account_id": scope.account_id,
+            "window_start": scope.window_start.isoformat(),
+            "window_end": scope.window_end.isoformat(),
+            "sync_run_id": scope.sync_run_id,
+            "timezone": scope.timezone,
             **manifest_extra,
         },
     )
     log.info(
         "%s %s %s: %d page(s), %d record(s) -> %s",
-        scope["platform"], report, scope["account_id"], len(manifest["pages"]), manifest["record_count"], directory,
+        scope.platform, report, scope.account_id, len(manifest["pages"]), manifest["record_count"], directory,
     )
     return {"report": report, "uri": str(directory), "records": manifest["record_count"]}
 
 
-def batches_result(scope: dict[str, Any], batches: list[dict[str, Any]]) -> dict[str, Any]:
+def batches_result(scope: SyncScope, batches: list[dict[str, Any]]) -> dict[str, Any]:
     """The extract's XCom: the primary report's batch at the top (``uri``, ``records``), every batch in ``batches``."""
     return {
         "uri": batches[0]["uri"],
-        "platform": scope["platform"],
-        "account_id": scope["account_id"],
+        "platform": scope.platform,
+        "account_id": scope.account_id,
         "records": batches[0]["records"],
         "batches": batches,
     }
 
 
-def extract(scope: dict[str, Any]) -> dict[str, Any]:
+def extract(scope: SyncScope | dict[str, Any]) -> dict[str, Any]:
     """Pull one account's window of every report of its platform into the lake, one batch per report.
 
     The primary (campaign-day) report comes first, then the platform's extra reports
@@ -249,24 +248,25 @@ def extract(scope: dict[str, Any]) -> dict[str, Any]:
     from ads_elt import health
     from ads_elt.connections import client_for
 
-    platform, account_id = scope["platform"], scope["account_id"]
+    scope = SyncScope.of(scope)
+    platform, account_id = scope.platform, scope.account_id
     reports = ADAPTERS[platform].reports()
-    since, until = date.fromisoformat(scope["window_start"]), date.fromisoformat(scope["window_end"])
+    since, until = scope.window_start, scope.window_end
     batches: list[dict[str, Any]] = []
     with connect(role="loader") as conn:
         sync_state.record_attempt(conn, scope)
         report = reports[0].report
         try:
-            client = client_for(platform, scope["connection"])
+            client = client_for(platform, scope.connection)
             for spec in reports:
                 report = spec.report
-                pages = _fetch(client, platform, account_id, since, until, report, scope.get("timezone"))
+                pages = _fetch(client, platform, account_id, since, until, report, scope.timezone)
                 batches.append(write_report_batch(scope, report, pages))
         except Exception as exc:
             reauth = isinstance(exc, ReauthRequiredError)
             status = sync_state.REAUTH_REQUIRED if reauth else sync_state.FAILED
             which = "" if report == reports[0].report else f" {report} report"
-            message = f"{platform} account {account_id} ({scope['workspace_id']}){which}: {type(exc).__name__}: {exc}"
+            message = f"{platform} account {account_id} ({scope.workspace_id}){which}: {type(exc).__name__}: {exc}"
             state = sync_state.record_failure(conn, scope, status, message)
             if reauth:
                 action = getattr(exc, "action", None) or ReauthRequiredError.action

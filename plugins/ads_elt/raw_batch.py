@@ -21,6 +21,8 @@ from typing import Any
 import msgspec
 from psycopg2 import sql
 
+from ads_elt.lake import LakeManifest
+
 RAW_COPY_COLUMNS = (
     "workspace_id",
     "account_id",
@@ -124,12 +126,12 @@ class PreparedBatch:
             )
 
 
-def _records(manifest: dict[str, Any], pages: list[tuple[str, bytes]], out: PreparedBatch) -> list[Any]:
+def _records(manifest: LakeManifest, pages: list[tuple[str, bytes]], out: PreparedBatch) -> list[Any]:
     """Every record (a ``validation.Record``) with a report date inside the window; the rest quarantined."""
     return list(iter_records(manifest, pages, out))
 
 
-def iter_records(manifest: dict[str, Any], pages: list[tuple[str, bytes]], out: PreparedBatch):
+def iter_records(manifest: LakeManifest, pages: list[tuple[str, bytes]], out: PreparedBatch):
     """``_records`` as they are parsed, page by page (a lazy parser: batch by batch).
 
     Entity lists have no report date: every record is kept (with None).
@@ -137,17 +139,17 @@ def iter_records(manifest: dict[str, Any], pages: list[tuple[str, bytes]], out: 
     from adapters import PLATFORMS, report_spec
     from ads_elt.validation import Record
 
-    spec = report_spec(manifest["platform"], manifest["report"])
-    zoned = PLATFORMS[manifest["platform"]].zoned
-    window_start = date.fromisoformat(manifest["window_start"])
-    window_end = date.fromisoformat(manifest["window_end"])
+    spec = report_spec(manifest.platform, manifest.report)
+    zoned = PLATFORMS[manifest.platform].zoned
+    window_start = manifest.window_start
+    window_end = manifest.window_end
     for name, body in pages:
         for i, record in enumerate(spec.parse_page(body), start=1):
             if spec.entity_list:
                 yield Record(name, i, record, None)
                 continue
             try:
-                day = spec.report_date(record, manifest.get("timezone")) if zoned else spec.report_date(record)
+                day = spec.report_date(record, manifest.timezone) if zoned else spec.report_date(record)
             except (KeyError, TypeError, ValueError) as exc:
                 out.quarantined.append(
                     Quarantined(name, i, f"no valid report date ({type(exc).__name__}: {exc})", _encode_payload(record))
@@ -173,7 +175,7 @@ def iter_records(manifest: dict[str, Any], pages: list[tuple[str, bytes]], out: 
             yield Record(name, i, record, day)
 
 
-def prepare_rows(manifest: dict[str, Any], pages: list[tuple[str, bytes]], first_loaded_day: date | None = None) -> PreparedBatch:
+def prepare_rows(manifest: LakeManifest, pages: list[tuple[str, bytes]], first_loaded_day: date | None = None) -> PreparedBatch:
     """Parse and validate lake pages; bad records go to quarantine with their reason.
 
     The good records' raw rows are made later, while COPY sends them (``PreparedBatch.rows``).
@@ -184,21 +186,21 @@ def prepare_rows(manifest: dict[str, Any], pages: list[tuple[str, bytes]], first
     out = PreparedBatch(constants=batch_constants(manifest))
     records = _records(manifest, pages, out)
     result = validate_batch(
-        manifest["platform"],
+        manifest.platform,
         records,
-        date.fromisoformat(manifest["window_start"]),
-        date.fromisoformat(manifest["window_end"]),
+        manifest.window_start,
+        manifest.window_end,
         first_loaded_day,
-        report=manifest.get("report"),
+        report=manifest.report,
     )
     out.rejected = result.rejected
     out.missing_days = result.missing_days
     out.breaking_days = result.breaking_days(records)
     out.days = {record.report_date for record in records if record.report_date is not None}
-    if PLATFORMS[manifest["platform"]].zoned:
+    if PLATFORMS[manifest.platform].zoned:
         # Store orders: the batch is every order changed in the window, so the whole window is replaced
         # (a day without changes has no rows, and an order that changed again moves to its new day).
-        start, end = date.fromisoformat(manifest["window_start"]), date.fromisoformat(manifest["window_end"])
+        start, end = manifest.window_start, manifest.window_end
         out.days.update(start + timedelta(days=n) for n in range((end - start).days + 1))
     if not result.bad:
         out.good = records
@@ -287,14 +289,14 @@ def copy_rows(cur, table: str, rows) -> None:
     cur.copy_expert(stmt.as_string(cur), _CopyStream(chunks))
 
 
-def write_quarantine(cur, manifest: dict[str, Any], quarantined: list[Quarantined]) -> None:
+def write_quarantine(cur, manifest: LakeManifest, quarantined: list[Quarantined]) -> None:
     from psycopg2.extras import execute_values
 
     # A retried load of the same batch replaces what its earlier attempt quarantined.
     cur.execute(
         "delete from ops.quarantine where sync_run_id = %s and platform = %s and report = %s "
         "and workspace_id = %s and account_id = %s",
-        (manifest["sync_run_id"], manifest["platform"], manifest["report"], manifest["workspace_id"], manifest["account_id"]),
+        (manifest.sync_run_id, manifest.platform, manifest.report, manifest.workspace_id, manifest.account_id),
     )
     if not quarantined:
         return
@@ -304,11 +306,11 @@ def write_quarantine(cur, manifest: dict[str, Any], quarantined: list[Quarantine
         "line_number, reason, payload, check_name, report_date) values %s",
         [
             (
-                manifest["platform"],
-                manifest["report"],
-                manifest["workspace_id"],
-                manifest["account_id"],
-                manifest["sync_run_id"],
+                manifest.platform,
+                manifest.report,
+                manifest.workspace_id,
+                manifest.account_id,
+                manifest.sync_run_id,
                 q.source,
                 q.line_number,
                 q.reason,
@@ -321,26 +323,26 @@ def write_quarantine(cur, manifest: dict[str, Any], quarantined: list[Quarantine
     )
 
 
-def earliest_loaded_day(cur, table: str, manifest: dict[str, Any]) -> date | None:
+def earliest_loaded_day(cur, table: str, manifest: LakeManifest) -> date | None:
     cur.execute(
         sql.SQL("select min(report_date) from {} where workspace_id = %s and account_id = %s").format(
             sql.Identifier("raw", table)
         ),
-        (manifest["workspace_id"], manifest["account_id"]),
+        (manifest.workspace_id, manifest.account_id),
     )
     return cur.fetchone()[0]
 
 
-def is_entity_list(manifest: dict[str, Any]) -> bool:
+def is_entity_list(manifest: LakeManifest) -> bool:
     from adapters import report_spec
 
-    return report_spec(manifest["platform"], manifest["report"]).entity_list
+    return report_spec(manifest.platform, manifest.report).entity_list
 
 
-def _delete_replaced(cur, table: str, manifest: dict[str, Any], days, entity_list: bool) -> int:
+def _delete_replaced(cur, table: str, manifest: LakeManifest, days, entity_list: bool) -> int:
     """Delete the rows a batch replaces (the days it delivered; an entity list: all the account's rows)."""
     where = [sql.SQL("workspace_id = %s and account_id = %s")]
-    params: list[Any] = [manifest["workspace_id"], manifest["account_id"]]
+    params: list[Any] = [manifest.workspace_id, manifest.account_id]
     if not entity_list:
         where.append(sql.SQL("report_date = any(%s)"))
         params.append(sorted(days))
@@ -348,7 +350,7 @@ def _delete_replaced(cur, table: str, manifest: dict[str, Any], days, entity_lis
     return cur.rowcount
 
 
-def replace_rows(cur, table: str, manifest: dict[str, Any], prepared: PreparedBatch, entity_list: bool) -> int:
+def replace_rows(cur, table: str, manifest: LakeManifest, prepared: PreparedBatch, entity_list: bool) -> int:
     """Delete what the batch replaces, COPY its good records, write its quarantine."""
     replaced = _delete_replaced(cur, table, manifest, prepared.days, entity_list)
     copy_rows(cur, table, prepared)
@@ -356,15 +358,15 @@ def replace_rows(cur, table: str, manifest: dict[str, Any], prepared: PreparedBa
     return replaced
 
 
-def batch_constants(manifest: dict[str, Any]) -> tuple[str, ...]:
+def batch_constants(manifest: LakeManifest) -> tuple[str, ...]:
     return tuple(
-        str(manifest[k]) for k in ("workspace_id", "account_id", "sync_run_id", "window_start", "window_end", "extracted_at")
+        str(getattr(manifest, k)) for k in ("workspace_id", "account_id", "sync_run_id", "window_start", "window_end", "extracted_at")
     )
 
 
-def lock_account(cur, manifest: dict[str, Any]) -> None:
+def lock_account(cur, manifest: LakeManifest) -> None:
     """Serialise loads of the same account so two retries can't interleave."""
     cur.execute(
         "select pg_advisory_xact_lock(hashtext(%s))",
-        (f"{manifest['platform']}|{manifest['workspace_id']}|{manifest['account_id']}",),
+        (f"{manifest.platform}|{manifest.workspace_id}|{manifest.account_id}",),
     )

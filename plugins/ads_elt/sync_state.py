@@ -10,6 +10,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from ads_elt.lake import LakeManifest
+from ads_elt.scope import SyncScope
+
 # Status values in ops.sync_state.status
 OK = "ok"  # the last run loaded the whole window
 INCOMPLETE = "incomplete"  # loaded, but days were missing or had rows quarantined: synced up to the day before
@@ -48,7 +51,7 @@ def incomplete_window_starts(conn, platform: str) -> dict[tuple[str, str], date]
         return {(w, a): start for w, a, start in cur.fetchall()}
 
 
-def record_attempt(conn, scope: dict[str, Any]) -> None:
+def record_attempt(conn, scope: SyncScope) -> None:
     with conn.cursor() as cur:
         cur.execute(
             """
@@ -57,7 +60,7 @@ def record_attempt(conn, scope: dict[str, Any]) -> None:
             on conflict (platform, workspace_id, account_id)
             do update set last_attempt_at = now(), updated_at = now()
             """,
-            {**scope, "status": NEVER_SYNCED},
+            scope.params(status=NEVER_SYNCED),
         )
         cur.execute(
             """
@@ -67,14 +70,14 @@ def record_attempt(conn, scope: dict[str, Any]) -> None:
             do update set window_start = excluded.window_start, window_end = excluded.window_end,
                 status = 'extracting', error = null, started_at = now(), finished_at = null
             """,
-            scope,
+            scope.params(),
         )
     conn.commit()
 
 
-def record_failure(conn, scope: dict[str, Any], status: str, error: str, run_status: str | None = None) -> dict[str, Any]:
+def record_failure(conn, scope: SyncScope | LakeManifest, status: str, error: str, run_status: str | None = None) -> dict[str, Any]:
     """Mark the account failed (the sync state's window does not move); returns its state row."""
-    params = {**scope, "status": status, "run_status": run_status or status, "error": error[:2000]}
+    params = scope.params(status=status, run_status=run_status or status, error=error[:2000])
     with conn.cursor() as cur:
         cur.execute(
             """
@@ -109,7 +112,7 @@ def record_failure(conn, scope: dict[str, Any], status: str, error: str, run_sta
 
 def record_success(
     cur,
-    manifest: dict[str, Any],
+    manifest: LakeManifest,
     row_count: int,
     *,
     synced_through: date | None = None,
@@ -124,16 +127,15 @@ def record_success(
     None: the whole window loaded.
     """
     complete = synced_through is None
-    params = {
-        **manifest,
-        "row_count": row_count,
-        "through": manifest["window_end"] if complete else synced_through.isoformat(),
-        "complete": complete,
-        "status": OK if complete else INCOMPLETE,
-        "run_status": RUN_LOADED if complete else RUN_LOADED_INCOMPLETE,
-        "issues": issues,
-        "quarantined": quarantined,
-    }
+    params = manifest.params(
+        row_count=row_count,
+        through=manifest.window_end if complete else synced_through,
+        complete=complete,
+        status=OK if complete else INCOMPLETE,
+        run_status=RUN_LOADED if complete else RUN_LOADED_INCOMPLETE,
+        issues=issues,
+        quarantined=quarantined,
+    )
     cur.execute(
         """
         insert into ops.sync_state (platform, workspace_id, account_id, last_success_window_start,

@@ -68,6 +68,14 @@ class AmazonAdsApi(PlatformApi):
         self.reports: dict[str, dict] = {}
         self.downloads_with_auth_refused = 0
 
+    @staticmethod
+    def new_credentials() -> dict:
+        return {
+            "client_id": "amzn1.application-oa2-client." + secrets.token_hex(16),
+            "client_secret": "amzn1.oa2-cs.v1." + secrets.token_hex(24),
+            "refresh_token": "Atzr|" + secrets.token_urlsafe(48),
+        }
+
     def routes(self) -> list:
         from sandbox.wire import Route
 
@@ -263,3 +271,6 @@ class AmazonAdsApi(PlatformApi):
         if report is None or not secrets.compare_digest(request.query.get("X-Amz-Signature", ""), report["signature"]):
             return Response(403, b"<Error><Code>SignatureDoesNotMatch</Code></Error>", {"Content-Type": "application/xml"})
         return Response(200, self._file(report), {"Content-Type": "application/octet-stream"})
+
+
+API = AmazonAdsApi

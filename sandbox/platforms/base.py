@@ -11,15 +11,19 @@ from urllib.parse import parse_qs
 
 
 class PlatformApi:
-    """State of one fake platform. Subclasses define ``platform`` and ``routes()``.
+    """State of one fake platform. Subclasses define ``platform``, ``routes()`` and ``new_credentials()``.
 
     ``clock``: seconds (monotonic by default), used for token expiry; tests replace it
     to make a token expire mid-extract. ``script(*answers)`` queues answers the next
     requests get instead of the real one (what an answer is depends on the platform).
     ``calls`` counts requests per endpoint.
+
+    Fault injection (``sandbox/faults.py``) asks the platform for its own error bodies
+    (``fault_body``) and where its rows are in a good answer (``record_access``).
     """
 
     platform = ""
+    record_access = None  # a sandbox.faults.RecordAccess for the bad_data faults
 
     def __init__(self, server) -> None:
         self.server = server
@@ -43,6 +47,19 @@ class PlatformApi:
 
     def routes(self) -> list:
         raise NotImplementedError
+
+    @staticmethod
+    def new_credentials() -> dict:
+        """Random credentials this platform accepts (the keys its Connection needs)."""
+        raise NotImplementedError
+
+    def fault_body(self, kind: str, fault, ctx):
+        """The platform's own answer for an error fault (None: the generic one)."""
+        return None
+
+    def not_found(self, request, status: int):
+        """The platform's answer to a path it does not serve (None: a plain JSON error)."""
+        return None
 
     # -- scripted answers ---------------------------------------------------
 
@@ -72,6 +89,10 @@ class PlatformApi:
         with self.lock:
             expiry = self._tokens.get(token)
         return expiry is not None and expiry > self.clock()
+
+    def issued_tokens(self) -> list[str]:
+        with self.lock:
+            return list(self._tokens)
 
     def expire_tokens(self) -> int:
         with self.lock:

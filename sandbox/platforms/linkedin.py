@@ -92,6 +92,29 @@ class LinkedInApi(PlatformApi):
         super().__init__(server)
         self.static_tokens: set[str] = set()
 
+    @staticmethod
+    def new_credentials() -> dict:
+        return {
+            "client_id": secrets.token_hex(7),
+            "client_secret": secrets.token_urlsafe(16),
+            "refresh_token": "AQX" + secrets.token_urlsafe(40),
+        }
+
+    def fault_body(self, kind: str, fault, ctx):
+        from sandbox.wire import Response
+
+        if kind == "auth_expired":
+            return Response.json(
+                401, {"status": 401, "serviceErrorCode": 65602, "code": "EXPIRED_ACCESS_TOKEN", "message": "The token used in the request has expired"}
+            )
+        if kind == "auth_revoked":
+            return Response.json(
+                401, {"status": 401, "serviceErrorCode": 65601, "code": "REVOKED_ACCESS_TOKEN", "message": "The token used in the request has been revoked by the user"}
+            )
+        if kind == "rate_limited":
+            return Response.json(429, {"status": 429, "serviceErrorCode": 101, "code": "TOO_MANY_REQUESTS", "message": "Resource level throttle limit reached"})
+        return None
+
     def routes(self) -> list:
         from sandbox.wire import Route
 
@@ -254,3 +277,6 @@ class LinkedInApi(PlatformApi):
             return self._error(400, f"Request would return more than {self.max_elements} elements; narrow the date range", "ILLEGAL_ARGUMENT")
         return Response.json(200, {"elements": elements}, {"x-restli-protocol-version": "2.0.0", "x-li-uuid": secrets.token_hex(8)})
 
+
+
+API = LinkedInApi

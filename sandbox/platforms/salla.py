@@ -21,7 +21,6 @@ import secrets
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sandbox.faults import register_error_bodies
 from sandbox.platforms.base import PlatformApi, bearer, day_params, page_params
 
 MAX_PER_PAGE = 60
@@ -74,6 +73,13 @@ def _error(status: int, code: str, message: str):
 class SallaApi(PlatformApi):
     platform = "salla"
 
+    @staticmethod
+    def new_credentials() -> dict:
+        return {"access_token": "ory_at_" + secrets.token_urlsafe(32)}
+
+    def fault_body(self, kind: str, fault, ctx):
+        return fault_body(kind, fault, ctx)
+
     def routes(self) -> list:
         from sandbox.wire import Route
 
@@ -123,7 +129,7 @@ class SallaApi(PlatformApi):
         return Response.json(200, payload)
 
 
-def _error_bodies(kind: str, fault, ctx):
+def fault_body(kind: str, fault, ctx):
     if kind == "rate_limited":
         response = _error(429, "too_many_requests", "Too Many Attempts.")
         if fault.params.get("retry_after") is not None:
@@ -134,4 +140,5 @@ def _error_bodies(kind: str, fault, ctx):
     return None
 
 
-register_error_bodies("salla", _error_bodies)
+
+API = SallaApi

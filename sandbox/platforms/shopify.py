@@ -23,7 +23,6 @@ import re
 import secrets
 from datetime import UTC, datetime
 
-from sandbox.faults import register_error_bodies
 from sandbox.platforms.base import PlatformApi
 
 MAX_FIRST = 250
@@ -95,6 +94,13 @@ def _parse_time(text: str) -> datetime:
 
 class ShopifyApi(PlatformApi):
     platform = "shopify"
+
+    @staticmethod
+    def new_credentials() -> dict:
+        return {"access_token": "shpat_" + secrets.token_hex(16)}
+
+    def fault_body(self, kind: str, fault, ctx):
+        return fault_body(kind, fault, ctx)
 
     def routes(self) -> list:
         from sandbox.wire import Route
@@ -176,7 +182,7 @@ def _decode(cursor: str) -> int:
     return int(json.loads(base64.b64decode(cursor))["last_id"])
 
 
-def _error_bodies(kind: str, fault, ctx):
+def fault_body(kind: str, fault, ctx):
     from sandbox.wire import Response
 
     if kind == "rate_limited":
@@ -186,4 +192,5 @@ def _error_bodies(kind: str, fault, ctx):
     return None
 
 
-register_error_bodies("shopify", _error_bodies)
+
+API = ShopifyApi

@@ -23,6 +23,7 @@ next requests with 429 and no Retry-After.
 from __future__ import annotations
 
 import re
+import secrets
 import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -59,6 +60,23 @@ def local_midnight(day: date, tz: str) -> str:
 class SnapchatApi(PlatformApi):
     platform = "snapchat"
     token_ttl = 1800.0
+
+    @staticmethod
+    def new_credentials() -> dict:
+        return {
+            "client_id": secrets.token_hex(16),
+            "client_secret": secrets.token_urlsafe(24),
+            "refresh_token": "snap-refresh-" + secrets.token_urlsafe(32),
+        }
+
+    def fault_body(self, kind: str, fault, ctx):
+        from sandbox.wire import Response
+
+        if kind == "rate_limited":
+            return Response.json(429, {"request_status": "ERROR", "request_id": "sandbox-fault", "msg": "Rate limit exceeded"})
+        if kind in ("auth_expired", "auth_revoked"):
+            return Response.json(401, {"request_status": "ERROR", "request_id": "sandbox-fault", "msg": "Unauthorized"})
+        return None
 
     def routes(self) -> list:
         from sandbox.wire import Route
@@ -258,3 +276,6 @@ class SnapchatApi(PlatformApi):
                 squads.append(stat(group.ad_group_id, "AD_SQUAD", timeseries(squad_day)))
             campaign_stat["breakdown_stats"] = {"adsquad": squads}
         return self._ok({"timeseries_stats": [{"sub_request_status": "success", "timeseries_stat": campaign_stat}]})
+
+
+API = SnapchatApi

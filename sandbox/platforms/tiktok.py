@@ -91,6 +91,25 @@ class TikTokApi(PlatformApi):
     platform = "tiktok"
     max_days = 30
 
+    @staticmethod
+    def new_credentials() -> dict:
+        return {"access_token": secrets.token_hex(20)}
+
+    def fault_body(self, kind: str, fault, ctx):
+        """TikTok answers errors with HTTP 200 and a non-zero ``code``."""
+        from sandbox.wire import Response
+
+        codes = {
+            "rate_limited": (40100, "Requests made too frequently. Please try again later."),
+            "http_500": (50000, "System error. Please try again later."),
+            "auth_expired": (40105, "Access token is invalid or has expired."),
+            "auth_revoked": (40001, "No permission to operate this advertiser: authorization revoked."),
+        }
+        if kind not in codes:
+            return None
+        code, message = codes[kind]
+        return Response.json(200, {"code": code, "message": message, "request_id": "sandbox-fault", "data": {}})
+
     def routes(self) -> list:
         from sandbox.wire import Route
 
@@ -153,3 +172,6 @@ class TikTokApi(PlatformApi):
         ]
         data = {"list": items, "page_info": {"page": page, "page_size": page_size, "total_number": total, "total_page": total_page}}
         return self._answer(0, data)
+
+
+API = TikTokApi

@@ -79,6 +79,10 @@ def _error(status: int, code: str, message: str):
 class WooCommerceApi(PlatformApi):
     platform = "woocommerce"
 
+    @staticmethod
+    def new_credentials() -> dict:
+        return {"consumer_key": "ck_" + secrets.token_hex(20), "consumer_secret": "cs_" + secrets.token_hex(20)}
+
     def routes(self) -> list:
         from sandbox.wire import Route
 
@@ -144,3 +148,6 @@ class WooCommerceApi(PlatformApi):
         chunk = orders[(page - 1) * per_page : page * per_page]
         headers = {"X-WP-Total": str(len(orders)), "X-WP-TotalPages": str(total_pages)}
         return Response.json(200, [order_object(o, tz) for o in chunk], headers)
+
+
+API = WooCommerceApi

@@ -72,6 +72,10 @@ def _error(status: int, message: str, code: str = "error"):
 class ZidApi(PlatformApi):
     platform = "zid"
 
+    @staticmethod
+    def new_credentials() -> dict:
+        return {"authorization": secrets.token_urlsafe(40), "manager_token": secrets.token_urlsafe(40)}
+
     def routes(self) -> list:
         from sandbox.wire import Route
 
@@ -117,3 +121,6 @@ class ZidApi(PlatformApi):
         chunk = orders[(page - 1) * per_page : page * per_page]
         payload = {"status": "object", "orders": [order_object(o, tz, store_id) for o in chunk], "total_order_count": len(orders)}
         return Response.json(200, payload)
+
+
+API = ZidApi

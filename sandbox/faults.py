@@ -7,8 +7,8 @@ platform lives on the platform's fake (``sandbox/platforms/``, a ``PlatformApi``
 
 - ``fault_body(kind, fault, ctx) -> Response | None``: the platform's own answer
   for ``http_500``, ``rate_limited``, ``auth_expired`` and ``auth_revoked`` (Meta
-  throttles with HTTP 400 code 80000, TikTok with HTTP 200 code 40100, Google with
-  429 RESOURCE_EXHAUSTED and a retryDelay, ...). None gets ``generic_error_body``.
+  throttles with HTTP 400 code 80000, Google with 429 RESOURCE_EXHAUSTED and a
+  retryDelay, others with HTTP 200 and an error code, ...). None gets ``generic_error_body``.
 - ``record_access``: a ``RecordAccess``, where the report rows sit in a good answer
   and how to read and write their canonical metrics, for the ``bad_data`` variants.
   A platform without one answers ``bad_data`` unchanged.

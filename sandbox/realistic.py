@@ -97,6 +97,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
+from sandbox.platforms import ad_traits
+
 INCIDENT_KINDS = (
     "ctr_collapse",
     "spend_spike_no_conversions",
@@ -109,8 +111,6 @@ INCIDENT_KINDS = (
 BENIGN_KINDS = ("launch", "budget_increase", "holiday", "pause")
 
 PLATFORMS = ("meta", "google_ads", "amazon_ads", "tiktok")
-# Platforms that report conversions as fractions (the others report whole purchases).
-FRACTIONAL_CONVERSIONS = ("google_ads",)
 
 # (currency, time zone, country); the Saudi profile is always the last workspace's.
 WORKSPACE_PROFILES = (("USD", "America/New_York", "US"), ("EUR", "Europe/Berlin", "DE"), ("GBP", "Europe/London", "GB"))
@@ -373,7 +373,7 @@ class RealisticWorld:
         conversions: float = _poisson(rng, clicks * cvr)
         credit = rng.uniform(0.92, 1.04)
         z = rng.gauss(0.0, 1.0)
-        if c.platform in FRACTIONAL_CONVERSIONS:
+        if ad_traits()[c.platform].fractional_conversions:
             conversions *= credit
         value = conversions * lv.aov * math.exp(AOV_SIGMA / math.sqrt(max(conversions, 1.0)) * z) if conversions else 0.0
         return spend, impressions, clicks, conversions, value
@@ -382,7 +382,7 @@ class RealisticWorld:
         """The drawn numbers scaled by ``factors`` (spend, impressions, clicks, conversions, value), rounded as reported."""
         spend, impressions, clicks, conversions, value = (x * f for x, f in zip(raw, factors, strict=True))
         impressions = round(impressions)
-        conversions = round(conversions, 2) if c.platform in FRACTIONAL_CONVERSIONS else round(conversions)
+        conversions = round(conversions, 2) if ad_traits()[c.platform].fractional_conversions else round(conversions)
         return {
             "spend": round(spend, 2),
             "impressions": impressions,

@@ -1,8 +1,8 @@
 """One local HTTP server that speaks each platform's wire format over the sandbox world.
 
 One port, one path prefix per platform, so a client's base URL is
-``http://127.0.0.1:PORT/<platform>`` (``/meta``, ``/google_ads``, ``/tiktok``, the
-stores' ``/shopify/<shop>``, ...) and the rest of the path is the real API's. Each
+``http://127.0.0.1:PORT/<platform>`` (``/meta``, ``/google_ads``, ..., the stores'
+``/shopify/<shop>``) and the rest of the path is the real API's. Each
 platform is a fake in ``sandbox/platforms/`` (its routes, tokens and wire format),
 found there by ``sandbox.platforms.platform_apis``; this module only dispatches.
 
@@ -119,7 +119,7 @@ class SandboxServer:
         return self._platform_apis[platform]
 
     def platform_url(self, platform: str) -> str:
-        """The base URL a Connection's host points at, e.g. ``http://127.0.0.1:PORT/tiktok``."""
+        """The base URL a Connection's host points at, e.g. ``http://127.0.0.1:PORT/meta``."""
         return f"{self.url}/{platform}"
 
     # -- lifecycle ----------------------------------------------------------

@@ -12,7 +12,7 @@ Daily model per campaign (final values, before restatement)::
     clicks      = conversions / (cvr * wobble_cvr(8%))
     impressions = clicks / (ctr * wobble_ctr(5%))
     value       = spend * roas * wobble_roas(7%)            roas = aov / cpa
-    reach       = impressions / (frequency * noise(2%))     (Meta only)
+    reach       = impressions / (frequency * noise(2%))     (platforms that report reach)
 
 ``weekday`` dips spend by up to 6% at the weekend. Each scored KPI (spend, CTR,
 CVR, CPA, ROAS) moves by its own bounded "wobble": an irrational rotation from a
@@ -20,9 +20,14 @@ random per-campaign phase, whose values over any few consecutive weeks spread
 evenly over +-sqrt(3)*sigma. That keeps the trailing median and MAD stable, so on
 an ordinary day each KPI stays within about 2.5 robust sigmas of its trailing
 28-day median, even on the freshest (not yet fully restated) day, and only
-injected anomalies stand out. CPM follows from the others. Meta purchases are
-whole numbers; Google Ads conversions are doubles (two decimals), as the
-platforms report them.
+injected anomalies stand out. CPM follows from the others. Purchases are whole
+numbers, or doubles (two decimals) on a platform that reports fractional
+conversions (Google Ads), as the platforms report them.
+
+What differs per platform (its ids, fractional conversions, reach, its own
+metrics such as video views) is the platform's ``TRAITS`` in its module of
+``sandbox/platforms/`` (``sandbox.platforms.base.AdTraits``); the economics here
+are the same for every platform.
 
 Restatement: platforms keep attributing late conversions to a day after it ended.
 On the sandbox's ``as_of`` date (its "today") the numbers for day ``d`` are
@@ -35,10 +40,9 @@ reported with ``age = (as_of - d).days - 1`` full days elapsed since ``d`` ended
 Spend, impressions, clicks and reach never restate. Days on or after ``as_of``
 are not available yet, nor days before the world's ``start_date``.
 
-Ad groups and ads: every campaign has 2-3 ad groups (Meta ad sets, Google ad
-groups, TikTok ad groups, Snapchat ad squads, LinkedIn creatives, Amazon ad
-groups) with 2 ads each, named and numbered like the platform does (numeric ids,
-UUIDs on Snapchat). A campaign-day's additive numbers are split over its ad groups
+Ad groups and ads: every campaign has 2-3 ad groups (ad sets, ad squads, creatives:
+each platform has its name for them) with 2 ads each, named and numbered like the
+platform does (numeric ids of its width, or UUIDs). A campaign-day's additive numbers are split over its ad groups
 (and an ad group's over its ads) by per-day weights around fixed shares, in the
 metric's own unit (cents, whole clicks, hundredths of a Google conversion), with
 largest remainders, so the finer rows always sum exactly to the campaign-day.
@@ -62,9 +66,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-PLATFORMS = ("meta", "google_ads", "tiktok", "snapchat", "linkedin", "amazon_ads", "file_drop")
-# Platforms that report conversions as fractions (the others report whole numbers).
-FRACTIONAL_CONVERSIONS = ("google_ads",)
+from sandbox.platforms import ad_traits
+
+# The world's ad platforms: the modules of sandbox/platforms/ that name their TRAITS.
+PLATFORMS = tuple(ad_traits())
 ANOMALY_KINDS = ("ctr_collapse", "spend_spike", "no_clicks")
 
 # Fraction of the final conversions / conversion_value reported, by age in days.
@@ -167,36 +172,6 @@ class Anomaly:
             raise ValueError(f"unknown anomaly kind {self.kind!r}; expected one of {ANOMALY_KINDS}")
 
 
-def platform_extras(platform: str, metrics: dict) -> dict:
-    """Platform-specific metrics derived from a day's numbers (video views, quartiles).
-
-    TikTok: ``video_play_actions`` and ``video_watched_2s`` plus quartiles
-    ``video_views_p25`` .. ``video_views_p100``. Snapchat: ``video_views`` and
-    ``quartile_1`` .. ``quartile_3``, ``view_completion`` (its clicks are swipes).
-    """
-    impressions = metrics["impressions"]
-    if platform == "tiktok":
-        plays = round(impressions * 0.42)
-        return {
-            "video_play_actions": plays,
-            "video_watched_2s": round(plays * 0.61),
-            "video_views_p25": round(plays * 0.48),
-            "video_views_p50": round(plays * 0.33),
-            "video_views_p75": round(plays * 0.21),
-            "video_views_p100": round(plays * 0.12),
-        }
-    if platform == "snapchat":
-        views = round(impressions * 0.35)
-        return {
-            "video_views": views,
-            "quartile_1": round(views * 0.52),
-            "quartile_2": round(views * 0.36),
-            "quartile_3": round(views * 0.24),
-            "view_completion": round(views * 0.15),
-        }
-    return {}
-
-
 def restatement_fraction(day: date, as_of: date) -> float:
     """Share of day's final conversions reported on ``as_of`` (see module docstring)."""
     age = (as_of - day).days - 1
@@ -282,8 +257,8 @@ class World:
         position = (phase + day.toordinal() * step) % 1.0
         return 1.0 + sigma * 3.0**0.5 * (2.0 * position - 1.0)
 
-    def _final(self, platform: str, account_id: str, campaign_id: str, day: date) -> dict:
-        """The campaign-day's numbers once fully restated (ignores availability)."""
+    def final(self, platform: str, account_id: str, campaign_id: str, day: date) -> dict:
+        """The campaign-day's numbers once fully restated (ignores availability), before rounding conversions."""
         account = self.account(platform, account_id)
         campaign = account.campaign(campaign_id)
         key = (platform, account.account_id, campaign_id)
@@ -327,7 +302,7 @@ class World:
             "conversions": conversions,
             "conversion_value": value,
         }
-        if platform == "meta":
+        if ad_traits()[platform].reach:
             metrics["reach"] = min(impressions_i, round(impressions / frequency))
         return metrics
 
@@ -342,21 +317,24 @@ class World:
         """The numbers as the platform reports them on ``as_of``; None if not available.
 
         Keys: ``spend`` (account currency, 2 decimals), ``impressions``, ``clicks``,
-        ``conversions`` (float with 2 decimals for Google Ads, a whole number elsewhere),
-        ``conversion_value`` (2 decimals), and ``reach`` for Meta.
+        ``conversions`` (float with 2 decimals where the platform reports fractional conversions,
+        a whole number elsewhere), ``conversion_value`` (2 decimals), ``reach`` where the platform
+        reports it, and the platform's own metrics (its traits' ``extras``).
         """
         as_of = as_of or self.default_as_of
         if not self.is_available(day, as_of):
             return None
-        metrics = self._final(platform, account_id, campaign_id, day)
+        metrics = self.final(platform, account_id, campaign_id, day)
         fraction = restatement_fraction(day, as_of)
         conversions = metrics["conversions"] * fraction
-        if platform in FRACTIONAL_CONVERSIONS:
+        traits = ad_traits()[platform]
+        if traits.fractional_conversions:
             metrics["conversions"] = round(conversions, 2)
         else:
             metrics["conversions"] = round(conversions)
         metrics["conversion_value"] = round(metrics["conversion_value"] * fraction, 2)
-        metrics.update(platform_extras(platform, metrics))
+        if traits.extras is not None:
+            metrics.update(traits.extras(metrics))
         return metrics
 
     def truth_rows(
@@ -407,11 +385,12 @@ class World:
     # -- ad groups and ads ---------------------------------------------------
 
     def _platform_id(self, platform: str, *parts: object) -> str:
-        """A stable id shaped like the platform's: a UUID on Snapchat, digits elsewhere."""
+        """A stable id shaped like the platform's (its traits): a UUID or a number of its width."""
         digest = hashlib.sha256("|".join(str(p) for p in (self.seed, platform, *parts)).encode()).digest()
-        if platform == "snapchat":
+        traits = ad_traits()[platform]
+        if traits.uuid_ids:
             return str(uuid.UUID(bytes=digest[:16], version=4))
-        width = {"meta": 17, "google_ads": 11, "tiktok": 16, "linkedin": 9, "amazon_ads": 15}.get(platform, 12)
+        width = traits.id_digits
         return str(10 ** (width - 1) + int.from_bytes(digest[:8], "big") % (9 * 10 ** (width - 1)))
 
     def ad_groups(self, platform: str, account_id: str, campaign_id: str) -> tuple[AdGroup, ...]:
@@ -467,7 +446,7 @@ class World:
                 continue
             if name in SPLIT_QUANTUM:
                 quantum = SPLIT_QUANTUM[name]
-            elif name == "conversions" and platform in FRACTIONAL_CONVERSIONS:
+            elif name == "conversions" and ad_traits()[platform].fractional_conversions:
                 quantum = SPLIT_QUANTUM_FRACTIONAL_CONVERSIONS
             else:
                 quantum = 1

@@ -1,11 +1,12 @@
-"""The sandbox's platforms, one module each: Meta, Google Ads, TikTok, Snapchat, LinkedIn, Amazon Ads,
-the stores (Shopify, WooCommerce, Salla, Zid), and the file-drop generator.
+"""The sandbox's platforms, one module each: the ad platforms, the stores and the file-drop generator.
 
 A module that serves a platform names its fake as ``API``: a ``PlatformApi`` subclass
 (``sandbox/platforms/base.py``) bound to the ``SandboxServer`` (its world, clock and
 credentials) that contributes routes under its own path prefix (``/meta``,
-``/tiktok``, ...) and makes its own credentials. The server finds them here, in the
-order of the module names; adding a platform means adding its module. Tests reach a
+``/shopify``, ...) and makes its own credentials. The server finds them here, in the
+order of the module names; adding a platform means adding its module. A module that
+is an ad platform of the world also names its ``TRAITS`` (``AdTraits``: its ids, how it
+counts conversions, its own metrics, the UTM tags of its clicks). Tests reach a
 platform's state through ``server.platform_api(name)``: scripted error answers
 (``script(...)``), token expiry, its clock, and counters of what it served.
 """
@@ -33,6 +34,12 @@ def api_classes() -> list[type]:
 def platform_apis(server) -> dict:
     """One fake per platform, bound to ``server``."""
     return {api.platform: api for api in (cls(server) for cls in api_classes())}
+
+
+@cache
+def ad_traits() -> dict:
+    """The world's ad platforms (module name -> ``AdTraits``), in the order of their names."""
+    return {module.__name__.rsplit(".", 1)[1]: module.TRAITS for module in platform_modules() if hasattr(module, "TRAITS")}
 
 
 def new_credentials() -> dict:

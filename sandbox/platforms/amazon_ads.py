@@ -24,7 +24,8 @@ import secrets
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from sandbox.platforms.base import PlatformApi, bearer
+from sandbox.platforms.base import AdTraits, PlatformApi, bearer
+from sandbox.wire import Response, Route
 
 COLUMNS = {
     "date": lambda row: row["date"].isoformat(),
@@ -50,6 +51,8 @@ GROUP_BY = {
 }
 MAX_DAYS = 31
 MARKETPLACE_ID = "ATVPDKIKX0DER"
+
+TRAITS = AdTraits(id_digits=15, utm_sources=(("amazon", "cpc"),), search_terms=True)
 
 
 def advertiser_id(profile_id: str) -> str:
@@ -77,8 +80,6 @@ class AmazonAdsApi(PlatformApi):
         }
 
     def routes(self) -> list:
-        from sandbox.wire import Route
-
         return [
             Route("POST", re.compile(r"^/amazon_ads/auth/o2/token$"), "amazon_ads", "token", self.token),
             Route("GET", re.compile(r"^/amazon_ads/v2/profiles/?$"), "amazon_ads", "profiles", self.profiles),
@@ -88,13 +89,9 @@ class AmazonAdsApi(PlatformApi):
         ]
 
     def _error(self, status: int, code: str, detail: str):
-        from sandbox.wire import Response
-
         return Response.json(status, {"code": code, "detail": detail})
 
     def token(self, request):
-        from sandbox.wire import Response
-
         self.count("token")
         if not self.refresh_form_ok(request.body):
             return Response.json(400, {"error": "invalid_grant", "error_description": "The request has an invalid grant parameter : refresh_token"})
@@ -115,8 +112,6 @@ class AmazonAdsApi(PlatformApi):
         return self.world.account("amazon_ads", profile_id), None
 
     def profiles(self, request):
-        from sandbox.wire import Response
-
         self.count("profiles")
         denied = self._auth(request)
         if denied is not None:
@@ -137,8 +132,6 @@ class AmazonAdsApi(PlatformApi):
         )
 
     def create_report(self, request):
-        from sandbox.wire import Response
-
         self.count("create_report")
         denied = self._auth(request)
         if denied is not None:
@@ -223,8 +216,6 @@ class AmazonAdsApi(PlatformApi):
         return out
 
     def get_report(self, request, report_id: str):
-        from sandbox.wire import Response
-
         self.count("get_report")
         denied = self._auth(request)
         if denied is not None:
@@ -255,8 +246,6 @@ class AmazonAdsApi(PlatformApi):
         return gzip.compress(data, mtime=0)
 
     def download(self, request, report_id: str):
-        from sandbox.wire import Response
-
         self.count("download")
         if "authorization" in request.headers:
             with self.lock:

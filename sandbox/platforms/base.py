@@ -6,8 +6,38 @@ import secrets
 import threading
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from time import monotonic
 from urllib.parse import parse_qs
+
+
+@dataclass(frozen=True)
+class AdTraits:
+    """How one ad platform looks in the sandbox world (``sandbox/world.py``, ``sandbox/stores.py``).
+
+    A platform module that is an ad platform of the world names its traits ``TRAITS``;
+    the world's economics are the same for every platform, these are the differences in
+    what the platform reports and how its ids and clicks look.
+    """
+
+    id_digits: int = 12  # digits of an ad group's or ad's id
+    uuid_ids: bool = False  # ids are UUIDs instead
+    fractional_conversions: bool = False  # conversions with two decimals (data-driven credit), not whole purchases
+    reach: bool = False  # reports reach (people reached) beside impressions
+    extras: Callable[[dict], dict] | None = None  # its own metrics, derived from a day's numbers
+    utm_sources: tuple[tuple[str, str], ...] = ()  # (utm_source, utm_medium) pairs stores see on its clicks
+    search_terms: bool = False  # its clicks carry the search keyword as utm_term
+
+
+def video_metrics(views: str, share_of_impressions: float, **shares: float) -> Callable[[dict], dict]:
+    """Traits' ``extras`` for video metrics: ``views`` is a share of the day's impressions, each
+    of ``shares`` (name=share) a share of ``views``."""
+
+    def derive(metrics: dict) -> dict:
+        count = round(metrics["impressions"] * share_of_impressions)
+        return {views: count, **{name: round(count * share) for name, share in shares.items()}}
+
+    return derive
 
 
 class PlatformApi:

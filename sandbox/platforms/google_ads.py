@@ -23,7 +23,7 @@ from urllib.parse import parse_qs
 
 from sandbox.faults import RecordAccess
 from sandbox.platform_errors import google_error, google_unauthenticated
-from sandbox.platforms.base import PlatformApi, bearer
+from sandbox.platforms.base import AdTraits, PlatformApi, bearer
 from sandbox.wire import Response, Route
 
 FIELDS = {
@@ -46,6 +46,13 @@ RESOURCES = {"campaign": "campaign", "ad_group": "ad_group"}  # FROM resource ->
 
 
 # -- GAQL ---------------------------------------------------------------------------
+
+TRAITS = AdTraits(
+    id_digits=11,
+    fractional_conversions=True,
+    utm_sources=(("google", "cpc"), ("Google", "cpc"), ("google", "paidsearch")),
+    search_terms=True,
+)
 
 
 class GaqlError(ValueError):

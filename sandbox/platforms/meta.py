@@ -24,7 +24,7 @@ from urllib.parse import quote, urlencode
 
 from sandbox.faults import RecordAccess
 from sandbox.platform_errors import META_EXPIRED_MESSAGE, meta_error, trace_id
-from sandbox.platforms.base import PlatformApi, bearer
+from sandbox.platforms.base import AdTraits, PlatformApi, bearer
 from sandbox.wire import Response, Route
 
 DEFAULT_FIELDS = (
@@ -74,6 +74,12 @@ ADD_TO_CART_TYPES = (
 
 
 # -- the rows of a good answer, for the bad_data faults ----------------------------
+
+TRAITS = AdTraits(
+    id_digits=17,
+    reach=True,
+    utm_sources=(("facebook", "paid_social"), ("fb", "paid"), ("ig", "paid_social"), ("Instagram", "cpc"), ("Facebook", "cpc")),
+)
 
 
 def _get(row: dict, metric: str) -> float:

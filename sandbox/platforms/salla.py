@@ -22,6 +22,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sandbox.platforms.base import PlatformApi, bearer, day_params, page_params
+from sandbox.wire import Response, Route
 
 MAX_PER_PAGE = 60
 STATUS = {
@@ -65,8 +66,6 @@ def order_object(order: dict, tz: ZoneInfo, tz_name: str) -> dict:
 
 
 def _error(status: int, code: str, message: str):
-    from sandbox.wire import Response
-
     return Response.json(status, {"status": status, "success": False, "error": {"code": code, "message": message}})
 
 
@@ -81,15 +80,11 @@ class SallaApi(PlatformApi):
         return fault_body(kind, fault, ctx)
 
     def routes(self) -> list:
-        from sandbox.wire import Route
-
         return [
             Route("GET", re.compile(r"^/salla/(\d+)/admin/v2/orders/?$"), "salla", "orders", self.orders, True, account_group=1)
         ]
 
     def orders(self, request, store_id: str):
-        from sandbox.wire import Response
-
         self.count("orders")
         token = bearer(request.headers)
         if not token or not secrets.compare_digest(token, self.credentials["access_token"]):

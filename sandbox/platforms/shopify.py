@@ -24,6 +24,7 @@ import secrets
 from datetime import UTC, datetime
 
 from sandbox.platforms.base import PlatformApi
+from sandbox.wire import Response, Route
 
 MAX_FIRST = 250
 BUCKET = {"maximumAvailable": 2000.0, "restoreRate": 100.0}
@@ -103,8 +104,6 @@ class ShopifyApi(PlatformApi):
         return fault_body(kind, fault, ctx)
 
     def routes(self) -> list:
-        from sandbox.wire import Route
-
         return [
             Route(
                 "POST",
@@ -118,8 +117,6 @@ class ShopifyApi(PlatformApi):
         ]
 
     def graphql(self, request, shop: str, version: str):
-        from sandbox.wire import Response
-
         self.count("graphql")
         token = request.headers.get("x-shopify-access-token", "")
         if not token or not secrets.compare_digest(token, self.credentials["access_token"]):
@@ -183,8 +180,6 @@ def _decode(cursor: str) -> int:
 
 
 def fault_body(kind: str, fault, ctx):
-    from sandbox.wire import Response
-
     if kind == "rate_limited":
         return Response.json(200, throttled_body())
     if kind in ("auth_expired", "auth_revoked"):

@@ -28,7 +28,8 @@ import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sandbox.platforms.base import PlatformApi, bearer
+from sandbox.platforms.base import AdTraits, PlatformApi, bearer, video_metrics
+from sandbox.wire import Response, Route
 
 STAT_FIELDS = {
     "impressions": "impressions",
@@ -48,6 +49,12 @@ MAX_DAYS = 32
 # the same under each: the sandbox does not model attribution).
 SWIPE_UP_WINDOWS = ("1_DAY", "7_DAY", "28_DAY")
 VIEW_WINDOWS = ("1_HOUR", "3_HOUR", "6_HOUR", "1_DAY", "7_DAY", "28_DAY")
+
+TRAITS = AdTraits(
+    uuid_ids=True,
+    extras=video_metrics("video_views", 0.35, quartile_1=0.52, quartile_2=0.36, quartile_3=0.24, view_completion=0.15),
+    utm_sources=(("snapchat", "paid_social"), ("Snapchat", "cpc")),
+)
 
 
 def local_midnight(day: date, tz: str) -> str:
@@ -70,8 +77,6 @@ class SnapchatApi(PlatformApi):
         }
 
     def fault_body(self, kind: str, fault, ctx):
-        from sandbox.wire import Response
-
         if kind == "rate_limited":
             return Response.json(429, {"request_status": "ERROR", "request_id": "sandbox-fault", "msg": "Rate limit exceeded"})
         if kind in ("auth_expired", "auth_revoked"):
@@ -79,8 +84,6 @@ class SnapchatApi(PlatformApi):
         return None
 
     def routes(self) -> list:
-        from sandbox.wire import Route
-
         return [
             Route("POST", re.compile(r"^/snapchat/login/oauth2/access_token$"), "snapchat", "token", self.token),
             Route("GET", re.compile(r"^/snapchat/v1/adaccounts/([^/]+)/campaigns/?$"), "snapchat", "campaigns", self.campaigns),
@@ -90,21 +93,15 @@ class SnapchatApi(PlatformApi):
         ]
 
     def _error(self, status: int, message: str, code: str = "E1001", **extra):
-        from sandbox.wire import Response
-
         return Response.json(
             status,
             {"request_status": "ERROR", "request_id": uuid.uuid4().hex, "debug_message": message, "display_message": message, "error_code": code, **extra},
         )
 
     def _ok(self, payload: dict):
-        from sandbox.wire import Response
-
         return Response.json(200, {"request_status": "SUCCESS", "request_id": uuid.uuid4().hex, **payload})
 
     def token(self, request):
-        from sandbox.wire import Response
-
         self.count("token")
         if not self.refresh_form_ok(request.body):
             return Response.json(400, {"error": "invalid_grant", "error_description": "Invalid refresh token"})
@@ -116,8 +113,6 @@ class SnapchatApi(PlatformApi):
 
     def _guard(self, request, endpoint: str):
         """Auth and scripted answers; None when the request may proceed."""
-        from sandbox.wire import Response
-
         self.count(endpoint)
         if not self.token_valid(bearer(request.headers)):
             return self._error(401, "Unauthorized: the access token is invalid or expired", "E3003")

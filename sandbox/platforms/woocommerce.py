@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sandbox.platforms.base import PlatformApi, page_params
+from sandbox.wire import Response, Route
 
 MAX_PER_PAGE = 100
 STATUS = {"paid": "completed", "partially_refunded": "completed", "refunded": "refunded", "cancelled": "cancelled"}
@@ -71,8 +72,6 @@ def order_object(order: dict, tz: ZoneInfo) -> dict:
 
 
 def _error(status: int, code: str, message: str):
-    from sandbox.wire import Response
-
     return Response.json(status, {"code": code, "message": message, "data": {"status": status}})
 
 
@@ -84,8 +83,6 @@ class WooCommerceApi(PlatformApi):
         return {"consumer_key": "ck_" + secrets.token_hex(20), "consumer_secret": "cs_" + secrets.token_hex(20)}
 
     def routes(self) -> list:
-        from sandbox.wire import Route
-
         return [
             Route(
                 "GET",
@@ -110,8 +107,6 @@ class WooCommerceApi(PlatformApi):
         return secrets.compare_digest(key, c["consumer_key"]) and secrets.compare_digest(secret, c["consumer_secret"])
 
     def orders(self, request, site: str):
-        from sandbox.wire import Response
-
         self.count("orders")
         if not self._authorized(request.headers):
             return _error(401, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")

@@ -8,7 +8,7 @@ incidents are labelled exactly (kind, campaign, first and last day), so ``make e
 count hits, misses and false alarms.
 
 Determinism: every draw comes from a ``random.Random`` seeded by a hash of
-``(seed, parts...)`` (as ``World._rng`` in sandbox/world.py). A campaign-day's numbers use
+``(seed, parts...)`` (``seeded_random`` in sandbox/world.py, as the demo world's). A campaign-day's numbers use
 only its own stream, so any campaign-day can be computed on its own, in any order, and the
 same arguments always give the same world.
 
@@ -90,7 +90,6 @@ A world too small to hold every event gets fewer.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import random
 from collections.abc import Iterator
@@ -98,6 +97,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from sandbox.platforms import ad_traits
+from sandbox.world import seeded_random
 
 INCIDENT_KINDS = (
     "ctr_collapse",
@@ -323,8 +323,7 @@ class RealisticWorld:
     # -- lookup -------------------------------------------------------------
 
     def _rng(self, *parts: object) -> random.Random:
-        key = "|".join(str(p) for p in (self.seed, *parts)).encode()
-        return random.Random(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
+        return seeded_random(self.seed, *parts)
 
     def campaign(self, platform: str, account_id: str, campaign_id: str) -> Campaign:
         try:

@@ -54,7 +54,6 @@ render the same orders in each store's wire format.
 from __future__ import annotations
 
 import functools
-import hashlib
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -62,7 +61,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from sandbox.platforms import ad_traits
-from sandbox.world import World
+from sandbox.world import World, seeded_random
 
 STORE_PLATFORMS = ("shopify", "woocommerce", "salla", "zid")
 ORDERS_PER_CONVERSION = 0.03
@@ -147,8 +146,7 @@ class StoreWorld:
         return [s for s in self.stores if s.platform == platform]
 
     def _rng(self, *parts: object) -> random.Random:
-        key = "|".join(str(p) for p in (self.world.seed, "stores", *parts)).encode()
-        return random.Random(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
+        return seeded_random(self.world.seed, "stores", *parts)
 
     def _campaigns(self, store: Store) -> list[tuple]:
         return [

@@ -106,6 +106,10 @@ class AmazonAdsApi(PlatformApi):
         return None
 
     def _profile(self, request):
+        """The request's profile (account) once its token, client id and scope pass; else (None, the refusal)."""
+        denied = self._auth(request)
+        if denied is not None:
+            return None, denied
         profile_id = request.headers.get("amazon-advertising-api-scope", "")
         if not self.world.has_account("amazon_ads", profile_id):
             return None, self._error(401, "UNAUTHORIZED", f"Not authorized to access scope {profile_id or '(none)'}")
@@ -133,9 +137,6 @@ class AmazonAdsApi(PlatformApi):
 
     def create_report(self, request):
         self.count("create_report")
-        denied = self._auth(request)
-        if denied is not None:
-            return denied
         account, denied = self._profile(request)
         if denied is not None:
             return denied
@@ -217,9 +218,6 @@ class AmazonAdsApi(PlatformApi):
 
     def get_report(self, request, report_id: str):
         self.count("get_report")
-        denied = self._auth(request)
-        if denied is not None:
-            return denied
         account, denied = self._profile(request)
         if denied is not None:
             return denied

@@ -54,8 +54,6 @@ class SandboxServer:
     random ones for the platforms it leaves out (see ``.credentials``). ``today``: the sandbox
     clock, default ``world.end_date + 1``. ``stores``: the store orders
     (``sandbox.stores.StoreWorld``; default the demo stores over ``world``).
-    ``google_batch_size`` and ``token_ttl``: Google Ads' rows per stream batch and the
-    lifetime of its access tokens.
     """
 
     def __init__(
@@ -65,8 +63,6 @@ class SandboxServer:
         port: int = 0,
         credentials: dict | None = None,
         today: date | None = None,
-        google_batch_size: int = 10000,
-        token_ttl: float = 3599.0,
         latency: float = 0.0,
         rate_limit: int | None = None,
         rate_window: float = 1.0,
@@ -81,8 +77,6 @@ class SandboxServer:
         self.credentials = credentials or {}
         for name, platform_credentials in new_credentials().items():
             self.credentials.setdefault(name, platform_credentials)
-        self.google_batch_size = google_batch_size
-        self.token_ttl = token_ttl
         self.latency = float(latency)  # seconds added to every report request
         self.rate_limit = rate_limit  # report requests per platform within any rate_window seconds
         self.rate_window = float(rate_window)

@@ -1,12 +1,12 @@
 """Google Ads API ``googleAds:searchStream`` over the world's Google Ads customers.
 
 - ``POST /google_ads/oauth2/token`` (stands in for https://oauth2.googleapis.com/token):
-  refresh-token grant; access tokens last the server's ``token_ttl`` seconds.
+  refresh-token grant; access tokens last ``token_ttl`` seconds (3599, as the real ones).
 - ``POST /google_ads/v{N}/customers/{customer_id}/googleAds:searchStream``: a bearer
   token and a ``developer-token`` header; the body ``{"query": GAQL}`` selects from
   ``campaign`` or ``ad_group`` with a finite ``segments.date`` range. The answer is a
-  JSON array of batches (``results``, ``fieldMask``, ``requestId``) of the server's
-  ``google_batch_size`` rows; proto3 JSON: int64 as strings, doubles as numbers, fields
+  JSON array of batches (``results``, ``fieldMask``, ``requestId``) of ``batch_size``
+  rows (10000, as the real API); proto3 JSON: int64 as strings, doubles as numbers, fields
   at their default value left out.
 
 Errors are ``GoogleAdsFailure`` bodies (wrapped in an array on the stream endpoint).
@@ -210,6 +210,8 @@ RECORD_ACCESS = RecordAccess(
 class GoogleAdsApi(PlatformApi):
     platform = "google_ads"
     record_access = RECORD_ACCESS
+    token_ttl = 3599.0
+    batch_size = 10000
 
     @staticmethod
     def new_credentials() -> dict:
@@ -253,7 +255,7 @@ class GoogleAdsApi(PlatformApi):
             return Response.json(401, {"error": "invalid_client", "error_description": "The OAuth client was not found."})
         if not secrets.compare_digest(form.get("refresh_token", ""), expected["refresh_token"]):
             return Response.json(400, {"error": "invalid_grant", "error_description": "Token has been expired or revoked."})
-        ttl = self.server.token_ttl
+        ttl = self.token_ttl
         token = self.issue_token("ya29.sandbox-", ttl)
         return Response.json(
             200,
@@ -312,7 +314,7 @@ class GoogleAdsApi(PlatformApi):
         results = [r for r in (search_result(account, row, selected) for row in rows) if r]
         field_mask = ",".join(camel_path(f) for f in selected)
         request_id = uuid.uuid4().hex[:22]
-        size = max(1, int(self.server.google_batch_size))
+        size = max(1, int(self.batch_size))
         batches = [
             {"results": results[start : start + size], "fieldMask": field_mask, "requestId": request_id}
             for start in range(0, len(results), size)

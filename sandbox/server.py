@@ -42,6 +42,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from sandbox.faults import FAULT_KINDS, Fault, FaultContext, FaultTable, fault_response
 from sandbox.platforms import new_credentials, platform_apis
+from sandbox.stores import StoreWorld
 from sandbox.wire import Request, Response, Route
 from sandbox.world import World
 
@@ -69,8 +70,6 @@ class SandboxServer:
         stores=None,
         page_cache: int = 64,
     ) -> None:
-        from sandbox.stores import StoreWorld
-
         self.world = world
         self.host = host
         self.port = port

@@ -22,9 +22,49 @@ from datetime import date
 from urllib.parse import parse_qs
 
 from sandbox.faults import RecordAccess
-from sandbox.platform_errors import google_error, google_unauthenticated
 from sandbox.platforms.base import AdTraits, PlatformApi, bearer
 from sandbox.wire import Response, Route
+
+GOOGLE_FAILURE_TYPE = "type.googleapis.com/google.ads.googleads.{version}.errors.GoogleAdsFailure"
+
+
+def google_error(
+    status: int,
+    status_name: str,
+    message: str,
+    wrap: bool = False,
+    version: str = "v21",
+    error_code: dict | None = None,
+    error_message: str | None = None,
+    error_details: dict | None = None,
+) -> Response:
+    error: dict = {"code": status, "message": message, "status": status_name}
+    if error_code is not None:
+        failure_error: dict = {
+            "errorCode": error_code,
+            "message": error_message or message,
+        }
+        if error_details:
+            failure_error["details"] = error_details
+        error["details"] = [
+            {
+                "@type": GOOGLE_FAILURE_TYPE.format(version=version),
+                "errors": [failure_error],
+                "requestId": uuid.uuid4().hex[:22],
+            }
+        ]
+    body: object = [{"error": error}] if wrap else {"error": error}
+    return Response.json(status, body)
+
+
+def google_unauthenticated() -> Response:
+    return google_error(
+        401,
+        "UNAUTHENTICATED",
+        "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other "
+        "valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
+    )
+
 
 FIELDS = {
     "campaign.id",

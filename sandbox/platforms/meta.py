@@ -23,9 +23,40 @@ from datetime import date, timedelta
 from urllib.parse import quote, urlencode
 
 from sandbox.faults import RecordAccess
-from sandbox.platform_errors import META_EXPIRED_MESSAGE, meta_error, trace_id
 from sandbox.platforms.base import AdTraits, PlatformApi, bearer
 from sandbox.wire import Response, Route
+
+EXPIRED_MESSAGE = (
+    "Error validating access token: Session has expired on Tuesday, 01-Apr-25 10:00:00 PDT. "
+    "The current time is Wednesday, 02-Apr-25 09:00:00 PDT."
+)
+
+
+def trace_id() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(9)).decode()
+
+
+def meta_error(
+    status: int,
+    code: int,
+    message: str,
+    error_type: str,
+    subcode: int | None = None,
+    headers: dict | None = None,
+    is_transient: bool = False,
+) -> Response:
+    error: dict = {"message": message, "type": error_type, "code": code}
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    if is_transient:
+        error["is_transient"] = True
+    error["fbtrace_id"] = trace_id()
+    return Response.json(
+        status,
+        {"error": error},
+        {"WWW-Authenticate": 'OAuth "Facebook Platform"', **(headers or {})},
+    )
+
 
 DEFAULT_FIELDS = (
     "campaign_id,campaign_name,spend,impressions,clicks,reach,actions,action_values,account_currency,date_start,date_stop"
@@ -125,7 +156,7 @@ class MetaApi(PlatformApi):
     def insights(self, request, version: str, account_id: str) -> Response:
         token = request.query.get("access_token") or bearer(request.headers)
         if not token or not secrets.compare_digest(token, self.credentials["access_token"]):
-            return meta_error(400, 190, META_EXPIRED_MESSAGE, "OAuthException", 463)
+            return meta_error(400, 190, EXPIRED_MESSAGE, "OAuthException", 463)
         if not self.world.has_account("meta", account_id):
             return meta_error(
                 400,
@@ -248,7 +279,7 @@ class MetaApi(PlatformApi):
                 headers={"X-Business-Use-Case-Usage": json.dumps(usage)},
             )
         if kind == "auth_expired":
-            return meta_error(400, 190, META_EXPIRED_MESSAGE, "OAuthException", 463)
+            return meta_error(400, 190, EXPIRED_MESSAGE, "OAuthException", 463)
         if kind == "auth_revoked":
             return meta_error(
                 400,

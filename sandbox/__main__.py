@@ -12,7 +12,8 @@ import threading
 from datetime import date
 from pathlib import Path
 
-from sandbox.server import SandboxServer, generate_credentials
+from sandbox.platforms import new_credentials
+from sandbox.server import SandboxServer
 from sandbox.world import PLATFORMS, World
 
 
@@ -27,7 +28,7 @@ def _load_or_create_credentials(path: str | None) -> tuple[dict, str]:
     """Read credentials from ``path``; create it (mode 600) with random ones if missing."""
     if path and Path(path).exists():
         return json.loads(Path(path).read_text()), path
-    credentials = generate_credentials()
+    credentials = new_credentials()
     if path is None:
         fd, path = tempfile.mkstemp(prefix="sandbox-credentials-", suffix=".json")
         os.close(fd)

@@ -1,30 +1,29 @@
 """Fault injection for the sandbox: what a matching report request gets instead of its answer.
 
 A fault is a match (platform and/or account, after ``skip`` requests, ``count``
-times) plus one of the effects in ``FAULT_KINDS``. The effects are generic;
-what differs per platform lives in two hooks:
+times) plus one of the effects in ``FAULT_KINDS``; ``FaultTable`` keeps them and
+hands out the one a request meets. The effects are generic; what differs per
+platform lives on the platform's fake (``sandbox/platforms/``, a ``PlatformApi``):
 
-- ``ERROR_BODIES[platform](kind, fault, ctx) -> Response | None``: the
-  platform's own answer for ``http_500``, ``rate_limited``, ``auth_expired`` and
-  ``auth_revoked`` (Meta throttles with HTTP 400 code 80000, TikTok with HTTP 200
-  code 40100, Google with 429 RESOURCE_EXHAUSTED and a retryDelay, ...). A platform
-  without an entry, or a hook returning None, gets ``generic_error_body``.
-  Register one with ``register_error_bodies("tiktok", fn)``.
-- ``RECORD_ACCESS[platform]``: where the report rows sit in a good answer and how
-  to read and write their canonical metrics, for the ``bad_data`` variants. A
-  platform without an entry answers ``bad_data`` unchanged.
+- ``fault_body(kind, fault, ctx) -> Response | None``: the platform's own answer
+  for ``http_500``, ``rate_limited``, ``auth_expired`` and ``auth_revoked`` (Meta
+  throttles with HTTP 400 code 80000, Google with 429 RESOURCE_EXHAUSTED and a
+  retryDelay, others with HTTP 200 and an error code, ...). None gets ``generic_error_body``.
+- ``record_access``: a ``RecordAccess``, where the report rows sit in a good answer
+  and how to read and write their canonical metrics, for the ``bad_data`` variants.
+  A platform without one answers ``bad_data`` unchanged.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sandbox.platform_errors import META_EXPIRED_MESSAGE, google_error, google_unauthenticated, meta_error
 from sandbox.wire import Response
 
 FAULT_KINDS = {
@@ -53,13 +52,107 @@ BAD_DATA_VARIANTS = (
 
 
 @dataclass
+class Fault:
+    fault_id: int
+    kind: str
+    platform: str | None
+    account_id: str | None
+    remaining: int | None
+    skip: int = 0
+    params: dict = field(default_factory=dict)
+
+    def matches(self, platform: str, account_id: str | None) -> bool:
+        if self.platform is not None and self.platform != platform:
+            return False
+        return self.account_id is None or self.account_id == account_id
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.fault_id,
+            "kind": self.kind,
+            "platform": self.platform,
+            "account_id": self.account_id,
+            "count": self.remaining,
+            "skip": self.skip,
+            **self.params,
+        }
+
+
+class FaultTable:
+    """The faults in force, in the order they were added; the first that matches a request answers it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+        self._next_id = 1
+
+    def add(
+        self,
+        kind: str,
+        platform: str | None,
+        account_id: str | None,
+        count: int | None,
+        skip: int,
+        params: dict,
+        platforms: list[str],
+    ) -> dict:
+        """Add one; ``platforms``: the ones that take faults (ValueError for another)."""
+        validate_fault(kind, params)
+        if platform is not None and platform not in platforms:
+            raise ValueError(f"unknown platform {platform!r}; expected one of {platforms}")
+        if count is not None and int(count) < 1:
+            raise ValueError("count must be a positive integer or null")
+        with self._lock:
+            fault = Fault(
+                fault_id=self._next_id,
+                kind=kind,
+                platform=platform,
+                account_id=None if account_id is None else str(account_id),
+                remaining=None if count is None else int(count),
+                skip=int(skip),
+                params=dict(params),
+            )
+            self._next_id += 1
+            self._faults.append(fault)
+            return fault.as_dict()
+
+    def clear(self) -> int:
+        with self._lock:
+            cleared = len(self._faults)
+            self._faults.clear()
+            return cleared
+
+    def listed(self) -> list[dict]:
+        with self._lock:
+            return [f.as_dict() for f in self._faults]
+
+    def take(self, platform: str, account_id: str | None) -> Fault | None:
+        """The fault a request to ``platform`` for ``account_id`` meets now (None: answer it for real)."""
+        with self._lock:
+            for fault in self._faults:
+                if not fault.matches(platform, account_id):
+                    continue
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    return None
+                if fault.remaining is not None:
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._faults.remove(fault)
+                return fault
+        return None
+
+
+@dataclass
 class FaultContext:
-    """The request a fault answers: its route, the request, the path match and the real handler."""
+    """The request a fault answers: its route, the request, the path match, the real handler and the
+    platform's fake (``None`` where no fake of ``sandbox/platforms/`` serves the route)."""
 
     route: Any
     request: Any
     match: Any
     real: Callable[[], Any]
+    api: Any = None
 
     @property
     def platform(self) -> str:
@@ -72,14 +165,6 @@ class FaultContext:
             return default
 
 
-ErrorBody = Callable[[str, Any, FaultContext], Any]
-ERROR_BODIES: dict[str, ErrorBody] = {}
-
-
-def register_error_bodies(platform: str, fn: ErrorBody) -> None:
-    ERROR_BODIES[platform] = fn
-
-
 @dataclass(frozen=True)
 class RecordAccess:
     """Where a platform's report rows are, and their canonical metrics (major units, counts)."""
@@ -88,9 +173,6 @@ class RecordAccess:
     get: Callable[[dict, str], float]
     set: Callable[[dict, str, float], None]
     day: Callable[[dict], str]
-
-
-RECORD_ACCESS: dict[str, RecordAccess] = {}
 
 
 # -- the effects ---------------------------------------------------------------
@@ -127,8 +209,7 @@ def fault_response(fault: Any, ctx: FaultContext) -> Any:
         return Response.json(429, {"error": {"code": 429, "message": "Too Many Requests"}}, headers)
     if kind == "bad_data":
         return _bad_data(fault, ctx)
-    hook = ERROR_BODIES.get(ctx.platform)
-    response = hook(kind, fault, ctx) if hook is not None else None
+    response = ctx.api.fault_body(kind, fault, ctx) if ctx.api is not None else None
     return response if response is not None else generic_error_body(kind, fault, ctx)
 
 
@@ -150,7 +231,7 @@ def generic_error_body(kind: str, fault: Any, ctx: FaultContext) -> Any:
 def _bad_data(fault: Any, ctx: FaultContext) -> Any:
 
     real = ctx.real()
-    access = RECORD_ACCESS.get(ctx.platform)
+    access = ctx.api.record_access if ctx.api is not None else None
     if access is None or real.status != 200:
         return real
     try:
@@ -198,212 +279,3 @@ def validate_fault(kind: str, params: dict) -> None:
         raise ValueError(f"unknown bad_data variant {params.get('variant')!r}; expected one of {BAD_DATA_VARIANTS}")
     if kind == "bad_data" and params.get("day") is not None:
         date.fromisoformat(str(params["day"]))
-
-
-# -- Meta ----------------------------------------------------------------------
-
-
-def _meta_error_bodies(kind: str, fault: Any, ctx: FaultContext) -> Any:
-
-    if kind == "http_500":
-        return meta_error(
-            int(fault.params.get("status", 500)),
-            2,
-            "An unexpected error has occurred. Please retry your request later.",
-            "OAuthException",
-            is_transient=True,
-        )
-    if kind == "rate_limited":
-        retry_after = int(fault.params.get("retry_after", 60))
-        code = int(fault.params.get("code", 80000))
-        minutes = max(0, -(-retry_after // 60))
-        usage = {
-            ctx.group(2): [
-                {
-                    "type": "ads_insights",
-                    "call_count": 100,
-                    "total_cputime": 12,
-                    "total_time": 40,
-                    "estimated_time_to_regain_access": minutes,
-                }
-            ]
-        }
-        message = (
-            "(#80000) There have been too many calls from this ad-account. Wait a bit and try again. "
-            "For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting."
-            if code >= 80000
-            else f"(#{code}) User request limit reached"
-        )
-        return meta_error(
-            400,
-            code,
-            message,
-            "OAuthException",
-            2446079 if code >= 80000 else None,
-            headers={"X-Business-Use-Case-Usage": json.dumps(usage)},
-        )
-    if kind == "auth_expired":
-        return meta_error(400, 190, META_EXPIRED_MESSAGE, "OAuthException", 463)
-    if kind == "auth_revoked":
-        return meta_error(
-            400,
-            190,
-            "Error validating access token: The user has not authorized application 1234567890.",
-            "OAuthException",
-            458,
-        )
-    return None
-
-
-def _meta_get(row: dict, metric: str) -> float:
-    if metric == "conversion_value":
-        values = [float(v["value"]) for v in row.get("action_values", []) if isinstance(v, dict)]
-        return max(values) if values else 0.0
-    return float(row.get(metric) or 0)
-
-
-def _meta_set(row: dict, metric: str, value: float) -> None:
-    if metric == "spend":
-        row["spend"] = f"{value:.2f}"
-    elif metric == "conversion_value":
-        row["action_values"] = [
-            {**v, "value": f"{value:.2f}"} for v in row.get("action_values", []) if isinstance(v, dict)
-        ] or [{"action_type": "offsite_conversion.fb_pixel_purchase", "value": f"{value:.2f}"}]
-    else:
-        row[metric] = str(int(value))
-
-
-register_error_bodies("meta", _meta_error_bodies)
-RECORD_ACCESS["meta"] = RecordAccess(
-    rows=lambda payload: [payload["data"]] if isinstance(payload, dict) and isinstance(payload.get("data"), list) else [],
-    get=_meta_get,
-    set=_meta_set,
-    day=lambda row: row.get("date_start", ""),
-)
-
-
-# -- Google Ads ----------------------------------------------------------------
-
-
-def _google_error_bodies(kind: str, fault: Any, ctx: FaultContext) -> Any:
-
-    version = ctx.group(1, "v21")
-    if kind == "http_500":
-        status = int(fault.params.get("status", 500))
-        return google_error(
-            status,
-            "INTERNAL" if status == 500 else "UNAVAILABLE",
-            "Internal error encountered." if status == 500 else "The service is currently unavailable.",
-            wrap=True,
-            version=version,
-            error_code={"internalError": "INTERNAL_ERROR" if status == 500 else "TRANSIENT_ERROR"},
-        )
-    if kind == "rate_limited":
-        retry_after = int(fault.params.get("retry_after", 60))
-        return google_error(
-            429,
-            "RESOURCE_EXHAUSTED",
-            "Resource has been exhausted (e.g. check quota).",
-            wrap=True,
-            version=version,
-            error_code={"quotaError": "RESOURCE_EXHAUSTED"},
-            error_message=f"Too many requests. Retry in {retry_after} seconds.",
-            error_details={
-                "quotaErrorDetails": {
-                    "rateScope": "DEVELOPER",
-                    "rateName": "Number of operations for basic access",
-                    "retryDelay": f"{retry_after}s",
-                }
-            },
-        )
-    if kind == "auth_expired":
-        return google_unauthenticated()
-    if kind == "auth_revoked":
-        return google_error(
-            401,
-            "UNAUTHENTICATED",
-            "Request had invalid authentication credentials.",
-            version=version,
-            error_code={"authenticationError": "OAUTH_TOKEN_REVOKED"},
-            error_message="The OAuth access token has been revoked. Please re-authenticate.",
-        )
-    return None
-
-
-_GOOGLE_METRICS = {"spend": "costMicros", "impressions": "impressions", "clicks": "clicks", "conversion_value": "conversionsValue"}
-
-
-def _google_get(row: dict, metric: str) -> float:
-    value = float((row.get("metrics") or {}).get(_GOOGLE_METRICS[metric]) or 0)
-    return value / 1_000_000 if metric == "spend" else value
-
-
-def _google_set(row: dict, metric: str, value: float) -> None:
-    metrics = row.setdefault("metrics", {})
-    key = _GOOGLE_METRICS[metric]
-    if metric == "spend":
-        metrics[key] = str(round(value * 1_000_000))
-    elif metric == "conversion_value":
-        metrics[key] = float(value)
-    elif value:
-        metrics[key] = str(int(value))
-    else:
-        metrics.pop(key, None)  # proto3 JSON leaves out zeros
-
-
-register_error_bodies("google_ads", _google_error_bodies)
-RECORD_ACCESS["google_ads"] = RecordAccess(
-    rows=lambda payload: [b["results"] for b in payload if isinstance(b, dict) and isinstance(b.get("results"), list)]
-    if isinstance(payload, list)
-    else [],
-    get=_google_get,
-    set=_google_set,
-    day=lambda row: (row.get("segments") or {}).get("date", ""),
-)
-
-
-# -- hooks for the platforms described in the platform notes ---------------------------------
-
-
-def _tiktok_error_bodies(kind: str, fault: Any, ctx: FaultContext) -> Any:
-    """TikTok answers errors with HTTP 200 and a non-zero ``code``."""
-
-    codes = {
-        "rate_limited": (40100, "Requests made too frequently. Please try again later."),
-        "http_500": (50000, "System error. Please try again later."),
-        "auth_expired": (40105, "Access token is invalid or has expired."),
-        "auth_revoked": (40001, "No permission to operate this advertiser: authorization revoked."),
-    }
-    if kind not in codes:
-        return None
-    code, message = codes[kind]
-    return Response.json(200, {"code": code, "message": message, "request_id": "sandbox-fault", "data": {}})
-
-
-def _linkedin_error_bodies(kind: str, fault: Any, ctx: FaultContext) -> Any:
-
-    if kind == "auth_expired":
-        return Response.json(
-            401, {"status": 401, "serviceErrorCode": 65602, "code": "EXPIRED_ACCESS_TOKEN", "message": "The token used in the request has expired"}
-        )
-    if kind == "auth_revoked":
-        return Response.json(
-            401, {"status": 401, "serviceErrorCode": 65601, "code": "REVOKED_ACCESS_TOKEN", "message": "The token used in the request has been revoked by the user"}
-        )
-    if kind == "rate_limited":
-        return Response.json(429, {"status": 429, "serviceErrorCode": 101, "code": "TOO_MANY_REQUESTS", "message": "Resource level throttle limit reached"})
-    return None
-
-
-def _snapchat_error_bodies(kind: str, fault: Any, ctx: FaultContext) -> Any:
-
-    if kind == "rate_limited":
-        return Response.json(429, {"request_status": "ERROR", "request_id": "sandbox-fault", "msg": "Rate limit exceeded"})
-    if kind in ("auth_expired", "auth_revoked"):
-        return Response.json(401, {"request_status": "ERROR", "request_id": "sandbox-fault", "msg": "Unauthorized"})
-    return None
-
-
-register_error_bodies("tiktok", _tiktok_error_bodies)
-register_error_bodies("linkedin", _linkedin_error_bodies)
-register_error_bodies("snapchat", _snapchat_error_bodies)

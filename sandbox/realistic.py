@@ -8,7 +8,7 @@ incidents are labelled exactly (kind, campaign, first and last day), so ``make e
 count hits, misses and false alarms.
 
 Determinism: every draw comes from a ``random.Random`` seeded by a hash of
-``(seed, parts...)`` (as ``World._rng`` in sandbox/world.py). A campaign-day's numbers use
+``(seed, parts...)`` (``seeded_random`` in sandbox/world.py, as the demo world's). A campaign-day's numbers use
 only its own stream, so any campaign-day can be computed on its own, in any order, and the
 same arguments always give the same world.
 
@@ -90,12 +90,14 @@ A world too small to hold every event gets fewer.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+
+from sandbox.platforms import ad_traits
+from sandbox.world import seeded_random
 
 INCIDENT_KINDS = (
     "ctr_collapse",
@@ -109,8 +111,6 @@ INCIDENT_KINDS = (
 BENIGN_KINDS = ("launch", "budget_increase", "holiday", "pause")
 
 PLATFORMS = ("meta", "google_ads", "amazon_ads", "tiktok")
-# Platforms that report conversions as fractions (the others report whole purchases).
-FRACTIONAL_CONVERSIONS = ("google_ads",)
 
 # (currency, time zone, country); the Saudi profile is always the last workspace's.
 WORKSPACE_PROFILES = (("USD", "America/New_York", "US"), ("EUR", "Europe/Berlin", "DE"), ("GBP", "Europe/London", "GB"))
@@ -323,8 +323,7 @@ class RealisticWorld:
     # -- lookup -------------------------------------------------------------
 
     def _rng(self, *parts: object) -> random.Random:
-        key = "|".join(str(p) for p in (self.seed, *parts)).encode()
-        return random.Random(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
+        return seeded_random(self.seed, *parts)
 
     def campaign(self, platform: str, account_id: str, campaign_id: str) -> Campaign:
         try:
@@ -373,7 +372,7 @@ class RealisticWorld:
         conversions: float = _poisson(rng, clicks * cvr)
         credit = rng.uniform(0.92, 1.04)
         z = rng.gauss(0.0, 1.0)
-        if c.platform in FRACTIONAL_CONVERSIONS:
+        if ad_traits()[c.platform].fractional_conversions:
             conversions *= credit
         value = conversions * lv.aov * math.exp(AOV_SIGMA / math.sqrt(max(conversions, 1.0)) * z) if conversions else 0.0
         return spend, impressions, clicks, conversions, value
@@ -382,7 +381,7 @@ class RealisticWorld:
         """The drawn numbers scaled by ``factors`` (spend, impressions, clicks, conversions, value), rounded as reported."""
         spend, impressions, clicks, conversions, value = (x * f for x, f in zip(raw, factors, strict=True))
         impressions = round(impressions)
-        conversions = round(conversions, 2) if c.platform in FRACTIONAL_CONVERSIONS else round(conversions)
+        conversions = round(conversions, 2) if ad_traits()[c.platform].fractional_conversions else round(conversions)
         return {
             "spend": round(spend, 2),
             "impressions": impressions,

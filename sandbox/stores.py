@@ -29,10 +29,11 @@ always gives the same orders:
 
   "Messy" is what stores really hold: upper or lower case, leading and trailing
   spaces, ``+`` or ``%20`` for spaces, ``%2B`` for a ``+``, and utm_source
-  variants per platform (``facebook``/``fb``/``ig``/``Instagram`` for Meta,
-  ``google`` with medium ``cpc``, ``tiktok``, ``snapchat``, ``linkedin``,
-  ``amazon``, ``pinterest`` for file drops).
-- Search ads (Google Ads, Amazon Ads) pass the keyword: about two thirds of
+  variants per platform, from its traits (``utm_sources`` in its module of
+  ``sandbox/platforms/``: ``facebook``/``fb``/``ig``/``Instagram`` for Meta,
+  ``google`` with medium ``cpc``, ..., ``pinterest`` for file drops).
+- Search ads (platforms whose traits say ``search_terms``: Google Ads, Amazon
+  Ads) pass the keyword: about two thirds of
   their orders carry ``utm_term`` (chosen by its own generator from the
   campaign and the click, so the other draws stay as they were).
 - Organic orders: no UTMs, and for a third of them a referrer only (truth
@@ -53,14 +54,14 @@ render the same orders in each store's wire format.
 from __future__ import annotations
 
 import functools
-import hashlib
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from sandbox.world import World
+from sandbox.platforms import ad_traits
+from sandbox.world import World, seeded_random
 
 STORE_PLATFORMS = ("shopify", "woocommerce", "salla", "zid")
 ORDERS_PER_CONVERSION = 0.03
@@ -70,18 +71,6 @@ CANCEL_SHARE = 0.03
 UNKNOWN_CURRENCY = "XXX"
 MALFORMED_CAMPAIGN = "%E0%A4%A"
 
-# utm_source values stores show for each ad platform, and the medium that goes with them.
-SOURCE_VARIANTS = {
-    "meta": (("facebook", "paid_social"), ("fb", "paid"), ("ig", "paid_social"), ("Instagram", "cpc"), ("Facebook", "cpc")),
-    "google_ads": (("google", "cpc"), ("Google", "cpc"), ("google", "paidsearch")),
-    "tiktok": (("tiktok", "paid_social"), ("TikTok", "cpc")),
-    "snapchat": (("snapchat", "paid_social"), ("Snapchat", "cpc")),
-    "linkedin": (("linkedin", "paid_social"), ("LinkedIn", "cpc")),
-    "amazon_ads": (("amazon", "cpc"),),
-    "file_drop": (("pinterest", "paid_social"),),
-}
-# Platforms whose clicks carry a search keyword as utm_term (a tracking template's {keyword}).
-SEARCH_PLATFORMS = ("google_ads", "amazon_ads")
 SEARCH_TERMS = ("buy {w}", "{w}", "best {w}", "{w} sale", "{w} near me", "cheap {w}")
 REFERRERS = ("https://www.google.com/", "https://www.instagram.com/", "https://duckduckgo.com/", "https://www.bing.com/")
 
@@ -157,8 +146,7 @@ class StoreWorld:
         return [s for s in self.stores if s.platform == platform]
 
     def _rng(self, *parts: object) -> random.Random:
-        key = "|".join(str(p) for p in (self.world.seed, "stores", *parts)).encode()
-        return random.Random(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
+        return seeded_random(self.world.seed, "stores", *parts)
 
     def _campaigns(self, store: Store) -> list[tuple]:
         return [
@@ -182,7 +170,7 @@ class StoreWorld:
         plan: list[tuple | None] = []
         aovs = []
         for ad_platform, account_id, campaign in campaigns:
-            conversions = self.world._final(ad_platform, account_id, campaign.campaign_id, day)["conversions"]
+            conversions = self.world.final(ad_platform, account_id, campaign.campaign_id, day)["conversions"]
             expected = conversions * ORDERS_PER_CONVERSION / split
             n = int(expected) + (1 if rng.random() < expected - int(expected) else 0)
             plan += [(ad_platform, campaign)] * n
@@ -233,7 +221,7 @@ class StoreWorld:
                 "truth_rule": "organic",
             }
         ad_platform, campaign = source
-        utm_source, medium = rng.choice(SOURCE_VARIANTS[ad_platform])
+        utm_source, medium = rng.choice(ad_traits()[ad_platform].utm_sources)
         roll = rng.random()
         truth = (ad_platform, campaign.campaign_id)
         click = created - timedelta(seconds=rng.randint(60, 6 * 86_400))
@@ -255,7 +243,7 @@ class StoreWorld:
             truth, rule = (None, None), "outside_window"
         if rng.random() < 0.3:
             utm["content"] = "ad_" + str(rng.randint(1, 9))
-        if ad_platform in SEARCH_PLATFORMS:
+        if ad_traits()[ad_platform].search_terms:
             term = _search_term(campaign.name, click)
             if term is not None:
                 utm["term"] = term

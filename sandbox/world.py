@@ -12,7 +12,7 @@ Daily model per campaign (final values, before restatement)::
     clicks      = conversions / (cvr * wobble_cvr(8%))
     impressions = clicks / (ctr * wobble_ctr(5%))
     value       = spend * roas * wobble_roas(7%)            roas = aov / cpa
-    reach       = impressions / (frequency * noise(2%))     (Meta only)
+    reach       = impressions / (frequency * noise(2%))     (platforms that report reach)
 
 ``weekday`` dips spend by up to 6% at the weekend. Each scored KPI (spend, CTR,
 CVR, CPA, ROAS) moves by its own bounded "wobble": an irrational rotation from a
@@ -20,9 +20,14 @@ random per-campaign phase, whose values over any few consecutive weeks spread
 evenly over +-sqrt(3)*sigma. That keeps the trailing median and MAD stable, so on
 an ordinary day each KPI stays within about 2.5 robust sigmas of its trailing
 28-day median, even on the freshest (not yet fully restated) day, and only
-injected anomalies stand out. CPM follows from the others. Meta purchases are
-whole numbers; Google Ads conversions are doubles (two decimals), as the
-platforms report them.
+injected anomalies stand out. CPM follows from the others. Purchases are whole
+numbers, or doubles (two decimals) on a platform that reports fractional
+conversions (Google Ads), as the platforms report them.
+
+What differs per platform (its ids, fractional conversions, reach, its own
+metrics such as video views) is the platform's ``TRAITS`` in its module of
+``sandbox/platforms/`` (``sandbox.platforms.base.AdTraits``); the economics here
+are the same for every platform.
 
 Restatement: platforms keep attributing late conversions to a day after it ended.
 On the sandbox's ``as_of`` date (its "today") the numbers for day ``d`` are
@@ -35,10 +40,9 @@ reported with ``age = (as_of - d).days - 1`` full days elapsed since ``d`` ended
 Spend, impressions, clicks and reach never restate. Days on or after ``as_of``
 are not available yet, nor days before the world's ``start_date``.
 
-Ad groups and ads: every campaign has 2-3 ad groups (Meta ad sets, Google ad
-groups, TikTok ad groups, Snapchat ad squads, LinkedIn creatives, Amazon ad
-groups) with 2 ads each, named and numbered like the platform does (numeric ids,
-UUIDs on Snapchat). A campaign-day's additive numbers are split over its ad groups
+Ad groups and ads: every campaign has 2-3 ad groups (ad sets, ad squads, creatives:
+each platform has its name for them) with 2 ads each, named and numbered like the
+platform does (numeric ids of its width, or UUIDs). A campaign-day's additive numbers are split over its ad groups
 (and an ad group's over its ads) by per-day weights around fixed shares, in the
 metric's own unit (cents, whole clicks, hundredths of a Google conversion), with
 largest remainders, so the finer rows always sum exactly to the campaign-day.
@@ -62,9 +66,10 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-PLATFORMS = ("meta", "google_ads", "tiktok", "snapchat", "linkedin", "amazon_ads", "file_drop")
-# Platforms that report conversions as fractions (the others report whole numbers).
-FRACTIONAL_CONVERSIONS = ("google_ads",)
+from sandbox.platforms import ad_traits
+
+# The world's ad platforms: the modules of sandbox/platforms/ that name their TRAITS.
+PLATFORMS = tuple(ad_traits())
 ANOMALY_KINDS = ("ctr_collapse", "spend_spike", "no_clicks")
 
 # Fraction of the final conversions / conversion_value reported, by age in days.
@@ -167,34 +172,10 @@ class Anomaly:
             raise ValueError(f"unknown anomaly kind {self.kind!r}; expected one of {ANOMALY_KINDS}")
 
 
-def platform_extras(platform: str, metrics: dict) -> dict:
-    """Platform-specific metrics derived from a day's numbers (video views, quartiles).
-
-    TikTok: ``video_play_actions`` and ``video_watched_2s`` plus quartiles
-    ``video_views_p25`` .. ``video_views_p100``. Snapchat: ``video_views`` and
-    ``quartile_1`` .. ``quartile_3``, ``view_completion`` (its clicks are swipes).
-    """
-    impressions = metrics["impressions"]
-    if platform == "tiktok":
-        plays = round(impressions * 0.42)
-        return {
-            "video_play_actions": plays,
-            "video_watched_2s": round(plays * 0.61),
-            "video_views_p25": round(plays * 0.48),
-            "video_views_p50": round(plays * 0.33),
-            "video_views_p75": round(plays * 0.21),
-            "video_views_p100": round(plays * 0.12),
-        }
-    if platform == "snapchat":
-        views = round(impressions * 0.35)
-        return {
-            "video_views": views,
-            "quartile_1": round(views * 0.52),
-            "quartile_2": round(views * 0.36),
-            "quartile_3": round(views * 0.24),
-            "view_completion": round(views * 0.15),
-        }
-    return {}
+def seeded_random(*parts: object) -> random.Random:
+    """A generator seeded by a hash of ``parts``: the same parts give the same draws, in any process."""
+    key = "|".join(str(p) for p in parts).encode()
+    return random.Random(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
 
 
 def restatement_fraction(day: date, as_of: date) -> float:
@@ -265,8 +246,7 @@ class World:
     # -- numbers ------------------------------------------------------------
 
     def _rng(self, *parts: object) -> random.Random:
-        key = "|".join(str(p) for p in (self.seed, *parts)).encode()
-        return random.Random(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
+        return seeded_random(self.seed, *parts)
 
     def _wobble(self, metric: str, key: tuple, day: date) -> float:
         """The day's factor for one scored KPI: a low-discrepancy sequence around 1.
@@ -282,8 +262,8 @@ class World:
         position = (phase + day.toordinal() * step) % 1.0
         return 1.0 + sigma * 3.0**0.5 * (2.0 * position - 1.0)
 
-    def _final(self, platform: str, account_id: str, campaign_id: str, day: date) -> dict:
-        """The campaign-day's numbers once fully restated (ignores availability)."""
+    def final(self, platform: str, account_id: str, campaign_id: str, day: date) -> dict:
+        """The campaign-day's numbers once fully restated (ignores availability), before rounding conversions."""
         account = self.account(platform, account_id)
         campaign = account.campaign(campaign_id)
         key = (platform, account.account_id, campaign_id)
@@ -327,7 +307,7 @@ class World:
             "conversions": conversions,
             "conversion_value": value,
         }
-        if platform == "meta":
+        if ad_traits()[platform].reach:
             metrics["reach"] = min(impressions_i, round(impressions / frequency))
         return metrics
 
@@ -342,21 +322,24 @@ class World:
         """The numbers as the platform reports them on ``as_of``; None if not available.
 
         Keys: ``spend`` (account currency, 2 decimals), ``impressions``, ``clicks``,
-        ``conversions`` (float with 2 decimals for Google Ads, a whole number elsewhere),
-        ``conversion_value`` (2 decimals), and ``reach`` for Meta.
+        ``conversions`` (float with 2 decimals where the platform reports fractional conversions,
+        a whole number elsewhere), ``conversion_value`` (2 decimals), ``reach`` where the platform
+        reports it, and the platform's own metrics (its traits' ``extras``).
         """
         as_of = as_of or self.default_as_of
         if not self.is_available(day, as_of):
             return None
-        metrics = self._final(platform, account_id, campaign_id, day)
+        metrics = self.final(platform, account_id, campaign_id, day)
         fraction = restatement_fraction(day, as_of)
         conversions = metrics["conversions"] * fraction
-        if platform in FRACTIONAL_CONVERSIONS:
+        traits = ad_traits()[platform]
+        if traits.fractional_conversions:
             metrics["conversions"] = round(conversions, 2)
         else:
             metrics["conversions"] = round(conversions)
         metrics["conversion_value"] = round(metrics["conversion_value"] * fraction, 2)
-        metrics.update(platform_extras(platform, metrics))
+        if traits.extras is not None:
+            metrics.update(traits.extras(metrics))
         return metrics
 
     def truth_rows(
@@ -407,11 +390,12 @@ class World:
     # -- ad groups and ads ---------------------------------------------------
 
     def _platform_id(self, platform: str, *parts: object) -> str:
-        """A stable id shaped like the platform's: a UUID on Snapchat, digits elsewhere."""
+        """A stable id shaped like the platform's (its traits): a UUID or a number of its width."""
         digest = hashlib.sha256("|".join(str(p) for p in (self.seed, platform, *parts)).encode()).digest()
-        if platform == "snapchat":
+        traits = ad_traits()[platform]
+        if traits.uuid_ids:
             return str(uuid.UUID(bytes=digest[:16], version=4))
-        width = {"meta": 17, "google_ads": 11, "tiktok": 16, "linkedin": 9, "amazon_ads": 15}.get(platform, 12)
+        width = traits.id_digits
         return str(10 ** (width - 1) + int.from_bytes(digest[:8], "big") % (9 * 10 ** (width - 1)))
 
     def ad_groups(self, platform: str, account_id: str, campaign_id: str) -> tuple[AdGroup, ...]:
@@ -467,7 +451,7 @@ class World:
                 continue
             if name in SPLIT_QUANTUM:
                 quantum = SPLIT_QUANTUM[name]
-            elif name == "conversions" and platform in FRACTIONAL_CONVERSIONS:
+            elif name == "conversions" and ad_traits()[platform].fractional_conversions:
                 quantum = SPLIT_QUANTUM_FRACTIONAL_CONVERSIONS
             else:
                 quantum = 1
@@ -548,234 +532,66 @@ class World:
         )
 
 
+# The demo accounts (the ids config/workspaces.yml and docs/design.md name), in a fixed order: the
+# stores' orders are drawn in it. northwind_us (USD), lumen_eu (EUR), harbor_uk (GBP), souq_sa (SAR);
+# the four Meta and Google Ads accounts first, then the others with two campaigns each.
+# (platform, account id, workspace, currency, time zone, name,
+#  campaigns: (campaign id, name, daily spend, CPM, CTR, CVR, AOV[, frequency]))
+DEMO_ACCOUNTS = (
+    ("meta", "1000000001", "northwind_us", "USD", "America/New_York", "Northwind Outdoor - Meta", (
+        ("120210000000000001", "Prospecting - Broad", 1200.0, 12.0, 0.012, 0.05, 70.0, 1.25),
+        ("120210000000000002", "Retargeting - 30d", 450.0, 18.0, 0.02, 0.08, 75.0, 2.1),
+        ("120210000000000003", "Lookalike - Purchasers 1%", 800.0, 14.0, 0.014, 0.04, 72.0, 1.35),
+    )),
+    ("google_ads", "1234567890", "northwind_us", "USD", "America/New_York", "Northwind Outdoor - Google Ads", (
+        ("20000000001", "Brand Search", 300.0, 16.0, 0.045, 0.09, 80.0),
+        ("20000000002", "Non-Brand Search - Generic", 900.0, 45.0, 0.04, 0.04, 85.0),
+        ("20000000003", "Performance Max - All Products", 1500.0, 10.0, 0.01, 0.03, 90.0),
+    )),
+    ("meta", "2000000002", "lumen_eu", "EUR", "Europe/Berlin", "Lumen Home - Meta", (
+        ("120210000000000101", "Prospecting - Advantage+ Shopping", 950.0, 9.5, 0.013, 0.045, 62.0, 1.3),
+        ("120210000000000102", "Retargeting - 14d Viewers", 320.0, 15.0, 0.022, 0.085, 58.0, 2.2),
+        ("120210000000000103", "Prospecting - Interests Home Decor", 600.0, 11.0, 0.011, 0.045, 66.0, 1.3),
+    )),
+    ("google_ads", "2345678901", "lumen_eu", "EUR", "Europe/Berlin", "Lumen Home - Google Ads", (
+        ("20000000011", "Brand Search", 220.0, 12.0, 0.045, 0.09, 64.0),
+        ("20000000012", "Shopping - Lamps", 650.0, 8.0, 0.012, 0.035, 70.0),
+        ("20000000013", "Non-Brand Search - Furniture", 480.0, 30.0, 0.03, 0.06, 95.0),
+    )),
+    ("tiktok", "7100000000000001", "northwind_us", "USD", "America/New_York", "Northwind Outdoor - TikTok", (
+        ("1780000000000001", "Spark Ads - Trail Gear", 600.0, 6.0, 0.009, 0.04, 60.0),
+        ("1780000000000002", "Search Ads - Tents", 400.0, 9.0, 0.02, 0.05, 75.0),
+    )),
+    ("amazon_ads", "3100000000000001", "northwind_us", "USD", "America/Los_Angeles", "Northwind Outdoor - Amazon Ads", (
+        ("310000000000101", "SP - Auto - Tents", 500.0, 8.0, 0.005, 0.12, 55.0),
+        ("310000000000102", "SP - Exact - Sleeping Bags", 450.0, 11.0, 0.006, 0.14, 65.0),
+    )),
+    ("linkedin", "508000001", "lumen_eu", "EUR", "Europe/Berlin", "Lumen Home - LinkedIn", (
+        ("431685124", "B2B - Interior Designers", 700.0, 20.0, 0.01, 0.08, 240.0),
+        ("431685125", "B2B - Hotel Procurement", 600.0, 18.0, 0.012, 0.07, 300.0),
+    )),
+    ("snapchat", "8f2b7a4e-5c1d-4e3a-9b6f-2d8c0e1a7b3c", "harbor_uk", "GBP", "Europe/London", "Harbor Tea - Snapchat", (
+        ("a1b2c3d4-0003-4000-8000-000000000003", "Story Ads - Gift Sets", 400.0, 4.0, 0.008, 0.04, 35.0),
+        ("a1b2c3d4-0002-4000-8000-000000000002", "Collection Ads - Matcha", 400.0, 5.0, 0.01, 0.045, 30.0),
+    )),
+    ("snapchat", "5c0e7d1a-9b2f-4a6e-8d3c-1f4b2a6e9c70", "souq_sa", "SAR", "Asia/Riyadh", "Souq Riyadh - Snapchat", (
+        ("b7e1c2d3-0001-4000-8000-000000000101", "Ramadan Story Ads", 1400.0, 15.0, 0.008, 0.04, 180.0),
+        ("b7e1c2d3-0002-4000-8000-000000000102", "Collection Ads - Oud", 1200.0, 18.0, 0.01, 0.045, 220.0),
+    )),
+    ("tiktok", "7100000000000002", "souq_sa", "SAR", "Asia/Riyadh", "Souq Riyadh - TikTok", (
+        ("1780000000000101", "Spark Ads - Abayas", 1500.0, 20.0, 0.009, 0.04, 250.0),
+        ("1780000000000102", "Search Ads - Perfume", 1000.0, 30.0, 0.02, 0.05, 300.0),
+    )),
+    ("file_drop", "harbor_pinterest", "harbor_uk", "GBP", "Europe/London", "Harbor Tea - Pinterest (file drop)", (
+        ("626744000001", "Pins - Afternoon Tea", 500.0, 5.0, 0.01, 0.05, 32.0),
+        ("626744000002", "Pins - Tea Gifts", 400.0, 6.0, 0.01, 0.05, 40.0),
+    )),
+)  # fmt: skip
+
+
 def demo_accounts() -> list[Account]:
-    """The demo accounts: northwind_us (USD), lumen_eu (EUR), harbor_uk (GBP) and souq_sa (SAR).
-
-    The first four (Meta and Google Ads) come first, in a fixed order; the others follow.
-    """
-    return _meta_google_demo_accounts() + _more_demo_accounts()
-
-
-def _more_demo_accounts() -> list[Account]:
-    """TikTok, Amazon Ads, Snapchat, LinkedIn and a file drop, two campaigns each (souq_sa: Snapchat and TikTok in SAR)."""
+    """The demo accounts (``DEMO_ACCOUNTS``), Meta and Google Ads first."""
     return [
-        Account(
-            platform="tiktok",
-            account_id="7100000000000001",
-            workspace_id="northwind_us",
-            currency="USD",
-            timezone="America/New_York",
-            name="Northwind Outdoor - TikTok",
-            campaigns=(
-                Campaign("1780000000000001", "Spark Ads - Trail Gear", 600.0, 6.0, 0.009, 0.04, 60.0),
-                Campaign("1780000000000002", "Search Ads - Tents", 400.0, 9.0, 0.02, 0.05, 75.0),
-            ),
-        ),
-        Account(
-            platform="amazon_ads",
-            account_id="3100000000000001",
-            workspace_id="northwind_us",
-            currency="USD",
-            timezone="America/Los_Angeles",
-            name="Northwind Outdoor - Amazon Ads",
-            campaigns=(
-                Campaign("310000000000101", "SP - Auto - Tents", 500.0, 8.0, 0.005, 0.12, 55.0),
-                Campaign("310000000000102", "SP - Exact - Sleeping Bags", 450.0, 11.0, 0.006, 0.14, 65.0),
-            ),
-        ),
-        Account(
-            platform="linkedin",
-            account_id="508000001",
-            workspace_id="lumen_eu",
-            currency="EUR",
-            timezone="Europe/Berlin",
-            name="Lumen Home - LinkedIn",
-            campaigns=(
-                Campaign("431685124", "B2B - Interior Designers", 700.0, 20.0, 0.01, 0.08, 240.0),
-                Campaign("431685125", "B2B - Hotel Procurement", 600.0, 18.0, 0.012, 0.07, 300.0),
-            ),
-        ),
-        Account(
-            platform="snapchat",
-            account_id="8f2b7a4e-5c1d-4e3a-9b6f-2d8c0e1a7b3c",
-            workspace_id="harbor_uk",
-            currency="GBP",
-            timezone="Europe/London",
-            name="Harbor Tea - Snapchat",
-            campaigns=(
-                Campaign("a1b2c3d4-0003-4000-8000-000000000003", "Story Ads - Gift Sets", 400.0, 4.0, 0.008, 0.04, 35.0),
-                Campaign("a1b2c3d4-0002-4000-8000-000000000002", "Collection Ads - Matcha", 400.0, 5.0, 0.01, 0.045, 30.0),
-            ),
-        ),
-        Account(
-            platform="snapchat",
-            account_id="5c0e7d1a-9b2f-4a6e-8d3c-1f4b2a6e9c70",
-            workspace_id="souq_sa",
-            currency="SAR",
-            timezone="Asia/Riyadh",
-            name="Souq Riyadh - Snapchat",
-            campaigns=(
-                Campaign("b7e1c2d3-0001-4000-8000-000000000101", "Ramadan Story Ads", 1400.0, 15.0, 0.008, 0.04, 180.0),
-                Campaign("b7e1c2d3-0002-4000-8000-000000000102", "Collection Ads - Oud", 1200.0, 18.0, 0.01, 0.045, 220.0),
-            ),
-        ),
-        Account(
-            platform="tiktok",
-            account_id="7100000000000002",
-            workspace_id="souq_sa",
-            currency="SAR",
-            timezone="Asia/Riyadh",
-            name="Souq Riyadh - TikTok",
-            campaigns=(
-                Campaign("1780000000000101", "Spark Ads - Abayas", 1500.0, 20.0, 0.009, 0.04, 250.0),
-                Campaign("1780000000000102", "Search Ads - Perfume", 1000.0, 30.0, 0.02, 0.05, 300.0),
-            ),
-        ),
-        Account(
-            platform="file_drop",
-            account_id="harbor_pinterest",
-            workspace_id="harbor_uk",
-            currency="GBP",
-            timezone="Europe/London",
-            name="Harbor Tea - Pinterest (file drop)",
-            campaigns=(
-                Campaign("626744000001", "Pins - Afternoon Tea", 500.0, 5.0, 0.01, 0.05, 32.0),
-                Campaign("626744000002", "Pins - Tea Gifts", 400.0, 6.0, 0.01, 0.05, 40.0),
-            ),
-        ),
-    ]
-
-
-def _meta_google_demo_accounts() -> list[Account]:
-    return [
-        Account(
-            platform="meta",
-            account_id="1000000001",
-            workspace_id="northwind_us",
-            currency="USD",
-            timezone="America/New_York",
-            name="Northwind Outdoor - Meta",
-            campaigns=(
-                Campaign(
-                    "120210000000000001",
-                    "Prospecting - Broad",
-                    1200.0,
-                    12.0,
-                    0.012,
-                    0.05,
-                    70.0,
-                    1.25,
-                ),
-                Campaign(
-                    "120210000000000002",
-                    "Retargeting - 30d",
-                    450.0,
-                    18.0,
-                    0.02,
-                    0.08,
-                    75.0,
-                    2.1,
-                ),
-                Campaign(
-                    "120210000000000003",
-                    "Lookalike - Purchasers 1%",
-                    800.0,
-                    14.0,
-                    0.014,
-                    0.04,
-                    72.0,
-                    1.35,
-                ),
-            ),
-        ),
-        Account(
-            platform="google_ads",
-            account_id="1234567890",
-            workspace_id="northwind_us",
-            currency="USD",
-            timezone="America/New_York",
-            name="Northwind Outdoor - Google Ads",
-            campaigns=(
-                Campaign("20000000001", "Brand Search", 300.0, 16.0, 0.045, 0.09, 80.0),
-                Campaign(
-                    "20000000002",
-                    "Non-Brand Search - Generic",
-                    900.0,
-                    45.0,
-                    0.04,
-                    0.04,
-                    85.0,
-                ),
-                Campaign(
-                    "20000000003",
-                    "Performance Max - All Products",
-                    1500.0,
-                    10.0,
-                    0.01,
-                    0.03,
-                    90.0,
-                ),
-            ),
-        ),
-        Account(
-            platform="meta",
-            account_id="2000000002",
-            workspace_id="lumen_eu",
-            currency="EUR",
-            timezone="Europe/Berlin",
-            name="Lumen Home - Meta",
-            campaigns=(
-                Campaign(
-                    "120210000000000101",
-                    "Prospecting - Advantage+ Shopping",
-                    950.0,
-                    9.5,
-                    0.013,
-                    0.045,
-                    62.0,
-                    1.3,
-                ),
-                Campaign(
-                    "120210000000000102",
-                    "Retargeting - 14d Viewers",
-                    320.0,
-                    15.0,
-                    0.022,
-                    0.085,
-                    58.0,
-                    2.2,
-                ),
-                Campaign(
-                    "120210000000000103",
-                    "Prospecting - Interests Home Decor",
-                    600.0,
-                    11.0,
-                    0.011,
-                    0.045,
-                    66.0,
-                    1.3,
-                ),
-            ),
-        ),
-        Account(
-            platform="google_ads",
-            account_id="2345678901",
-            workspace_id="lumen_eu",
-            currency="EUR",
-            timezone="Europe/Berlin",
-            name="Lumen Home - Google Ads",
-            campaigns=(
-                Campaign("20000000011", "Brand Search", 220.0, 12.0, 0.045, 0.09, 64.0),
-                Campaign("20000000012", "Shopping - Lamps", 650.0, 8.0, 0.012, 0.035, 70.0),
-                Campaign(
-                    "20000000013",
-                    "Non-Brand Search - Furniture",
-                    480.0,
-                    30.0,
-                    0.03,
-                    0.06,
-                    95.0,
-                ),
-            ),
-        ),
+        Account(platform, account_id, workspace_id, currency, timezone, tuple(Campaign(*c) for c in campaigns), name)
+        for platform, account_id, workspace_id, currency, timezone, name, campaigns in DEMO_ACCOUNTS
     ]

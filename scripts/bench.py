@@ -760,7 +760,7 @@ def figure_extract(cluster: Cluster, accounts: int, latency: float, rate_limit: 
     not add to its latency, and on 2 cores it would otherwise stall every request in flight.
     """
     from ads_elt import pipeline
-    from sandbox.server import META_LEVELS
+    from sandbox.platforms.meta import LEVELS as META_LEVELS
 
     size = WorldSize(workspaces=max(1, accounts // 4), accounts=accounts, campaigns=20, days=90, platforms=("meta",))
     world = bench_world(size)

@@ -88,13 +88,13 @@ def log(message: str) -> None:
 def payload(platform: str, account, row: dict) -> dict:
     """One campaign-day as the platform's API returns it (the sandbox's renderers)."""
     if platform == "google_ads":
-        from sandbox.server import _google_result
+        from sandbox.platforms.google_ads import search_result
 
-        return _google_result(account, row, list(GOOGLE_FIELDS))
+        return search_result(account, row, list(GOOGLE_FIELDS))
     if platform == "meta":
-        from sandbox.server import _meta_record
+        from sandbox.platforms.meta import insights_record
 
-        return _meta_record(account, {**row, "reach": max(1, round(row["impressions"] / 1.7))}, list(META_FIELDS))
+        return insights_record(account, {**row, "reach": max(1, round(row["impressions"] / 1.7))}, list(META_FIELDS))
     if platform == "amazon_ads":
         from sandbox.platforms.amazon_ads import COLUMNS
 

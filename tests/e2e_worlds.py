@@ -196,10 +196,10 @@ def build_small_world(pg_server, home: Path) -> SmallWorld:
         finally:
             stack.admin("DELETE", "faults")
         faulted = Step(run, stack.copy_warehouse("faulted"))
-        issued = list(stack.sandbox._tokens)
+        issued = stack.sandbox.platform_api("google_ads").issued_tokens()
         run = stack.run_dag(REPORT_DATE)
         clean = Step(run, stack.copy_warehouse("clean"))
-        issued += [t for t in stack.sandbox._tokens if t not in issued]
+        issued += [t for t in stack.sandbox.platform_api("google_ads").issued_tokens() if t not in issued]
     finally:
         stack.stop()
     return SmallWorld(world, stack, registry, faulted, clean, issued)

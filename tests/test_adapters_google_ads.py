@@ -96,7 +96,7 @@ def test_one_page_with_every_campaign_day_matching_the_truth(server, world):
 
 
 def test_records_flatten_every_batch_of_the_stream(server):
-    server.google_batch_size = 5
+    server.platform_api("google_ads").batch_size = 5
     page = fetch(make_client(server), END - timedelta(days=6), END)
     batches = json.loads(page.body)
     assert [len(b["results"]) for b in batches] == [5, 5, 5, 5, 1]

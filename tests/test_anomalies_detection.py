@@ -100,7 +100,8 @@ def build_scenario() -> Scenario:
 def raw_rows(s: Scenario) -> dict[str, list[tuple]]:
     """raw.* rows with payloads exactly as the sandbox servers send them (as of END + 1)."""
     from adapters.meta.client import FIELDS as META_FIELDS
-    from sandbox.server import _google_result, _meta_record
+    from sandbox.platforms.google_ads import search_result
+    from sandbox.platforms.meta import insights_record
 
     google_fields = [
         "campaign.id",
@@ -123,9 +124,9 @@ def raw_rows(s: Scenario) -> dict[str, list[tuple]]:
             if (account.platform, account.account_id, row["campaign_id"], row["date"]) == s.outlier:
                 row = {**row, "spend": round(row["spend"] * 40, 2)}
             if account.platform == "meta":
-                payload, table = _meta_record(account, row, list(META_FIELDS)), "meta__insights"
+                payload, table = insights_record(account, row, list(META_FIELDS)), "meta__insights"
             else:
-                payload, table = _google_result(account, row, google_fields), "google_ads__campaign_performance"
+                payload, table = search_result(account, row, google_fields), "google_ads__campaign_performance"
             out[table].append(
                 (account.workspace_id, account.account_id, row["date"], json.dumps(payload), f"hist-{account.account_id}", START, END, extracted)
             )

@@ -397,7 +397,7 @@ def test_google_search_stream_shape(server, world):
 
 
 def test_google_batches_are_configurable(server):
-    server.google_batch_size = 4
+    server.platform_api("google_ads").batch_size = 4
     batches = google_post(server, since=END - timedelta(days=4), until=END).json()
     assert [len(b["results"]) for b in batches] == [4, 4, 4, 3]
     assert len({b["requestId"] for b in batches}) == 1

@@ -24,7 +24,8 @@ import secrets
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from sandbox.platforms.base import PlatformApi, bearer
+from sandbox.platforms.base import AdTraits, PlatformApi, bearer
+from sandbox.wire import Response, Route
 
 COLUMNS = {
     "date": lambda row: row["date"].isoformat(),
@@ -51,6 +52,8 @@ GROUP_BY = {
 MAX_DAYS = 31
 MARKETPLACE_ID = "ATVPDKIKX0DER"
 
+TRAITS = AdTraits(id_digits=15, utm_sources=(("amazon", "cpc"),), search_terms=True)
+
 
 def advertiser_id(profile_id: str) -> str:
     """The profile's ``accountInfo.id``: the ``advertiser_id`` of its Marketing Stream records."""
@@ -68,9 +71,15 @@ class AmazonAdsApi(PlatformApi):
         self.reports: dict[str, dict] = {}
         self.downloads_with_auth_refused = 0
 
-    def routes(self) -> list:
-        from sandbox.wire import Route
+    @staticmethod
+    def new_credentials() -> dict:
+        return {
+            "client_id": "amzn1.application-oa2-client." + secrets.token_hex(16),
+            "client_secret": "amzn1.oa2-cs.v1." + secrets.token_hex(24),
+            "refresh_token": "Atzr|" + secrets.token_urlsafe(48),
+        }
 
+    def routes(self) -> list:
         return [
             Route("POST", re.compile(r"^/amazon_ads/auth/o2/token$"), "amazon_ads", "token", self.token),
             Route("GET", re.compile(r"^/amazon_ads/v2/profiles/?$"), "amazon_ads", "profiles", self.profiles),
@@ -80,13 +89,9 @@ class AmazonAdsApi(PlatformApi):
         ]
 
     def _error(self, status: int, code: str, detail: str):
-        from sandbox.wire import Response
-
         return Response.json(status, {"code": code, "detail": detail})
 
     def token(self, request):
-        from sandbox.wire import Response
-
         self.count("token")
         if not self.refresh_form_ok(request.body):
             return Response.json(400, {"error": "invalid_grant", "error_description": "The request has an invalid grant parameter : refresh_token"})
@@ -101,14 +106,16 @@ class AmazonAdsApi(PlatformApi):
         return None
 
     def _profile(self, request):
+        """The request's profile (account) once its token, client id and scope pass; else (None, the refusal)."""
+        denied = self._auth(request)
+        if denied is not None:
+            return None, denied
         profile_id = request.headers.get("amazon-advertising-api-scope", "")
         if not self.world.has_account("amazon_ads", profile_id):
             return None, self._error(401, "UNAUTHORIZED", f"Not authorized to access scope {profile_id or '(none)'}")
         return self.world.account("amazon_ads", profile_id), None
 
     def profiles(self, request):
-        from sandbox.wire import Response
-
         self.count("profiles")
         denied = self._auth(request)
         if denied is not None:
@@ -129,12 +136,7 @@ class AmazonAdsApi(PlatformApi):
         )
 
     def create_report(self, request):
-        from sandbox.wire import Response
-
         self.count("create_report")
-        denied = self._auth(request)
-        if denied is not None:
-            return denied
         account, denied = self._profile(request)
         if denied is not None:
             return denied
@@ -215,12 +217,7 @@ class AmazonAdsApi(PlatformApi):
         return out
 
     def get_report(self, request, report_id: str):
-        from sandbox.wire import Response
-
         self.count("get_report")
-        denied = self._auth(request)
-        if denied is not None:
-            return denied
         account, denied = self._profile(request)
         if denied is not None:
             return denied
@@ -247,8 +244,6 @@ class AmazonAdsApi(PlatformApi):
         return gzip.compress(data, mtime=0)
 
     def download(self, request, report_id: str):
-        from sandbox.wire import Response
-
         self.count("download")
         if "authorization" in request.headers:
             with self.lock:
@@ -263,3 +258,6 @@ class AmazonAdsApi(PlatformApi):
         if report is None or not secrets.compare_digest(request.query.get("X-Amz-Signature", ""), report["signature"]):
             return Response(403, b"<Error><Code>SignatureDoesNotMatch</Code></Error>", {"Content-Type": "application/xml"})
         return Response(200, self._file(report), {"Content-Type": "application/octet-stream"})
+
+
+API = AmazonAdsApi

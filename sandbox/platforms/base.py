@@ -6,20 +6,54 @@ import secrets
 import threading
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from time import monotonic
 from urllib.parse import parse_qs
 
 
+@dataclass(frozen=True)
+class AdTraits:
+    """How one ad platform looks in the sandbox world (``sandbox/world.py``, ``sandbox/stores.py``).
+
+    A platform module that is an ad platform of the world names its traits ``TRAITS``;
+    the world's economics are the same for every platform, these are the differences in
+    what the platform reports and how its ids and clicks look.
+    """
+
+    id_digits: int = 12  # digits of an ad group's or ad's id
+    uuid_ids: bool = False  # ids are UUIDs instead
+    fractional_conversions: bool = False  # conversions with two decimals (data-driven credit), not whole purchases
+    reach: bool = False  # reports reach (people reached) beside impressions
+    extras: Callable[[dict], dict] | None = None  # its own metrics, derived from a day's numbers
+    utm_sources: tuple[tuple[str, str], ...] = ()  # (utm_source, utm_medium) pairs stores see on its clicks
+    search_terms: bool = False  # its clicks carry the search keyword as utm_term
+
+
+def video_metrics(views: str, share_of_impressions: float, **shares: float) -> Callable[[dict], dict]:
+    """Traits' ``extras`` for video metrics: ``views`` is a share of the day's impressions, each
+    of ``shares`` (name=share) a share of ``views``."""
+
+    def derive(metrics: dict) -> dict:
+        count = round(metrics["impressions"] * share_of_impressions)
+        return {views: count, **{name: round(count * share) for name, share in shares.items()}}
+
+    return derive
+
+
 class PlatformApi:
-    """State of one fake platform. Subclasses define ``platform`` and ``routes()``.
+    """State of one fake platform. Subclasses define ``platform``, ``routes()`` and ``new_credentials()``.
 
     ``clock``: seconds (monotonic by default), used for token expiry; tests replace it
     to make a token expire mid-extract. ``script(*answers)`` queues answers the next
     requests get instead of the real one (what an answer is depends on the platform).
     ``calls`` counts requests per endpoint.
+
+    Fault injection (``sandbox/faults.py``) asks the platform for its own error bodies
+    (``fault_body``) and where its rows are in a good answer (``record_access``).
     """
 
     platform = ""
+    record_access = None  # a sandbox.faults.RecordAccess for the bad_data faults
 
     def __init__(self, server) -> None:
         self.server = server
@@ -43,6 +77,19 @@ class PlatformApi:
 
     def routes(self) -> list:
         raise NotImplementedError
+
+    @staticmethod
+    def new_credentials() -> dict:
+        """Random credentials this platform accepts (the keys its Connection needs)."""
+        raise NotImplementedError
+
+    def fault_body(self, kind: str, fault, ctx):
+        """The platform's own answer for an error fault (None: the generic one)."""
+        return None
+
+    def not_found(self, request, status: int):
+        """The platform's answer to a path it does not serve (None: a plain JSON error)."""
+        return None
 
     # -- scripted answers ---------------------------------------------------
 
@@ -72,6 +119,10 @@ class PlatformApi:
         with self.lock:
             expiry = self._tokens.get(token)
         return expiry is not None and expiry > self.clock()
+
+    def issued_tokens(self) -> list[str]:
+        with self.lock:
+            return list(self._tokens)
 
     def expire_tokens(self) -> int:
         with self.lock:

@@ -13,6 +13,8 @@ import json
 from datetime import date
 from pathlib import Path
 
+from sandbox.platforms.base import AdTraits
+
 # Column headers of the demo export (Pinterest Ads Manager style) per canonical field.
 DEMO_COLUMNS = {
     "date": "Date",
@@ -25,6 +27,8 @@ DEMO_COLUMNS = {
     "conversion_value": "Checkout value",
 }
 DEMO_DATE_FORMAT = "%d/%m/%Y"
+
+TRAITS = AdTraits(utm_sources=(("pinterest", "paid_social"),))
 
 
 def export_rows(world, account_id: str, since: date, until: date, as_of: date | None = None) -> list[dict]:

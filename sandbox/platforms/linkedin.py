@@ -39,7 +39,8 @@ import secrets
 from datetime import date
 from urllib.parse import unquote
 
-from sandbox.platforms.base import PlatformApi, bearer
+from sandbox.platforms.base import AdTraits, PlatformApi, bearer
+from sandbox.wire import Response, Route
 
 FIELDS = {
     "dateRange",
@@ -61,6 +62,8 @@ PIVOTS = {
 }
 ENTITY_STATUSES = ("ACTIVE", "PAUSED", "ARCHIVED", "COMPLETED", "CANCELED", "DRAFT", "PENDING_DELETION", "REMOVED")
 _ACCOUNTS = re.compile(r"^List\(((?:urn%3Ali%3AsponsoredAccount%3A\d+)(?:,urn%3Ali%3AsponsoredAccount%3A\d+)*)\)$")
+
+TRAITS = AdTraits(id_digits=9, utm_sources=(("linkedin", "paid_social"), ("LinkedIn", "cpc")))
 
 
 def long_precision(value: float) -> str:
@@ -92,9 +95,28 @@ class LinkedInApi(PlatformApi):
         super().__init__(server)
         self.static_tokens: set[str] = set()
 
-    def routes(self) -> list:
-        from sandbox.wire import Route
+    @staticmethod
+    def new_credentials() -> dict:
+        return {
+            "client_id": secrets.token_hex(7),
+            "client_secret": secrets.token_urlsafe(16),
+            "refresh_token": "AQX" + secrets.token_urlsafe(40),
+        }
 
+    def fault_body(self, kind: str, fault, ctx):
+        if kind == "auth_expired":
+            return Response.json(
+                401, {"status": 401, "serviceErrorCode": 65602, "code": "EXPIRED_ACCESS_TOKEN", "message": "The token used in the request has expired"}
+            )
+        if kind == "auth_revoked":
+            return Response.json(
+                401, {"status": 401, "serviceErrorCode": 65601, "code": "REVOKED_ACCESS_TOKEN", "message": "The token used in the request has been revoked by the user"}
+            )
+        if kind == "rate_limited":
+            return Response.json(429, {"status": 429, "serviceErrorCode": 101, "code": "TOO_MANY_REQUESTS", "message": "Resource level throttle limit reached"})
+        return None
+
+    def routes(self) -> list:
         return [
             Route("POST", re.compile(r"^/linkedin/oauth/v2/accessToken$"), "linkedin", "token", self.token),
             Route("GET", re.compile(r"^/linkedin/rest/adAnalytics$"), "linkedin", "adAnalytics", self.ad_analytics),
@@ -104,8 +126,6 @@ class LinkedInApi(PlatformApi):
         ]
 
     def _error(self, status: int, message: str, code: str | None = None, service_code: int | None = None):
-        from sandbox.wire import Response
-
         payload: dict = {"status": status, "message": message}
         if service_code is not None:
             payload["serviceErrorCode"] = service_code
@@ -114,8 +134,6 @@ class LinkedInApi(PlatformApi):
         return Response.json(status, payload, {"x-restli-protocol-version": "2.0.0"})
 
     def token(self, request):
-        from sandbox.wire import Response
-
         self.count("token")
         if not self.refresh_form_ok(request.body):
             return Response.json(400, {"error": "invalid_request", "error_description": "The provided refresh token is invalid or expired"})
@@ -140,8 +158,6 @@ class LinkedInApi(PlatformApi):
 
     def _entity_page(self, request, account_id: str, endpoint: str, entities_of, finder: str = "search", status_key: str = "status"):
         """One page of a finder under an ad account (cursor paging)."""
-        from sandbox.wire import Response
-
         denied = self._guard(request, endpoint)
         if denied is not None:
             return denied
@@ -211,8 +227,6 @@ class LinkedInApi(PlatformApi):
         return self._entity_page(request, account_id, "creatives", creatives, finder="criteria", status_key="intendedStatus")
 
     def ad_analytics(self, request):
-        from sandbox.wire import Response
-
         denied = self._guard(request, "adAnalytics")
         if denied is not None:
             return denied
@@ -254,3 +268,6 @@ class LinkedInApi(PlatformApi):
             return self._error(400, f"Request would return more than {self.max_elements} elements; narrow the date range", "ILLEGAL_ARGUMENT")
         return Response.json(200, {"elements": elements}, {"x-restli-protocol-version": "2.0.0", "x-li-uuid": secrets.token_hex(8)})
 
+
+
+API = LinkedInApi

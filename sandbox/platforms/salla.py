@@ -21,8 +21,8 @@ import secrets
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sandbox.faults import register_error_bodies
 from sandbox.platforms.base import PlatformApi, bearer, day_params, page_params
+from sandbox.wire import Response, Route
 
 MAX_PER_PAGE = 60
 STATUS = {
@@ -66,24 +66,25 @@ def order_object(order: dict, tz: ZoneInfo, tz_name: str) -> dict:
 
 
 def _error(status: int, code: str, message: str):
-    from sandbox.wire import Response
-
     return Response.json(status, {"status": status, "success": False, "error": {"code": code, "message": message}})
 
 
 class SallaApi(PlatformApi):
     platform = "salla"
 
-    def routes(self) -> list:
-        from sandbox.wire import Route
+    @staticmethod
+    def new_credentials() -> dict:
+        return {"access_token": "ory_at_" + secrets.token_urlsafe(32)}
 
+    def fault_body(self, kind: str, fault, ctx):
+        return fault_body(kind, fault, ctx)
+
+    def routes(self) -> list:
         return [
             Route("GET", re.compile(r"^/salla/(\d+)/admin/v2/orders/?$"), "salla", "orders", self.orders, True, account_group=1)
         ]
 
     def orders(self, request, store_id: str):
-        from sandbox.wire import Response
-
         self.count("orders")
         token = bearer(request.headers)
         if not token or not secrets.compare_digest(token, self.credentials["access_token"]):
@@ -123,7 +124,7 @@ class SallaApi(PlatformApi):
         return Response.json(200, payload)
 
 
-def _error_bodies(kind: str, fault, ctx):
+def fault_body(kind: str, fault, ctx):
     if kind == "rate_limited":
         response = _error(429, "too_many_requests", "Too Many Attempts.")
         if fault.params.get("retry_after") is not None:
@@ -134,4 +135,5 @@ def _error_bodies(kind: str, fault, ctx):
     return None
 
 
-register_error_bodies("salla", _error_bodies)
+
+API = SallaApi

@@ -23,8 +23,8 @@ import re
 import secrets
 from datetime import UTC, datetime
 
-from sandbox.faults import register_error_bodies
 from sandbox.platforms.base import PlatformApi
+from sandbox.wire import Response, Route
 
 MAX_FIRST = 250
 BUCKET = {"maximumAvailable": 2000.0, "restoreRate": 100.0}
@@ -96,9 +96,14 @@ def _parse_time(text: str) -> datetime:
 class ShopifyApi(PlatformApi):
     platform = "shopify"
 
-    def routes(self) -> list:
-        from sandbox.wire import Route
+    @staticmethod
+    def new_credentials() -> dict:
+        return {"access_token": "shpat_" + secrets.token_hex(16)}
 
+    def fault_body(self, kind: str, fault, ctx):
+        return fault_body(kind, fault, ctx)
+
+    def routes(self) -> list:
         return [
             Route(
                 "POST",
@@ -112,8 +117,6 @@ class ShopifyApi(PlatformApi):
         ]
 
     def graphql(self, request, shop: str, version: str):
-        from sandbox.wire import Response
-
         self.count("graphql")
         token = request.headers.get("x-shopify-access-token", "")
         if not token or not secrets.compare_digest(token, self.credentials["access_token"]):
@@ -176,9 +179,7 @@ def _decode(cursor: str) -> int:
     return int(json.loads(base64.b64decode(cursor))["last_id"])
 
 
-def _error_bodies(kind: str, fault, ctx):
-    from sandbox.wire import Response
-
+def fault_body(kind: str, fault, ctx):
     if kind == "rate_limited":
         return Response.json(200, throttled_body())
     if kind in ("auth_expired", "auth_revoked"):
@@ -186,4 +187,5 @@ def _error_bodies(kind: str, fault, ctx):
     return None
 
 
-register_error_bodies("shopify", _error_bodies)
+
+API = ShopifyApi

@@ -23,11 +23,13 @@ next requests with 429 and no Retry-After.
 from __future__ import annotations
 
 import re
+import secrets
 import uuid
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sandbox.platforms.base import PlatformApi, bearer
+from sandbox.platforms.base import AdTraits, PlatformApi, bearer, video_metrics
+from sandbox.wire import Response, Route
 
 STAT_FIELDS = {
     "impressions": "impressions",
@@ -48,6 +50,12 @@ MAX_DAYS = 32
 SWIPE_UP_WINDOWS = ("1_DAY", "7_DAY", "28_DAY")
 VIEW_WINDOWS = ("1_HOUR", "3_HOUR", "6_HOUR", "1_DAY", "7_DAY", "28_DAY")
 
+TRAITS = AdTraits(
+    uuid_ids=True,
+    extras=video_metrics("video_views", 0.35, quartile_1=0.52, quartile_2=0.36, quartile_3=0.24, view_completion=0.15),
+    utm_sources=(("snapchat", "paid_social"), ("Snapchat", "cpc")),
+)
+
 
 def local_midnight(day: date, tz: str) -> str:
     """``2026-11-01T00:00:00.000-07:00``: the day's start in the account's zone."""
@@ -60,9 +68,22 @@ class SnapchatApi(PlatformApi):
     platform = "snapchat"
     token_ttl = 1800.0
 
-    def routes(self) -> list:
-        from sandbox.wire import Route
+    @staticmethod
+    def new_credentials() -> dict:
+        return {
+            "client_id": secrets.token_hex(16),
+            "client_secret": secrets.token_urlsafe(24),
+            "refresh_token": "snap-refresh-" + secrets.token_urlsafe(32),
+        }
 
+    def fault_body(self, kind: str, fault, ctx):
+        if kind == "rate_limited":
+            return Response.json(429, {"request_status": "ERROR", "request_id": "sandbox-fault", "msg": "Rate limit exceeded"})
+        if kind in ("auth_expired", "auth_revoked"):
+            return Response.json(401, {"request_status": "ERROR", "request_id": "sandbox-fault", "msg": "Unauthorized"})
+        return None
+
+    def routes(self) -> list:
         return [
             Route("POST", re.compile(r"^/snapchat/login/oauth2/access_token$"), "snapchat", "token", self.token),
             Route("GET", re.compile(r"^/snapchat/v1/adaccounts/([^/]+)/campaigns/?$"), "snapchat", "campaigns", self.campaigns),
@@ -72,21 +93,15 @@ class SnapchatApi(PlatformApi):
         ]
 
     def _error(self, status: int, message: str, code: str = "E1001", **extra):
-        from sandbox.wire import Response
-
         return Response.json(
             status,
             {"request_status": "ERROR", "request_id": uuid.uuid4().hex, "debug_message": message, "display_message": message, "error_code": code, **extra},
         )
 
     def _ok(self, payload: dict):
-        from sandbox.wire import Response
-
         return Response.json(200, {"request_status": "SUCCESS", "request_id": uuid.uuid4().hex, **payload})
 
     def token(self, request):
-        from sandbox.wire import Response
-
         self.count("token")
         if not self.refresh_form_ok(request.body):
             return Response.json(400, {"error": "invalid_grant", "error_description": "Invalid refresh token"})
@@ -98,8 +113,6 @@ class SnapchatApi(PlatformApi):
 
     def _guard(self, request, endpoint: str):
         """Auth and scripted answers; None when the request may proceed."""
-        from sandbox.wire import Response
-
         self.count(endpoint)
         if not self.token_valid(bearer(request.headers)):
             return self._error(401, "Unauthorized: the access token is invalid or expired", "E3003")
@@ -258,3 +271,6 @@ class SnapchatApi(PlatformApi):
                 squads.append(stat(group.ad_group_id, "AD_SQUAD", timeseries(squad_day)))
             campaign_stat["breakdown_stats"] = {"adsquad": squads}
         return self._ok({"timeseries_stats": [{"sub_request_status": "success", "timeseries_stat": campaign_stat}]})
+
+
+API = SnapchatApi

@@ -23,7 +23,8 @@ import secrets
 import uuid
 from datetime import date
 
-from sandbox.platforms.base import PlatformApi
+from sandbox.platforms.base import AdTraits, PlatformApi, video_metrics
+from sandbox.wire import Response, Route
 
 MESSAGES = {
     40001: "No permission to operate advertiser.",
@@ -59,6 +60,20 @@ KNOWN_METRICS = {
     *VIDEO_METRICS,
 }
 
+TRAITS = AdTraits(
+    id_digits=16,
+    extras=video_metrics(
+        "video_play_actions",
+        0.42,
+        video_watched_2s=0.61,
+        video_views_p25=0.48,
+        video_views_p50=0.33,
+        video_views_p75=0.21,
+        video_views_p100=0.12,
+    ),
+    utm_sources=(("tiktok", "paid_social"), ("TikTok", "cpc")),
+)
+
 
 def _is_video(campaign_name: str) -> bool:
     return "search" not in campaign_name.lower()
@@ -91,16 +106,29 @@ class TikTokApi(PlatformApi):
     platform = "tiktok"
     max_days = 30
 
-    def routes(self) -> list:
-        from sandbox.wire import Route
+    @staticmethod
+    def new_credentials() -> dict:
+        return {"access_token": secrets.token_hex(20)}
 
+    def fault_body(self, kind: str, fault, ctx):
+        """TikTok answers errors with HTTP 200 and a non-zero ``code``."""
+        codes = {
+            "rate_limited": (40100, "Requests made too frequently. Please try again later."),
+            "http_500": (50000, "System error. Please try again later."),
+            "auth_expired": (40105, "Access token is invalid or has expired."),
+            "auth_revoked": (40001, "No permission to operate this advertiser: authorization revoked."),
+        }
+        if kind not in codes:
+            return None
+        code, message = codes[kind]
+        return Response.json(200, {"code": code, "message": message, "request_id": "sandbox-fault", "data": {}})
+
+    def routes(self) -> list:
         return [
             Route("GET", re.compile(r"^/tiktok/open_api/v1\.3/report/integrated/get/?$"), "tiktok", "report", self.report),
         ]
 
     def _answer(self, code: int, data: dict | None = None, message: str | None = None):
-        from sandbox.wire import Response
-
         request_id = uuid.uuid4().hex
         payload = {"code": code, "message": message or MESSAGES.get(code, "OK"), "request_id": request_id, "data": data or {}}
         return Response.json(200, payload, {"X-Tt-Logid": request_id})
@@ -153,3 +181,6 @@ class TikTokApi(PlatformApi):
         ]
         data = {"list": items, "page_info": {"page": page, "page_size": page_size, "total_number": total, "total_page": total_page}}
         return self._answer(0, data)
+
+
+API = TikTokApi

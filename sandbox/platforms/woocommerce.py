@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sandbox.platforms.base import PlatformApi, page_params
+from sandbox.wire import Response, Route
 
 MAX_PER_PAGE = 100
 STATUS = {"paid": "completed", "partially_refunded": "completed", "refunded": "refunded", "cancelled": "cancelled"}
@@ -71,17 +72,17 @@ def order_object(order: dict, tz: ZoneInfo) -> dict:
 
 
 def _error(status: int, code: str, message: str):
-    from sandbox.wire import Response
-
     return Response.json(status, {"code": code, "message": message, "data": {"status": status}})
 
 
 class WooCommerceApi(PlatformApi):
     platform = "woocommerce"
 
-    def routes(self) -> list:
-        from sandbox.wire import Route
+    @staticmethod
+    def new_credentials() -> dict:
+        return {"consumer_key": "ck_" + secrets.token_hex(20), "consumer_secret": "cs_" + secrets.token_hex(20)}
 
+    def routes(self) -> list:
         return [
             Route(
                 "GET",
@@ -106,8 +107,6 @@ class WooCommerceApi(PlatformApi):
         return secrets.compare_digest(key, c["consumer_key"]) and secrets.compare_digest(secret, c["consumer_secret"])
 
     def orders(self, request, site: str):
-        from sandbox.wire import Response
-
         self.count("orders")
         if not self._authorized(request.headers):
             return _error(401, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
@@ -144,3 +143,6 @@ class WooCommerceApi(PlatformApi):
         chunk = orders[(page - 1) * per_page : page * per_page]
         headers = {"X-WP-Total": str(len(orders)), "X-WP-TotalPages": str(total_pages)}
         return Response.json(200, [order_object(o, tz) for o in chunk], headers)
+
+
+API = WooCommerceApi

@@ -24,6 +24,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sandbox.platforms.base import PlatformApi, bearer, day_params, page_params
+from sandbox.wire import Response, Route
 
 MAX_PER_PAGE = 100
 STATUS = {
@@ -64,17 +65,17 @@ def order_object(order: dict, tz: ZoneInfo, store_id: str) -> dict:
 
 
 def _error(status: int, message: str, code: str = "error"):
-    from sandbox.wire import Response
-
     return Response.json(status, {"status": "error", "message": {"type": "error", "code": code, "description": message}})
 
 
 class ZidApi(PlatformApi):
     platform = "zid"
 
-    def routes(self) -> list:
-        from sandbox.wire import Route
+    @staticmethod
+    def new_credentials() -> dict:
+        return {"authorization": secrets.token_urlsafe(40), "manager_token": secrets.token_urlsafe(40)}
 
+    def routes(self) -> list:
         return [
             Route(
                 "GET",
@@ -89,8 +90,6 @@ class ZidApi(PlatformApi):
         ]
 
     def orders(self, request):
-        from sandbox.wire import Response
-
         self.count("orders")
         h = request.headers
         for header in ("authorization", "x-manager-token", "store-id"):
@@ -117,3 +116,6 @@ class ZidApi(PlatformApi):
         chunk = orders[(page - 1) * per_page : page * per_page]
         payload = {"status": "object", "orders": [order_object(o, tz, store_id) for o in chunk], "total_order_count": len(orders)}
         return Response.json(200, payload)
+
+
+API = ZidApi

@@ -3,10 +3,10 @@
     (canonical column -> SQL expression on the raw row) and one macro call:
 
         {{ stage_performance(
-            source('tiktok', 'campaign_report'),
-            platform='tiktok',
+            source('<platform>', 'campaign_report'),
+            platform='<platform>',
             entity_id='campaign_id',
-            fields={'date_day': ..., 'campaign_id': ..., 'campaign_name': ...},
+            fields={'date_day': ..., 'campaign_id': ..., 'campaign_name': ..., 'currency': ...},
             metrics=payload_metrics(['impressions', 'clicks', 'spend', ...], path=['metrics']),
         ) }}
 

@@ -143,12 +143,18 @@ select * from final
     clicks, spend, conversions, conversion_value). `micros` names the
     canonical metrics sent in micro-units (divided by 1e6); with
     `placeholders` a text metric such as "-" or "" is a missing value
-    (`numeric_or_null`).
+    (`numeric_or_null`). With `action_type`, conversions and their value
+    are that one action type's value in the actions-style arrays their keys
+    name (`json_action_value`).
 -#}
-{% macro payload_metrics(keys, path=[], micros=[], placeholders=false) -%}
+{% macro payload_metrics(keys, path=[], micros=[], placeholders=false, action_type=none) -%}
 {%- set metrics = {} -%}
 {%- for name in canonical_metric_types() -%}
-    {%- set expression = json_text('payload', *(path + [keys[loop.index0]])) -%}
+    {%- if action_type is not none and name in ['conversions', 'conversion_value'] -%}
+        {%- set expression = json_action_value('payload', keys[loop.index0], action_type) -%}
+    {%- else -%}
+        {%- set expression = json_text('payload', *(path + [keys[loop.index0]])) -%}
+    {%- endif -%}
     {%- if placeholders -%}{%- set expression = numeric_or_null(expression) -%}{%- endif -%}
     {%- if name in micros -%}{%- set expression = micros_to_units(expression) -%}{%- endif -%}
     {%- do metrics.update({name: expression}) -%}

@@ -5,8 +5,6 @@
     `stg_meta__insights`.
 -#}
 
-{%- set purchase_action_type = var('meta_purchase_action_type') -%}
-
 {{ stage_performance(
     source('meta', 'ad_insights'),
     platform='meta',
@@ -21,14 +19,9 @@
         'ad_name': json_text('payload', 'ad_name'),
         'currency': 'upper(' ~ json_text('payload', 'account_currency') ~ ')',
     },
-    metrics={
-        'impressions': json_text('payload', 'impressions'),
-        'clicks': json_text('payload', 'clicks'),
-        'spend': json_text('payload', 'spend'),
-        'conversions': json_action_value('payload', 'actions', purchase_action_type),
-        'conversion_value': json_action_value('payload', 'action_values', purchase_action_type),
-    },
-    extras={
-        'reach': 'cast(' ~ json_text('payload', 'reach') ~ ' as bigint)',
-    },
+    metrics=payload_metrics(
+        ['impressions', 'clicks', 'spend', 'actions', 'action_values'],
+        action_type=var('meta_purchase_action_type')
+    ),
+    extras={'reach': 'cast(' ~ json_text('payload', 'reach') ~ ' as bigint)'},
 ) }}

@@ -4,8 +4,6 @@
     purchase action type only, as in `stg_meta__insights`.
 -#}
 
-{%- set purchase_action_type = var('meta_purchase_action_type') -%}
-
 {{ stage_performance(
     source('meta', 'adset_insights'),
     platform='meta',
@@ -18,14 +16,9 @@
         'ad_group_name': json_text('payload', 'adset_name'),
         'currency': 'upper(' ~ json_text('payload', 'account_currency') ~ ')',
     },
-    metrics={
-        'impressions': json_text('payload', 'impressions'),
-        'clicks': json_text('payload', 'clicks'),
-        'spend': json_text('payload', 'spend'),
-        'conversions': json_action_value('payload', 'actions', purchase_action_type),
-        'conversion_value': json_action_value('payload', 'action_values', purchase_action_type),
-    },
-    extras={
-        'reach': 'cast(' ~ json_text('payload', 'reach') ~ ' as bigint)',
-    },
+    metrics=payload_metrics(
+        ['impressions', 'clicks', 'spend', 'actions', 'action_values'],
+        action_type=var('meta_purchase_action_type')
+    ),
+    extras={'reach': 'cast(' ~ json_text('payload', 'reach') ~ ' as bigint)'},
 ) }}

@@ -5,8 +5,6 @@
     ...); adding them up would count it several times.
 -#}
 
-{%- set purchase_action_type = var('meta_purchase_action_type') -%}
-
 {{ stage_performance(
     source('meta', 'insights'),
     platform='meta',
@@ -17,14 +15,9 @@
         'campaign_name': json_text('payload', 'campaign_name'),
         'currency': 'upper(' ~ json_text('payload', 'account_currency') ~ ')',
     },
-    metrics={
-        'impressions': json_text('payload', 'impressions'),
-        'clicks': json_text('payload', 'clicks'),
-        'spend': json_text('payload', 'spend'),
-        'conversions': json_action_value('payload', 'actions', purchase_action_type),
-        'conversion_value': json_action_value('payload', 'action_values', purchase_action_type),
-    },
-    extras={
-        'reach': 'cast(' ~ json_text('payload', 'reach') ~ ' as bigint)',
-    },
+    metrics=payload_metrics(
+        ['impressions', 'clicks', 'spend', 'actions', 'action_values'],
+        action_type=var('meta_purchase_action_type')
+    ),
+    extras={'reach': 'cast(' ~ json_text('payload', 'reach') ~ ' as bigint)'},
 ) }}

@@ -13,37 +13,17 @@
     spend silently.
 -#}
 {% macro union_fine_grain(platform_models, grain_columns) -%}
-{%- set metrics = ['impressions', 'clicks', 'spend', 'conversions', 'conversion_value'] -%}
+{%- set metrics = canonical_metric_types() | list -%}
 {%- set canonical_columns = ['date_day', 'workspace_id', 'platform', 'account_id', 'campaign_id', 'campaign_name']
     + grain_columns + ['currency'] + metrics -%}
 with
 
-{% for model in platform_models %}
-{{ model }} as (
+{{ union_models_ctes(platform_models, canonical_columns) }},
 
-    select * from {{ ref(model) }}
-
-),
-
-{% endfor %}
 stg_ops__workspace_accounts as (
 
     select * from {{ ref('stg_ops__workspace_accounts') }}
 
-),
-
-unioned as (
-
-{% for model in platform_models %}
-    select
-        {{ canonical_columns | join(',\n        ') }}
-
-    from {{ model }}
-{% if not loop.last %}
-    union all
-
-{% endif %}
-{% endfor %}
 ),
 
 with_account_currency as (

@@ -1,99 +1,8 @@
 {#-
-    Finer grains than the campaign (ad groups, ads): shared by their staging
-    models and their union models, so each grain reads the same way.
+    Finer grains than the campaign (ad groups, ads): shared by their union
+    models and their facts, so each grain reads the same way (their staging
+    models follow `stage_performance`, macros/staging.sql).
 -#}
-
-{#-
-    A Meta Insights staging model at a finer level (`level=adset` or
-    `level=ad`): the columns of `stg_meta__insights` plus the level's ids and
-    names, the latest extraction of each object-day. `grain` lists
-    (id column, payload id key, name column, payload name key) per level below
-    the campaign.
--#}
-{% macro stg_meta_insights_at_level(source_table, grain) -%}
-{%- set purchase_action_type = var('meta_purchase_action_type') -%}
-{%- set finest_id = grain[-1][0] -%}
-with
-
-source as (
-
-    select * from {{ source('meta', source_table) }}
-
-),
-
-parsed as (
-
-    select
-        cast({{ json_text('payload', 'date_start') }} as date) as date_day,
-        workspace_id,
-        'meta' as platform,
-        account_id,
-        {{ json_text('payload', 'campaign_id') }} as campaign_id,
-        {{ json_text('payload', 'campaign_name') }} as campaign_name,
-        {%- for id_column, id_key, name_column, name_key in grain %}
-        {{ json_text('payload', id_key) }} as {{ id_column }},
-        {{ json_text('payload', name_key) }} as {{ name_column }},
-        {%- endfor %}
-        upper({{ json_text('payload', 'account_currency') }}) as currency,
-        coalesce(cast({{ json_text('payload', 'impressions') }} as bigint), 0) as impressions,
-        coalesce(cast({{ json_text('payload', 'clicks') }} as bigint), 0) as clicks,
-        coalesce(cast({{ json_text('payload', 'spend') }} as numeric), 0) as spend,
-        coalesce({{ json_action_value('payload', 'actions', purchase_action_type) }}, 0) as conversions,
-        coalesce({{ json_action_value('payload', 'action_values', purchase_action_type) }}, 0) as conversion_value,
-        cast({{ json_text('payload', 'reach') }} as bigint) as reach,
-        sync_run_id,
-        extracted_at
-
-    from source
-
-),
-
-deduplicated as (
-
-    -- Overlapping extraction windows can load an object-day more than once:
-    -- the latest extraction is the platform's current (restated) answer.
-    select
-        *,
-        row_number() over (
-            partition by workspace_id, account_id, {{ finest_id }}, date_day
-            order by extracted_at desc, sync_run_id desc
-        ) as extraction_rank
-
-    from parsed
-
-),
-
-final as (
-
-    select
-        date_day,
-        workspace_id,
-        platform,
-        account_id,
-        campaign_id,
-        campaign_name,
-        {%- for id_column, id_key, name_column, name_key in grain %}
-        {{ id_column }},
-        {{ name_column }},
-        {%- endfor %}
-        currency,
-        impressions,
-        clicks,
-        spend,
-        conversions,
-        conversion_value,
-        reach,
-        sync_run_id,
-        extracted_at
-
-    from deduplicated
-    where extraction_rank = 1
-
-)
-
-select * from final
-{%- endmacro %}
-
 
 {#-
     The union of a fine grain's staging models in the canonical columns, with
@@ -104,37 +13,17 @@ select * from final
     spend silently.
 -#}
 {% macro union_fine_grain(platform_models, grain_columns) -%}
-{%- set metrics = ['impressions', 'clicks', 'spend', 'conversions', 'conversion_value'] -%}
+{%- set metrics = canonical_metric_types() | list -%}
 {%- set canonical_columns = ['date_day', 'workspace_id', 'platform', 'account_id', 'campaign_id', 'campaign_name']
     + grain_columns + ['currency'] + metrics -%}
 with
 
-{% for model in platform_models %}
-{{ model }} as (
+{{ union_models_ctes(platform_models, canonical_columns) }},
 
-    select * from {{ ref(model) }}
-
-),
-
-{% endfor %}
 stg_ops__workspace_accounts as (
 
     select * from {{ ref('stg_ops__workspace_accounts') }}
 
-),
-
-unioned as (
-
-{% for model in platform_models %}
-    select
-        {{ canonical_columns | join(',\n        ') }}
-
-    from {{ model }}
-{% if not loop.last %}
-    union all
-
-{% endif %}
-{% endfor %}
 ),
 
 with_account_currency as (

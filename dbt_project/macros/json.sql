@@ -12,6 +12,15 @@
     ({{ column }} #>> '{ {{- path | join(',') -}} }')
 {%- endmacro %}
 
+{#- A date sent as an object of numbers {"year": ..., "month": ..., "day": ...} at a key path. -#}
+{% macro json_date_from_parts(column) -%}
+        make_date(
+            cast({{ json_text(column, *(varargs + ('year',))) }} as integer),
+            cast({{ json_text(column, *(varargs + ('month',))) }} as integer),
+            cast({{ json_text(column, *(varargs + ('day',))) }} as integer)
+        )
+{%- endmacro %}
+
 {#-
     The numeric value of one action type in a Meta `actions`-style array
     ([{"action_type": ..., "value": "<string>"}, ...]); null when the array or

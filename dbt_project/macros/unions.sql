@@ -33,6 +33,48 @@ unioned as (
 
 
 {#-
+    The ad platforms' performance models at a grain (`campaign_day`,
+    `ad_group_day`, `ad_day`): var `ad_performance_models`, so that the refs
+    of the models iterating them are known while dbt parses. When the graph
+    exists (compiling, running) the list is checked against the models that
+    declare the grain in their YAML (`config: meta: ad_performance_grains`):
+    a platform's model declaring it but missing from the var, or the
+    reverse, fails the compilation with both names.
+-#}
+{% macro ad_performance_models(grain) -%}
+{%- set listed = var('ad_performance_models')[grain] -%}
+{%- if execute -%}
+    {%- set declared = [] -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' -%}
+        {%- if grain in (node.config.get('meta') or {}).get('ad_performance_grains', []) -%}
+            {%- do declared.append(node.name) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if declared | sort != listed | sort -%}
+        {{ exceptions.raise_compiler_error(
+            "The " ~ grain ~ " models of var ad_performance_models " ~ (listed | sort)
+            ~ " differ from those whose YAML declares the grain (meta ad_performance_grains) " ~ (declared | sort)
+        ) }}
+    {%- endif -%}
+{%- endif -%}
+{{ return(listed) }}
+{%- endmacro %}
+
+
+{#-
+    The graph node of a model (its YAML columns and meta), or none while parsing.
+-#}
+{% macro model_node(model_name) -%}
+{%- if execute -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == model_name -%}
+        {{ return(node) }}
+    {%- endfor -%}
+{%- endif -%}
+{{ return(none) }}
+{%- endmacro %}
+
+
+{#-
     Conversion to the workspace's reporting currency through the daily FX
     table (a cross rate over USD). `fx_rate_joins` adds the two rate joins
     to a relation with `currency` and `reporting_currency`; `fx_rate_to_reporting`

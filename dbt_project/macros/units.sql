@@ -12,8 +12,8 @@
 {%- endmacro %}
 
 {#-
-    A metric sent as text that may be a placeholder for "missing": TikTok sends
-    "-" (and sometimes an empty string). Null for those, the numeric otherwise.
+    A metric sent as text that may be a placeholder for "missing" ("-" or an
+    empty string). Null for those, the numeric otherwise.
 -#}
 {% macro numeric_or_null(expression) -%}
     cast(nullif(nullif(trim({{ expression }}), '-'), '') as numeric)

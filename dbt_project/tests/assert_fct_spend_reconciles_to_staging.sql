@@ -1,52 +1,16 @@
 -- The fact keeps every unit of spend, impressions, clicks, conversions and
 -- conversion value that staging parsed, but for the rows it could not
 -- complete, which are in mart_ad_performance_exceptions: per platform, fact
--- and exceptions together sum to staging. Returns one row per platform whose
+-- and exceptions together sum to staging (the campaign_day models of var
+-- ad_performance_models). Returns one row per platform whose
 -- totals differ.
+
+{% set platform_models = ad_performance_models('campaign_day') -%}
+{%- set columns = ['platform', 'spend', 'impressions', 'clicks', 'conversions', 'conversion_value'] -%}
 
 with
 
-stg_meta__insights as (
-
-    select * from {{ ref('stg_meta__insights') }}
-
-),
-
-stg_google_ads__campaign_performance as (
-
-    select * from {{ ref('stg_google_ads__campaign_performance') }}
-
-),
-
-stg_tiktok__campaign_report as (
-
-    select * from {{ ref('stg_tiktok__campaign_report') }}
-
-),
-
-stg_snapchat__campaign_stats as (
-
-    select * from {{ ref('stg_snapchat__campaign_stats') }}
-
-),
-
-stg_linkedin__ad_analytics as (
-
-    select * from {{ ref('stg_linkedin__ad_analytics') }}
-
-),
-
-stg_amazon_ads__sp_campaigns as (
-
-    select * from {{ ref('stg_amazon_ads__sp_campaigns') }}
-
-),
-
-stg_file_drop__performance as (
-
-    select * from {{ ref('stg_file_drop__performance') }}
-
-),
+{{ union_models_ctes(platform_models, columns) }},
 
 fct_ad_performance_daily as (
 
@@ -72,43 +36,6 @@ fact_rows as (
 
 ),
 
-staging_rows as (
-
-    select platform, spend, impressions, clicks, conversions, conversion_value
-    from stg_meta__insights
-
-    union all
-
-    select platform, spend, impressions, clicks, conversions, conversion_value
-    from stg_google_ads__campaign_performance
-
-    union all
-
-    select platform, spend, impressions, clicks, conversions, conversion_value
-    from stg_tiktok__campaign_report
-
-    union all
-
-    select platform, spend, impressions, clicks, conversions, conversion_value
-    from stg_snapchat__campaign_stats
-
-    union all
-
-    select platform, spend, impressions, clicks, conversions, conversion_value
-    from stg_linkedin__ad_analytics
-
-    union all
-
-    select platform, spend, impressions, clicks, conversions, conversion_value
-    from stg_amazon_ads__sp_campaigns
-
-    union all
-
-    select platform, spend, impressions, clicks, conversions, conversion_value
-    from stg_file_drop__performance
-
-),
-
 staging_totals as (
 
     select
@@ -119,7 +46,7 @@ staging_totals as (
         sum(conversions) as conversions,
         sum(conversion_value) as conversion_value
 
-    from staging_rows
+    from unioned
     group by platform
 
 ),

@@ -5,7 +5,7 @@
 | `reauth_required`             | an account's credentials expired or were revoked for good       | first failing day  |
 | `data_incomplete`             | a load quarantined rows or the API left days out                | run date           |
 | `data_incomplete` (rows kept out) | rows that cannot be completed (no registry entry, currency or FX rate) were kept out of the marts and quarantined | run date |
-| `<consistency check>`         | a dbt consistency check (dbt_project/tests, thresholds in the `dq_thresholds` seed) found a row | the row's day |
+| `<consistency check>`         | a dbt consistency check (dbt_project/tests/generic/consistency_check.sql, thresholds in the `dq_thresholds` seed) found a row | the row's day |
 
 Each is written to `ops.alert_log` under `workspace|platform|entity|metric|date`
 before it is sent, so it goes out once: a revoked account alerts on its first
@@ -31,7 +31,8 @@ from ads_elt.scope import SyncScope
 
 log = logging.getLogger(__name__)
 
-# The dbt consistency checks (singular tests storing their failures in schema `dq`).
+# The dbt consistency checks (the generic test `consistency_check`, named in _marts__models.yml, storing
+# their failures in schema `dq` under these names).
 CONSISTENCY_CHECKS = (
     "assert_no_spend_without_metrics",
     "assert_ctr_at_most_100_percent",

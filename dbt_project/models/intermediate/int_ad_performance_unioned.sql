@@ -1,5 +1,6 @@
 {#-
-    Every platform's campaign-day rows in the canonical columns, with the
+    Every platform's campaign-day rows (the `campaign_day` models of var
+    `ad_performance_models`) in the canonical columns, with the
     account's currency (when the payload has none) and the workspace's
     reporting currency from the account registry. Unregistered accounts keep
     their rows with a null reporting currency, which fails the marts' tests
@@ -9,15 +10,7 @@
     list keeps a null name rather than losing its rows.
 -#}
 
-{%- set platform_models = [
-    'stg_meta__insights',
-    'stg_google_ads__campaign_performance',
-    'stg_tiktok__campaign_report',
-    'stg_snapchat__campaign_stats',
-    'stg_linkedin__ad_analytics',
-    'stg_amazon_ads__sp_campaigns',
-    'stg_file_drop__performance',
-] -%}
+{%- set platform_models = ad_performance_models('campaign_day') -%}
 {%- set canonical_columns = [
     'date_day', 'workspace_id', 'platform', 'account_id', 'campaign_id', 'campaign_name', 'currency',
     'impressions', 'clicks', 'spend', 'conversions', 'conversion_value',

@@ -1,13 +1,17 @@
 {#-
     Platform-specific metrics kept for fidelity, keyed like
     fct_ad_performance_daily (same ad_performance_id): one row per campaign-day
-    of the platforms that report any (Meta reach and frequency, TikTok and
-    Snapchat video views and quartiles, Snapchat swipes, Amazon's ACOS inputs).
-    A metric a platform does not report is null, never 0.
+    of the platforms that report any. A metric a platform does not report is
+    null, never 0.
 
-    `extra_columns` lists the metrics and their types; `platforms` maps each
-    staging model to the expressions of the metrics it reports (every other
-    metric is a typed null). A platform that starts reporting one is a line here.
+    `extra_columns` lists the metrics and their types. A platform reports the
+    ones its campaign-day model (var `ad_performance_models`) has among its
+    YAML columns (reach, video views and quartiles, swipes); `frequency` is
+    impressions / reach where there is reach, and the ACOS inputs are spend and
+    conversion value where the model's YAML says `meta: reports_acos`. The
+    columns are read from the graph, so while dbt parses every campaign-day
+    model is referenced (a dependency at most unused), and the SQL is the real
+    one once the graph exists.
 -#}
 {%- set extra_columns = [
     ('reach', 'bigint'),
@@ -21,18 +25,26 @@
     ('acos_spend', 'numeric'),
     ('acos_sales', 'numeric'),
 ] -%}
-{%- set video_views = {} -%}
-{%- for column in ['video_views', 'video_views_p25', 'video_views_p50', 'video_views_p75', 'video_views_p100'] -%}
-    {%- do video_views.update({column: column}) -%}
-{%- endfor -%}
-{%- set snapchat = {'swipes': 'swipes'} -%}
-{%- do snapchat.update(video_views) -%}
-{%- set platforms = [
-    ('stg_meta__insights', {'reach': 'reach', 'frequency': safe_divide('impressions', 'reach')}),
-    ('stg_tiktok__campaign_report', video_views),
-    ('stg_snapchat__campaign_stats', snapchat),
-    ('stg_amazon_ads__sp_campaigns', {'acos_spend': 'spend', 'acos_sales': 'conversion_value'}),
-] %}
+{%- set platforms = [] -%}
+{%- for model in ad_performance_models('campaign_day') -%}
+    {%- do ref(model) -%}
+    {%- set node = model_node(model) -%}
+    {%- set expressions = {} -%}
+    {%- if node is not none -%}
+        {%- for column, _ in extra_columns if column in node.columns -%}
+            {%- do expressions.update({column: column}) -%}
+        {%- endfor -%}
+        {%- if 'reach' in expressions -%}
+            {%- do expressions.update({'frequency': safe_divide('impressions', 'reach')}) -%}
+        {%- endif -%}
+        {%- if (node.config.get('meta') or {}).get('reports_acos') -%}
+            {%- do expressions.update({'acos_spend': 'spend', 'acos_sales': 'conversion_value'}) -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if expressions -%}
+        {%- do platforms.append((model, expressions)) -%}
+    {%- endif -%}
+{%- endfor %}
 
 with
 

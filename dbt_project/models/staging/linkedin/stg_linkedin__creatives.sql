@@ -6,52 +6,14 @@
     extraction.
 -#}
 
-with
-
-source as (
-
-    select * from {{ source('linkedin', 'creatives') }}
-
-),
-
-parsed as (
-
-    select
-        workspace_id,
-        'linkedin' as platform,
-        account_id,
-        replace({{ json_text('payload', 'id') }}, 'urn:li:sponsoredCreative:', '') as creative_id,
-        {{ json_text('payload', 'name') }} as creative_name,
-        replace({{ json_text('payload', 'campaign') }}, 'urn:li:sponsoredCampaign:', '') as campaign_id,
-        {{ json_text('payload', 'intendedStatus') }} as creative_status,
-        sync_run_id,
-        extracted_at
-
-    from source
-
-),
-
-deduplicated as (
-
-    {{ latest_extraction('parsed', ['workspace_id', 'account_id', 'creative_id']) }}
-
-),
-
-final as (
-
-    select
-        workspace_id,
-        platform,
-        account_id,
-        creative_id,
-        creative_name,
-        campaign_id,
-        creative_status,
-        sync_run_id,
-        extracted_at
-
-    from deduplicated
-
-)
-
-select * from final
+{{ stage_entity_list(
+    source('linkedin', 'creatives'),
+    platform='linkedin',
+    entity_id='creative_id',
+    fields={
+        'creative_id': 'replace(' ~ json_text('payload', 'id') ~ ", 'urn:li:sponsoredCreative:', '')",
+        'creative_name': json_text('payload', 'name'),
+        'campaign_id': 'replace(' ~ json_text('payload', 'campaign') ~ ", 'urn:li:sponsoredCampaign:', '')",
+        'creative_status': json_text('payload', 'intendedStatus'),
+    },
+) }}

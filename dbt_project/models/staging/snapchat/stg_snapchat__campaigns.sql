@@ -5,50 +5,13 @@
     latest extraction.
 -#}
 
-with
-
-source as (
-
-    select * from {{ source('snapchat', 'campaigns') }}
-
-),
-
-parsed as (
-
-    select
-        workspace_id,
-        'snapchat' as platform,
-        account_id,
-        {{ json_text('payload', 'id') }} as campaign_id,
-        {{ json_text('payload', 'name') }} as campaign_name,
-        {{ json_text('payload', 'status') }} as campaign_status,
-        sync_run_id,
-        extracted_at
-
-    from source
-
-),
-
-deduplicated as (
-
-    {{ latest_extraction('parsed', ['workspace_id', 'account_id', 'campaign_id']) }}
-
-),
-
-final as (
-
-    select
-        workspace_id,
-        platform,
-        account_id,
-        campaign_id,
-        campaign_name,
-        campaign_status,
-        sync_run_id,
-        extracted_at
-
-    from deduplicated
-
-)
-
-select * from final
+{{ stage_entity_list(
+    source('snapchat', 'campaigns'),
+    platform='snapchat',
+    entity_id='campaign_id',
+    fields={
+        'campaign_id': json_text('payload', 'id'),
+        'campaign_name': json_text('payload', 'name'),
+        'campaign_status': json_text('payload', 'status'),
+    },
+) }}

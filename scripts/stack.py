@@ -41,17 +41,10 @@ def venv_bin(name: str) -> str:
 
 
 def new_credentials() -> dict:
-    return {
-        "meta": {"access_token": "EAAB" + secrets.token_urlsafe(24)},
-        "google_ads": {
-            "developer_token": secrets.token_urlsafe(16),
-            "client_id": "sandbox-client.apps.googleusercontent.com",
-            "client_secret": secrets.token_urlsafe(16),
-            "refresh_token": "1//" + secrets.token_urlsafe(24),
-        },
-        **new_platform_credentials(),
-        **new_service_credentials(),
-    }
+    """Random credentials for every platform the sandbox serves (sandbox.platforms) and for the services."""
+    from sandbox.platforms import new_credentials as platform_credentials
+
+    return {**platform_credentials(), **new_service_credentials()}
 
 
 def new_service_credentials() -> dict:
@@ -62,29 +55,10 @@ def new_service_credentials() -> dict:
     }
 
 
-def new_platform_credentials() -> dict:
-    """TikTok, Snapchat, LinkedIn, Amazon Ads and store sandbox credentials."""
-    return {
-        "shopify": {"access_token": "shpat_" + secrets.token_hex(16)},
-        "woocommerce": {"consumer_key": "ck_" + secrets.token_hex(20), "consumer_secret": "cs_" + secrets.token_hex(20)},
-        "salla": {"access_token": secrets.token_urlsafe(32)},
-        "zid": {"authorization": secrets.token_urlsafe(32), "manager_token": secrets.token_urlsafe(32)},
-        "tiktok": {"access_token": secrets.token_hex(20)},
-        "snapchat": {"client_id": secrets.token_hex(16), "client_secret": secrets.token_urlsafe(16), "refresh_token": secrets.token_urlsafe(24)},
-        "linkedin": {"client_id": secrets.token_hex(7), "client_secret": secrets.token_urlsafe(16), "refresh_token": secrets.token_urlsafe(24)},
-        "amazon_ads": {
-            "client_id": "amzn1.application-oa2-client." + secrets.token_hex(16),
-            "client_secret": secrets.token_urlsafe(16),
-            "refresh_token": "Atzr|" + secrets.token_urlsafe(24),
-        },
-    }
-
-
 def connections_env(
     pg_port: int, pg_password: str, dbname: str, sandbox_url: str, creds: dict, report_poll_seconds: float = 2.0
 ) -> dict[str, str]:
     """Airflow Connections for the warehouse and each platform, as AIRFLOW_CONN_* JSON values."""
-    g = creds["google_ads"]
     return {
         "AIRFLOW_CONN_WAREHOUSE": json.dumps(
             {
@@ -94,27 +68,6 @@ def connections_env(
                 "login": "postgres",
                 "password": pg_password,
                 "schema": dbname,
-            }
-        ),
-        "AIRFLOW_CONN_META_DEFAULT": json.dumps(
-            {
-                "conn_type": "http",
-                "host": f"{sandbox_url}/meta",
-                "password": creds["meta"]["access_token"],
-                "extra": {"api_version": "v21.0"},
-            }
-        ),
-        "AIRFLOW_CONN_GOOGLE_ADS_DEFAULT": json.dumps(
-            {
-                "conn_type": "http",
-                "host": f"{sandbox_url}/google_ads",
-                "login": g["client_id"],
-                "password": g["refresh_token"],
-                "extra": {
-                    "developer_token": g["developer_token"],
-                    "client_secret": g["client_secret"],
-                    "token_url": f"{sandbox_url}/google_ads/oauth2/token",
-                },
             }
         ),
         **platform_connections_env(sandbox_url, creds, report_poll_seconds),
@@ -219,27 +172,11 @@ def role_connections_env(pg_port: int, pg_password: str, dbname: str) -> dict[st
 
 
 def platform_connections_env(sandbox_url: str, creds: dict, report_poll_seconds: float = 2.0) -> dict[str, str]:
-    """Connections for TikTok, Snapchat, LinkedIn and Amazon Ads on the sandbox."""
-
-    def oauth(platform: str, token_path: str, **extra) -> str:
-        c = creds[platform]
-        return json.dumps(
-            {
-                "conn_type": "http",
-                "host": f"{sandbox_url}/{platform}",
-                "login": c["client_id"],
-                "password": c["refresh_token"],
-                "extra": {"client_secret": c["client_secret"], "token_url": f"{sandbox_url}/{platform}/{token_path}", **extra},
-            }
-        )
+    """Each ad platform's default Connection on the sandbox (its module's ``connection``), and the stores'."""
+    from sandbox.platforms import connections
 
     return {
-        "AIRFLOW_CONN_TIKTOK_DEFAULT": json.dumps(
-            {"conn_type": "http", "host": f"{sandbox_url}/tiktok", "password": creds["tiktok"]["access_token"]}
-        ),
-        "AIRFLOW_CONN_SNAPCHAT_DEFAULT": oauth("snapchat", "login/oauth2/access_token"),
-        "AIRFLOW_CONN_LINKEDIN_DEFAULT": oauth("linkedin", "oauth/v2/accessToken", api_version="202411"),
-        "AIRFLOW_CONN_AMAZON_ADS_DEFAULT": oauth("amazon_ads", "auth/o2/token", report_poll_seconds=report_poll_seconds),
+        **{f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(conn) for conn_id, conn in connections(sandbox_url, creds, report_poll_seconds=report_poll_seconds).items()},
         **store_connections_env(sandbox_url, creds),
     }
 
@@ -376,7 +313,7 @@ class Stack:
             path.touch(mode=0o600)
             path.write_text(json.dumps(new_credentials()))
         creds = json.loads(path.read_text())
-        missing = {k: v for k, v in {**new_platform_credentials(), **new_service_credentials()}.items() if k not in creds}
+        missing = {k: v for k, v in new_credentials().items() if k not in creds}
         if missing:  # credentials written before these platforms existed
             creds.update(missing)
             path.write_text(json.dumps(creds))

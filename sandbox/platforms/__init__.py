@@ -45,3 +45,13 @@ def ad_traits() -> dict:
 def new_credentials() -> dict:
     """Random credentials for every platform served here (the keys their Connections need)."""
     return {cls.platform: cls.new_credentials() for cls in api_classes()}
+
+
+def connections(sandbox_url: str, credentials: dict, **options) -> dict[str, dict]:
+    """Each ad platform's default Connection on the sandbox at `sandbox_url` (conn id -> its JSON)."""
+    out = {}
+    for cls in api_classes():
+        conn = cls.connection(sandbox_url, credentials[cls.platform], **options)
+        if conn is not None:
+            out[f"{cls.platform}_default"] = conn
+    return out

@@ -79,6 +79,11 @@ class AmazonAdsApi(PlatformApi):
             "refresh_token": "Atzr|" + secrets.token_urlsafe(48),
         }
 
+    @classmethod
+    def connection(cls, sandbox_url: str, creds: dict, **options) -> dict:
+        """`report_poll_seconds` (option): how often the deferred extract polls its reports."""
+        return cls.oauth_connection(sandbox_url, creds, "auth/o2/token", report_poll_seconds=options.get("report_poll_seconds", 2.0))
+
     def routes(self) -> list:
         return [
             Route("POST", re.compile(r"^/amazon_ads/auth/o2/token$"), "amazon_ads", "token", self.token),

@@ -83,6 +83,23 @@ class PlatformApi:
         """Random credentials this platform accepts (the keys its Connection needs)."""
         raise NotImplementedError
 
+    @classmethod
+    def connection(cls, sandbox_url: str, creds: dict, **options) -> dict | None:
+        """The Airflow Connection (``<platform>_default``, as its JSON) that points the platform's client at this
+        fake with `creds`; None for platforms whose Connections are per account (the stores)."""
+        return None
+
+    @classmethod
+    def oauth_connection(cls, sandbox_url: str, creds: dict, token_path: str, **extra) -> dict:
+        """A refresh-token Connection: client id as login, refresh token as password, the token URL in extra."""
+        return {
+            "conn_type": "http",
+            "host": f"{sandbox_url}/{cls.platform}",
+            "login": creds["client_id"],
+            "password": creds["refresh_token"],
+            "extra": {"client_secret": creds["client_secret"], "token_url": f"{sandbox_url}/{cls.platform}/{token_path}", **extra},
+        }
+
     def fault_body(self, kind: str, fault, ctx):
         """The platform's own answer for an error fault (None: the generic one)."""
         return None

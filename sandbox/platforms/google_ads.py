@@ -262,6 +262,12 @@ class GoogleAdsApi(PlatformApi):
             "refresh_token": "1//" + secrets.token_urlsafe(64),
         }
 
+    @classmethod
+    def connection(cls, sandbox_url: str, creds: dict, **options) -> dict:
+        conn = cls.oauth_connection(sandbox_url, creds, "oauth2/token")
+        conn["extra"] = {"developer_token": creds["developer_token"], **conn["extra"]}
+        return conn
+
     def routes(self) -> list:
         return [
             Route("POST", re.compile(r"^/google_ads/oauth2/token$"), "google_ads", "token", self.token),

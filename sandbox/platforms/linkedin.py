@@ -103,6 +103,10 @@ class LinkedInApi(PlatformApi):
             "refresh_token": "AQX" + secrets.token_urlsafe(40),
         }
 
+    @classmethod
+    def connection(cls, sandbox_url: str, creds: dict, **options) -> dict:
+        return cls.oauth_connection(sandbox_url, creds, "oauth/v2/accessToken", api_version="202411")
+
     def fault_body(self, kind: str, fault, ctx):
         if kind == "auth_expired":
             return Response.json(

@@ -147,6 +147,10 @@ class MetaApi(PlatformApi):
     def new_credentials() -> dict:
         return {"access_token": "EAAB" + secrets.token_urlsafe(48)}
 
+    @classmethod
+    def connection(cls, sandbox_url: str, creds: dict, **options) -> dict:
+        return {"conn_type": "http", "host": f"{sandbox_url}/meta", "password": creds["access_token"], "extra": {"api_version": "v21.0"}}
+
     def routes(self) -> list:
         return [Route("GET", re.compile(r"^/meta/v(\d+\.\d+)/act_([^/]+)/insights/?$"), "meta", "insights", self.insights, True)]
 

@@ -76,6 +76,10 @@ class SnapchatApi(PlatformApi):
             "refresh_token": "snap-refresh-" + secrets.token_urlsafe(32),
         }
 
+    @classmethod
+    def connection(cls, sandbox_url: str, creds: dict, **options) -> dict:
+        return cls.oauth_connection(sandbox_url, creds, "login/oauth2/access_token")
+
     def fault_body(self, kind: str, fault, ctx):
         if kind == "rate_limited":
             return Response.json(429, {"request_status": "ERROR", "request_id": "sandbox-fault", "msg": "Rate limit exceeded"})

@@ -110,6 +110,10 @@ class TikTokApi(PlatformApi):
     def new_credentials() -> dict:
         return {"access_token": secrets.token_hex(20)}
 
+    @classmethod
+    def connection(cls, sandbox_url: str, creds: dict, **options) -> dict:
+        return {"conn_type": "http", "host": f"{sandbox_url}/tiktok", "password": creds["access_token"]}
+
     def fault_body(self, kind: str, fault, ctx):
         """TikTok answers errors with HTTP 200 and a non-zero ``code``."""
         codes = {

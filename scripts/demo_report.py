@@ -147,10 +147,13 @@ def print_stream_report(dsn: str, day: date) -> None:
                 )
             )
         )
+        # this drain's (the last one's): a demo run again on the same stack publishes its broken bodies anew
         cur.execute(
-            "select count(*) from ops.quarantine where platform = 'amazon_ads' and report = 'marketing_stream'"
+            "select count(*) from ops.quarantine where platform = 'amazon_ads' and report = 'marketing_stream' "
+            "and sync_run_id = (select sync_run_id from ops.quarantine where platform = 'amazon_ads' "
+            "and report = 'marketing_stream' order by id desc limit 1)"
         )
-        print(f"\nunreadable messages quarantined (and sent to the dead-letter queue): {cur.fetchone()[0]}")
+        print(f"\nunreadable messages quarantined (and sent to the dead-letter queue) by this run: {cur.fetchone()[0]}")
         print("\n== Intraday alerts (marts.mart_intraday_alerts -> ops.alert_log) ==")
         cur.execute(
             "select a.severity, a.campaign_name, a.explanation, coalesce(l.status, 'not logged') "

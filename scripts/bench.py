@@ -58,9 +58,12 @@ for _p in (REPO, REPO / "plugins", REPO / "scripts"):
 from localpg import Cluster  # noqa: E402
 from stack import airflow_env, connections_env, dbt_cli_env, ensure_manifest, new_credentials, venv_bin  # noqa: E402
 
+from adapters import PLATFORMS, ad_platforms  # noqa: E402
+
 OUT = REPO / ".local" / "bench"
 END_DATE = date(2026, 11, 20)
-PLATFORM_LOOKBACK = {"meta": 28, "google_ads": 14, "tiktok": 3, "snapchat": 7, "linkedin": 7, "amazon_ads": 3}
+# The ad platforms pulled over an API and their default lookbacks, from the catalogue (in its order).
+PLATFORM_LOOKBACK = {p: PLATFORMS[p].lookback_days for p in ad_platforms() if PLATFORMS[p].fetch is not None}
 CURRENCIES = (("USD", "America/New_York"), ("EUR", "Europe/Berlin"), ("GBP", "Europe/London"))
 # dbt builds leave out the unit tests (fixed inputs, a fixed cost that says nothing about scale). The bench's
 # "days" are minutes apart, so the incremental watermark's safety margin for loads still running while dbt

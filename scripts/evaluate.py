@@ -64,18 +64,8 @@ OUT = REPO / ".local" / "evaluate"
 GRACE_DAYS = 2
 ALLOWED_DELAY = {"gradual_decline": 3}
 DEFAULT_ALLOWED_DELAY = 1
-RAW_TABLES = {
-    "meta": "raw.meta__insights",
-    "google_ads": "raw.google_ads__campaign_performance",
-    "amazon_ads": "raw.amazon_ads__sp_campaigns",
-    "tiktok": "raw.tiktok__campaign_report",
-}
 TIKTOK_METRICS = ("campaign_name", "spend", "impressions", "clicks", "conversion", "complete_payment", "total_complete_payment_rate")
 META_FIELDS = ("campaign_id", "campaign_name", "spend", "impressions", "clicks", "reach", "actions", "action_values", "account_currency")
-GOOGLE_FIELDS = (
-    "campaign.id", "campaign.name", "segments.date", "metrics.cost_micros", "metrics.impressions",
-    "metrics.clicks", "metrics.conversions", "metrics.conversions_value",
-)  # fmt: skip
 
 
 def log(message: str) -> None:
@@ -85,12 +75,21 @@ def log(message: str) -> None:
 # --------------------------------------------------------------------------- landing
 
 
+def primary_raw_table(platform: str) -> str:
+    """The raw table of the platform's campaign-day report (the catalogue's)."""
+    from adapters import PLATFORMS
+    from ads_elt.warehouse import raw_table
+
+    return f"raw.{raw_table(platform, PLATFORMS[platform].report)}"
+
+
 def payload(platform: str, account, row: dict) -> dict:
     """One campaign-day as the platform's API returns it (the sandbox's renderers)."""
     if platform == "google_ads":
+        from adapters.google_ads.client import QUERY_FIELDS
         from sandbox.platforms.google_ads import search_result
 
-        return search_result(account, row, list(GOOGLE_FIELDS))
+        return search_result(account, row, list(QUERY_FIELDS))
     if platform == "meta":
         from sandbox.platforms.meta import insights_record
 
@@ -160,7 +159,7 @@ def land(conn, world) -> int:
         for row in world.rows():
             platform = row["platform"]
             a = accounts[(platform, row["account_id"])]
-            by_table[RAW_TABLES[platform]].append(
+            by_table[primary_raw_table(platform)].append(
                 (
                     row["workspace_id"], row["account_id"], row["date"], json.dumps(payload(platform, a, row)),
                     "evaluate", world.start, world.end, extracted,

@@ -99,20 +99,12 @@ def build_scenario() -> Scenario:
 
 def raw_rows(s: Scenario) -> dict[str, list[tuple]]:
     """raw.* rows with payloads exactly as the sandbox servers send them (as of END + 1)."""
+    from adapters.google_ads.client import QUERY_FIELDS
     from adapters.meta.client import FIELDS as META_FIELDS
     from sandbox.platforms.google_ads import search_result
     from sandbox.platforms.meta import insights_record
 
-    google_fields = [
-        "campaign.id",
-        "campaign.name",
-        "segments.date",
-        "metrics.cost_micros",
-        "metrics.impressions",
-        "metrics.clicks",
-        "metrics.conversions",
-        "metrics.conversions_value",
-    ]
+    google_fields = list(QUERY_FIELDS)
     extracted = datetime(2025, 12, 1, 6, tzinfo=UTC)
     out: dict[str, list[tuple]] = {"meta__insights": [], "google_ads__campaign_performance": []}
     for account in s.world.accounts:

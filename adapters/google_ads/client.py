@@ -17,6 +17,8 @@ QUERY = (
     "metrics.impressions, metrics.clicks, metrics.conversions, metrics.conversions_value "
     "FROM campaign WHERE segments.date BETWEEN '{since}' AND '{until}'"
 )
+# The fields the campaign query selects, in its order (a searchStream row carries exactly these).
+QUERY_FIELDS = tuple(QUERY.split("SELECT ", 1)[1].split(" FROM ", 1)[0].split(", "))
 # One row per ad group and day; the ad group's campaign comes along (implicitly joined resource).
 AD_GROUP_QUERY = (
     "SELECT ad_group.id, ad_group.name, campaign.id, campaign.name, segments.date, metrics.cost_micros, "

@@ -1,6 +1,6 @@
 """The reporting service: a JSON API (`/v1`) and the dashboard every alert links to.
 
-Read-only on the marts through the `api` warehouse role (``ads_elt.roles``), never
+Read-only on the marts through the `api` warehouse role (``ads_elt.warehouse.roles``), never
 the administrator; what it may change is an alert's state and its own tokens.
 
     python -m api serve [--host H] [--port P]          the service (uvicorn)

@@ -51,7 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         uvicorn.run(app, host=args.host, port=args.port, log_level="info", access_log=False)
         return 0
     if args.command == "link":
-        from ads_elt.links import sign_url
+        from ads_elt.alerts.links import sign_url
 
         url = f"{settings.public_url}/dashboard/{args.workspace}{args.path}"
         print(sign_url(url, settings.signing_key, args.workspace, args.days or settings.link_ttl_days))

@@ -1,6 +1,6 @@
 """The dashboard: server-rendered pages a marketer opens from an alert, and the digest charts.
 
-Pages are reached with a signed, expiring link for one workspace (``ads_elt.links``:
+Pages are reached with a signed, expiring link for one workspace (``ads_elt.alerts.links``:
 `exp` and `sig` in the query, kept on every link of the page) or with an API token
 (`Authorization: Bearer`). Filters live in the URL: platform, date, days. An expired or
 forged link answers a 403 page.
@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
-from ads_elt import links
+from ads_elt.alerts import links
 from api import queries
 from api.errors import MAX_RANGE_DAYS, ApiError, not_found, parse_day
 from api.security import lookup

@@ -233,11 +233,11 @@ def alerts(
 
 
 def change_alert_state(cur, workspace_id: str, alert_id: str, state: str, until: date | None, by: str) -> dict[str, Any] | None:
-    """Set the state of a full alert id's series (ads_elt.alert_states.change); None when the workspace has no such alert.
+    """Set the state of a full alert id's series (ads_elt.alerts.states.change); None when the workspace has no such alert.
 
     Raises ValueError for a state the alert cannot take (a snooze without a day, or one before the alert's day).
     """
-    from ads_elt import alert_states
+    from ads_elt.alerts import states as alert_states
 
     cur.execute("select alert_key from ops.alert_log where alert_id = %s and workspace_id = %s", (alert_id, workspace_id))
     row = cur.fetchone()

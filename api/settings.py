@@ -16,10 +16,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from ads_elt.links import REPORTING_CONN_ID
-from ads_elt.roles import API, ROLE_CONNECTIONS
+from ads_elt.alerts.links import REPORTING_CONN_ID
+from ads_elt.warehouse.roles import API, ROLE_CONNECTIONS
 
-WAREHOUSE_CONN_ID = ROLE_CONNECTIONS[API]  # the api role's Connection (ads_elt.roles)
+WAREHOUSE_CONN_ID = ROLE_CONNECTIONS[API]  # the api role's Connection (ads_elt.warehouse.roles)
 AIRFLOW_CONN_ID = os.environ.get("ADS_API_AIRFLOW_CONN_ID", "airflow_api")
 
 
@@ -63,9 +63,9 @@ def _int_env(name: str, default: int) -> int:
 
 def load() -> Settings:
     """Settings from the Connections above; a missing one stops the service with what to set."""
-    from ads_elt.connections import base_url
-    from ads_elt.db import connection_or_none, warehouse_dsn
-    from ads_elt.links import reporting_service
+    from ads_elt.alerts.links import reporting_service
+    from ads_elt.registry.connections import base_url
+    from ads_elt.warehouse.db import connection_or_none, warehouse_dsn
 
     if connection_or_none(WAREHOUSE_CONN_ID) is None:
         raise ConfigurationError(

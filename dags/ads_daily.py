@@ -47,15 +47,15 @@ from airflow.sdk import Param, TaskGroup, dag, task, task_group
 from airflow.timetables.trigger import CronTriggerTimetable
 
 from adapters import ad_platforms, store_platforms
-from ads_elt.assets import dbt_assets, models_tagged, raw_assets
 from ads_elt.callbacks import notify_failure
+from ads_elt.warehouse.assets import dbt_assets, models_tagged, raw_assets
 
 REPO = Path(__file__).resolve().parents[1]
 DBT_DIR = Path(os.environ.get("ADS_ELT_DBT_DIR", REPO / "dbt_project"))
 MANIFEST = DBT_DIR / "target" / "manifest.json"
 # Every platform's task group: plan -> extract -> load, one per spec in the catalogue, in its declared
-# order. Amazon Ads' extract defers while its reports run (ads_elt.amazon_ads); file drops read the
-# workspace inbox (ads_elt.file_drop).
+# order. Amazon Ads' extract defers while its reports run (ads_elt.ingestion.amazon_ads); file drops read the
+# workspace inbox (ads_elt.ingestion.file_drop).
 PLATFORMS = ad_platforms()
 # Stores: the same plan -> extract -> load per store, orders re-pulled by update time.
 STORE_PLATFORMS = store_platforms()
@@ -94,14 +94,14 @@ def _report_date(logical_date, dag_run):
 
 @task
 def prepare(logical_date=None, dag_run=None) -> dict:
-    from ads_elt.pipeline import prepare as run
+    from ads_elt.ingestion.pipeline import prepare as run
 
     return run(_report_date(logical_date, dag_run))
 
 
 @task
 def plan(platform: str, logical_date=None, dag_run=None, run_id=None, params=None) -> list[dict]:
-    from ads_elt.pipeline import plan as run
+    from ads_elt.ingestion.pipeline import plan as run
 
     return [s.to_xcom() for s in run(platform, _report_date(logical_date, dag_run), run_id, only=sync_limits(params))]
 
@@ -124,8 +124,8 @@ def sync_limits(params) -> dict[str, str]:
 def extract(scope: dict) -> dict:
     from airflow.sdk import get_current_context
 
-    from ads_elt.pipeline import extract as run
-    from ads_elt.scope import SyncScope
+    from ads_elt.ingestion.pipeline import extract as run
+    from ads_elt.ingestion.scope import SyncScope
 
     typed = SyncScope.of(scope)
     get_current_context()["account_label"] = typed.label
@@ -136,8 +136,8 @@ def extract(scope: dict) -> dict:
 def extract_files(scope: dict) -> dict:
     from airflow.sdk import get_current_context
 
-    from ads_elt.file_drop import extract as run
-    from ads_elt.scope import SyncScope
+    from ads_elt.ingestion.file_drop import extract as run
+    from ads_elt.ingestion.scope import SyncScope
 
     typed = SyncScope.of(scope)
     get_current_context()["account_label"] = typed.label
@@ -148,7 +148,7 @@ def extract_files(scope: dict) -> dict:
 def load_files(batch: dict) -> dict:
     from airflow.sdk import get_current_context
 
-    from ads_elt.file_drop import load as run
+    from ads_elt.ingestion.file_drop import load as run
 
     get_current_context()["account_label"] = batch["account_id"]
     return run(batch)
@@ -161,7 +161,7 @@ def sync_accounts(platform: str, scopes):
     extract leaves only that account's load undone, the others load as soon as their own
     extract is done.
     """
-    # The load's outlets: the platform's raw tables as Assets (ads_elt.assets).
+    # The load's outlets: the platform's raw tables as Assets (ads_elt.warehouse.assets).
     raw = raw_assets(platform)
     if platform == "file_drop":
         return sync_file_drop_account.partial(raw=raw).expand(scope=scopes)
@@ -185,7 +185,7 @@ def sync_file_drop_account(scope: dict, raw: list):
 @task_group(group_id="account")
 def sync_amazon_ads_account(scope: dict, raw: list):
     """One Amazon Ads profile: request the reports and defer while Amazon builds them, then load."""
-    from ads_elt.amazon_ads import AmazonAdsReportOperator
+    from ads_elt.ingestion.amazon_ads import AmazonAdsReportOperator
 
     report = AmazonAdsReportOperator(task_id="extract", scope=scope, retries=3, map_index_template="{{ account_label }}")
     return load.override(outlets=raw)(report.output)
@@ -195,7 +195,7 @@ def sync_amazon_ads_account(scope: dict, raw: list):
 def load(batch: dict) -> dict:
     from airflow.sdk import get_current_context
 
-    from ads_elt.pipeline import load as run
+    from ads_elt.ingestion.pipeline import load as run
 
     get_current_context()["account_label"] = batch["account_id"]
     return run(batch)
@@ -215,7 +215,7 @@ def freshness(ti=None) -> dict:
     """`dbt source freshness` per platform: warnings in the log, an error turns the task red."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from ads_elt.pipeline import freshness as run
+    from ads_elt.ingestion.pipeline import freshness as run
 
     if ti.xcom_pull(task_ids="prepare") is None:
         raise AirflowFailException("prepare did not succeed: freshness not checked")
@@ -227,7 +227,7 @@ def data_quality(logical_date=None, dag_run=None, run_id=None, ti=None) -> dict:
     """Consistency checks (dbt, thresholds in the dq_thresholds seed) and incomplete loads -> alerts."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from ads_elt.pipeline import data_quality as run
+    from ads_elt.ingestion.pipeline import data_quality as run
 
     if ti.xcom_pull(task_ids="prepare") is None:
         raise AirflowFailException("prepare did not succeed: nothing to check")
@@ -236,7 +236,7 @@ def data_quality(logical_date=None, dag_run=None, run_id=None, ti=None) -> dict:
 
 @task
 def alerts(logical_date=None, dag_run=None) -> dict:
-    from ads_elt.pipeline import alerts as run
+    from ads_elt.ingestion.pipeline import alerts as run
 
     return run(_report_date(logical_date, dag_run))
 
@@ -246,7 +246,7 @@ def run_summary(logical_date=None, dag_run=None, run_id=None, ti=None) -> dict:
     """The run's last word: what each account did, and a failure if anything did not finish."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from ads_elt.pipeline import run_summary as run
+    from ads_elt.ingestion.pipeline import run_summary as run
 
     if ti.xcom_pull(task_ids="prepare") is None:
         raise AirflowFailException("prepare did not succeed: nothing was synced (see its log)")
@@ -309,7 +309,7 @@ def dbt_tasks():
         # Without a manifest (`make manifest` creates it) fall back to one `dbt build` task.
         @task(task_id="dbt_build")
         def dbt_build() -> None:
-            from ads_elt.dbt_cli import build
+            from ads_elt.warehouse.dbt_cli import build
 
             build()
 
@@ -382,7 +382,7 @@ def dbt_tasks():
             **own,
             **retries,
         )
-        # Outlets: each mart task its relation, the rollups theirs (ads_elt.assets).
+        # Outlets: each mart task its relation, the rollups theirs (ads_elt.warehouse.assets).
         for t in marts:
             t.outlets = dbt_assets(manifest, [t.extra_context["dbt_node_config"]["unique_id"]])
         rollups.outlets = dbt_assets(manifest, models_tagged(manifest, DBT_ROLLUPS.removeprefix("tag:")))

@@ -8,7 +8,7 @@ SQS queue (through SNS). Every hour, at five past:
    untouched in the lake, its records in `raw.amazon_stream__sp_traffic` /
    `raw.amazon_stream__sp_conversion` (once per `idempotency_id`), one commit, and only then
    are its messages deleted. Bodies that never parse go to the dead-letter queue and
-   `ops.quarantine` with the reason. (ads_elt.marketing_stream)
+   `ops.quarantine` with the reason. (ads_elt.ingestion.marketing_stream)
 2. `dbt`: the stream's staging views, `marts.fct_ad_performance_hourly` (records for the same
    hour and key add up: they are deltas), `marts.mart_stream_reconciliation` (the stream
    against the daily report) and `marts.mart_intraday_alerts`.
@@ -34,8 +34,8 @@ from datetime import datetime, timedelta
 from airflow.sdk import dag, task
 from airflow.timetables.trigger import CronTriggerTimetable
 
-from ads_elt.assets import dbt_assets, manifest_relations, models_tagged, table_asset
 from ads_elt.callbacks import notify_failure
+from ads_elt.warehouse.assets import dbt_assets, manifest_relations, models_tagged, table_asset
 
 DEFAULT_ARGS = {
     "owner": "data-platform",
@@ -48,7 +48,7 @@ DEFAULT_ARGS = {
 @task
 def drain(run_id=None) -> dict:
     """Drain the Marketing Stream queue into raw; delete each batch only after its commit."""
-    from ads_elt.marketing_stream import run_drain
+    from ads_elt.ingestion.marketing_stream import run_drain
 
     return run_drain(run_id)
 
@@ -56,7 +56,7 @@ def drain(run_id=None) -> dict:
 @task
 def dbt() -> None:
     """Build the stream's staging views and hourly marts (and their tests)."""
-    from ads_elt.marketing_stream import build_models
+    from ads_elt.ingestion.marketing_stream import build_models
 
     build_models()
 
@@ -64,7 +64,7 @@ def dbt() -> None:
 @task
 def intraday_alerts() -> dict:
     """The day so far's alerts, through the same alert log, suppression and digests as the daily run."""
-    from ads_elt.marketing_stream import intraday_alerts as run
+    from ads_elt.ingestion.marketing_stream import intraday_alerts as run
 
     return run()
 
@@ -94,7 +94,7 @@ def stream_raw_assets() -> list:
 
 def stream_mart_assets() -> list:
     """The stream's dbt relations as Assets, from the compiled manifest (none without one)."""
-    from ads_elt.dbt_cli import DBT_DIR
+    from ads_elt.warehouse.dbt_cli import DBT_DIR
 
     manifest_path = DBT_DIR / "target" / "manifest.json"
     if not manifest_path.exists():

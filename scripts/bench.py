@@ -257,11 +257,11 @@ class Warehouse:
 
 
 def sync(run_date: date, platforms: tuple[str, ...], concurrency: int = 4) -> dict:
-    """One day's extract and load for every account, through the DAG's own task bodies (ads_elt.pipeline).
+    """One day's extract and load for every account, through the DAG's own task bodies (ads_elt.ingestion.pipeline).
 
     Extracts run `concurrency` at a time (the DAG's ADS_ELT_EXTRACT_CONCURRENCY), loads one after another.
     """
-    from ads_elt import pipeline
+    from ads_elt.ingestion import pipeline
 
     run_id = f"bench__{run_date.isoformat()}__{uuid.uuid4().hex[:6]}"
     pipeline.prepare(run_date)
@@ -445,8 +445,8 @@ def figure_load(cluster: Cluster, rows: int, repeats: int = 3) -> dict:
     """
     import psycopg2
 
-    from ads_elt import lake, pipeline
-    from ads_elt.raw_batch import copy_rows, prepare_rows
+    from ads_elt.ingestion import lake, pipeline
+    from ads_elt.ingestion.raw_batch import copy_rows, prepare_rows
     from ads_elt.warehouse import raw_table
 
     campaigns = max(1, rows // 730)
@@ -762,7 +762,7 @@ def figure_extract(cluster: Cluster, accounts: int, latency: float, rate_limit: 
     generating the world is the fake's own CPU (about 0.7 s an account), which a real platform does
     not add to its latency, and on 2 cores it would otherwise stall every request in flight.
     """
-    from ads_elt import pipeline
+    from ads_elt.ingestion import pipeline
     from sandbox.platforms.meta import LEVELS as META_LEVELS
 
     size = WorldSize(workspaces=max(1, accounts // 4), accounts=accounts, campaigns=20, days=90, platforms=("meta",))
@@ -835,7 +835,7 @@ def figure_stream(cluster: Cluster, days: int = 4, batch_size: int = 10) -> dict
     import psycopg2
     from stack import sqs_client, start_sqs
 
-    from ads_elt.marketing_stream import StreamQueue, drain
+    from ads_elt.ingestion.marketing_stream import StreamQueue, drain
     from ads_elt.warehouse import ensure_schema
     from sandbox.platforms.amazon_ads import advertiser_id
     from sandbox.platforms.amazon_ads_stream import StreamPublisher, ensure_queues, publish

@@ -708,7 +708,7 @@ def start_reporting_service(stack: Stack, env: dict[str, str]) -> dict:
             sys.path.insert(0, p)
     import psycopg2
 
-    from ads_elt.links import sign_url
+    from ads_elt.alerts.links import sign_url
     from api.security import create_token, revoke_token
     from api.settings import load
 

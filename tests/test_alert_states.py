@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from test_alerts import DASHBOARD, FakeSlack, alerts_warehouse, anomaly, insert_anomalies
 
-from ads_elt import alert_states
 from ads_elt.alerts import WorkspaceAlertSettings, run_alerts
+from ads_elt.alerts import states as alert_states
 
 REPO = Path(__file__).resolve().parents[1]
 D1 = date(2026, 11, 20)

@@ -78,7 +78,7 @@ def services(pg_server, tmp_path_factory):
     subprocess.run([airflow, "db", "migrate"], env=env, cwd=REPO, check=True, capture_output=True)
     # the warehouse as the DAG's `prepare` leaves it: accounts known, roles (the api role too) created
     subprocess.run(
-        [venv_bin("python"), "-c", f"from datetime import date; from ads_elt.pipeline import prepare; prepare(date.fromisoformat('{REPORT_DATE}'))"],
+        [venv_bin("python"), "-c", f"from datetime import date; from ads_elt.ingestion.pipeline import prepare; prepare(date.fromisoformat('{REPORT_DATE}'))"],
         env=env, cwd=REPO, check=True, capture_output=True,
     )  # fmt: skip
     procs = Processes(home)

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import pytest
 from api_harness import REPO, WS
 
-from ads_elt import links
+from ads_elt.alerts import links
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("demo")]
 

@@ -824,7 +824,7 @@ def test_rows_that_cannot_be_completed_are_kept_out_quarantined_and_alerted(pg_s
     whose currency the seed does not know and an account missing from the registry keep their rows out of
     the fact, listed with the reason; the other accounts build; the data_quality step quarantines them once
     and alerts each workspace concerned."""
-    from ads_elt import health
+    from ads_elt.alerts import health
 
     dbname = pg_server.create_database(prefix="dbtfx")
     dsn = pg_server.dsn(dbname)

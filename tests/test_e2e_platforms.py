@@ -124,7 +124,7 @@ def test_amazon_reports_are_awaited_by_a_trigger_not_a_sleeping_task(demo):
         "select window_start, window_end from ops.sync_runs where platform = 'amazon_ads' and status = 'loaded'"
     )
     assert len(reports) == 1
-    from ads_elt.amazon_ads import REPORT_GROUPS
+    from ads_elt.ingestion.amazon_ads import REPORT_GROUPS
 
     # at most 31 days per report, one report per window and group (campaigns, ad groups)
     windows = -(-((reports[0][1] - reports[0][0]).days + 1) // 31) * len(REPORT_GROUPS)

@@ -75,7 +75,7 @@ def env(pg_server, sandbox, tmp_path, monkeypatch):
     monkeypatch.setenv("ADS_ELT_HTTP_READ_TIMEOUT", "1")
     sandbox.clear_faults()
     sandbox.reset_stats()
-    from ads_elt.pipeline import prepare
+    from ads_elt.ingestion.pipeline import prepare
 
     prepare(REPORT_DATE)
     yield pg_server.dsn(dbname)
@@ -84,7 +84,7 @@ def env(pg_server, sandbox, tmp_path, monkeypatch):
 
 def sync(platform: str, run_id: str) -> dict[str, str]:
     """plan -> extract -> load for every account of `platform`; returns the outcome per account."""
-    from ads_elt import pipeline
+    from ads_elt.ingestion import pipeline
 
     outcome = {}
     for scope in pipeline.plan(platform, REPORT_DATE, run_id):
@@ -237,7 +237,7 @@ def test_a_batch_failing_wholesale_is_not_loaded_and_the_state_does_not_move(env
 
 
 def test_an_account_failing_for_three_days_catches_up_in_full(env, sandbox, world):
-    from ads_elt import pipeline
+    from ads_elt.ingestion import pipeline
 
     sync("meta", "clean_1")
     conn = psycopg2.connect(env)
@@ -254,7 +254,7 @@ def test_an_account_failing_for_three_days_catches_up_in_full(env, sandbox, worl
 
 
 def test_the_run_summary_names_the_accounts_behind_and_by_how_long(env, sandbox):
-    from ads_elt import pipeline
+    from ads_elt.ingestion import pipeline
 
     sync("meta", "run_a")
     sync("google_ads", "run_a")
@@ -329,7 +329,7 @@ def test_the_platform_gate_keeps_concurrency_within_the_limit(sandbox, monkeypat
 
 
 def test_freshness_fails_the_task_when_raw_data_is_stale(env):
-    from ads_elt import pipeline
+    from ads_elt.ingestion import pipeline
 
     sync("meta", "fresh")
     sync("google_ads", "fresh")

@@ -86,7 +86,7 @@ def env(pg_db, tmp_path, monkeypatch):
 
 
 def run_once(run_id: str) -> dict:
-    from ads_elt import file_drop
+    from ads_elt.ingestion import file_drop
 
     today = date(2026, 11, 20)
     scope = {
@@ -155,7 +155,7 @@ def test_a_bad_file_is_moved_aside_with_its_reason_and_good_files_are_kept(env):
 
 
 def test_a_failed_load_leaves_the_files_in_the_inbox(env, monkeypatch):
-    from ads_elt import file_drop
+    from ads_elt.ingestion import file_drop
     from sandbox.platforms.file_drop import drop_file
 
     dsn, inbox = env

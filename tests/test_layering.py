@@ -91,13 +91,13 @@ def test_the_circle_finder_sees_a_circle_hidden_in_a_function(tmp_path):
 
 
 def test_nothing_at_run_time_imports_great_expectations():
-    """GX is the tests' reference engine (requirements-dev.txt): only ads_elt.validation_gx may import it,
+    """GX is the tests' reference engine (requirements-dev.txt): only ads_elt.ingestion.validation_gx may import it,
     and nothing of the product imports that module."""
     mods = modules()
     importers = set()
     for name, path in mods.items():
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names] if isinstance(node, ast.Import) else []
-            if any(n.split(".")[0] == "great_expectations" or n == "ads_elt.validation_gx" for n in names):
+            if any(n.split(".")[0] == "great_expectations" or n == "ads_elt.ingestion.validation_gx" for n in names):
                 importers.add(name)
-    assert importers == {"ads_elt.validation_gx"}
+    assert importers == {"ads_elt.ingestion.validation_gx"}

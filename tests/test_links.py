@@ -1,4 +1,4 @@
-"""Signed, expiring dashboard links (ads_elt.links) and the digests that carry them and their chart."""
+"""Signed, expiring dashboard links (ads_elt.alerts.links) and the digests that carry them and their chart."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from test_alerts import FakeSlack, alerts_warehouse, anomaly, insert_anomalies, settings
 
-from ads_elt import links
-from ads_elt.alerts import Alert, WorkspaceAlertSettings, build_slack_payload, run_alerts
-from ads_elt.notify_teams import build_card
+from ads_elt.alerts import Alert, WorkspaceAlertSettings, build_slack_payload, links, run_alerts
+from ads_elt.alerts.notify_teams import build_card
 
 KEY = b"k" * 32
 DAY = "2026-11-20"

@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg2
 from test_loader_stream import CAMPAIGNS, DAYS, meta_batch
 
-from ads_elt.loader import load_batch
+from ads_elt.ingestion.loader import load_batch
 from ads_elt.warehouse import ensure_schema
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,7 +28,7 @@ CHILD = textwrap.dedent(
     """
     import json, sys, time
     import psycopg2
-    from ads_elt import loader, raw_batch
+    from ads_elt.ingestion import loader, raw_batch
 
     dsn, marker = sys.argv[1], sys.argv[2]
     manifest, body = json.load(open(sys.argv[3])), open(sys.argv[4], "rb").read()

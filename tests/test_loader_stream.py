@@ -13,8 +13,8 @@ from datetime import date, timedelta
 import pytest
 
 from adapters.errors import BadResponseError
-from ads_elt import loader, loader_stream, raw_batch
-from ads_elt.loader import load_batch, load_batches
+from ads_elt.ingestion import loader, loader_stream, raw_batch
+from ads_elt.ingestion.loader import load_batch, load_batches
 from ads_elt.warehouse import ensure_schema
 
 END = date(2026, 11, 20)

@@ -22,7 +22,7 @@ from e2e_worlds import FIRST_TODAY, REPORT_DATE
 from stack import STREAM_SPIKE_CAMPAIGN, STREAM_UNTIL_HOUR
 
 from adapters.amazon_ads.stream import CONVERSION, TRAFFIC, Confirmation, MalformedMessage, parse_body
-from ads_elt.marketing_stream import StreamQueue, advertiser_profiles, drain
+from ads_elt.ingestion.marketing_stream import StreamQueue, advertiser_profiles, drain
 from ads_elt.warehouse import ensure_schema
 from sandbox.platforms.amazon_ads import advertiser_id
 from sandbox.platforms.amazon_ads_stream import StreamPublisher, ensure_queues, publish

@@ -22,8 +22,10 @@ from stack import airflow_env, ensure_manifest
 
 import adapters
 from adapters.catalogue import ConnectionSettings, SettingsError
-from ads_elt import connections, validation, warehouse
+from ads_elt import warehouse
 from ads_elt.alerts.formatting import platform_label
+from ads_elt.ingestion import validation
+from ads_elt.registry import connections
 
 REPO = Path(__file__).resolve().parents[1]
 

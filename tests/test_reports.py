@@ -18,7 +18,7 @@ import adapters
 from adapters import FieldSpec, Report
 from adapters.meta import parse_page, report_date
 from ads_elt import warehouse
-from ads_elt.loader import BatchRejectedError, load_batches
+from ads_elt.ingestion.loader import BatchRejectedError, load_batches
 
 END = date(2026, 11, 20)
 START = END - timedelta(days=2)

@@ -7,8 +7,8 @@ import pytest
 from psycopg2 import errors
 from stack import WAREHOUSE_ROLES, role_password
 
-from ads_elt.roles import ANALYST, API, LOADER, TRANSFORMER, RoleLogin, ensure_roles
 from ads_elt.warehouse import ensure_schema
+from ads_elt.warehouse.roles import ANALYST, API, LOADER, TRANSFORMER, RoleLogin, ensure_roles
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from ads_elt.scope import SyncScope
+from ads_elt.ingestion.scope import SyncScope
 
 SCOPE = SyncScope(
     platform="meta", workspace_id="northwind_us", account_id="act_1", connection="meta_default", timezone=None,
@@ -36,7 +36,7 @@ def test_a_broken_scope_names_what_is_wrong():
 
 
 def test_a_lake_manifest_is_typed_where_the_load_takes_it_and_keeps_what_else_the_extract_recorded():
-    from ads_elt.lake import LakeManifest
+    from ads_elt.ingestion.lake import LakeManifest
 
     raw = {
         "platform": "meta", "report": "insights", "workspace_id": "northwind_us", "account_id": "act_1",

@@ -82,7 +82,7 @@ def env(pg_server, sandbox, tmp_path, monkeypatch):
 
 
 def sync(platform: str, run_date: date, run_id: str) -> list[dict]:
-    from ads_elt import pipeline
+    from ads_elt.ingestion import pipeline
 
     return [pipeline.load(pipeline.extract(scope)) for scope in pipeline.plan(platform, run_date, run_id)]
 
@@ -108,7 +108,7 @@ def expected(sandbox, platform: str, store_id: str, since: date, until: date, as
 
 @pytest.mark.parametrize("platform", sorted(STORES))
 def test_every_order_lands_once_with_its_local_update_day(env, sandbox, platform):
-    from ads_elt.pipeline import prepare
+    from ads_elt.ingestion.pipeline import prepare
 
     dsn, _ = env
     prepare(END)
@@ -128,7 +128,7 @@ def test_every_order_lands_once_with_its_local_update_day(env, sandbox, platform
 
 
 def test_a_refund_on_a_later_day_shows_up_in_the_next_re_pull(env, sandbox):
-    from ads_elt.pipeline import prepare
+    from ads_elt.ingestion.pipeline import prepare
 
     dsn, _ = env
     day1 = END - timedelta(days=5)
@@ -162,7 +162,7 @@ def test_a_refund_on_a_later_day_shows_up_in_the_next_re_pull(env, sandbox):
 
 def test_bad_orders_are_quarantined_with_their_reason(env, sandbox, tmp_path):
     """An order without an id and one with an unparseable total: quarantined, the rest loaded."""
-    from ads_elt import lake, pipeline
+    from ads_elt.ingestion import lake, pipeline
 
     dsn, _ = env
     pipeline.prepare(END)
@@ -187,7 +187,7 @@ def test_bad_orders_are_quarantined_with_their_reason(env, sandbox, tmp_path):
 def test_a_bad_store_entry_stops_prepare_before_any_write(env):
     from airflow.sdk.exceptions import AirflowFailException
 
-    from ads_elt.pipeline import prepare
+    from ads_elt.ingestion.pipeline import prepare
 
     dsn, registry = env
     bad = yaml.safe_load(registry.read_text())

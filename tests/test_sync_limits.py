@@ -38,7 +38,7 @@ def planned(pg_server, tmp_path, monkeypatch):
     registry = tmp_path / "workspaces.yml"
     registry.write_text(REGISTRY)
     monkeypatch.setenv("ADS_ELT_REGISTRY", str(registry))
-    from ads_elt import pipeline
+    from ads_elt.ingestion import pipeline
 
     pipeline.prepare(REPORT_DATE)
 

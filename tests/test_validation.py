@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from datetime import date, timedelta
 
-from ads_elt.validation import Record, validate_batch
+from ads_elt.ingestion.validation import Record, validate_batch
 
 END = date(2026, 11, 20)
 START = END - timedelta(days=2)
@@ -101,8 +101,8 @@ def messy_batches():
 
 
 def test_the_numpy_checks_give_what_great_expectations_gives():
-    from ads_elt.validation import build_frame, expected_days_for, outcomes_vectorised
-    from ads_elt.validation_gx import outcomes_great_expectations
+    from ads_elt.ingestion.validation import build_frame, expected_days_for, outcomes_vectorised
+    from ads_elt.ingestion.validation_gx import outcomes_great_expectations
 
     for n, (platform, rows, start, end) in enumerate(messy_batches()):
         recs = records(rows)

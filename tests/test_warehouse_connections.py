@@ -9,7 +9,7 @@ import subprocess
 import psycopg2
 import pytest
 
-from ads_elt import db, dbt_cli
+from ads_elt.warehouse import db, dbt_cli
 
 
 @pytest.fixture

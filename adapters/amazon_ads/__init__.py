@@ -39,7 +39,7 @@ def build_client(settings: ConnectionSettings) -> AmazonAdsReportClient:
     return AmazonAdsReportClient(settings.base_url(), **oauth_credentials(settings, DEFAULT_TOKEN_URL, "the Login with Amazon client id"))
 
 
-# The daily DAG extracts Amazon's reports with ads_elt.amazon_ads (deferred); ``fetch`` here blocks (command line).
+# The daily DAG extracts Amazon's reports with ads_elt.ingestion.amazon_ads (deferred); ``fetch`` here blocks (command line).
 SPEC = PlatformSpec(
     name="amazon_ads",
     label="Amazon Ads",

@@ -26,7 +26,7 @@ def parse_page(body: bytes) -> list[dict]:
 
 
 
-# No Connection and no fetch: files are read from the workspace's inbox (ads_elt.file_drop). The lookback
+# No Connection and no fetch: files are read from the workspace's inbox (ads_elt.ingestion.file_drop). The lookback
 # is none: files are loaded as dropped, and a later file restates the days it covers.
 SPEC = PlatformSpec(
     name="file_drop",

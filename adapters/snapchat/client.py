@@ -76,7 +76,7 @@ class SnapchatStatsClient:
         self.auth = OAuth2RefreshTokenAuth(self.http, token_url or DEFAULT_TOKEN_URL, client_id, client_secret, refresh_token)
         # One extract reads an account's details and campaign list for each of its reports (the
         # campaign list itself, campaign stats, ad squad stats): the client asks the API once.
-        # A client lives for one extract (``ads_elt.connections.client_for``), so nothing goes stale.
+        # A client lives for one extract (``ads_elt.registry.connections.client_for``), so nothing goes stale.
         self._accounts: dict[str, dict] = {}
         self._campaign_pages: dict[str, list[Page]] = {}
 

@@ -27,7 +27,7 @@ sent one's by more than `worsen_margin`, or its severity is higher. A
 chronic condition is therefore repeated every `suppress_days` days, and a
 worsening one at once.
 
-Charts. Each workspace digest gets a PNG (`ads_elt.charts`): each alerted
+Charts. Each workspace digest gets a PNG (`ads_elt.alerts.charts`): each alerted
 metric's last 60 days with its baseline band and the alert day marked. It is
 saved under the alert artifacts folder (`ADS_ELT_ALERT_ARTIFACTS`, default
 `.local/alerts/`; its path is in `ops.alert_log.chart_path`) and, when the

@@ -1,5 +1,5 @@
-"""python -m ads_elt.alerts ack|snooze|resolve|list (see ads_elt.alert_states)."""
+"""python -m ads_elt.alerts ack|snooze|resolve|list (see ads_elt.alerts.states)."""
 
-from ads_elt import alert_states
+from ads_elt.alerts import states as alert_states
 
 raise SystemExit(alert_states.main())

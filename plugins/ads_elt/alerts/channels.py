@@ -1,4 +1,4 @@
-"""Where a digest goes besides the log: Slack by webhook (the secret kept out of errors and logs), Teams and email (ads_elt.notify_teams, ads_elt.notify_email)."""
+"""Where a digest goes besides the log: Slack by webhook (the secret kept out of errors and logs), Teams and email (ads_elt.alerts.notify_teams, ads_elt.alerts.notify_email)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,6 @@ ChannelSender = Callable[[str, WorkspaceAlertSettings, Sequence[Alert], int, int
 
 
 def default_senders() -> dict[str, ChannelSender]:
-    from ads_elt import notify_email, notify_teams
+    from ads_elt.alerts import notify_email, notify_teams
 
     return {"teams": notify_teams.send, "email": notify_email.send}

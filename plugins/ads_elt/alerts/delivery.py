@@ -9,7 +9,8 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from ads_elt import alert_states, links
+from ads_elt.alerts import links
+from ads_elt.alerts import states as alert_states
 from ads_elt.alerts.channels import ChannelSender, SlackSender, default_senders, send_slack_webhook
 from ads_elt.alerts.formatting import (
     as_date,
@@ -129,7 +130,7 @@ def _send_to_channel(
     if kind == "slack":
         send_slack(conn_id, build_slack_payload(ws, alerts, part, parts))
         if chart is not None and ws.slack_bot_connection and ws.slack_channel:
-            from ads_elt.notify_slack_files import upload_file
+            from ads_elt.alerts.notify_slack_files import upload_file
 
             try:
                 (upload_chart or upload_file)(
@@ -230,7 +231,7 @@ def chart_link(service: links.ReportingService | None, workspace_id: str, alert_
 
 
 def signed_dashboard_links(alerts: Sequence[Alert], service: links.ReportingService | None) -> list[Alert]:
-    """Each alert's dashboard link signed for its workspace (`ads_elt.links`), when the reporting service's key is set."""
+    """Each alert's dashboard link signed for its workspace (`ads_elt.alerts.links`), when the reporting service's key is set."""
     if service is None:
         return list(alerts)
     return [replace(a, dashboard_link=service.sign(a.dashboard_link, a.workspace_id)) if a.dashboard_link else a for a in alerts]
@@ -238,7 +239,7 @@ def signed_dashboard_links(alerts: Sequence[Alert], service: links.ReportingServ
 
 def _chart_for(conn) -> Callable[[WorkspaceAlertSettings, Sequence[Alert], int], Any]:
     def render(ws: WorkspaceAlertSettings, alerts: Sequence[Alert], part: int):
-        from ads_elt import charts
+        from ads_elt.alerts import charts
 
         return charts.digest_chart(conn, ws, alerts, part)
 

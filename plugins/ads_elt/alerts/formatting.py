@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from ads_elt import alert_states
+from ads_elt.alerts import states as alert_states
 from ads_elt.alerts.model import CRITICAL_FACTOR, DEFAULT_THRESHOLD, Alert, WorkspaceAlertSettings
 
 log = logging.getLogger("ads_elt.alerts")

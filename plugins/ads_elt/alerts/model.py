@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from ads_elt import alert_states
+from ads_elt.alerts import states as alert_states
 
 log = logging.getLogger("ads_elt.alerts")
 
@@ -53,7 +53,7 @@ class WorkspaceAlertSettings:
     email_to: tuple[str, ...] = ()
     suppress_days: int = 3
     worsen_margin: float = 0.1
-    open_alerts: int | None = None  # set for each digest: the workspace's series still open (ads_elt.alert_states)
+    open_alerts: int | None = None  # set for each digest: the workspace's series still open (ads_elt.alerts.states)
     chart_url: str | None = None  # set for each digest: its chart at a signed URL of the reporting service (api/)
 
     def channels(self) -> list[str]:

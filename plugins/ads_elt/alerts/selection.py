@@ -8,7 +8,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from ads_elt import alert_states
+from psycopg2 import sql
+
+from ads_elt.alerts import states as alert_states
 from ads_elt.alerts.formatting import (
     alert_key,
     as_date,
@@ -147,7 +149,7 @@ def record_and_select_new(
     New rows are `pending`. A pending alert that was never delivered anywhere
     is held back (`suppressed`, with the series' state) when someone
     acknowledged its series or snoozed it past its date
-    (`ads_elt.alert_states`), and suppressed when the same entity and signal
+    (`ads_elt.alerts.states`), and suppressed when the same entity and signal
     were sent within the workspace's `suppress_days` before its date and it
     is not worse (see the module docstring). Commits, so the log survives a
     crash before delivery.
@@ -296,9 +298,13 @@ def fetch_alerts(conn, run_date: date | None, relation: str = ALERT_RELATION) ->
                 f"{relation} does not exist in the warehouse: run the dbt build "
                 "(it creates the alerts mart) before the alerts step"
             )
-        where, params = ("where date_day = %s ", (run_date,)) if run_date is not None else ("", ())
+        where, params = (sql.SQL("where date_day = %s "), (run_date,)) if run_date is not None else (sql.SQL(""), ())
         cur.execute(
-            f"select {', '.join(ALERT_COLUMNS)} from {relation} {where}order by workspace_id, platform, campaign_id, signal",
+            sql.SQL("select {columns} from {relation} {where}order by workspace_id, platform, campaign_id, signal").format(
+                columns=sql.SQL(", ").join(map(sql.Identifier, ALERT_COLUMNS)),
+                relation=sql.Identifier(*relation.split(".")),
+                where=where,
+            ),
             params,
         )
         names = [d[0] for d in cur.description]
@@ -320,10 +326,12 @@ def fetch_recommendations(conn, run_date: date) -> dict[str, list[dict[str, Any]
             conn.rollback()
             return {}
         cur.execute(
-            "select workspace_id, platform, campaign_id, campaign_name, currency, recommendation, current_daily_budget, "
-            f"recommended_daily_budget, reason from {RECOMMENDATION_RELATION} "
-            "where date_day = %s and recommendation in ('increase', 'decrease') "
-            "order by workspace_id, abs(change_amount_reporting) desc, campaign_id",
+            sql.SQL(
+                "select workspace_id, platform, campaign_id, campaign_name, currency, recommendation, current_daily_budget, "
+                "recommended_daily_budget, reason from {relation} "
+                "where date_day = %s and recommendation in ('increase', 'decrease') "
+                "order by workspace_id, abs(change_amount_reporting) desc, campaign_id"
+            ).format(relation=sql.Identifier(*RECOMMENDATION_RELATION.split("."))),
             (run_date,),
         )
         names = [d[0] for d in cur.description]

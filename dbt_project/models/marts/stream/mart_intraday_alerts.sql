@@ -12,7 +12,7 @@
     Spend rules need `intraday_min_spend` so far, the CTR rule `intraday_min_impressions`.
     The rows have the columns of mart_alerts (source `intraday`, the rule as signal), so the
     ads_stream DAG sends them through the same alert log, suppression and digests
-    (ads_elt.marketing_stream.run_intraday_alerts); alert_key is the same
+    (ads_elt.ingestion.marketing_stream.run_intraday_alerts); alert_key is the same
     workspace|platform|campaign|signal|day, so an hour's rerun never repeats an alert.
 -#}
 

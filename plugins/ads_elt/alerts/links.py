@@ -83,8 +83,8 @@ class ReportingService:
 
 def reporting_service() -> ReportingService | None:
     """The reporting service as the `reporting_api` Connection describes it, or None when it has no key."""
-    from ads_elt.connections import base_url
-    from ads_elt.db import connection_or_none
+    from ads_elt.registry.connections import base_url
+    from ads_elt.warehouse.db import connection_or_none
 
     conn = connection_or_none(REPORTING_CONN_ID)
     if conn is None or not conn.password:

@@ -27,7 +27,7 @@ from typing import Any
 
 from psycopg2 import sql
 
-from ads_elt.scope import SyncScope
+from ads_elt.ingestion.scope import SyncScope
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +83,8 @@ def record_new(conn, alerts: list[HealthAlert]) -> list[HealthAlert]:
 
 
 def _channel_for(workspace_id: str) -> str | None:
-    from ads_elt.db import connection_or_none
     from ads_elt.registry import load_registry
+    from ads_elt.warehouse.db import connection_or_none
 
     candidates = []
     try:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ads_elt.alert_states import short_id
 from ads_elt.alerts.formatting import digest_title, format_metric, metric_label, open_line, platform_label, redact
 from ads_elt.alerts.model import Alert, AlertDeliveryError, WorkspaceAlertSettings
+from ads_elt.alerts.states import short_id
 
 ADAPTIVE_CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 MAX_ACTIONS = 6
@@ -76,7 +76,7 @@ def build_card(ws: WorkspaceAlertSettings, alerts: Sequence[Alert], part: int = 
 
 
 def webhook_url(connection_id: str) -> str:
-    from ads_elt.connections import _connection
+    from ads_elt.registry.connections import _connection
 
     conn = _connection(connection_id)
     url = (conn.password or "").strip() or (conn.host or "").strip()

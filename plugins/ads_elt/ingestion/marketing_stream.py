@@ -89,7 +89,7 @@ class StreamQueue:
 
 
 def queue_from_connection(conn_id: str = STREAM_CONN_ID) -> StreamQueue:
-    from ads_elt.db import connection_or_none
+    from ads_elt.warehouse.db import connection_or_none
 
     conn = connection_or_none(conn_id)
     if conn is None:
@@ -184,7 +184,7 @@ def land(lake_dir, batch_no: int, messages: list[dict]) -> None:
 
 
 def lake_dir_for(run_id: str, day: date):
-    from ads_elt.lake import lake_root, path_part
+    from ads_elt.ingestion.lake import lake_root, path_part
 
     return lake_root() / PLATFORM / REPORT / f"date={day.isoformat()}" / path_part(run_id)
 
@@ -279,10 +279,10 @@ def drain(
 
 def run_drain(run_id: str) -> dict[str, Any]:
     """The `drain` task: the queue from its Connection, the profiles from the registry, the warehouse as the loader."""
-    from ads_elt.connections import client_for
-    from ads_elt.db import LOADER, connect
-    from ads_elt.pipeline import prepare
+    from ads_elt.ingestion.pipeline import prepare
     from ads_elt.registry import load_registry
+    from ads_elt.registry.connections import client_for
+    from ads_elt.warehouse.db import LOADER, connect
 
     queue = queue_from_connection()  # a missing or incomplete Connection stops here, before any write
     today = datetime.now(UTC).date()
@@ -298,7 +298,7 @@ INTRADAY_RELATION = "marts.mart_intraday_alerts"
 def run_intraday_alerts(conn, settings_by_workspace, **delivery) -> dict[str, Any]:
     """Intraday alerts through the daily alerts' log, suppression and channels: one digest per workspace per run."""
     from ads_elt.alerts import build_alerts, deliver, fetch_alerts, record_and_select_new, signed_dashboard_links
-    from ads_elt.links import reporting_service
+    from ads_elt.alerts.links import reporting_service
 
     rows = fetch_alerts(conn, None, INTRADAY_RELATION)  # each profile's current day: the mart holds nothing else
     planned = [r for r in rows if r.get("planned_change_id")]
@@ -324,7 +324,7 @@ STREAM_SELECTION = ["stg_amazon_ads__stream_sp_traffic", "stg_amazon_ads__stream
 
 def build_models() -> None:
     """`dbt build` of the stream's models, in its own target folder (the daily DAG's manifest is left alone)."""
-    from ads_elt.dbt_cli import DBT_DIR, dbt_env, run
+    from ads_elt.warehouse.dbt_cli import DBT_DIR, dbt_env, run
 
     conn_id = os.environ.get("ADS_ELT_DBT_CONN_ID") or None
     run(["build", "--select", *STREAM_SELECTION, "--target-path", str(DBT_DIR / "target" / "stream")], env=dbt_env(conn_id))
@@ -332,8 +332,8 @@ def build_models() -> None:
 
 def intraday_alerts() -> dict[str, Any]:
     """The `intraday_alerts` task: the registry's alert settings, the warehouse as administrator (as the daily alerts)."""
-    from ads_elt.db import connect
-    from ads_elt.pipeline import alert_settings
+    from ads_elt.ingestion.pipeline import alert_settings
+    from ads_elt.warehouse.db import connect
 
     with connect() as conn:
         return run_intraday_alerts(conn, alert_settings())

@@ -25,7 +25,7 @@ def dbt_executable() -> str:
 def dbt_env(conn_id: str | None = None) -> dict[str, str]:
     from airflow.sdk import BaseHook
 
-    from ads_elt.db import WAREHOUSE_CONN_ID, libpq_extras
+    from ads_elt.warehouse.db import WAREHOUSE_CONN_ID, libpq_extras
 
     c = BaseHook.get_connection(conn_id or WAREHOUSE_CONN_ID)
     return {

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from ads_elt.lake import LakeManifest
-from ads_elt.scope import SyncScope
+from ads_elt.ingestion.lake import LakeManifest
+from ads_elt.ingestion.scope import SyncScope
 
 # Status values in ops.sync_state.status
 OK = "ok"  # the last run loaded the whole window

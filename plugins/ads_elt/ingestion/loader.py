@@ -2,7 +2,7 @@
 
 1. Parse the lake pages into records; records without a valid report date go
    to quarantine.
-2. Validate the batch (``ads_elt.validation``, Great Expectations): bad
+2. Validate the batch (``ads_elt.ingestion.validation``, Great Expectations): bad
    records go to ``ops.quarantine`` with their payload and reason, missing
    account-days are noted. A batch that fails wholesale is not loaded at all,
    its quarantined records are kept for inspection and the account's sync state
@@ -15,13 +15,13 @@
 A load that dies half way (exception or killed process) leaves the old rows; a
 rerun of the same batch leaves the same rows, never duplicates.
 
-Steps 1-3 run at once for a clean batch (``ads_elt.loader_stream``, the daily
+Steps 1-3 run at once for a clean batch (``ads_elt.ingestion.loader_stream``, the daily
 case): records are COPYed while the pages are parsed and validated. If validation
 then flags any record, or the batch left out days that have rows, the whole
 attempt is rolled back and the batches go through steps 1-3 in order
 (``_load_validated_first``). Both ways give the same rows, quarantine and sync
 state (``tests/test_loader_stream.py``). The steps themselves (parse, prepare,
-COPY, quarantine) are ``ads_elt.raw_batch``.
+COPY, quarantine) are ``ads_elt.ingestion.raw_batch``.
 
 Several reports per account (``adapters.PLATFORMS[p].extra``: finer grains, entity
 lists) load together with ``load_batches``: each batch is validated against its
@@ -39,9 +39,9 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from ads_elt import loader_stream, raw_batch, sync_state
-from ads_elt.lake import LakeManifest
-from ads_elt.raw_batch import RAW_COPY_COLUMNS, CopyText, PreparedBatch, Quarantined, prepare_rows
+from ads_elt.ingestion import loader_stream, raw_batch, sync_state
+from ads_elt.ingestion.lake import LakeManifest
+from ads_elt.ingestion.raw_batch import RAW_COPY_COLUMNS, CopyText, PreparedBatch, Quarantined, prepare_rows
 from ads_elt.warehouse import raw_table
 
 __all__ = [

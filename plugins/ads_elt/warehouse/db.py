@@ -2,7 +2,7 @@
 
 ``connect()`` is the administrator (Connection `warehouse`: DDL, roles).
 ``connect(role="loader")`` is the pipeline's raw/ops writer: Connection
-`warehouse_loader` when it is defined (see ``ads_elt.roles``), `warehouse`
+`warehouse_loader` when it is defined (see ``ads_elt.warehouse.roles``), `warehouse`
 otherwise. A role Connection may hold only login and password; host, port and
 database then come from `warehouse`.
 
@@ -10,7 +10,7 @@ A Connection's extras that are libpq settings (``LIBPQ_EXTRAS``: ``sslmode``,
 the certificate paths, ``connect_timeout``, ``options``, ...) go into the DSN as
 PostgresHook hands them to psycopg2; a role Connection without them takes the
 `warehouse` Connection's (they describe the server, not the login). dbt gets
-the same ``sslmode`` (``ads_elt.dbt_cli.dbt_env``; Cosmos maps it itself).
+the same ``sslmode`` (``ads_elt.warehouse.dbt_cli.dbt_env``; Cosmos maps it itself).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import psycopg2
 WAREHOUSE_CONN_ID = os.environ.get("ADS_ELT_WAREHOUSE_CONN_ID", "warehouse")
 
 
-# The warehouse roles and the Connection each one's work uses (ads_elt.roles creates and grants them).
+# The warehouse roles and the Connection each one's work uses (ads_elt.warehouse.roles creates and grants them).
 LOADER, TRANSFORMER, ANALYST, API = "loader", "transformer", "analyst", "api"
 ROLE_CONNECTIONS = {
     LOADER: os.environ.get("ADS_ELT_LOADER_CONN_ID", "warehouse_loader"),

@@ -22,7 +22,7 @@ from typing import Any
 from airflow.sdk import BaseOperator
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from ads_elt.scope import SyncScope
+from ads_elt.ingestion.scope import SyncScope
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class AmazonAdsReportTrigger(BaseTrigger):
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
-            "ads_elt.amazon_ads.AmazonAdsReportTrigger",
+            "ads_elt.ingestion.amazon_ads.AmazonAdsReportTrigger",
             {
                 "conn_id": self.conn_id,
                 "profile_id": self.profile_id,
@@ -63,7 +63,7 @@ class AmazonAdsReportTrigger(BaseTrigger):
 
     async def run(self):
         from adapters.amazon_ads import DONE, FAILED
-        from ads_elt.connections import client_for
+        from ads_elt.registry.connections import client_for
 
         polls = 0
         try:
@@ -100,9 +100,9 @@ class AmazonAdsReportOperator(BaseOperator):
         self.timeout_hours = timeout_hours
 
     def execute(self, context):
-        from ads_elt import sync_state
-        from ads_elt.connections import client_for, report_poll_seconds
-        from ads_elt.db import connect
+        from ads_elt.ingestion import sync_state
+        from ads_elt.registry.connections import client_for, report_poll_seconds
+        from ads_elt.warehouse.db import connect
 
         scope = SyncScope.of(self.scope)  # the XCom form, rendered from plan's output
         context["account_label"] = scope.label
@@ -136,9 +136,9 @@ class AmazonAdsReportOperator(BaseOperator):
 
     def execute_complete(self, context, event: dict, reports: list[dict] | None = None) -> dict[str, Any]:
         from adapters.errors import TransientError
-        from ads_elt.connections import client_for
-        from ads_elt.db import connect
-        from ads_elt.pipeline import batches_result, write_report_batch
+        from ads_elt.ingestion.pipeline import batches_result, write_report_batch
+        from ads_elt.registry.connections import client_for
+        from ads_elt.warehouse.db import connect
 
         scope = SyncScope.of(self.scope)
         context["account_label"] = scope.label  # a resumed task has a new context
@@ -167,8 +167,8 @@ class AmazonAdsReportOperator(BaseOperator):
 def _failed(conn, scope: SyncScope, exc: Exception) -> Exception:
     """Record the failure like every extract does; the error to raise (retry or fail now)."""
     from adapters.errors import AuthExpiredError, RateLimitedError, ReauthRequiredError, TransientError
-    from ads_elt import sync_state
-    from ads_elt.pipeline import PlatformSyncError, _fail_without_retry
+    from ads_elt.ingestion import sync_state
+    from ads_elt.ingestion.pipeline import PlatformSyncError, _fail_without_retry
 
     status = sync_state.REAUTH_REQUIRED if isinstance(exc, ReauthRequiredError) else sync_state.FAILED
     message = f"{PLATFORM} profile {scope.account_id} ({scope.workspace_id}): {type(exc).__name__}: {exc}"

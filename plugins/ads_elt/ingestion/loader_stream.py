@@ -5,7 +5,7 @@ server (which parses the JSON and writes on the other core), and each batch is v
 while the server writes its last rows. The writer deletes a dated batch's whole window before
 its rows are known. If validation then flags any record, or the batch left out days that have
 rows, the whole attempt is rolled back and ``load_streamed`` returns None: the loader then
-validates first (``ads_elt.loader``). Both ways give the same rows, quarantine and sync state
+validates first (``ads_elt.ingestion.loader``). Both ways give the same rows, quarantine and sync state
 (``tests/test_loader_stream.py``).
 """
 
@@ -19,9 +19,9 @@ from typing import Any
 
 from psycopg2 import sql
 
-from ads_elt import raw_batch
-from ads_elt.lake import LakeManifest
-from ads_elt.raw_batch import CopyText, PreparedBatch
+from ads_elt.ingestion import raw_batch
+from ads_elt.ingestion.lake import LakeManifest
+from ads_elt.ingestion.raw_batch import CopyText, PreparedBatch
 from ads_elt.warehouse import raw_table
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def _parse_streamed(
     Validation runs while the server is still writing the batch's last chunks; it is skipped
     (None) once the writer has failed.
     """
-    from ads_elt.validation import validate_batch
+    from ads_elt.ingestion.validation import validate_batch
 
     manifest = stream.manifest
     out = PreparedBatch(constants=raw_batch.batch_constants(manifest))

@@ -220,7 +220,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from ads_elt.db import connect
+    from ads_elt.warehouse.db import connect
 
     with connect(args.dsn) as conn, conn.cursor() as cur:
         if args.command == "list":

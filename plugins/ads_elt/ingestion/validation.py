@@ -31,7 +31,7 @@ Store orders (the catalogue's stores) are checked for an order id and a total th
 reads as a number; duplicates are the same order id twice on one day; and there
 is no completeness check (a day without order changes is normal).
 
-The suite (``ads_elt.validation_gx.build_suite``, Great Expectations') is the
+The suite (``ads_elt.ingestion.validation_gx.build_suite``, Great Expectations') is the
 specification. The loader evaluates it with numpy on the whole frame
 (``outcomes_vectorised``, milliseconds for 100,000 records);
 ``validate_batch(..., engine=validation_gx.outcomes_great_expectations)`` runs
@@ -326,7 +326,7 @@ def outcomes_vectorised(
 
 
 # An engine: (frame, platform, window start, window end, expected days, checks) -> outcomes. The loader uses
-# `outcomes_vectorised`; `ads_elt.validation_gx.outcomes_great_expectations` (Great Expectations itself, a
+# `outcomes_vectorised`; `ads_elt.ingestion.validation_gx.outcomes_great_expectations` (Great Expectations itself, a
 # development dependency) is the reference the tests hold it to.
 Engine = Callable[..., list["Outcome"]]
 
@@ -343,7 +343,7 @@ def validate_batch(
     """Run the suite on one batch of ``platform``'s ``report`` (None: its primary report).
 
     Returns the bad records with reasons, missing days and the verdict. `engine`: the loader's
-    ``outcomes_vectorised``, or ``ads_elt.validation_gx.outcomes_great_expectations`` (the reference);
+    ``outcomes_vectorised``, or ``ads_elt.ingestion.validation_gx.outcomes_great_expectations`` (the reference);
     both give the same result.
     """
     checks = checks_for(platform, report)

@@ -94,7 +94,7 @@ create table if not exists ops.workspace_accounts (
     primary key (workspace_id, platform, account_id)
 );
 
--- File drops: each file loaded once per account, by content hash (ads_elt.file_drop).
+-- File drops: each file loaded once per account, by content hash (ads_elt.ingestion.file_drop).
 create table if not exists ops.file_drop_files (
     content_sha256 text not null,
     workspace_id text not null,
@@ -131,7 +131,7 @@ alter table ops.alert_log add column if not exists score double precision;
 alter table ops.alert_log add column if not exists suppressed_by text;
 alter table ops.alert_log add column if not exists chart_path text;
 
--- What people did with an alert (ads_elt.alert_states): open, acknowledged, snoozed until a day, resolved.
+-- What people did with an alert (ads_elt.alerts.states): open, acknowledged, snoozed until a day, resolved.
 -- alert_id = md5(alert_key), as marts.mart_alerts.alert_id.
 alter table ops.alert_log add column if not exists alert_id text generated always as (md5(alert_key)) stored;
 alter table ops.alert_log add column if not exists state text not null default 'open';
@@ -202,7 +202,7 @@ alter table ops.sync_runs add column if not exists rows_quarantined integer;
 alter table ops.sync_runs add column if not exists issues text;
 alter table ops.quarantine add column if not exists check_name text;
 alter table ops.quarantine add column if not exists report_date date;
--- Account lifecycle: an account or store removed from the registry stays, inactive (ads_elt.pipeline.mirror_accounts).
+-- Account lifecycle: an account or store removed from the registry stays, inactive (ads_elt.ingestion.pipeline.mirror_accounts).
 alter table ops.workspace_accounts add column if not exists active boolean not null default true;
 alter table ops.workspace_accounts add column if not exists deactivated_at timestamptz;
 -- How the platform attributes the conversions loaded for the account (adapters: each platform's ATTRIBUTION).

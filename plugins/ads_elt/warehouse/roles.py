@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from psycopg2 import sql
 
-from ads_elt.db import ANALYST, API, LOADER, ROLE_CONNECTIONS, TRANSFORMER, connection_or_none
+from ads_elt.warehouse.db import ANALYST, API, LOADER, ROLE_CONNECTIONS, TRANSFORMER, connection_or_none
 
 log = logging.getLogger(__name__)
 

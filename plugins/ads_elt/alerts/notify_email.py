@@ -40,7 +40,7 @@ def build_message(
 
 
 def send(connection_id: str, ws: WorkspaceAlertSettings, alerts: Sequence[Alert], part: int, parts: int, chart: Any = None) -> None:
-    from ads_elt.connections import _connection
+    from ads_elt.registry.connections import _connection
 
     conn = _connection(connection_id)
     extra = conn.extra_dejson or {}

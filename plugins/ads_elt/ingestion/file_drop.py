@@ -26,11 +26,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ads_elt import sync_state
-from ads_elt.db import connect
-from ads_elt.lake import LakeManifest
+from ads_elt.ingestion import sync_state
+from ads_elt.ingestion.lake import LakeManifest
+from ads_elt.ingestion.scope import SyncScope
 from ads_elt.registry import REPO_ROOT, load_registry
-from ads_elt.scope import SyncScope
+from ads_elt.warehouse.db import connect
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def _move(path: Path, folder_name: str) -> Path:
 
 def extract(scope: SyncScope | dict[str, Any], root: Path | None = None) -> dict[str, Any]:
     """Copy the account's new files into the lake; files already loaded go to ``processed/``."""
-    from ads_elt import lake
+    from ads_elt.ingestion import lake
 
     scope = SyncScope.of(scope)
     account = _account(scope)
@@ -131,7 +131,7 @@ def _account(scope: SyncScope):
 
 
 def load(batch: dict[str, Any]) -> dict[str, Any]:
-    from ads_elt import lake
+    from ads_elt.ingestion import lake
 
     directory, raw = lake.read_manifest(batch["uri"])
     manifest = lake.LakeManifest.of(raw)

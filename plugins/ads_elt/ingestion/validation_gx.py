@@ -1,5 +1,5 @@
 """The validation suite run by Great Expectations itself: the reference engine the loader's vectorised checks
-(`ads_elt.validation.outcomes_vectorised`) are tested against. Great Expectations is a development dependency
+(`ads_elt.ingestion.validation.outcomes_vectorised`) are tested against. Great Expectations is a development dependency
 (requirements-dev.txt); nothing at run time imports this module.
 
     validate_batch(platform, records, start, end, engine=outcomes_great_expectations)
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from ads_elt.validation import METRICS, Outcome, ReportChecks, checks_for
+from ads_elt.ingestion.validation import METRICS, Outcome, ReportChecks, checks_for
 
 _GX: dict[str, Any] = {}
 

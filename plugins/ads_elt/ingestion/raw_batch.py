@@ -1,5 +1,5 @@
-"""A batch on its way into raw, step by step: what the loader (``ads_elt.loader``) and its streamed path
-(``ads_elt.loader_stream``) are made of.
+"""A batch on its way into raw, step by step: what the loader (``ads_elt.ingestion.loader``) and its streamed path
+(``ads_elt.ingestion.loader_stream``) are made of.
 
 Lake pages are parsed into records by the report's parser and report date (``iter_records``;
 a record without a valid date, or outside the window, is quarantined), validated into a
@@ -21,7 +21,7 @@ from typing import Any
 import msgspec
 from psycopg2 import sql
 
-from ads_elt.lake import LakeManifest
+from ads_elt.ingestion.lake import LakeManifest
 
 RAW_COPY_COLUMNS = (
     "workspace_id",
@@ -137,7 +137,7 @@ def iter_records(manifest: LakeManifest, pages: list[tuple[str, bytes]], out: Pr
     Entity lists have no report date: every record is kept (with None).
     """
     from adapters import PLATFORMS, report_spec
-    from ads_elt.validation import Record
+    from ads_elt.ingestion.validation import Record
 
     spec = report_spec(manifest.platform, manifest.report)
     zoned = PLATFORMS[manifest.platform].zoned
@@ -181,7 +181,7 @@ def prepare_rows(manifest: LakeManifest, pages: list[tuple[str, bytes]], first_l
     The good records' raw rows are made later, while COPY sends them (``PreparedBatch.rows``).
     """
     from adapters import PLATFORMS
-    from ads_elt.validation import validate_batch
+    from ads_elt.ingestion.validation import validate_batch
 
     out = PreparedBatch(constants=batch_constants(manifest))
     records = _records(manifest, pages, out)

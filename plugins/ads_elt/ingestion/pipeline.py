@@ -10,10 +10,10 @@ import logging
 from datetime import date
 from typing import Any
 
-from ads_elt import sync_state
-from ads_elt.db import connect
+from ads_elt.ingestion import sync_state
+from ads_elt.ingestion.scope import SyncScope
 from ads_elt.registry import PLATFORMS, load_registry, sync_window
-from ads_elt.scope import SyncScope
+from ads_elt.warehouse.db import connect
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def prepare(run_date: date) -> dict[str, Any]:
     known = known_connection_ids() if missing else []
     for problem in missing:
         (log.error if problem.required else log.warning)("%s: %s", registry.path, problem.message(known))
-    from ads_elt.roles import ensure_roles, role_logins
+    from ads_elt.warehouse.roles import ensure_roles, role_logins
 
     with connect() as conn:
         ensure_schema(conn)
@@ -194,7 +194,7 @@ def _fetch(client, platform: str, account_id: str, since: date, until: date, rep
 
 def write_report_batch(scope: SyncScope, report: str, pages, **manifest_extra: Any) -> dict[str, Any]:
     """Write one report's pages for one account as a lake batch; returns its XCom entry (report, uri, records)."""
-    from ads_elt import lake
+    from ads_elt.ingestion import lake
 
     directory = lake.batch_dir(scope.platform, report, scope.run_date, scope.workspace_id, scope.account_id, scope.sync_run_id)
     manifest = lake.write_batch(
@@ -245,8 +245,8 @@ def extract(scope: SyncScope | dict[str, Any]) -> dict[str, Any]:
     """
     from adapters import PLATFORMS as ADAPTERS
     from adapters.errors import RateLimitedError, ReauthRequiredError, TransientError
-    from ads_elt import health
-    from ads_elt.connections import client_for
+    from ads_elt.alerts import health
+    from ads_elt.registry.connections import client_for
 
     scope = SyncScope.of(scope)
     platform, account_id = scope.platform, scope.account_id
@@ -287,8 +287,8 @@ def load(batch: dict[str, Any]) -> dict[str, Any]:
     if every one of them loaded. Accepts an extract's XCom with ``batches`` or a
     single batch's ``uri``.
     """
-    from ads_elt import lake
-    from ads_elt.loader import BatchRejectedError, load_batches
+    from ads_elt.ingestion import lake
+    from ads_elt.ingestion.loader import BatchRejectedError, load_batches
 
     uris = [b["uri"] for b in batch.get("batches") or [batch]]
     loaded = []
@@ -379,8 +379,8 @@ def freshness() -> dict[str, Any]:
     import tempfile
     from pathlib import Path
 
-    from ads_elt.db import role_conn_id
-    from ads_elt.dbt_cli import DBT_DIR, dbt_env, dbt_executable
+    from ads_elt.warehouse.db import role_conn_id
+    from ads_elt.warehouse.dbt_cli import DBT_DIR, dbt_env, dbt_executable
 
     # dbt's parse of the project is kept between runs (beside Airflow's home), so a run after the first
     # parses only what changed; the results go to a folder of this run's own.
@@ -421,7 +421,7 @@ def freshness() -> dict[str, Any]:
 
 def data_quality(sync_run_id: str, run_date: date) -> dict[str, Any]:
     """After dbt: consistency-check findings and this run's incomplete loads become alerts (once each)."""
-    from ads_elt import health
+    from ads_elt.alerts import health
 
     with connect(role="loader") as conn, connect(role="transformer") as marts:
         findings = health.consistency_alerts(conn)
@@ -469,7 +469,7 @@ def _existing_connection(conn_id: str | None) -> str | None:
     """A configured channel counts only if its Connection exists; otherwise alerts go to the task log."""
     if not conn_id:
         return None
-    from ads_elt.connections import ConnectionConfigError, _connection
+    from ads_elt.registry.connections import ConnectionConfigError, _connection
 
     try:
         _connection(conn_id)

@@ -1,0 +1,1 @@
+"""Ingestion: plan each account's window, extract it into the lake, validate and load it into raw, keep the sync state (the API platforms, file drops, Amazon's deferred reports and its Marketing Stream)."""

@@ -28,7 +28,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 LOCAL = REPO / ".local"
-sys.path.insert(0, str(REPO / "scripts"))
+# Run as a script (make demo), only scripts/ is on the path: the sandbox and the adapters are the repo's packages.
+sys.path[:0] = [str(REPO / "scripts"), str(REPO)]
 
 from localpg import Cluster  # noqa: E402
 

@@ -46,3 +46,25 @@ def test_each_task_is_printed_as_its_end_reaches_the_log(tmp_path, capsys):
     assert out[0].split() == ["0:06", "prepare", "success", "6.2", "s"]
     assert out[1].split()[:5] == ["0:17", "meta.account.load[1]", "failed", "1.0", "s"]
     assert out[1].endswith("lumen_eu / 2000000002: 464 rows loaded")
+
+
+def test_the_stack_script_finds_the_sandbox_as_make_demo_runs_it(tmp_path):
+    """`make demo` runs scripts/stack.py as a script, from the repo but with only scripts/ on the path: the
+    platforms' credentials and Connections come from the sandbox package, which it must import by itself."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    probe = (
+        "import runpy, sys; sys.path[0] = sys.argv[1]; "
+        "g = runpy.run_path(sys.argv[2], run_name='stack_script'); "
+        "print(sorted(g['new_credentials']()))"
+    )
+    env = {k: v for k, v in __import__("os").environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(repo / "scripts"), str(repo / "scripts" / "stack.py")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "'tiktok'" in done.stdout and "'reporting_api'" in done.stdout

@@ -32,7 +32,7 @@ THREADS = 2  # one per core of the machine
 SCRIPT = r"""
 local paths = {%(paths)s}
 local next_id = 0
-wrk.headers["Authorization"] = "Bearer %(token)s"
+wrk.headers["Authorization"] = %(authorization)s
 
 function setup(thread)
   thread:set("id", next_id)
@@ -71,7 +71,7 @@ def run(url: str, token: str, paths: list[str], connections: int = 50, seconds: 
         raise ValueError("no paths to request")
     with tempfile.TemporaryDirectory(prefix="api-load-") as tmp:
         script = Path(tmp) / "load.lua"
-        script.write_text(SCRIPT % {"paths": ", ".join(lua_string(p) for p in paths), "token": lua_string(token)[1:-1], "threads": THREADS})
+        script.write_text(SCRIPT % {"paths": ", ".join(lua_string(p) for p in paths), "authorization": lua_string(f"Bearer {token}"), "threads": THREADS})
         os.chmod(script, 0o600)
         done = subprocess.run(
             [wrk, f"-t{THREADS}", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "-s", str(script), url],

@@ -78,9 +78,9 @@ def log(message: str) -> None:
 def primary_raw_table(platform: str) -> str:
     """The raw table of the platform's campaign-day report (the catalogue's)."""
     from adapters import PLATFORMS
-    from ads_elt.warehouse import raw_table
 
-    return f"raw.{raw_table(platform, PLATFORMS[platform].report)}"
+    spec = PLATFORMS[platform]
+    return f"raw.{spec.raw_table(spec.report)}"
 
 
 def payload(platform: str, account, row: dict) -> dict:

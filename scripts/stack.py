@@ -28,8 +28,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 LOCAL = REPO / ".local"
-# Run as a script (make demo), only scripts/ is on the path: the sandbox and the adapters are the repo's packages.
-sys.path[:0] = [str(REPO / "scripts"), str(REPO)]
+# Run as a script (make demo), only scripts/ is on the path: the sandbox, the adapters and ads_elt are the repo's.
+sys.path[:0] = [str(REPO / "scripts"), str(REPO), str(REPO / "plugins")]
 
 from localpg import Cluster  # noqa: E402
 
@@ -374,7 +374,6 @@ class Stack:
         proc, url = start_sqs(self.sqs_dir)
         (self.sqs_dir / "pid").write_text(str(proc.pid))
         (self.sqs_dir / "port").write_text(url.rsplit(":", 1)[1])
-        sys.path.insert(0, str(REPO))
         from sandbox.platforms.amazon_ads_stream import ensure_queues
 
         ensure_queues(sqs_client(url), STREAM_QUEUE)
@@ -385,7 +384,6 @@ class Stack:
 
     def drop_demo_files(self, end_date: date) -> None:
         """The demo's file-drop export (the world's numbers as a CSV) into the workspace inbox, once."""
-        sys.path.insert(0, str(REPO))
         from sandbox.platforms.file_drop import drop_demo_exports
         from sandbox.world import World
 
@@ -662,7 +660,6 @@ STREAM_SPIKE_CAMPAIGN, STREAM_SPIKE_HOUR = "310000000000101", 10
 def demo_stream_bodies(world, report_date: date, baseline_days: int = STREAM_BASELINE_DAYS) -> list[str]:
     """The demo's Marketing Stream: `baseline_days` full days to the report day, then the next day to STREAM_UNTIL_HOUR
     with the spend spike, as delivered by then (SNS envelopes, in delivery order)."""
-    sys.path.insert(0, str(REPO))
     from sandbox.platforms.amazon_ads_stream import Spike, StreamPublisher
 
     today = report_date + timedelta(days=1)
@@ -704,9 +701,6 @@ def start_reporting_service(stack: Stack, env: dict[str, str]) -> dict:
     """Start the service, give each workspace a token (the last demo's are revoked) and a signed link -> .local/api.json."""
     url = stack.start_api(env)
     os.environ.update(env)
-    for p in (str(REPO), str(REPO / "plugins")):
-        if p not in sys.path:
-            sys.path.insert(0, p)
     import psycopg2
 
     from ads_elt.alerts.links import sign_url

@@ -144,6 +144,6 @@ def read_manifest(uri: str) -> tuple[Any, dict[str, Any]]:
     return directory, json.loads(path.read_text())
 
 
-def read_pages(directory, manifest: LakeManifest | dict[str, Any]) -> Iterable[tuple[str, bytes]]:
-    for name in manifest.pages if isinstance(manifest, LakeManifest) else manifest["pages"]:
+def read_pages(directory, manifest: LakeManifest) -> Iterable[tuple[str, bytes]]:
+    for name in manifest.pages:
         yield name, (directory / name).read_bytes()

@@ -293,7 +293,8 @@ def load(batch: dict[str, Any]) -> dict[str, Any]:
     uris = [b["uri"] for b in batch.get("batches") or [batch]]
     loaded = []
     for uri in uris:
-        directory, manifest = lake.read_manifest(uri)
+        directory, raw = lake.read_manifest(uri)
+        manifest = lake.LakeManifest.of(raw)
         loaded.append((manifest, list(lake.read_pages(directory, manifest))))
     with connect(role="loader") as conn:
         try:

@@ -63,23 +63,26 @@ LIBPQ_EXTRAS = (
 )  # fmt: skip
 
 
-def libpq_extras(conn_id: str = WAREHOUSE_CONN_ID) -> dict[str, str]:
-    """The libpq settings among the Connection's extras, the `warehouse` Connection's where it has none."""
+def connections(conn_id: str = WAREHOUSE_CONN_ID):
+    """The Connection `conn_id` and the `warehouse` Connection it falls back to (the same one for `warehouse`)."""
     from airflow.sdk import BaseHook
 
     c = BaseHook.get_connection(conn_id)
-    own = {k: str(v) for k, v in c.extra_dejson.items() if k in LIBPQ_EXTRAS and v not in (None, "")}
-    if own or conn_id == WAREHOUSE_CONN_ID:
-        return own
-    return libpq_extras(WAREHOUSE_CONN_ID)
+    return c, (BaseHook.get_connection(WAREHOUSE_CONN_ID) if conn_id != WAREHOUSE_CONN_ID else c)
+
+
+def libpq_extras(c, base) -> dict[str, str]:
+    """The libpq settings among `c`'s extras, `base`'s (the warehouse's) where it has none."""
+
+    def of(conn) -> dict[str, str]:
+        return {k: str(v) for k, v in conn.extra_dejson.items() if k in LIBPQ_EXTRAS and v not in (None, "")}
+
+    return of(c) or of(base)
 
 
 def warehouse_dsn(conn_id: str = WAREHOUSE_CONN_ID) -> str:
     """Build a libpq DSN from an Airflow Connection (host, port, login, password, schema=database, libpq extras)."""
-    from airflow.sdk import BaseHook
-
-    c = BaseHook.get_connection(conn_id)
-    base = BaseHook.get_connection(WAREHOUSE_CONN_ID) if conn_id != WAREHOUSE_CONN_ID else c
+    c, base = connections(conn_id)
     parts = {
         "host": c.host or base.host or "127.0.0.1",
         "port": c.port or base.port or 5432,
@@ -87,7 +90,7 @@ def warehouse_dsn(conn_id: str = WAREHOUSE_CONN_ID) -> str:
         "user": c.login or "postgres",
         "password": c.password or "",
         "application_name": "ads_elt",
-        **libpq_extras(conn_id),
+        **libpq_extras(c, base),
     }
     return " ".join(f"{k}={_quote(v)}" for k, v in parts.items())
 

@@ -23,11 +23,9 @@ def dbt_executable() -> str:
 
 
 def dbt_env(conn_id: str | None = None) -> dict[str, str]:
-    from airflow.sdk import BaseHook
+    from ads_elt.warehouse.db import WAREHOUSE_CONN_ID, connections, libpq_extras
 
-    from ads_elt.warehouse.db import WAREHOUSE_CONN_ID, libpq_extras
-
-    c = BaseHook.get_connection(conn_id or WAREHOUSE_CONN_ID)
+    c, base = connections(conn_id or WAREHOUSE_CONN_ID)
     return {
         **os.environ,
         "DBT_HOST": c.host or "127.0.0.1",
@@ -35,7 +33,7 @@ def dbt_env(conn_id: str | None = None) -> dict[str, str]:
         "DBT_USER": c.login or "postgres",
         "DBT_PASSWORD": c.password or "",
         "DBT_DBNAME": c.schema or "warehouse",
-        "DBT_SSLMODE": libpq_extras(conn_id or WAREHOUSE_CONN_ID).get("sslmode", "prefer"),
+        "DBT_SSLMODE": libpq_extras(c, base).get("sslmode", "prefer"),
     }
 
 

@@ -15,16 +15,19 @@ same arguments always give the same world.
 The world (defaults: 4 workspaces, 40 campaigns, 365 days):
 
 - Workspaces ``ws_1`` .. ``ws_n``: USD/US, EUR/DE, GBP/GB (cycling), and the last one is
-  always the Saudi one (SAR, Asia/Riyadh, ``SA``). Every workspace has Meta and Google Ads;
-  ws_1, ws_3, ... also Amazon Ads, ws_2, ws_4, ... TikTok, the Saudi one both. One account
-  per workspace and platform; ~campaigns/workspaces campaigns per workspace, most on Meta
-  and Google Ads.
+  always the Saudi one (SAR, Asia/Riyadh, ``SA``). The platforms are the modules of
+  ``sandbox/platforms/`` that name a ``REALISTIC`` profile (``RealisticProfile``: ids, campaign
+  names, levels, wire record). Every workspace has the core ones (Meta and Google Ads); a
+  platform whose profile alternates is in every other workspace (Amazon Ads in ws_1, ws_3, ...,
+  the other in ws_2, ws_4, ...) and the Saudi one has them all. One account per workspace and
+  platform; ~campaigns/workspaces campaigns per workspace, rotating over its platforms with the
+  core ones twice, so most are on Meta and Google Ads.
 - Campaign levels: normal daily spend lognormal (median 450, clipped to 80-3000 in the
   account currency; each workspace's last campaign is a small one, 80-150), platform-typical
-  CPM, CTR, CVR and a ROAS target from which the AOV follows (Meta CTR ~1.2%, Google search
-  CTR 3-6%, Google Shopping/PMax ~1%, Amazon CTR ~0.4% and ACOS 0.2-0.35, TikTok CTR ~1.1%;
-  ROAS 2.2-5). Ad prices scale with a per-currency price level (Saudi auctions are cheaper in
-  dollars). ``monthly_budget`` is 30.4 x the normal daily spend, rounded to tens.
+  CPM, CTR, CVR and a ROAS target from which the AOV follows (each profile's ``levels``: Meta
+  CTR ~1.2%, Google search CTR 3-6%, Google Shopping/PMax ~1%, Amazon CTR ~0.4% and ACOS
+  0.2-0.35; ROAS 2.2-5). Ad prices scale with a per-currency price level (Saudi auctions are
+  cheaper in dollars). ``monthly_budget`` is 30.4 x the normal daily spend, rounded to tens.
 
 Daily model (multiplicative on the campaign's levels; ``t`` = days since the world's start)::
 
@@ -96,7 +99,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from sandbox.platforms import ad_traits
+from sandbox.platforms import ad_traits, platform_modules
+from sandbox.platforms.base import RealisticProfile
 from sandbox.world import seeded_random
 
 INCIDENT_KINDS = (
@@ -110,30 +114,22 @@ INCIDENT_KINDS = (
 )
 BENIGN_KINDS = ("launch", "budget_increase", "holiday", "pause")
 
-PLATFORMS = ("meta", "google_ads", "amazon_ads", "tiktok")
+
+
+def platform_profiles() -> dict[str, RealisticProfile]:
+    """The world's platforms: each module of ``sandbox/platforms/`` that names its ``REALISTIC`` profile, in rotation order."""
+    found = {m.__name__.rsplit(".", 1)[1]: m.REALISTIC for m in platform_modules() if hasattr(m, "REALISTIC")}
+    return dict(sorted(found.items(), key=lambda item: item[1].rotation))
+
+
+PROFILES = platform_profiles()
+PLATFORMS = tuple(PROFILES)
 
 # (currency, time zone, country); the Saudi profile is always the last workspace's.
 WORKSPACE_PROFILES = (("USD", "America/New_York", "US"), ("EUR", "Europe/Berlin", "DE"), ("GBP", "Europe/London", "GB"))
 SAUDI_PROFILE = ("SAR", "Asia/Riyadh", "SA")
 # Ad prices in the account currency relative to US prices in dollars.
 PRICE_LEVEL = {"USD": 1.0, "EUR": 0.95, "GBP": 0.85, "SAR": 2.25}
-
-# Ids: (prefix, number of digits) for accounts and campaigns, as the platforms shape them.
-ACCOUNT_ID_SHAPE = {"meta": ("10", 16), "google_ads": ("", 10), "amazon_ads": ("3", 16), "tiktok": ("71", 16)}
-CAMPAIGN_ID_SHAPE = {"meta": ("1202", 18), "google_ads": ("2", 11), "amazon_ads": ("", 15), "tiktok": ("17", 16)}
-
-CAMPAIGN_TEMPLATES = {
-    "meta": (
-        "Prospecting - Broad",
-        "Retargeting - 30d Visitors",
-        "Advantage+ Shopping",
-        "Lookalike - Purchasers 1%",
-        "Prospecting - Interests",
-    ),
-    "google_ads": ("Brand Search", "Performance Max - All Products", "Non-Brand Search - Generic", "Shopping - Bestsellers"),
-    "amazon_ads": ("SP - Auto - Bestsellers", "SP - Exact - Top Keywords", "SB - Brand Video", "SD - Retargeting"),
-    "tiktok": ("Spark Ads - Creators", "In-Feed - Prospecting", "Catalog - Retargeting"),
-}
 
 # Weekday multipliers, Monday .. Sunday: (spend, conversion rate). Search: weekend spend -8%;
 # social: +5%; retail (Amazon): shoppers buy a little more at the weekend.
@@ -541,12 +537,12 @@ class RealisticWorld:
         count = len(self.workspaces)
         for index, ws in enumerate(self.workspaces):
             saudi = ws.country == "SA"
-            extras = [p for p, on in (("tiktok", index % 2 == 1 or saudi), ("amazon_ads", index % 2 == 0 or saudi)) if on]
-            pattern = ["meta", "google_ads", *extras, "meta", "google_ads"]
+            core = [p for p, profile in PROFILES.items() if profile.alternate is None]
+            extras = [p for p, profile in PROFILES.items() if profile.alternate is not None and (index % 2 == profile.alternate or saudi)]
+            pattern = [*core, *extras, *core]
             n = total // count + (1 if index < total % count else 0)
             accounts = {
-                p: self._numeric_id(ACCOUNT_ID_SHAPE[p], account_ids, "account", ws.workspace_id, p)
-                for p in ["meta", "google_ads", *extras]
+                p: self._numeric_id(PROFILES[p].account_id, account_ids, "account", ws.workspace_id, p) for p in [*core, *extras]
             }
             rng = self._rng("campaigns", ws.workspace_id)
             launching = set(rng.sample(range(n - 1), min(EVENTS_PER_KIND, n - 1))) if n > 1 else set()
@@ -555,10 +551,10 @@ class RealisticWorld:
             for j in range(n):
                 platform = pattern[j % len(pattern)]
                 k = per_platform[platform] = per_platform.get(platform, -1) + 1
-                templates = CAMPAIGN_TEMPLATES[platform]
+                templates = PROFILES[platform].campaign_names
                 name = templates[k % len(templates)] + (f" {k // len(templates) + 1}" if k >= len(templates) else "")
                 key_parts = (ws.workspace_id, platform, j)
-                campaign_id = self._numeric_id(CAMPAIGN_ID_SHAPE[platform], campaign_ids[platform], "campaign", *key_parts)
+                campaign_id = self._numeric_id(PROFILES[platform].campaign_id, campaign_ids[platform], "campaign", *key_parts)
                 levels = self._draw_levels(platform, name, ws.currency, small=n > 2 and j == n - 1, parts=key_parts)
                 launch = None
                 if j in launching:
@@ -598,24 +594,7 @@ class RealisticWorld:
         rng = self._rng("levels", *parts)
         daily_spend = rng.uniform(80.0, 150.0) if small else min(3000.0, max(80.0, math.exp(rng.gauss(math.log(450.0), 0.75))))
         price = PRICE_LEVEL[currency]
-        if platform == "meta":
-            weekday, ctr, cpm, cvr = "social", rng.uniform(0.009, 0.016), rng.uniform(8.0, 16.0), rng.uniform(0.02, 0.045)
-            roas = rng.uniform(2.2, 5.0)
-        elif platform == "tiktok":
-            weekday, ctr, cpm, cvr = "social", rng.uniform(0.008, 0.015), rng.uniform(5.0, 10.0), rng.uniform(0.012, 0.025)
-            roas = rng.uniform(2.2, 4.0)
-        elif platform == "google_ads" and "Search" in name:
-            weekday, ctr, cvr = "search", rng.uniform(0.03, 0.06), rng.uniform(0.03, 0.08)
-            cpm = rng.uniform(0.8, 2.5) * ctr * 1000.0  # from the CPC
-            roas = rng.uniform(2.5, 5.0) if "Brand" in name and "Non-Brand" not in name else rng.uniform(2.2, 4.0)
-        elif platform == "google_ads":
-            weekday, ctr, cvr = "search", rng.uniform(0.008, 0.015), rng.uniform(0.015, 0.035)
-            cpm = rng.uniform(0.4, 1.2) * ctr * 1000.0
-            roas = rng.uniform(2.2, 5.0)
-        else:  # amazon_ads: ROAS = 1 / ACOS
-            weekday, ctr, cvr = "retail", rng.uniform(0.003, 0.005), rng.uniform(0.08, 0.15)
-            cpm = rng.uniform(0.7, 1.6) * ctr * 1000.0
-            roas = 1.0 / rng.uniform(0.2, 0.35)
+        weekday, ctr, cpm, cvr, roas = PROFILES[platform].levels(rng, name)
         cpm *= price
         aov = roas * cpm / (1000.0 * ctr * cvr)
         spend_drift = (

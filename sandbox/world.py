@@ -65,6 +65,9 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
+
+import yaml
 
 from sandbox.platforms import ad_traits
 
@@ -532,66 +535,22 @@ class World:
         )
 
 
-# The demo accounts (the ids config/workspaces.yml and docs/design.md name), in a fixed order: the
-# stores' orders are drawn in it. northwind_us (USD), lumen_eu (EUR), harbor_uk (GBP), souq_sa (SAR);
-# the four Meta and Google Ads accounts first, then the others with two campaigns each.
-# (platform, account id, workspace, currency, time zone, name,
-#  campaigns: (campaign id, name, daily spend, CPM, CTR, CVR, AOV[, frequency]))
-DEMO_ACCOUNTS = (
-    ("meta", "1000000001", "northwind_us", "USD", "America/New_York", "Northwind Outdoor - Meta", (
-        ("120210000000000001", "Prospecting - Broad", 1200.0, 12.0, 0.012, 0.05, 70.0, 1.25),
-        ("120210000000000002", "Retargeting - 30d", 450.0, 18.0, 0.02, 0.08, 75.0, 2.1),
-        ("120210000000000003", "Lookalike - Purchasers 1%", 800.0, 14.0, 0.014, 0.04, 72.0, 1.35),
-    )),
-    ("google_ads", "1234567890", "northwind_us", "USD", "America/New_York", "Northwind Outdoor - Google Ads", (
-        ("20000000001", "Brand Search", 300.0, 16.0, 0.045, 0.09, 80.0),
-        ("20000000002", "Non-Brand Search - Generic", 900.0, 45.0, 0.04, 0.04, 85.0),
-        ("20000000003", "Performance Max - All Products", 1500.0, 10.0, 0.01, 0.03, 90.0),
-    )),
-    ("meta", "2000000002", "lumen_eu", "EUR", "Europe/Berlin", "Lumen Home - Meta", (
-        ("120210000000000101", "Prospecting - Advantage+ Shopping", 950.0, 9.5, 0.013, 0.045, 62.0, 1.3),
-        ("120210000000000102", "Retargeting - 14d Viewers", 320.0, 15.0, 0.022, 0.085, 58.0, 2.2),
-        ("120210000000000103", "Prospecting - Interests Home Decor", 600.0, 11.0, 0.011, 0.045, 66.0, 1.3),
-    )),
-    ("google_ads", "2345678901", "lumen_eu", "EUR", "Europe/Berlin", "Lumen Home - Google Ads", (
-        ("20000000011", "Brand Search", 220.0, 12.0, 0.045, 0.09, 64.0),
-        ("20000000012", "Shopping - Lamps", 650.0, 8.0, 0.012, 0.035, 70.0),
-        ("20000000013", "Non-Brand Search - Furniture", 480.0, 30.0, 0.03, 0.06, 95.0),
-    )),
-    ("tiktok", "7100000000000001", "northwind_us", "USD", "America/New_York", "Northwind Outdoor - TikTok", (
-        ("1780000000000001", "Spark Ads - Trail Gear", 600.0, 6.0, 0.009, 0.04, 60.0),
-        ("1780000000000002", "Search Ads - Tents", 400.0, 9.0, 0.02, 0.05, 75.0),
-    )),
-    ("amazon_ads", "3100000000000001", "northwind_us", "USD", "America/Los_Angeles", "Northwind Outdoor - Amazon Ads", (
-        ("310000000000101", "SP - Auto - Tents", 500.0, 8.0, 0.005, 0.12, 55.0),
-        ("310000000000102", "SP - Exact - Sleeping Bags", 450.0, 11.0, 0.006, 0.14, 65.0),
-    )),
-    ("linkedin", "508000001", "lumen_eu", "EUR", "Europe/Berlin", "Lumen Home - LinkedIn", (
-        ("431685124", "B2B - Interior Designers", 700.0, 20.0, 0.01, 0.08, 240.0),
-        ("431685125", "B2B - Hotel Procurement", 600.0, 18.0, 0.012, 0.07, 300.0),
-    )),
-    ("snapchat", "8f2b7a4e-5c1d-4e3a-9b6f-2d8c0e1a7b3c", "harbor_uk", "GBP", "Europe/London", "Harbor Tea - Snapchat", (
-        ("a1b2c3d4-0003-4000-8000-000000000003", "Story Ads - Gift Sets", 400.0, 4.0, 0.008, 0.04, 35.0),
-        ("a1b2c3d4-0002-4000-8000-000000000002", "Collection Ads - Matcha", 400.0, 5.0, 0.01, 0.045, 30.0),
-    )),
-    ("snapchat", "5c0e7d1a-9b2f-4a6e-8d3c-1f4b2a6e9c70", "souq_sa", "SAR", "Asia/Riyadh", "Souq Riyadh - Snapchat", (
-        ("b7e1c2d3-0001-4000-8000-000000000101", "Ramadan Story Ads", 1400.0, 15.0, 0.008, 0.04, 180.0),
-        ("b7e1c2d3-0002-4000-8000-000000000102", "Collection Ads - Oud", 1200.0, 18.0, 0.01, 0.045, 220.0),
-    )),
-    ("tiktok", "7100000000000002", "souq_sa", "SAR", "Asia/Riyadh", "Souq Riyadh - TikTok", (
-        ("1780000000000101", "Spark Ads - Abayas", 1500.0, 20.0, 0.009, 0.04, 250.0),
-        ("1780000000000102", "Search Ads - Perfume", 1000.0, 30.0, 0.02, 0.05, 300.0),
-    )),
-    ("file_drop", "harbor_pinterest", "harbor_uk", "GBP", "Europe/London", "Harbor Tea - Pinterest (file drop)", (
-        ("626744000001", "Pins - Afternoon Tea", 500.0, 5.0, 0.01, 0.05, 32.0),
-        ("626744000002", "Pins - Tea Gifts", 400.0, 6.0, 0.01, 0.05, 40.0),
-    )),
-)  # fmt: skip
+# The demo accounts: data, beside the registry that names the same ids (config/workspaces.yml).
+DEMO_WORLD = Path(__file__).with_name("demo_world.yml")
 
 
 def demo_accounts() -> list[Account]:
-    """The demo accounts (``DEMO_ACCOUNTS``), Meta and Google Ads first."""
+    """The demo accounts (``sandbox/demo_world.yml``), in its order: Meta and Google Ads first."""
+    accounts = yaml.safe_load(DEMO_WORLD.read_text())["accounts"]
     return [
-        Account(platform, account_id, workspace_id, currency, timezone, tuple(Campaign(*c) for c in campaigns), name)
-        for platform, account_id, workspace_id, currency, timezone, name, campaigns in DEMO_ACCOUNTS
+        Account(
+            a["platform"],
+            a["account_id"],
+            a["workspace_id"],
+            a["currency"],
+            a["timezone"],
+            tuple(Campaign(c.pop("id"), **c) for c in a["campaigns"]),
+            a["name"],
+        )
+        for a in accounts
     ]

@@ -102,7 +102,7 @@ class WorldSize:
     accounts: int = 8  # spread over the platforms and workspaces
     campaigns: int = 5  # per account
     days: int = 730
-    platforms: tuple[str, ...] = ("meta", "google_ads", "tiktok", "snapchat")
+    platforms: tuple[str, ...] = tuple(PLATFORM_LOOKBACK)[:4]  # the catalogue's first four API platforms
     seed: int = 7
 
     @property
@@ -110,15 +110,21 @@ class WorldSize:
         return self.accounts * self.campaigns * self.days
 
 
+def _uuid_ids(platform: str) -> bool:
+    """The platform's ids are UUIDs (its sandbox traits), not numbers."""
+    from sandbox.platforms import ad_traits
+
+    return ad_traits()[platform].uuid_ids
+
+
 def _account_id(platform: str, n: int, rng: random.Random) -> str:
-    if platform == "snapchat":
+    if _uuid_ids(platform):
         return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    base = {"meta": 10**9, "google_ads": 5 * 10**9, "tiktok": 7 * 10**15, "linkedin": 5 * 10**8, "amazon_ads": 3 * 10**15}
-    return str(base.get(platform, 10**9) + n)
+    return str(10**9 * (1 + list(PLATFORM_LOOKBACK).index(platform)) + n)
 
 
 def _campaign_id(platform: str, account_n: int, n: int, rng: random.Random) -> str:
-    if platform == "snapchat":
+    if _uuid_ids(platform):
         return str(uuid.UUID(int=rng.getrandbits(128), version=4))
     return str(10**11 * (1 + list(PLATFORM_LOOKBACK).index(platform)) + account_n * 10**4 + n)
 
@@ -983,7 +989,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--accounts", type=int, default=8, help="accounts in the transform world (default %(default)s)")
     ap.add_argument("--campaigns", type=int, default=5, help="campaigns per account (default %(default)s)")
     ap.add_argument("--days", type=int, default=730, help="long history in days (default %(default)s; the short one is 90)")
-    ap.add_argument("--platforms", default="meta,google_ads,tiktok,snapchat", help="platforms of the world (default %(default)s)")
+    ap.add_argument("--platforms", default=",".join(WorldSize.platforms), help="platforms of the world (default %(default)s)")
     ap.add_argument("--daily-runs", type=int, default=2, help="daily runs timed per history (the fastest counts; default %(default)s)")
     ap.add_argument("--load-rows", type=int, default=100_000, help="rows in the load figure's batch (default %(default)s)")
     ap.add_argument("--extract-accounts", type=int, default=24, help="accounts in the extraction figure (default %(default)s)")

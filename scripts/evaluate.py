@@ -9,9 +9,9 @@
    conversion tracking broken, ROAS collapse, budget overspend, a gradual
    7-day decline, an active campaign that stops reporting).
 2. Lands the world in a private PostgreSQL warehouse as the platforms send it
-   (the sandbox's own renderers of the Meta, Google Ads, Amazon Ads and TikTok
-   wire formats, into the raw tables), with the workspaces' accounts, monthly
-   campaign budgets and declared planned changes in `ops`, as `prepare` does.
+   (each platform's sandbox renderer of its wire format, into the raw tables),
+   with the workspaces' accounts, monthly campaign budgets and declared planned
+   changes in `ops`, as `prepare` does.
 3. Runs the real transformation: `dbt run` of everything `mart_alerts` needs
    (all defaults: the product's operating point).
 4. Replays the alerts step day by day (`ads_elt.alerts.run_alerts`: the same
@@ -64,8 +64,6 @@ OUT = REPO / ".local" / "evaluate"
 GRACE_DAYS = 2
 ALLOWED_DELAY = {"gradual_decline": 3}
 DEFAULT_ALLOWED_DELAY = 1
-TIKTOK_METRICS = ("campaign_name", "spend", "impressions", "clicks", "conversion", "complete_payment", "total_complete_payment_rate")
-META_FIELDS = ("campaign_id", "campaign_name", "spend", "impressions", "clicks", "reach", "actions", "action_values", "account_currency")
 
 
 def log(message: str) -> None:
@@ -84,28 +82,12 @@ def primary_raw_table(platform: str) -> str:
 
 
 def payload(platform: str, account, row: dict) -> dict:
-    """One campaign-day as the platform's API returns it (the sandbox's renderers)."""
-    if platform == "google_ads":
-        from adapters.google_ads.client import QUERY_FIELDS
-        from sandbox.platforms.google_ads import search_result
+    """One campaign-day as the platform's API returns it (its sandbox module's ``REALISTIC.record``)."""
+    from sandbox.realistic import PROFILES
 
-        return search_result(account, row, list(QUERY_FIELDS))
-    if platform == "meta":
-        from sandbox.platforms.meta import insights_record
-
-        return insights_record(account, {**row, "reach": max(1, round(row["impressions"] / 1.7))}, list(META_FIELDS))
-    if platform == "amazon_ads":
-        from sandbox.platforms.amazon_ads import COLUMNS
-
-        return {name: render(row) for name, render in COLUMNS.items()}
-    if platform == "tiktok":
-        from sandbox.platforms.tiktok import metric_value
-
-        return {
-            "dimensions": {"campaign_id": row["campaign_id"], "stat_time_day": f"{row['date'].isoformat()} 00:00:00"},
-            "metrics": {name: metric_value(name, row) for name in TIKTOK_METRICS},
-        }
-    raise ValueError(f"no renderer for platform {platform!r}")
+    if platform not in PROFILES:
+        raise ValueError(f"no renderer for platform {platform!r}")
+    return PROFILES[platform].record(account, row)
 
 
 def land(conn, world) -> int:

@@ -1045,3 +1045,31 @@ def test_a_breaking_change_to_a_public_mart_fails_the_build_on_its_contract(buil
     assert broken.returncode != 0
     assert "contract" in (broken.stdout + broken.stderr).lower()
     assert fetch(built.dsn, "select count(*) as n from marts.mart_platform_kpis_daily") == before
+
+
+def test_a_platform_outside_the_projects_ad_platforms_fails_accepted_ad_platforms(built: Built, pg_server):
+    """The platforms come from the graph (the staging folders of the campaign-day models): every one of them passes,
+    another value fails, and the extras mart accepts only the platforms that report extras."""
+    from e2e_harness import copy_database
+
+    ran = {r["unique_id"]: r["status"] for r in built.results if ".accepted_ad_platforms_" in r["unique_id"]}
+    assert len(ran) == 6 and set(ran.values()) == {"pass"}, ran
+    dbname = built.dsn.split("dbname=")[1].split()[0].strip("'")
+    broken = copy_database(pg_server, dbname, f"{dbname}_platforms")
+    conn = psycopg2.connect(pg_server.dsn(broken))
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("insert into seeds.utm_source_platforms (utm_source, platform) values ('myspace', 'myspace')")
+            cur.execute(  # Google Ads reports no platform-specific metrics
+                "update marts.fct_ad_performance_platform_extras set platform = 'google_ads' "
+                "where ctid = (select ctid from marts.fct_ad_performance_platform_extras limit 1)"
+            )
+    finally:
+        conn.close()
+    workdir = built.workdir / "platforms"
+    run_dbt(["test", "--select", "test_name:accepted_ad_platforms"], dbt_env(pg_server.port, broken, pg_server.password), workdir, check=False)
+    failed = {r["unique_id"].split(".")[2] for r in run_results(workdir) if r["status"] == "fail"}
+    assert failed == {
+        "accepted_ad_platforms_utm_source_platforms_platform",
+        "accepted_ad_platforms_fct_ad_performance_platform_extras_platform__True",
+    }

@@ -62,6 +62,80 @@ unioned as (
 
 
 {#-
+    The ad platforms' names: the staging folder (`models/staging/<platform>/`)
+    of each campaign-day model of var `ad_performance_models`, in its order;
+    with `reporting_extras`, only those `platform_extra_metrics` has metrics
+    for. Empty while dbt parses.
+-#}
+{% macro ad_platforms(reporting_extras=false) -%}
+{%- set models = platform_extra_metrics() | map(attribute=0) | list if reporting_extras else ad_performance_models('campaign_day') -%}
+{%- set names = [] -%}
+{%- for model in models -%}
+    {%- set node = model_node(model) -%}
+    {%- if node is not none -%}
+        {%- if node.fqn[1] != 'staging' -%}
+            {{ exceptions.raise_compiler_error("campaign-day model " ~ model ~ " is not in a platform's staging folder (models/staging/<platform>/)") }}
+        {%- endif -%}
+        {%- do names.append(node.fqn[-2]) -%}
+    {%- endif -%}
+{%- endfor -%}
+{{ return(names) }}
+{%- endmacro %}
+
+
+{#-
+    The platform-specific metrics of fct_ad_performance_platform_extras and
+    their types.
+-#}
+{% macro platform_extra_columns() -%}
+{{ return([
+    ('reach', 'bigint'),
+    ('frequency', dbt.type_float()),
+    ('video_views', 'bigint'),
+    ('video_views_p25', 'bigint'),
+    ('video_views_p50', 'bigint'),
+    ('video_views_p75', 'bigint'),
+    ('video_views_p100', 'bigint'),
+    ('swipes', 'bigint'),
+    ('acos_spend', 'numeric'),
+    ('acos_sales', 'numeric'),
+]) }}
+{%- endmacro %}
+
+
+{#-
+    Which campaign-day models report which platform-specific metrics:
+    [(model, {column: expression})] for the models that report any. A model
+    reports the `platform_extra_columns` it has among its YAML columns;
+    `frequency` is impressions / reach where there is reach, and the ACOS
+    inputs are spend and conversion value where its YAML says
+    `meta: reports_acos`. Empty while dbt parses (read from the graph).
+-#}
+{% macro platform_extra_metrics() -%}
+{%- set platforms = [] -%}
+{%- for model in ad_performance_models('campaign_day') -%}
+    {%- set node = model_node(model) -%}
+    {%- set expressions = {} -%}
+    {%- if node is not none -%}
+        {%- for column, _ in platform_extra_columns() if column in node.columns -%}
+            {%- do expressions.update({column: column}) -%}
+        {%- endfor -%}
+        {%- if 'reach' in expressions -%}
+            {%- do expressions.update({'frequency': safe_divide('impressions', 'reach')}) -%}
+        {%- endif -%}
+        {%- if (node.config.get('meta') or {}).get('reports_acos') -%}
+            {%- do expressions.update({'acos_spend': 'spend', 'acos_sales': 'conversion_value'}) -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- if expressions -%}
+        {%- do platforms.append((model, expressions)) -%}
+    {%- endif -%}
+{%- endfor -%}
+{{ return(platforms) }}
+{%- endmacro %}
+
+
+{#-
     The graph node of a model (its YAML columns and meta), or none while parsing.
 -#}
 {% macro model_node(model_name) -%}

@@ -24,7 +24,7 @@ import secrets
 import uuid
 from datetime import UTC, date, datetime, timedelta
 
-from sandbox.platforms.base import AdTraits, PlatformApi, bearer
+from sandbox.platforms.base import AdTraits, PlatformApi, RealisticProfile, bearer
 from sandbox.wire import Response, Route
 
 COLUMNS = {
@@ -266,3 +266,25 @@ class AmazonAdsApi(PlatformApi):
 
 
 API = AmazonAdsApi
+
+
+def realistic_levels(rng, name: str) -> tuple[str, float, float, float, float]:
+    """Sponsored ads: low CTR, high CVR, CPC-priced; ROAS = 1 / ACOS."""
+    weekday, ctr, cvr = "retail", rng.uniform(0.003, 0.005), rng.uniform(0.08, 0.15)
+    cpm = rng.uniform(0.7, 1.6) * ctr * 1000.0
+    return weekday, ctr, cpm, cvr, 1.0 / rng.uniform(0.2, 0.35)
+
+
+def realistic_record(account, row: dict) -> dict:
+    return {name: render(row) for name, render in COLUMNS.items()}
+
+
+REALISTIC = RealisticProfile(
+    rotation=60,
+    account_id=("3", 16),
+    campaign_id=("", 15),
+    campaign_names=("SP - Auto - Bestsellers", "SP - Exact - Top Keywords", "SB - Brand Video", "SD - Retargeting"),
+    levels=realistic_levels,
+    record=realistic_record,
+    alternate=0,
+)

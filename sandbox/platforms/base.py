@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import random
 import secrets
 import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from time import monotonic
+from typing import Any
 from urllib.parse import parse_qs
 
 
@@ -27,6 +29,28 @@ class AdTraits:
     extras: Callable[[dict], dict] | None = None  # its own metrics, derived from a day's numbers
     utm_sources: tuple[tuple[str, str], ...] = ()  # (utm_source, utm_medium) pairs stores see on its clicks
     search_terms: bool = False  # its clicks carry the search keyword as utm_term
+
+
+@dataclass(frozen=True)
+class RealisticProfile:
+    """How one ad platform's campaigns look in the realistic evaluation world (``sandbox/realistic.py``).
+
+    A platform module that takes part in that world names its profile ``REALISTIC``.
+    ``levels(rng, campaign_name)`` draws a campaign's platform-typical levels in US dollars:
+    (weekday kind: social | search | retail, CTR, CPM, CVR, ROAS target); the order of its draws is
+    part of the world (the same seed gives the same world). ``record(account, row)`` is one
+    campaign-day as the platform's API returns it, as its primary report lands in the raw table.
+    """
+
+    rotation: int  # place in each workspace's rotation of campaigns over its platforms
+    account_id: tuple[str, int]  # (prefix, number of digits), as the platform shapes its ids
+    campaign_id: tuple[str, int]
+    campaign_names: tuple[str, ...]
+    levels: Callable[[random.Random, str], tuple[str, float, float, float, float]]
+    record: Callable[[Any, dict], dict]
+    # None: in every workspace, twice in its rotation; 0 or 1: only in the workspaces whose index has that
+    # parity (and in the Saudi one, which has every platform).
+    alternate: int | None = None
 
 
 def video_metrics(views: str, share_of_impressions: float, **shares: float) -> Callable[[dict], dict]:

@@ -22,7 +22,7 @@ from datetime import date
 from urllib.parse import parse_qs
 
 from sandbox.faults import RecordAccess
-from sandbox.platforms.base import AdTraits, PlatformApi, bearer
+from sandbox.platforms.base import AdTraits, PlatformApi, RealisticProfile, bearer
 from sandbox.wire import Response, Route
 
 GOOGLE_FAILURE_TYPE = "type.googleapis.com/google.ads.googleads.{version}.errors.GoogleAdsFailure"
@@ -414,3 +414,33 @@ class GoogleAdsApi(PlatformApi):
 
 
 API = GoogleAdsApi
+
+
+def realistic_levels(rng, name: str) -> tuple[str, float, float, float, float]:
+    """Search campaigns: high CTR, CPC-priced, branded ones with a higher ROAS; Shopping and PMax: display-like CTR."""
+    if "Search" in name:
+        weekday, ctr, cvr = "search", rng.uniform(0.03, 0.06), rng.uniform(0.03, 0.08)
+        cpm = rng.uniform(0.8, 2.5) * ctr * 1000.0  # from the CPC
+        roas = rng.uniform(2.5, 5.0) if "Brand" in name and "Non-Brand" not in name else rng.uniform(2.2, 4.0)
+    else:
+        weekday, ctr, cvr = "search", rng.uniform(0.008, 0.015), rng.uniform(0.015, 0.035)
+        cpm = rng.uniform(0.4, 1.2) * ctr * 1000.0
+        roas = rng.uniform(2.2, 5.0)
+    return weekday, ctr, cpm, cvr, roas
+
+
+def realistic_record(account, row: dict) -> dict:
+    """The row as searchStream returns it for the fields the adapter's daily query selects."""
+    from adapters.google_ads.client import QUERY_FIELDS
+
+    return search_result(account, row, list(QUERY_FIELDS))
+
+
+REALISTIC = RealisticProfile(
+    rotation=20,
+    account_id=("", 10),
+    campaign_id=("2", 11),
+    campaign_names=("Brand Search", "Performance Max - All Products", "Non-Brand Search - Generic", "Shopping - Bestsellers"),
+    levels=realistic_levels,
+    record=realistic_record,
+)

@@ -23,7 +23,7 @@ from datetime import date, timedelta
 from urllib.parse import quote, urlencode
 
 from sandbox.faults import RecordAccess
-from sandbox.platforms.base import AdTraits, PlatformApi, bearer
+from sandbox.platforms.base import AdTraits, PlatformApi, RealisticProfile, bearer
 from sandbox.wire import Response, Route
 
 EXPIRED_MESSAGE = (
@@ -387,3 +387,32 @@ def insights_record(account, row: dict, fields: list[str], windows: list[str] | 
 
 
 API = MetaApi
+
+
+# The fields of a campaign-day record in the realistic evaluation world (what the daily sync asks for).
+REALISTIC_FIELDS = ("campaign_id", "campaign_name", "spend", "impressions", "clicks", "reach", "actions", "action_values", "account_currency")
+
+
+def realistic_levels(rng, name: str) -> tuple[str, float, float, float, float]:
+    weekday, ctr, cpm, cvr = "social", rng.uniform(0.009, 0.016), rng.uniform(8.0, 16.0), rng.uniform(0.02, 0.045)
+    return weekday, ctr, cpm, cvr, rng.uniform(2.2, 5.0)
+
+
+def realistic_record(account, row: dict) -> dict:
+    return insights_record(account, {**row, "reach": max(1, round(row["impressions"] / 1.7))}, list(REALISTIC_FIELDS))
+
+
+REALISTIC = RealisticProfile(
+    rotation=10,
+    account_id=("10", 16),
+    campaign_id=("1202", 18),
+    campaign_names=(
+        "Prospecting - Broad",
+        "Retargeting - 30d Visitors",
+        "Advantage+ Shopping",
+        "Lookalike - Purchasers 1%",
+        "Prospecting - Interests",
+    ),
+    levels=realistic_levels,
+    record=realistic_record,
+)

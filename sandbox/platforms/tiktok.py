@@ -23,7 +23,7 @@ import secrets
 import uuid
 from datetime import date
 
-from sandbox.platforms.base import AdTraits, PlatformApi, video_metrics
+from sandbox.platforms.base import AdTraits, PlatformApi, RealisticProfile, video_metrics
 from sandbox.wire import Response, Route
 
 MESSAGES = {
@@ -188,3 +188,30 @@ class TikTokApi(PlatformApi):
 
 
 API = TikTokApi
+
+
+# The metrics of a campaign-day record in the realistic evaluation world.
+REALISTIC_METRICS = ("campaign_name", "spend", "impressions", "clicks", "conversion", "complete_payment", "total_complete_payment_rate")
+
+
+def realistic_levels(rng, name: str) -> tuple[str, float, float, float, float]:
+    weekday, ctr, cpm, cvr = "social", rng.uniform(0.008, 0.015), rng.uniform(5.0, 10.0), rng.uniform(0.012, 0.025)
+    return weekday, ctr, cpm, cvr, rng.uniform(2.2, 4.0)
+
+
+def realistic_record(account, row: dict) -> dict:
+    return {
+        "dimensions": {"campaign_id": row["campaign_id"], "stat_time_day": f"{row['date'].isoformat()} 00:00:00"},
+        "metrics": {name: metric_value(name, row) for name in REALISTIC_METRICS},
+    }
+
+
+REALISTIC = RealisticProfile(
+    rotation=30,
+    account_id=("71", 16),
+    campaign_id=("17", 16),
+    campaign_names=("Spark Ads - Creators", "In-Feed - Prospecting", "Catalog - Retargeting"),
+    levels=realistic_levels,
+    record=realistic_record,
+    alternate=1,
+)

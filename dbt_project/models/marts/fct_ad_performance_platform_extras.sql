@@ -4,47 +4,18 @@
     of the platforms that report any. A metric a platform does not report is
     null, never 0.
 
-    `extra_columns` lists the metrics and their types. A platform reports the
-    ones its campaign-day model (var `ad_performance_models`) has among its
-    YAML columns (reach, video views and quartiles, swipes); `frequency` is
-    impressions / reach where there is reach, and the ACOS inputs are spend and
-    conversion value where the model's YAML says `meta: reports_acos`. The
-    columns are read from the graph, so while dbt parses every campaign-day
-    model is referenced (a dependency at most unused), and the SQL is the real
-    one once the graph exists.
+    The metrics, their types and which platform reports which come from
+    `platform_extra_columns` and `platform_extra_metrics` (macros/unions.sql):
+    a platform reports the ones its campaign-day model has among its YAML
+    columns, read from the graph, so the SQL is the real one once the graph
+    exists.
 -#}
-{%- set extra_columns = [
-    ('reach', 'bigint'),
-    ('frequency', dbt.type_float()),
-    ('video_views', 'bigint'),
-    ('video_views_p25', 'bigint'),
-    ('video_views_p50', 'bigint'),
-    ('video_views_p75', 'bigint'),
-    ('video_views_p100', 'bigint'),
-    ('swipes', 'bigint'),
-    ('acos_spend', 'numeric'),
-    ('acos_sales', 'numeric'),
-] -%}
-{%- set platforms = [] -%}
+{%- set extra_columns = platform_extra_columns() -%}
+{#- While dbt parses, the graph is not there yet: every campaign-day model is referenced (a dependency at most unused). -#}
 {%- for model in ad_performance_models('campaign_day') -%}
     {%- do ref(model) -%}
-    {%- set node = model_node(model) -%}
-    {%- set expressions = {} -%}
-    {%- if node is not none -%}
-        {%- for column, _ in extra_columns if column in node.columns -%}
-            {%- do expressions.update({column: column}) -%}
-        {%- endfor -%}
-        {%- if 'reach' in expressions -%}
-            {%- do expressions.update({'frequency': safe_divide('impressions', 'reach')}) -%}
-        {%- endif -%}
-        {%- if (node.config.get('meta') or {}).get('reports_acos') -%}
-            {%- do expressions.update({'acos_spend': 'spend', 'acos_sales': 'conversion_value'}) -%}
-        {%- endif -%}
-    {%- endif -%}
-    {%- if expressions -%}
-        {%- do platforms.append((model, expressions)) -%}
-    {%- endif -%}
-{%- endfor %}
+{%- endfor -%}
+{%- set platforms = platform_extra_metrics() %}
 
 with
 

@@ -153,6 +153,18 @@ class PlatformSpec:
         return self.get(report).raw_table or f"{self.name}__{report}"
 
 
+def client_call(method: str, *, window: bool = True, **options: Any) -> Fetch:
+    """A report's fetch: the client's ``method`` for the account and the window (``window=False``: for the
+    account alone, as an entity list is fetched whole), with fixed keyword ``options`` (e.g. ``level="ad"``)."""
+
+    def fetch(client: Any, account_id: str, since: date, until: date) -> Iterable:
+        call = getattr(client, method)
+        return call(account_id, since, until, **options) if window else call(account_id, **options)
+
+    fetch.__name__ = fetch.__qualname__ = method
+    return fetch
+
+
 def metric_fields(
     spend: tuple[str, ...], impressions: tuple[str, ...], clicks: tuple[str, ...], spend_scale: float = 1.0
 ) -> tuple[FieldSpec, ...]:

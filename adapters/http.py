@@ -421,17 +421,25 @@ class StaticBearerAuth:
         )
 
 
-def classify_oauth_token_response(response: requests.Response) -> AdapterError | None:
-    """OAuth 2.0 token endpoint errors (RFC 6749 section 5.2)."""
-    status = response.status_code
-    if status < 400:
+def error_body(response: requests.Response) -> dict | None:
+    """None for an answer below 400; else its JSON object, {} when the body is not one (not JSON, or a list)."""
+    if response.status_code < 400:
         return None
     try:
         payload = response.json()
     except ValueError:
-        payload = {}
-    error = payload.get("error") if isinstance(payload, dict) else None
-    description = payload.get("error_description", "") if isinstance(payload, dict) else ""
+        return {}
+    return payload if isinstance(payload, dict) else {}
+
+
+def classify_oauth_token_response(response: requests.Response) -> AdapterError | None:
+    """OAuth 2.0 token endpoint errors (RFC 6749 section 5.2)."""
+    status = response.status_code
+    payload = error_body(response)
+    if payload is None:
+        return None
+    error = payload.get("error")
+    description = payload.get("error_description", "")
     if isinstance(error, dict):  # some providers nest a Google-style error object
         description = error.get("message", "")
         error = error.get("status")

@@ -15,6 +15,7 @@ from adapters.catalogue import (
     PlatformSpec,
     Report,
     ad_group_report,
+    client_call,
     metric_fields,
     oauth_connection,
     oauth_credentials,
@@ -24,19 +25,14 @@ from adapters.catalogue import (
 ATTRIBUTION = "7 days (the report's purchases7d and sales7d columns, asked for in every report)"
 
 
-def fetch(client: AmazonAdsReportClient, account_id: str, since, until):
-    """Blocking create-poll-download; the daily DAG uses the steps with a deferrable operator instead."""
-    return client.fetch_campaign_report(account_id, since, until)
-
-
-def fetch_ad_groups(client: AmazonAdsReportClient, account_id: str, since, until):
-    """Blocking create-poll-download of the ad group reports (the DAG defers instead)."""
-    return client.fetch_ad_group_report(account_id, since, until)
-
+fetch = client_call("fetch_campaign_report")
+fetch_ad_groups = client_call("fetch_ad_group_report")
 
 
 def build_client(settings: ConnectionSettings) -> AmazonAdsReportClient:
-    return AmazonAdsReportClient(settings.base_url(), **oauth_credentials(settings, DEFAULT_TOKEN_URL, "the Login with Amazon client id"))
+    return AmazonAdsReportClient(
+        settings.base_url(), **oauth_credentials(settings, DEFAULT_TOKEN_URL, "the Login with Amazon client id")
+    )
 
 
 # The daily DAG extracts Amazon's reports with ads_elt.ingestion.amazon_ads (deferred); ``fetch`` here blocks (command line).
@@ -57,7 +53,9 @@ SPEC = PlatformSpec(
     ),
     lookback_days=3,
     attribution=ATTRIBUTION,
-    connection=oauth_connection("https://advertising-api.amazon.com", "client_secret, token_url, report_poll_seconds (default 60)"),
+    connection=oauth_connection(
+        "https://advertising-api.amazon.com", "client_secret, token_url, report_poll_seconds (default 60)"
+    ),
     build_client=build_client,
 )
 

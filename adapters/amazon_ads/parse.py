@@ -23,7 +23,7 @@ from adapters.errors import (
     TransientError,
     body_excerpt,
 )
-from adapters.http import retry_after_seconds
+from adapters.http import error_body, retry_after_seconds
 
 REPORT = "sp_campaigns"
 AD_GROUP_REPORT = "sp_ad_groups"
@@ -86,13 +86,9 @@ def duplicate_report_id(detail: str) -> str | None:
 
 def classify(response: requests.Response) -> AdapterError | None:
     status = response.status_code
-    if status < 400:
+    payload = error_body(response)
+    if payload is None:
         return None
-    try:
-        payload = response.json()
-    except ValueError:
-        payload = {}
-    payload = payload if isinstance(payload, dict) else {}
     message = str(payload.get("detail") or payload.get("details") or payload.get("message") or body_excerpt(response.content, 200))
     detail = f"HTTP {status} {payload.get('code', '')}: {message}"
     kwargs = {"status_code": status, "code": payload.get("code")}

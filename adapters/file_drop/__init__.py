@@ -25,7 +25,6 @@ def parse_page(body: bytes) -> list[dict]:
     return json.loads(body)["rows"]
 
 
-
 # No Connection and no fetch: files are read from the workspace's inbox (ads_elt.ingestion.file_drop). The lookback
 # is none: files are loaded as dropped, and a later file restates the days it covers.
 SPEC = PlatformSpec(

@@ -2,7 +2,15 @@
 
 import re
 
-from adapters.catalogue import ConnectionConvention, ConnectionSettings, FieldSpec, PlatformSpec, Report, metric_fields
+from adapters.catalogue import (
+    ConnectionConvention,
+    ConnectionSettings,
+    FieldSpec,
+    PlatformSpec,
+    Report,
+    client_call,
+    metric_fields,
+)
 from adapters.google_ads.client import AD_GROUP_QUERY, DEFAULT_TOKEN_URL, QUERY, GoogleAdsClient
 from adapters.google_ads.parse import (
     AD_GROUP_REPORT,
@@ -19,9 +27,7 @@ from adapters.google_ads.parse import (
 ATTRIBUTION = "each conversion action's own click-through and view-through windows (set in the account, not asked per report)"
 
 
-def fetch_ad_groups(client: GoogleAdsClient, customer_id: str, since, until):
-    return client.fetch_ad_group_performance(customer_id, since, until)
-
+fetch_ad_groups = client_call("fetch_ad_group_performance")
 
 
 def build_client(settings: ConnectionSettings) -> GoogleAdsClient:
@@ -45,6 +51,7 @@ _METRICS = (
 )
 _CAMPAIGN_ID = FieldSpec("campaign_id", ("campaign", "id"), "text")
 
+
 def account_id_from_ui(value: str) -> str:
     """A customer id as the UI shows it (123-456-7890) -> as the API takes it (1234567890)."""
     return value.replace("-", "") if re.fullmatch(r"[0-9]{3}-[0-9]{3}-[0-9]{4}", value) else value
@@ -54,7 +61,9 @@ SPEC = PlatformSpec(
     name="google_ads",
     label="Google Ads",
     order=20,
-    primary=Report(REPORT, iter_page, report_date, lambda c, a, s, u: c.fetch_campaign_performance(a, s, u), fields=(_CAMPAIGN_ID, *_METRICS)),
+    primary=Report(
+        REPORT, iter_page, report_date, lambda c, a, s, u: c.fetch_campaign_performance(a, s, u), fields=(_CAMPAIGN_ID, *_METRICS)
+    ),
     extra=(
         Report(
             AD_GROUP_REPORT,

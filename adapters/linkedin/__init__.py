@@ -9,6 +9,7 @@ from adapters.catalogue import (
     FieldSpec,
     PlatformSpec,
     Report,
+    client_call,
     entity_list,
     metric_fields,
 )
@@ -32,28 +33,11 @@ from adapters.linkedin.parse import (
 ATTRIBUTION = "each conversion rule's click and view windows (set in the account, not asked per report)"
 
 
-def fetch(client: LinkedInAnalyticsClient, account_id: str, since, until):
-    return client.fetch_ad_analytics(account_id, since, until)
-
-
-def fetch_campaigns(client: LinkedInAnalyticsClient, account_id: str, since, until):
-    """The whole campaign list, whatever the window (an entity list, not a report on days)."""
-    return client.fetch_campaigns(account_id)
-
-
-def fetch_campaign_groups(client: LinkedInAnalyticsClient, account_id: str, since, until):
-    """The whole campaign group list, whatever the window."""
-    return client.fetch_campaign_groups(account_id)
-
-
-def fetch_creative_analytics(client: LinkedInAnalyticsClient, account_id: str, since, until):
-    return client.fetch_creative_analytics(account_id, since, until)
-
-
-def fetch_creatives(client: LinkedInAnalyticsClient, account_id: str, since, until):
-    """The whole creative list, whatever the window."""
-    return client.fetch_creatives(account_id)
-
+fetch = client_call("fetch_ad_analytics")
+fetch_campaigns = client_call("fetch_campaigns", window=False)
+fetch_campaign_groups = client_call("fetch_campaign_groups", window=False)
+fetch_creative_analytics = client_call("fetch_creative_analytics")
+fetch_creatives = client_call("fetch_creatives", window=False)
 
 
 def build_client(settings: ConnectionSettings) -> LinkedInAnalyticsClient:
@@ -81,7 +65,10 @@ SPEC = PlatformSpec(
     extra=(
         entity_list(CAMPAIGNS_REPORT, parse_campaigns_page, fetch_campaigns, FieldSpec("campaign_id", ("id",), "number")),
         entity_list(
-            CAMPAIGN_GROUPS_REPORT, parse_campaign_groups_page, fetch_campaign_groups, FieldSpec("campaign_group_id", ("id",), "number")
+            CAMPAIGN_GROUPS_REPORT,
+            parse_campaign_groups_page,
+            fetch_campaign_groups,
+            FieldSpec("campaign_group_id", ("id",), "number"),
         ),
         entity_list(
             CREATIVES_REPORT,

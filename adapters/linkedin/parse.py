@@ -23,7 +23,7 @@ from adapters.errors import (
     TransientError,
     body_excerpt,
 )
-from adapters.http import retry_after_seconds
+from adapters.http import error_body, retry_after_seconds
 
 REPORT = "ad_analytics"
 CAMPAIGNS_REPORT = "campaigns"
@@ -121,13 +121,9 @@ def report_date(record: dict) -> date:
 
 def classify(response: requests.Response) -> AdapterError | None:
     status = response.status_code
-    if status < 400:
+    payload = error_body(response)
+    if payload is None:
         return None
-    try:
-        payload = response.json()
-    except ValueError:
-        payload = {}
-    payload = payload if isinstance(payload, dict) else {}
     code, service = payload.get("code"), payload.get("serviceErrorCode")
     detail = f"HTTP {status} {code or ''} {service or ''}: {payload.get('message') or body_excerpt(response.content, 200)}"
     kwargs = {"status_code": status, "code": code or service}

@@ -2,7 +2,15 @@
 
 import re
 
-from adapters.catalogue import ConnectionConvention, ConnectionSettings, FieldSpec, PlatformSpec, Report, metric_fields
+from adapters.catalogue import (
+    ConnectionConvention,
+    ConnectionSettings,
+    FieldSpec,
+    PlatformSpec,
+    Report,
+    client_call,
+    metric_fields,
+)
 from adapters.meta.client import ATTRIBUTION_WINDOWS, FIELDS, LEVEL_FIELDS, MetaInsightsClient
 from adapters.meta.parse import (
     AD_REPORT,
@@ -19,13 +27,8 @@ from adapters.meta.parse import (
 ATTRIBUTION = ",".join(ATTRIBUTION_WINDOWS) + " (action_attribution_windows, asked for in every request)"
 
 
-def fetch_adsets(client: MetaInsightsClient, account_id: str, since, until):
-    return client.fetch_insights(account_id, since, until, level="adset")
-
-
-def fetch_ads(client: MetaInsightsClient, account_id: str, since, until):
-    return client.fetch_insights(account_id, since, until, level="ad")
-
+fetch_adsets = client_call("fetch_insights", level="adset")
+fetch_ads = client_call("fetch_insights", level="ad")
 
 
 def build_client(settings: ConnectionSettings) -> MetaInsightsClient:
@@ -40,6 +43,7 @@ _CAMPAIGN_ID = FieldSpec("campaign_id", ("campaign_id",), "text")
 _ADSET_ID = FieldSpec("adset_id", ("adset_id",), "text")
 _METRICS = metric_fields(("spend",), ("impressions",), ("clicks",))
 
+
 def account_id_from_ui(value: str) -> str:
     """An ad account id as the UI shows it (act_123) -> as the API takes it (123)."""
     return value.removeprefix("act_") if re.fullmatch(r"act_[0-9]{1,20}", value) else value
@@ -49,9 +53,18 @@ SPEC = PlatformSpec(
     name="meta",
     label="Meta",
     order=10,
-    primary=Report(REPORT, parse_page, report_date, lambda c, a, s, u: c.fetch_insights(a, s, u), fields=(_CAMPAIGN_ID, *_METRICS)),
+    primary=Report(
+        REPORT, parse_page, report_date, lambda c, a, s, u: c.fetch_insights(a, s, u), fields=(_CAMPAIGN_ID, *_METRICS)
+    ),
     extra=(
-        Report(ADSET_REPORT, parse_adset_page, report_date, fetch_adsets, fields=(_CAMPAIGN_ID, _ADSET_ID, *_METRICS), key=("adset_id",)),
+        Report(
+            ADSET_REPORT,
+            parse_adset_page,
+            report_date,
+            fetch_adsets,
+            fields=(_CAMPAIGN_ID, _ADSET_ID, *_METRICS),
+            key=("adset_id",),
+        ),
         Report(
             AD_REPORT,
             parse_ad_page,

@@ -39,4 +39,14 @@ SPEC = store_spec(
 )
 
 
-__all__ = ["SPEC", "build_client", "ORDERS_QUERY", "REPORT", "ShopifyOrdersClient", "classify", "fetch", "parse_page", "report_date"]
+__all__ = [
+    "SPEC",
+    "build_client",
+    "ORDERS_QUERY",
+    "REPORT",
+    "ShopifyOrdersClient",
+    "classify",
+    "fetch",
+    "parse_page",
+    "report_date",
+]

@@ -8,6 +8,7 @@ from adapters.catalogue import (
     PlatformSpec,
     Report,
     ad_group_report,
+    client_call,
     entity_list,
     metric_fields,
     oauth_connection,
@@ -40,23 +41,10 @@ ATTRIBUTION = (
 )
 
 
-def fetch(client: SnapchatStatsClient, account_id: str, since, until):
-    return client.fetch_campaign_stats(account_id, since, until)
-
-
-def fetch_campaigns(client: SnapchatStatsClient, account_id: str, since, until):
-    """The whole campaign list, whatever the window (an entity list, not a report on days)."""
-    return client.fetch_campaigns(account_id)
-
-
-def fetch_ad_squad_stats(client: SnapchatStatsClient, account_id: str, since, until):
-    return client.fetch_ad_squad_stats(account_id, since, until)
-
-
-def fetch_ad_squads(client: SnapchatStatsClient, account_id: str, since, until):
-    """The whole ad squad list, whatever the window."""
-    return client.fetch_ad_squads(account_id)
-
+fetch = client_call("fetch_campaign_stats")
+fetch_campaigns = client_call("fetch_campaigns", window=False)
+fetch_ad_squad_stats = client_call("fetch_ad_squad_stats")
+fetch_ad_squads = client_call("fetch_ad_squads", window=False)
 
 
 def build_client(settings: ConnectionSettings) -> SnapchatStatsClient:

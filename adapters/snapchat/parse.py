@@ -23,7 +23,7 @@ from adapters.errors import (
     TransientError,
     body_excerpt,
 )
-from adapters.http import retry_after_seconds
+from adapters.http import error_body, retry_after_seconds
 
 REPORT = "campaign_stats"
 CAMPAIGNS_REPORT = "campaigns"
@@ -158,18 +158,11 @@ def report_date(record: dict) -> date:
 def classify(response: requests.Response) -> AdapterError | None:
     """401 -> refresh the 30-minute token; 429 (no Retry-After) -> back off; 5xx -> retry."""
     status = response.status_code
-    if status < 400:
+    payload = error_body(response)
+    if payload is None:
         return None
-    try:
-        payload = response.json()
-    except ValueError:
-        payload = {}
-    message = ""
-    if isinstance(payload, dict):
-        message = str(payload.get("debug_message") or payload.get("msg") or payload.get("display_message") or "")
-        code = payload.get("error_code")
-    else:
-        code = None
+    message = str(payload.get("debug_message") or payload.get("msg") or payload.get("display_message") or "")
+    code = payload.get("error_code")
     detail = f"HTTP {status} {code or ''}: {message or body_excerpt(response.content, 200)}"
     kwargs = {"status_code": status, "code": code}
     if status == 401:

@@ -6,6 +6,7 @@ from adapters.catalogue import (
     PlatformSpec,
     Report,
     ad_group_report,
+    client_call,
     metric_fields,
 )
 from adapters.tiktok.client import METRICS, TikTokReportClient
@@ -23,13 +24,8 @@ from adapters.tiktok.parse import (
 ATTRIBUTION = "each ad group's attribution setting (set in the account, not asked per report)"
 
 
-def fetch(client: TikTokReportClient, account_id: str, since, until):
-    return client.fetch_campaign_report(account_id, since, until)
-
-
-def fetch_ad_groups(client: TikTokReportClient, account_id: str, since, until):
-    return client.fetch_ad_group_report(account_id, since, until)
-
+fetch = client_call("fetch_campaign_report")
+fetch_ad_groups = client_call("fetch_ad_group_report")
 
 
 def build_client(settings: ConnectionSettings) -> TikTokReportClient:

@@ -101,3 +101,23 @@ def test_nothing_at_run_time_imports_great_expectations():
             if any(n.split(".")[0] == "great_expectations" or n == "ads_elt.ingestion.validation_gx" for n in names):
                 importers.add(name)
     assert importers == {"ads_elt.ingestion.validation_gx"}
+
+
+def private_imports(mods: dict[str, Path]) -> list[str]:
+    """`from <one of our modules> import _name` where the importer is another module: a private name crossing rooms."""
+    found = []
+    for name, path in mods.items():
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.module in mods and node.module != name:
+                found += [f"{name} imports {node.module}.{a.name}" for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+    return found
+
+
+def test_no_module_imports_a_private_name_of_another():
+    assert private_imports(modules()) == []
+
+
+def test_the_private_import_finder_sees_one(tmp_path):
+    (tmp_path / "a.py").write_text("def _helper():\n    pass\n")
+    (tmp_path / "b.py").write_text("def f():\n    from ads_elt.a import _helper\n")
+    assert private_imports({"ads_elt.a": tmp_path / "a.py", "ads_elt.b": tmp_path / "b.py"}) == ["ads_elt.b imports ads_elt.a._helper"]

@@ -40,9 +40,9 @@ def build_message(
 
 
 def send(connection_id: str, ws: WorkspaceAlertSettings, alerts: Sequence[Alert], part: int, parts: int, chart: Any = None) -> None:
-    from ads_elt.registry.connections import _connection
+    from ads_elt.registry.connections import airflow_connection
 
-    conn = _connection(connection_id)
+    conn = airflow_connection(connection_id)
     extra = conn.extra_dejson or {}
     use_ssl = bool(extra.get("ssl"))
     host, port = conn.host or "localhost", int(conn.port or (465 if use_ssl else 25))

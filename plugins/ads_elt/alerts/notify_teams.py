@@ -76,9 +76,9 @@ def build_card(ws: WorkspaceAlertSettings, alerts: Sequence[Alert], part: int = 
 
 
 def webhook_url(connection_id: str) -> str:
-    from ads_elt.registry.connections import _connection
+    from ads_elt.registry.connections import airflow_connection
 
-    conn = _connection(connection_id)
+    conn = airflow_connection(connection_id)
     url = (conn.password or "").strip() or (conn.host or "").strip()
     if not url.startswith(("http://", "https://")):
         raise AlertDeliveryError(f"Teams Connection {connection_id!r} has no webhook URL (password or host)")

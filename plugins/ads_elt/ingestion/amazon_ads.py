@@ -168,13 +168,13 @@ def _failed(conn, scope: SyncScope, exc: Exception) -> Exception:
     """Record the failure like every extract does; the error to raise (retry or fail now)."""
     from adapters.errors import AuthExpiredError, RateLimitedError, ReauthRequiredError, TransientError
     from ads_elt.ingestion import sync_state
-    from ads_elt.ingestion.pipeline import PlatformSyncError, _fail_without_retry
+    from ads_elt.ingestion.pipeline import PlatformSyncError, fail_without_retry
 
     status = sync_state.REAUTH_REQUIRED if isinstance(exc, ReauthRequiredError) else sync_state.FAILED
     message = f"{PLATFORM} profile {scope.account_id} ({scope.workspace_id}): {type(exc).__name__}: {exc}"
     sync_state.record_failure(conn, scope, status, message)
     if isinstance(exc, ReauthRequiredError):
-        return _fail_without_retry(message)
+        return fail_without_retry(message)
     if isinstance(exc, TransientError | RateLimitedError | AuthExpiredError | OSError):
         return PlatformSyncError(message)
-    return _fail_without_retry(message)
+    return fail_without_retry(message)

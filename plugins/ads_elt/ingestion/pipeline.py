@@ -18,7 +18,7 @@ from ads_elt.warehouse.db import connect
 log = logging.getLogger(__name__)
 
 
-def _fail_without_retry(message: str) -> Exception:
+def fail_without_retry(message: str) -> Exception:
     """An error that retrying cannot fix (bad config, revoked access, garbage data): fail the task now."""
     from airflow.sdk.exceptions import AirflowFailException
 
@@ -43,7 +43,7 @@ def prepare(run_date: date) -> dict[str, Any]:
     try:
         registry = load_registry()
     except RegistryError as exc:  # names the file, every field and problem; nothing has been written
-        raise _fail_without_retry(f"invalid workspace registry: {exc}") from None
+        raise fail_without_retry(f"invalid workspace registry: {exc}") from None
     missing = missing_connections(registry)
     known = known_connection_ids() if missing else []
     for problem in missing:
@@ -272,10 +272,10 @@ def extract(scope: SyncScope | dict[str, Any]) -> dict[str, Any]:
                 action = getattr(exc, "action", None) or ReauthRequiredError.action
                 alert = health.reauth_alert(scope, exc, state["failing_since"].date(), action)
                 health.raise_alerts(conn, [alert])
-                raise _fail_without_retry(f"{message}. Needs re-authorisation: {action}") from None
+                raise fail_without_retry(f"{message}. Needs re-authorisation: {action}") from None
             if isinstance(exc, TransientError | RateLimitedError | OSError):
                 raise PlatformSyncError(message) from None
-            raise _fail_without_retry(message) from None
+            raise fail_without_retry(message) from None
     return batches_result(scope, batches)
 
 
@@ -300,7 +300,7 @@ def load(batch: dict[str, Any]) -> dict[str, Any]:
         try:
             return load_batches(conn, loaded)
         except BatchRejectedError as exc:
-            raise _fail_without_retry(str(exc)) from None
+            raise fail_without_retry(str(exc)) from None
 
 
 def run_summary(sync_run_id: str, run_date: date, freshness: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -362,7 +362,7 @@ def run_summary(sync_run_id: str, run_date: date, freshness: dict[str, Any] | No
     }
     if failed:
         names = ", ".join(f"{r['platform']} {r['account_id']} ({r['status']})" for r in failed)
-        raise _fail_without_retry(
+        raise fail_without_retry(
             f"{len(failed)} account(s) did not sync: {names}. Their data is unchanged; the others reached the marts."
         )
     return summary
@@ -416,7 +416,7 @@ def freshness() -> dict[str, Any]:
     summary = {"status": worst, "sources": sources}
     if worst == "error":
         stale = ", ".join(f"{k} ({v['age_hours']} h)" for k, v in sources.items() if v["status"] != "pass")
-        raise _fail_without_retry(f"raw data is stale past its error threshold: {stale}")
+        raise fail_without_retry(f"raw data is stale past its error threshold: {stale}")
     return summary
 
 
@@ -470,10 +470,10 @@ def _existing_connection(conn_id: str | None) -> str | None:
     """A configured channel counts only if its Connection exists; otherwise alerts go to the task log."""
     if not conn_id:
         return None
-    from ads_elt.registry.connections import ConnectionConfigError, _connection
+    from ads_elt.registry.connections import ConnectionConfigError, airflow_connection
 
     try:
-        _connection(conn_id)
+        airflow_connection(conn_id)
     except ConnectionConfigError:
         log.info("alert Connection %r is not defined: alerts go to the task log", conn_id)
         return None

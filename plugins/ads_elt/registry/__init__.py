@@ -32,11 +32,6 @@ and `check` (the command line).
 from __future__ import annotations
 
 from ads_elt.registry.alerting import (  # noqa: F401 - the package's names, as the module had them
-    _ANOMALY_SETTINGS,
-    _BUDGET_SETTINGS,
-    _EMAIL,
-    _RULE_SETTINGS,
-    _SLACK_CHANNEL,
     ALERT_CHANNEL_KEYS,
     ALERTING_SECTIONS,
     ANOMALY_METRICS,
@@ -46,11 +41,6 @@ from ads_elt.registry.alerting import (  # noqa: F401 - the package's names, as 
     CampaignBudget,
     PlannedChange,
     WorkspaceAlerting,
-    _date,
-    _number,
-    _numbers,
-    _one_line,
-    _text,
     parse_alerting,
 )
 from ads_elt.registry.base import (  # noqa: F401 - the package's names, as the module had them
@@ -87,7 +77,6 @@ from ads_elt.registry.core import (  # noqa: F401 - the package's names, as the 
     Account,
     Registry,
     Workspace,
-    _parse,
     load_registry,
     normalise_account_id,
     parse_file_drop,

@@ -21,7 +21,8 @@ class ConnectionConfigError(ValueError):
     """A Connection is missing or lacks a field the platform needs."""
 
 
-def _connection(conn_id: str):
+def airflow_connection(conn_id: str):
+    """The Airflow Connection `conn_id`; ConnectionConfigError naming it when it is not defined."""
     from airflow.sdk import BaseHook
 
     try:
@@ -49,7 +50,7 @@ def client_for(platform: str, conn_id: str):
     """An adapter client for `platform` configured from Connection `conn_id` (the platform's spec builds it)."""
     from adapters import PLATFORMS
 
-    conn = _connection(conn_id)
+    conn = airflow_connection(conn_id)
     spec = PLATFORMS.get(platform)
     if spec is None or spec.build_client is None:
         raise ConnectionConfigError(f"no adapter for platform {platform!r}")
@@ -76,5 +77,5 @@ def connection_table() -> str:
 
 def report_poll_seconds(conn_id: str) -> float:
     """How long to wait between two polls of an asynchronous report (``extra.report_poll_seconds``)."""
-    extra = _connection(conn_id).extra_dejson or {}
+    extra = airflow_connection(conn_id).extra_dejson or {}
     return float(extra.get("report_poll_seconds") or 60.0)

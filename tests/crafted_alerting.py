@@ -33,6 +33,7 @@ class Crafted:
     base: dict = field(default_factory=dict)  # overrides of BASE on every day
     start: date = START
     silent: tuple[date, ...] = ()  # days the platform reports no row for it
+    day_before: dict = field(default_factory=dict)  # overrides of BASE on the day before LAST
 
 
 ACCOUNTS = {
@@ -88,6 +89,8 @@ PLANNED_CHANGES = [
 ]
 # ROAS at 45% of its level on 40 clicks and 4 conversions a day: within chance, no alert.
 LOW_VOLUME_DIP = Crafted("craft_a", "175", {"value": 450.0}, {"clicks": 40, "conversions": 4.0})
+# Spend at its usual 200 on LAST after a dip to 60 the day before: 3.3 x the previous day, yet no spike.
+BACK_AFTER_A_DIP = Crafted("craft_a", "133", day_before={"spend": 60.0, "impressions": 3000, "clicks": 60, "conversions": 3.0, "value": 300.0})
 TINY = Crafted("craft_a", "171", {"clicks": 0}, {"spend": 5.0, "impressions": 40, "clicks": 1, "conversions": 0.0, "value": 0.0})
 
 # Budget recommendations (min_daily_budget 25 for this workspace): daily spend, ROAS, conversions.
@@ -119,13 +122,15 @@ SETTINGS = [
 
 def all_campaigns() -> list[Crafted]:
     out = [c for pair in RULE_CASES.values() for c in pair]
-    return out + list(PACING_CASES) + list(WORKSPACE_CASES) + list(ACOS_SCOPE_CASES) + list(PLANNED_CASES) + [LOW_VOLUME_DIP, TINY] + BUDGET_CAMPAIGNS
+    return out + list(PACING_CASES) + list(WORKSPACE_CASES) + list(ACOS_SCOPE_CASES) + list(PLANNED_CASES) + [LOW_VOLUME_DIP, BACK_AFTER_A_DIP, TINY] + BUDGET_CAMPAIGNS
 
 
 def day_numbers(c: Crafted, day: date) -> dict:
     numbers = {**BASE, **c.base}
     if day == LAST:
         numbers.update(c.last_day)
+    elif day == LAST - timedelta(days=1):
+        numbers.update(c.day_before)
     return numbers
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from crafted_alerting import (
     ACOS_SCOPE_CASES,
+    BACK_AFTER_A_DIP,
     LAST,
     LOW_VOLUME_DIP,
     PACING_CASES,
@@ -144,6 +145,14 @@ def test_a_roas_dip_within_chance_is_not_an_alert(crafted):
     (row,) = [e for e in evaluations if (e["campaign_id"], e["rule_id"]) == (LOW_VOLUME_DIP.campaign_id, "roas_below_baseline")]
     assert row["value"] == pytest.approx(2.25) and row["value"] < row["threshold_value"] and not row["is_triggered"]
     assert not [a for a in alerts if a["campaign_id"] == LOW_VOLUME_DIP.campaign_id and a["source"] == "rule"]
+
+
+def test_spend_back_at_its_usual_level_after_a_dip_is_no_spike(crafted):
+    """200 after a day of 60 is 3.3 x the previous day, but not over 1.5 x its 28-day daily average: no spike."""
+    evaluations, alerts, _ = crafted
+    (row,) = [e for e in evaluations if (e["campaign_id"], e["rule_id"]) == (BACK_AFTER_A_DIP.campaign_id, "spend_spike_day_over_day")]
+    assert row["value"] > row["threshold_value"] and not row["is_triggered"]
+    assert not [a for a in alerts if a["campaign_id"] == BACK_AFTER_A_DIP.campaign_id and a["source"] == "rule"]
 
 
 def test_no_ctr_alert_on_forty_impressions(crafted):

@@ -1073,3 +1073,29 @@ def test_a_platform_outside_the_projects_ad_platforms_fails_accepted_ad_platform
         "accepted_ad_platforms_utm_source_platforms_platform",
         "accepted_ad_platforms_fct_ad_performance_platform_extras_platform__True",
     }
+
+
+def test_the_dbt_readme_quotes_the_rules_and_vars_as_the_project_sets_them():
+    """The rules table is the seed's thresholds and volumes, the vars table dbt_project.yml's defaults: no stale numbers."""
+    import re
+
+    readme = (PROJECT / "README.md").read_text()
+    with open(PROJECT / "seeds" / "alert_rules.csv", newline="") as f:
+        rules = list(csv.DictReader(f))
+    for r in rules:
+        threshold = r["threshold"] + (f", {r['secondary_threshold']}" if r["secondary_threshold"] else "")
+        volumes = f"{r['min_spend']}, {r['min_impressions']}, {r['min_conversions']}"
+        row = re.search(rf"^\| `{r['rule_id']}` \| [^|]+ \| ([^|]+) \| ([^|]+) \| ([^|]+) \|$", readme, re.M)
+        assert row, r["rule_id"]
+        assert [c.strip() for c in row.groups()] == [threshold, volumes, r["is_enabled"]], r["rule_id"]
+    project_vars = yaml.safe_load((PROJECT / "dbt_project.yml").read_text())["vars"]
+    quoted = 0
+    for names, default in re.findall(r"^\| (`[a-z_0-9]+`(?:, `[a-z_0-9]+`)*) \| ([^|]+) \|$", readme, re.M):
+        keys = re.findall(r"`([a-z_0-9]+)`", names)
+        if not all(k in project_vars and isinstance(project_vars[k], (int, float, str)) for k in keys) or "(" in default:
+            continue
+        values = [v.strip().strip("`") for v in default.split(", ")] if len(keys) > 1 else [default.strip().strip("`")]
+        expected = ["empty" if project_vars[k] == "" else str(project_vars[k]) for k in keys]
+        assert values == expected, names
+        quoted += 1
+    assert quoted >= 15

@@ -351,6 +351,28 @@ def test_suppression_holds_repeats_but_a_worsening_anomaly_re_alerts(wh, monkeyp
     assert len(sent) == 3
 
 
+def _pacing_alert(day, score):
+    """A budget_pacing alert: projected month-end spend `score` x (the threshold x the monthly budget)."""
+    row = anomaly(day=day, metric="spend", value=1000.0 * score, robust_z=0.0, direction="up")
+    key = f"northwind_us|meta|23850000001|budget_pacing|{day}"
+    return {**row, "alert_key": key, "source": "rule", "signal": "budget_pacing", "rule_id": "budget_pacing", "score": score, "severity": "warning"}
+
+
+def test_budget_pacing_repeats_within_its_month_only_when_the_projection_is_worse(wh, monkeypatch, tmp_path):
+    """The month stays over plan for days after a spike's spend entered it: one pacing alert a campaign and month."""
+    monkeypatch.setenv("ADS_ELT_ALERT_ARTIFACTS", str(tmp_path / "alerts"))
+    ws = {"northwind_us": WorkspaceAlertSettings("northwind_us", "Northwind Outdoor", DASHBOARD, suppress_days=3, worsen_margin=0.1)}
+    nov3, nov13, nov20, dec2 = date(2026, 11, 3), date(2026, 11, 13), date(2026, 11, 20), date(2026, 12, 2)
+    insert_anomalies(wh, [_pacing_alert(nov3, 1.4), _pacing_alert(nov13, 1.2), _pacing_alert(nov20, 1.6), _pacing_alert(dec2, 1.1)])
+    sent = [run_alerts(wh, d, ws)["sent"] for d in (nov3, nov13, nov20, dec2)]
+    assert sent == [1, 0, 1, 1]  # 10 days on, past suppress_days, but in the month and not worse; then worse; a new month
+    log = alert_log(wh)
+    assert log[f"northwind_us|meta|23850000001|budget_pacing|{nov13}"][0] == "suppressed"
+    # Any other signal is repeated once suppress_days have passed, as before.
+    insert_anomalies(wh, [_day_alert(nov3, -6.0), _day_alert(nov13, -6.0)])
+    assert [run_alerts(wh, d, ws)["sent"] for d in (nov3, nov13)] == [1, 1]
+
+
 def test_severity_escalation_re_alerts(wh, monkeypatch, tmp_path):
     monkeypatch.setenv("ADS_ELT_ALERT_ARTIFACTS", str(tmp_path / "alerts"))
     ws = {"northwind_us": WorkspaceAlertSettings("northwind_us", "Northwind Outdoor", DASHBOARD, suppress_days=3, worsen_margin=5.0)}

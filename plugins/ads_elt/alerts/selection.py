@@ -137,6 +137,11 @@ def build_alerts(
 
 
 SEVERITY_RANK = {"warning": 1, "critical": 2}
+# Signals about the calendar month as a whole: budget pacing projects the month's spend, so once it was sent
+# the month stays over plan for days after what caused it has stopped (a spike's spend stays in the month to
+# date). Its repeat window is therefore the month so far (or `suppress_days`, when that reaches further back):
+# one alert per campaign and month, and another only when the projection is worse.
+MONTH_SIGNALS = frozenset({"budget_pacing"})
 
 
 def record_and_select_new(
@@ -225,14 +230,19 @@ def record_and_select_new(
 
 
 def _last_sent(cur, a: Alert, suppress_days: int) -> tuple[str, float | None, str] | None:
-    """The latest sent alert of the same entity and signal in the `suppress_days` before `a`'s date."""
-    if suppress_days <= 0:
+    """The latest sent alert of the same entity and signal in the `suppress_days` before `a`'s date
+    (for a signal of `MONTH_SIGNALS`, since the first of its month when that is earlier)."""
+    signal = a.signal or a.metric
+    if suppress_days <= 0 and signal not in MONTH_SIGNALS:
         return None
+    since = as_date(a.date_day).toordinal() - max(suppress_days, 0)
+    if signal in MONTH_SIGNALS:
+        since = min(since, as_date(a.date_day).replace(day=1).toordinal())
     cur.execute(
         "select alert_key, score, severity from ops.alert_log "
         "where workspace_id = %s and platform = %s and entity_id = %s and metric = %s and status = 'sent' "
-        "and date_day < %s and date_day >= %s::date - %s order by date_day desc, sent_at desc limit 1",
-        (a.workspace_id, a.platform, a.campaign_id, a.signal or a.metric, a.date_day, a.date_day, suppress_days),
+        "and date_day < %s and date_day >= %s order by date_day desc, sent_at desc limit 1",
+        (a.workspace_id, a.platform, a.campaign_id, signal, a.date_day, date.fromordinal(since)),
     )
     row = cur.fetchone()
     return (row[0], row[1], row[2]) if row else None

@@ -18,7 +18,9 @@
         spend_up_conversions_down  spend > threshold x its 28-day daily average and
                                    conversions < secondary_threshold x theirs, spend >= min_spend
         ctr_below_baseline         ctr < threshold x ctr of the 28 days before, impressions >= min_impressions
-        spend_spike_day_over_day   spend > threshold x the previous day's spend, spend >= min_spend
+        spend_spike_day_over_day   spend > threshold x the previous day's spend, spend >= min_spend, and
+                                   spend > secondary_threshold x its 28-day daily average (a day back at
+                                   its usual level after a dip is no spike)
         acos_above                 acos > threshold (or no conversion value at all), spend >= min_spend,
                                    28-day daily conversions >= min_conversions
         roas_below_floor           roas < threshold, spend >= min_spend
@@ -89,7 +91,7 @@
         'value': 'inputs.spend',
         'baseline': 'inputs.spend_previous_day',
         'threshold_value': 'rules.threshold * inputs.spend_previous_day',
-        'condition': 'inputs.spend >= rules.min_spend and inputs.spend_previous_day > 0 and inputs.spend > rules.threshold * inputs.spend_previous_day',
+        'condition': 'inputs.spend >= rules.min_spend and inputs.spend_previous_day > 0 and inputs.spend > rules.threshold * inputs.spend_previous_day and inputs.spend > coalesce(rules.secondary_threshold, 0) * coalesce(inputs.spend_daily_avg_prior_28d, 0)',
         'score': 'inputs.spend / nullif(rules.threshold * inputs.spend_previous_day, 0)',
         'explanation': "'Spend ' || " ~ format_metric_value("'spend'", 'inputs.spend', 'inputs.currency') ~ " || ' is up ' || " ~ format_share('inputs.spend / nullif(inputs.spend_previous_day, 0) - 1') ~ " || ' on the previous day (' || " ~ format_metric_value("'spend'", 'inputs.spend_previous_day', 'inputs.currency') ~ " || ')'",
     },

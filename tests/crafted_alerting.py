@@ -51,9 +51,10 @@ BIG = {"spend": 2000.0, "impressions": 100000, "clicks": 2000, "conversions": 10
 RULE_CASES = {
     # at a volume where the drop is beyond chance (2,000 clicks, 100 conversions a day); see LOW_VOLUME_DIP
     "roas_below_baseline": (Crafted("craft_a", "101", {"value": 4900.0}, BIG), Crafted("craft_a", "102", {"value": 5100.0}, BIG)),
+    # 2 conversions where 200 clicks would have brought 10: beyond chance (10 - 2.25 x sqrt(10) = 2.9)
     "spend_up_conversions_down": (
-        Crafted("craft_a", "111", {"spend": 310.0, "conversions": 4.0, "value": 1600.0}),
-        Crafted("craft_a", "112", {"spend": 290.0, "conversions": 4.0, "value": 1600.0}),
+        Crafted("craft_a", "111", {"spend": 310.0, "conversions": 2.0, "value": 800.0}),
+        Crafted("craft_a", "112", {"spend": 290.0, "conversions": 2.0, "value": 800.0}),
     ),
     "ctr_below_baseline": (Crafted("craft_a", "121", {"clicks": 99}), Crafted("craft_a", "122", {"clicks": 101})),
     "spend_spike_day_over_day": (
@@ -89,6 +90,8 @@ PLANNED_CHANGES = [
 ]
 # ROAS at 45% of its level on 40 clicks and 4 conversions a day: within chance, no alert.
 LOW_VOLUME_DIP = Crafted("craft_a", "175", {"value": 450.0}, {"clicks": 40, "conversions": 4.0})
+# Spend x1.55 with 4 conversions where the clicks would have brought 10: under half, but within chance (4 > 2.9).
+CONVERSIONS_DOWN_BY_CHANCE = Crafted("craft_a", "113", {"spend": 310.0, "conversions": 4.0, "value": 1600.0})
 # Spend at its usual 200 on LAST after a dip to 60 the day before: 3.3 x the previous day, yet no spike.
 BACK_AFTER_A_DIP = Crafted("craft_a", "133", day_before={"spend": 60.0, "impressions": 3000, "clicks": 60, "conversions": 3.0, "value": 300.0})
 TINY = Crafted("craft_a", "171", {"clicks": 0}, {"spend": 5.0, "impressions": 40, "clicks": 1, "conversions": 0.0, "value": 0.0})
@@ -122,7 +125,7 @@ SETTINGS = [
 
 def all_campaigns() -> list[Crafted]:
     out = [c for pair in RULE_CASES.values() for c in pair]
-    return out + list(PACING_CASES) + list(WORKSPACE_CASES) + list(ACOS_SCOPE_CASES) + list(PLANNED_CASES) + [LOW_VOLUME_DIP, BACK_AFTER_A_DIP, TINY] + BUDGET_CAMPAIGNS
+    return out + list(PACING_CASES) + list(WORKSPACE_CASES) + list(ACOS_SCOPE_CASES) + list(PLANNED_CASES) + [LOW_VOLUME_DIP, BACK_AFTER_A_DIP, CONVERSIONS_DOWN_BY_CHANCE, TINY] + BUDGET_CAMPAIGNS
 
 
 def day_numbers(c: Crafted, day: date) -> dict:

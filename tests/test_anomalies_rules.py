@@ -11,6 +11,7 @@ import pytest
 from crafted_alerting import (
     ACOS_SCOPE_CASES,
     BACK_AFTER_A_DIP,
+    CONVERSIONS_DOWN_BY_CHANCE,
     LAST,
     LOW_VOLUME_DIP,
     PACING_CASES,
@@ -84,7 +85,7 @@ def test_rule_numbers_and_explanations(crafted):
         "(200.00 USD a day on average)"
     )
     conversions = by[("111", "spend_up_conversions_down")]["explanation"]
-    assert "Spend 310.00 USD is 155% of its 28-day daily average 200.00 USD while conversions 4 are under 50% of their average 10" in conversions
+    assert "Spend 310.00 USD is 155% of its 28-day daily average 200.00 USD while conversions 2 are under 50% of their average 10" in conversions
 
 
 def test_budget_pacing_per_campaign_and_per_workspace(crafted):
@@ -153,6 +154,13 @@ def test_spend_back_at_its_usual_level_after_a_dip_is_no_spike(crafted):
     (row,) = [e for e in evaluations if (e["campaign_id"], e["rule_id"]) == (BACK_AFTER_A_DIP.campaign_id, "spend_spike_day_over_day")]
     assert row["value"] > row["threshold_value"] and not row["is_triggered"]
     assert not [a for a in alerts if a["campaign_id"] == BACK_AFTER_A_DIP.campaign_id and a["source"] == "rule"]
+
+
+def test_conversions_under_half_but_within_chance_are_no_alert(crafted):
+    """Spend x1.55 and 4 conversions against 10 a day: under half, but 200 clicks bring 4 by chance often enough."""
+    evaluations, alerts, _ = crafted
+    (row,) = [e for e in evaluations if (e["campaign_id"], e["rule_id"]) == (CONVERSIONS_DOWN_BY_CHANCE.campaign_id, "spend_up_conversions_down")]
+    assert row["value"] > row["threshold_value"] and not row["is_triggered"]
 
 
 def test_no_ctr_alert_on_forty_impressions(crafted):

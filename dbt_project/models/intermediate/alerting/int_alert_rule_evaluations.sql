@@ -16,7 +16,10 @@
                                    for the day and the day before together (a collapse too small to tell
                                    from chance in one day is told by the second)
         spend_up_conversions_down  spend > threshold x its 28-day daily average and
-                                   conversions < secondary_threshold x theirs, spend >= min_spend
+                                   conversions < secondary_threshold x theirs, spend >= min_spend, and
+                                   conversions `rule_chance_spreads` Poisson spreads under what the day's
+                                   clicks would have brought at the 28-day conversion rate (on a campaign
+                                   with a few conversions a day, half of them is chance)
         ctr_below_baseline         ctr < threshold x ctr of the 28 days before, impressions >= min_impressions
         spend_spike_day_over_day   spend > threshold x the previous day's spend, spend >= min_spend, and
                                    spend > secondary_threshold x its 28-day daily average (a day back at
@@ -61,6 +64,7 @@
     {%- set since = "cast('" ~ changed_from ~ "' as date)" -%}
 {%- endif %}
 {%- set min_baseline_days = var('rule_min_baseline_days') -%}
+{%- set chance_spreads = var('rule_chance_spreads') -%}
 {%- set score_cap = 1000 -%}
 {%- set rules = {
     'roas_below_baseline': {
@@ -75,7 +79,7 @@
         'value': 'inputs.spend',
         'baseline': 'inputs.spend_daily_avg_prior_28d',
         'threshold_value': 'rules.threshold * inputs.spend_daily_avg_prior_28d',
-        'condition': 'inputs.spend >= rules.min_spend and inputs.prior_days >= ' ~ min_baseline_days ~ ' and inputs.spend > rules.threshold * inputs.spend_daily_avg_prior_28d and inputs.conversions < rules.secondary_threshold * inputs.conversions_daily_avg_prior_28d',
+        'condition': 'inputs.spend >= rules.min_spend and inputs.prior_days >= ' ~ min_baseline_days ~ ' and inputs.spend > rules.threshold * inputs.spend_daily_avg_prior_28d and inputs.conversions < rules.secondary_threshold * inputs.conversions_daily_avg_prior_28d and inputs.conversions <= inputs.conversions_expected - ' ~ chance_spreads ~ ' * sqrt(inputs.conversions_expected)',
         'score': 'inputs.spend / nullif(rules.threshold * inputs.spend_daily_avg_prior_28d, 0)',
         'explanation': "'Spend ' || " ~ format_metric_value("'spend'", 'inputs.spend', 'inputs.currency') ~ " || ' is ' || " ~ format_share('inputs.spend / nullif(inputs.spend_daily_avg_prior_28d, 0)') ~ " || ' of its 28-day daily average ' || " ~ format_metric_value("'spend'", 'inputs.spend_daily_avg_prior_28d', 'inputs.currency') ~ " || ' while conversions ' || " ~ format_count('inputs.conversions') ~ " || ' are under ' || " ~ format_share('rules.secondary_threshold') ~ " || ' of their average ' || " ~ format_count('inputs.conversions_daily_avg_prior_28d'),
     },

@@ -108,6 +108,17 @@ def test_budget_pacing_per_campaign_and_per_workspace(crafted):
     assert not ws["craft_a"]["is_triggered"] and ws["craft_a"]["baseline"] is None  # no workspace budget: never paced
 
 
+def test_budget_pacing_projects_no_month_from_its_first_day(crafted_warehouse):
+    """Campaign 161 projects 6,200 on a 3,850 budget every day of March; a first day's spend alone projects nothing."""
+    beyond, _ = PACING_CASES
+    rows = fetch(
+        crafted_warehouse,
+        "select date_day, is_triggered from intermediate.int_alert_rule_evaluations "
+        f"where campaign_id = '{beyond.campaign_id}' and rule_id = 'budget_pacing' and date_day <= '2025-03-03' order by date_day",
+    )
+    assert [(str(r["date_day"]), r["is_triggered"]) for r in rows] == [("2025-03-01", False), ("2025-03-02", True), ("2025-03-03", True)]
+
+
 def test_a_workspace_can_switch_a_rule_off(crafted):
     evaluations, alerts, _ = crafted
     _, _, acos_bad = WORKSPACE_CASES

@@ -32,7 +32,8 @@
                                    any, together >= threshold), spend >= min_spend
         stopped_reporting          no row on a day its account reported, after spend on >= threshold of the
                                    7 days before with a daily average >= min_spend
-        budget_pacing              month-to-date spend / days elapsed x days in month > threshold x monthly budget
+        budget_pacing              month-to-date spend / days elapsed x days in month > threshold x monthly budget,
+                                   from day `rule_pacing_min_days` of the month (one day's spend projects no month)
 
     Rules against the 28 days before need `rule_min_baseline_days` of them.
     A rule is evaluated only on the platforms it applies to
@@ -137,7 +138,7 @@
         'value': 'inputs.spend_month_to_date * inputs.days_in_month / inputs.days_elapsed_in_month',
         'baseline': 'inputs.monthly_budget',
         'threshold_value': 'rules.threshold * inputs.monthly_budget',
-        'condition': 'inputs.monthly_budget > 0 and inputs.spend_month_to_date * inputs.days_in_month / inputs.days_elapsed_in_month > rules.threshold * inputs.monthly_budget',
+        'condition': 'inputs.monthly_budget > 0 and inputs.days_elapsed_in_month >= ' ~ var('rule_pacing_min_days') ~ ' and inputs.spend_month_to_date * inputs.days_in_month / inputs.days_elapsed_in_month > rules.threshold * inputs.monthly_budget',
         'score': 'inputs.spend_month_to_date * inputs.days_in_month / inputs.days_elapsed_in_month / nullif(rules.threshold * inputs.monthly_budget, 0)',
         'explanation': "'Month-to-date spend ' || " ~ format_metric_value("'spend'", 'inputs.spend_month_to_date', 'inputs.currency') ~ " || ' after ' || inputs.days_elapsed_in_month || ' of ' || inputs.days_in_month || ' days projects to ' || " ~ format_metric_value("'spend'", 'inputs.spend_month_to_date * inputs.days_in_month / inputs.days_elapsed_in_month', 'inputs.currency') ~ " || ', ' || " ~ format_share('inputs.spend_month_to_date * inputs.days_in_month / inputs.days_elapsed_in_month / inputs.monthly_budget') ~ " || ' of the monthly budget ' || " ~ format_metric_value("'spend'", 'inputs.monthly_budget', 'inputs.currency'),
     },

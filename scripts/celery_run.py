@@ -83,13 +83,14 @@ class Processes:
                 tail = (self.log_dir / f"{name}.log").read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"{name} exited with {proc.returncode}:\n{tail}")
 
-    def stop(self, names: set[str] | None = None) -> None:
+    def stop(self, names: set[str] | None = None, grace: float = 30.0) -> None:
+        """SIGTERM to each chosen process's session, SIGKILL to what is still running `grace` seconds later."""
         chosen = [(n, p) for n, p in self.procs if names is None or n in names]
         for _, proc in chosen:
             if proc.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGTERM)  # the session this process leads: it and its children
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + grace
         for _, proc in chosen:
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))

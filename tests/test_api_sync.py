@@ -105,7 +105,7 @@ def services(pg_server, tmp_path_factory):
     finally:
         if api is not None:
             api.stop()
-        procs.stop()
+        procs.stop(grace=5)  # a throwaway Airflow: what has not stopped in 5 s is killed (the scheduler can take 30)
         sandbox.stop()
 
 

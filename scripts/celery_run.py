@@ -264,7 +264,7 @@ class Harness:
             log(f"{executor}: run {state} in {result.seconds} s; extracts: {result.extract_hosts}")
             return result
         finally:
-            self.procs.stop(names)
+            self.procs.stop(names, grace=5)  # a throwaway Airflow: its scheduler can take 30 s to stop
 
     def _meta_query(self, meta_db: str, sql: str) -> list[tuple]:
         import psycopg2

@@ -115,7 +115,6 @@ INCIDENT_KINDS = (
 BENIGN_KINDS = ("launch", "budget_increase", "holiday", "pause")
 
 
-
 def platform_profiles() -> dict[str, RealisticProfile]:
     """The world's platforms: each module of ``sandbox/platforms/`` that names its ``REALISTIC`` profile, in rotation order."""
     found = {m.__name__.rsplit(".", 1)[1]: m.REALISTIC for m in platform_modules() if hasattr(m, "REALISTIC")}
@@ -535,9 +534,9 @@ class RealisticWorld:
         account_ids: set[str] = set()
         campaign_ids: dict[str, set[str]] = {p: set() for p in PLATFORMS}
         count = len(self.workspaces)
+        core = [p for p, profile in PROFILES.items() if profile.alternate is None]
         for index, ws in enumerate(self.workspaces):
             saudi = ws.country == "SA"
-            core = [p for p, profile in PROFILES.items() if profile.alternate is None]
             extras = [p for p, profile in PROFILES.items() if profile.alternate is not None and (index % 2 == profile.alternate or saudi)]
             pattern = [*core, *extras, *core]
             n = total // count + (1 if index < total % count else 0)

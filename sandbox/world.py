@@ -549,7 +549,7 @@ def demo_accounts() -> list[Account]:
             a["workspace_id"],
             a["currency"],
             a["timezone"],
-            tuple(Campaign(c.pop("id"), **c) for c in a["campaigns"]),
+            tuple(Campaign(**c) for c in a["campaigns"]),
             a["name"],
         )
         for a in accounts

@@ -173,61 +173,46 @@ models:
 """
 
 DRIVER = r'''
-"""Runs in the copy: its sandbox with a Fake Ads world, then `airflow dags test ads_daily` on the test cluster."""
+"""Runs in the copy: the copy's end-to-end harness (tests/e2e_harness.py) with a Fake Ads world, on the test cluster."""
 import json
-import os
-import subprocess
 import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-copy, home = Path(sys.argv[1]), Path(sys.argv[2])
-port, password, dbname, registry = int(sys.argv[3]), sys.argv[4], sys.argv[5], sys.argv[6]
-report, history = date.fromisoformat(sys.argv[7]), int(sys.argv[8])
-sys.path[:0] = [str(copy / "scripts"), str(copy), str(copy / "plugins")]
+copy, home, cluster_root, registry = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
+report, history, account_id, workspace_id = date.fromisoformat(sys.argv[5]), int(sys.argv[6]), sys.argv[7], sys.argv[8]
+sys.path[:0] = [str(copy / "tests"), str(copy / "scripts"), str(copy), str(copy / "plugins")]
 
-from stack import airflow_env, connections_env, dbt_cli_env, ensure_manifest, new_credentials, venv_bin
-from sandbox.server import SandboxServer
+from conftest import PgServer
+from e2e_harness import E2EStack
+from localpg import Cluster
 from sandbox.world import Account, Anomaly, Campaign, World
 
 campaigns = (
     Campaign("880001", "Fake Prospecting", 300.0, 10.0, 0.012, 0.05, 60.0),
     Campaign("880002", "Fake Retargeting", 150.0, 14.0, 0.02, 0.08, 55.0),
 )
-account = Account("fakeads", sys.argv[9], sys.argv[10], "EUR", "Europe/Berlin", campaigns, "Fake Ads account")
+account = Account("fakeads", account_id, workspace_id, "EUR", "Europe/Berlin", campaigns, "Fake Ads account")
 world = World(
     [account],
-    anomalies=[Anomaly("spend_spike", "fakeads", account.account_id, "880002", report)],
+    anomalies=[Anomaly("spend_spike", "fakeads", account_id, "880002", report)],
     start_date=report - timedelta(days=history - 1),
     end_date=report,
 )
-creds = new_credentials()
-server = SandboxServer(world, credentials=creds, today=report + timedelta(days=1))
-server.start()
+stack = E2EStack.start(PgServer(Cluster(cluster_root)), world, home, today=report + timedelta(days=1))
 try:
-    env = {
-        **os.environ,
-        **airflow_env(home / "airflow", home / "lake"),
-        **connections_env(port, password, dbname, server.url, creds),
-        **dbt_cli_env(port, password, dbname),
-        "ADS_ELT_REGISTRY": registry,
-    }
-    (home / "airflow").mkdir(parents=True, exist_ok=True)
-    subprocess.run([venv_bin("airflow"), "db", "migrate"], env=env, check=True, capture_output=True, cwd=copy)
-    ensure_manifest(env)
-    proc = subprocess.run(
-        [venv_bin("airflow"), "dags", "test", "ads_daily", (report + timedelta(days=1)).isoformat()],
-        env=env, cwd=copy, capture_output=True, text=True, timeout=900,
-    )
-    (home / "run.log").write_text(proc.stdout + proc.stderr)
-    truth = world.truth_rows("fakeads", account.account_id, world.start_date, report, as_of=server.today)
+    stack.env["ADS_ELT_REGISTRY"] = registry
+    run = stack.run_dag(report)
+    truth = world.truth_rows("fakeads", account_id, world.start_date, report, as_of=stack.sandbox.today)
     print("@@" + json.dumps({
-        "returncode": proc.returncode,
-        "served": server.platform_api("fakeads").calls["stats"],
+        "returncode": run.returncode,
+        "log": run.output,
+        "dbname": stack.dbname,
+        "served": stack.sandbox.platform_api("fakeads").calls["stats"],
         "truth": [{**r, "date": r["date"].isoformat()} for r in truth],
     }))
 finally:
-    server.stop()
+    stack.stop()
 '''
 
 
@@ -290,19 +275,18 @@ def fake_run(pg_server, tmp_path_factory):
     copy = copy_repository(root / "repo")
     registry = add_the_fake_platform(copy)
     (root / "driver.py").write_text(DRIVER)
-    dbname = pg_server.create_database("fakeads")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     proc = subprocess.run(
         [
-            sys.executable, str(root / "driver.py"), str(copy), str(root / "home"), str(pg_server.port), pg_server.password,
-            dbname, str(registry), REPORT_DATE.isoformat(), str(HISTORY_DAYS), ACCOUNT, WORKSPACE,
+            sys.executable, str(root / "driver.py"), str(copy), str(root / "home"), str(pg_server.cluster.root), str(registry),
+            REPORT_DATE.isoformat(), str(HISTORY_DAYS), ACCOUNT, WORKSPACE,
         ],
         cwd=copy, env=env, capture_output=True, text=True, timeout=1200,
     )  # fmt: skip
     lines = [x for x in proc.stdout.splitlines() if x.startswith("@@")]
     assert lines, proc.stdout[-3000:] + proc.stderr[-3000:]
     result = json.loads(lines[-1][2:])
-    log = (root / "home" / "run.log").read_text()
+    log, dbname = result.pop("log"), result.pop("dbname")
     return result, log, Warehouse(pg_server, dbname)
 
 

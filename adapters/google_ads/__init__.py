@@ -62,7 +62,7 @@ SPEC = PlatformSpec(
     label="Google Ads",
     order=20,
     primary=Report(
-        REPORT, iter_page, report_date, lambda c, a, s, u: c.fetch_campaign_performance(a, s, u), fields=(_CAMPAIGN_ID, *_METRICS)
+        REPORT, iter_page, report_date, client_call("fetch_campaign_performance"), fields=(_CAMPAIGN_ID, *_METRICS)
     ),
     extra=(
         Report(

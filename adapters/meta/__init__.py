@@ -54,7 +54,7 @@ SPEC = PlatformSpec(
     label="Meta",
     order=10,
     primary=Report(
-        REPORT, parse_page, report_date, lambda c, a, s, u: c.fetch_insights(a, s, u), fields=(_CAMPAIGN_ID, *_METRICS)
+        REPORT, parse_page, report_date, client_call("fetch_insights"), fields=(_CAMPAIGN_ID, *_METRICS)
     ),
     extra=(
         Report(

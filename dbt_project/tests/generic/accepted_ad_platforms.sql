@@ -6,8 +6,9 @@
     without editing this test's callers.
 -#}
 {% test accepted_ad_platforms(model, column_name, reporting_extras=false, also=[]) %}
-{%- set platforms = ad_platforms(reporting_extras) + also -%}
-{%- if execute and not ad_platforms(reporting_extras) -%}
+{%- set names = ad_platforms(reporting_extras) -%}
+{%- set platforms = names + also -%}
+{%- if execute and not names -%}
     {{ exceptions.raise_compiler_error("accepted_ad_platforms found no ad platforms in the graph") }}
 {%- endif %}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from psycopg2 import sql
@@ -235,14 +235,15 @@ def _last_sent(cur, a: Alert, suppress_days: int) -> tuple[str, float | None, st
     signal = a.signal or a.metric
     if suppress_days <= 0 and signal not in MONTH_SIGNALS:
         return None
-    since = as_date(a.date_day).toordinal() - max(suppress_days, 0)
+    day = as_date(a.date_day)
+    since = day - timedelta(days=max(suppress_days, 0))
     if signal in MONTH_SIGNALS:
-        since = min(since, as_date(a.date_day).replace(day=1).toordinal())
+        since = min(since, day.replace(day=1))
     cur.execute(
         "select alert_key, score, severity from ops.alert_log "
         "where workspace_id = %s and platform = %s and entity_id = %s and metric = %s and status = 'sent' "
         "and date_day < %s and date_day >= %s order by date_day desc, sent_at desc limit 1",
-        (a.workspace_id, a.platform, a.campaign_id, signal, a.date_day, date.fromordinal(since)),
+        (a.workspace_id, a.platform, a.campaign_id, signal, day, since),
     )
     row = cur.fetchone()
     return (row[0], row[1], row[2]) if row else None

@@ -335,7 +335,11 @@ def dbt_tasks():
     retries = {"retries": 1, "retry_delay": min(RETRY_DELAY, timedelta(seconds=30))}
     manifest = json.loads(MANIFEST.read_text())
     # Every task runs only the tests all of whose parents it builds (`--indirect-selection cautious`).
-    own = {"install_deps": False, "emit_datasets": False, "indirect_selection": "cautious"}
+    # No JSON artifacts: each task runs dbt in a throwaway copy of the project, so the manifest.json
+    # (written twice an invocation, about half a second each) and run_results.json were never read;
+    # the partial-parse cache is kept all the same. dbt's log in the task's log says what ran.
+    no_artifacts = {"dbt_cmd_global_flags": ["--no-write-json"]}
+    own = {"install_deps": False, "emit_datasets": False, "indirect_selection": "cautious", **no_artifacts}
     with DbtTaskGroup(
         group_id="dbt",
         project_config=ProjectConfig(dbt_project_path=DBT_DIR, manifest_path=MANIFEST, install_dbt_deps=False),
@@ -350,7 +354,7 @@ def dbt_tasks():
             should_detach_multiple_parents_tests=False,
             emit_datasets=False,
         ),
-        operator_args={"indirect_selection": "cautious"},  # no dbt deps: ProjectConfig(install_dbt_deps=False)
+        operator_args={"indirect_selection": "cautious", **no_artifacts},  # no dbt deps: ProjectConfig(install_dbt_deps=False)
         default_args=retries,
     ) as group:
         marts = list(group.children.values())

@@ -279,6 +279,14 @@ def score(alerts: list[dict], world, first: date) -> dict:
         "by_detector": detectors,
         "by_incident_kind": kinds,
         "incident_outcomes": outcome,
+        # Each alert people would not want: on nothing, or on a change the workspace declared.
+        "unwanted_alerts": [
+            {"class": "declared" if a["declared"] else "false", "event": a["event"], "workspace_id": a["workspace_id"],
+             "platform": a["platform"], "campaign_id": a["campaign_id"], "signal": f"{a['source']}:{a['signal']}",
+             "date_day": a["date_day"].isoformat()}
+            for a in sorted(classified, key=lambda a: (a["date_day"], a["workspace_id"], a["platform"], a["campaign_id"]))
+            if a["class"] == "false" or a["declared"]
+        ],
     }
 
 

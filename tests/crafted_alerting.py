@@ -34,6 +34,7 @@ class Crafted:
     start: date = START
     silent: tuple[date, ...] = ()  # days the platform reports no row for it
     day_before: dict = field(default_factory=dict)  # overrides of BASE on the day before LAST
+    odd_days: dict = field(default_factory=dict)  # overrides of BASE on every other day before LAST (odd days from START)
 
 
 ACCOUNTS = {
@@ -94,6 +95,10 @@ LOW_VOLUME_DIP = Crafted("craft_a", "175", {"value": 450.0}, {"clicks": 40, "con
 CONVERSIONS_DOWN_BY_CHANCE = Crafted("craft_a", "113", {"spend": 310.0, "conversions": 4.0, "value": 1600.0})
 # Spend at its usual 200 on LAST after a dip to 60 the day before: 3.3 x the previous day, yet no spike.
 BACK_AFTER_A_DIP = Crafted("craft_a", "133", day_before={"spend": 60.0, "impressions": 3000, "clicks": 60, "conversions": 3.0, "value": 300.0})
+# The same day as RULE_CASES' 101 (value 4,900 where 10,000 is usual, on 100 conversions a day) on a campaign whose
+# value swings 8,000 / 12,000 from day to day: 1.9 chance spreads each day, a dispersion of about 3.7, so a day
+# under half its value is within what the campaign does; no alert.
+NOISY_DIP = Crafted("craft_a", "103", {"value": 4900.0}, {**BIG, "value": 12000.0}, odd_days={"value": 8000.0})
 TINY = Crafted("craft_a", "171", {"clicks": 0}, {"spend": 5.0, "impressions": 40, "clicks": 1, "conversions": 0.0, "value": 0.0})
 
 # Budget recommendations (min_daily_budget 25 for this workspace): daily spend, ROAS, conversions.
@@ -125,7 +130,7 @@ SETTINGS = [
 
 def all_campaigns() -> list[Crafted]:
     out = [c for pair in RULE_CASES.values() for c in pair]
-    return out + list(PACING_CASES) + list(WORKSPACE_CASES) + list(ACOS_SCOPE_CASES) + list(PLANNED_CASES) + [LOW_VOLUME_DIP, BACK_AFTER_A_DIP, CONVERSIONS_DOWN_BY_CHANCE, TINY] + BUDGET_CAMPAIGNS
+    return out + list(PACING_CASES) + list(WORKSPACE_CASES) + list(ACOS_SCOPE_CASES) + list(PLANNED_CASES) + [LOW_VOLUME_DIP, NOISY_DIP, BACK_AFTER_A_DIP, CONVERSIONS_DOWN_BY_CHANCE, TINY] + BUDGET_CAMPAIGNS
 
 
 def day_numbers(c: Crafted, day: date) -> dict:
@@ -134,6 +139,8 @@ def day_numbers(c: Crafted, day: date) -> dict:
         numbers.update(c.last_day)
     elif day == LAST - timedelta(days=1):
         numbers.update(c.day_before)
+    if day != LAST and (day - START).days % 2 == 1:
+        numbers.update(c.odd_days)
     return numbers
 
 

@@ -14,6 +14,7 @@ from crafted_alerting import (
     CONVERSIONS_DOWN_BY_CHANCE,
     LAST,
     LOW_VOLUME_DIP,
+    NOISY_DIP,
     PACING_CASES,
     PLANNED_CASES,
     RULE_CASES,
@@ -157,6 +158,17 @@ def test_a_roas_dip_within_chance_is_not_an_alert(crafted):
     (row,) = [e for e in evaluations if (e["campaign_id"], e["rule_id"]) == (LOW_VOLUME_DIP.campaign_id, "roas_below_baseline")]
     assert row["value"] == pytest.approx(2.25) and row["value"] < row["threshold_value"] and not row["is_triggered"]
     assert not [a for a in alerts if a["campaign_id"] == LOW_VOLUME_DIP.campaign_id and a["source"] == "rule"]
+
+
+def test_a_roas_dip_a_noisy_campaign_often_makes_is_not_an_alert(crafted):
+    """The day that alerts on a steady campaign (101) does not on one whose value swings by a fifth every day."""
+    evaluations, alerts, _ = crafted
+    steady, _ = RULE_CASES["roas_below_baseline"]
+    rows = {e["campaign_id"]: e for e in evaluations if e["rule_id"] == "roas_below_baseline" and e["campaign_id"] in (steady.campaign_id, NOISY_DIP.campaign_id)}
+    noisy = rows[NOISY_DIP.campaign_id]
+    assert rows[steady.campaign_id]["is_triggered"]
+    assert noisy["value"] < noisy["threshold_value"] and not noisy["is_triggered"]
+    assert not [a for a in alerts if a["campaign_id"] == NOISY_DIP.campaign_id and a["signal"] == "roas_below_baseline"]
 
 
 def test_spend_back_at_its_usual_level_after_a_dip_is_no_spike(crafted):

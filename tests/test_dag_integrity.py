@@ -31,6 +31,7 @@ for dag_id, dag in bag.dags.items():
             "mapped_group": getattr(t.get_closest_mapped_task_group(), "group_id", None),
             "dbt_select": getattr(t, "select", None), "dbt_exclude": getattr(t, "exclude", None),
             "dbt_indirect_selection": getattr(t, "indirect_selection", None),
+            "dbt_global_flags": getattr(t, "dbt_cmd_global_flags", None),
             "outlets": sorted(a.name for a in t.outlets),
         }
     out["dags"][dag_id] = {
@@ -120,6 +121,8 @@ def test_views_are_one_task_and_each_mart_its_own(dagbag):
     assert leaves and leaves <= set(checks["upstream"])
     assert {"assert_fct_spend_reconciles_to_staging", "assert_fine_grain_facts_reconcile_to_campaigns"} <= set(checks["dbt_select"].split())
     assert {v["dbt_indirect_selection"] for t, v in tasks.items() if t.startswith("dbt.")} == {"cautious"}
+    # each task's dbt runs in a throwaway copy of the project: the JSON artifacts it would write are never read
+    assert {tuple(v["dbt_global_flags"]) for t, v in tasks.items() if t.startswith("dbt.")} == {("--no-write-json",)}
     rollups = tasks["dbt.rollups"]
     assert rollups["dbt_select"] == "tag:rollup"
     assert rollups["upstream"] == ["dbt.fct_ad_performance_daily_model_build"] and "dbt.rollups" in checks["upstream"]

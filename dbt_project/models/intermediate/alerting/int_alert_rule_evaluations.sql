@@ -12,7 +12,8 @@
                                    least secondary_threshold chance spreads under what the day's clicks
                                    would have brought at the 28-day value per click (spread: average order
                                    value x sqrt(1.12 x expected conversions), Poisson counts of orders
-                                   whose value varies by a third), one spread more for a single day than
+                                   whose value varies by a third, widened by the campaign's own dispersion
+                                   over the 28 days before), one spread more for a single day than
                                    for the day and the day before together (a collapse too small to tell
                                    from chance in one day is told by the second)
         spend_up_conversions_down  spend > threshold x its 28-day daily average and
@@ -72,7 +73,7 @@
         'value': 'inputs.roas',
         'baseline': 'inputs.roas_prior_28d',
         'threshold_value': 'rules.threshold * inputs.roas_prior_28d',
-        'condition': 'inputs.spend >= rules.min_spend and inputs.prior_days >= ' ~ min_baseline_days ~ ' and inputs.conversions_daily_avg_prior_28d >= rules.min_conversions and ((inputs.roas < rules.threshold * inputs.roas_prior_28d and inputs.conversion_value <= inputs.conversion_value_expected - (rules.secondary_threshold + 1) * inputs.average_order_value_prior_28d * sqrt(1.12 * inputs.conversions_expected)) or ((inputs.conversion_value + inputs.conversion_value_previous_day) < rules.threshold * inputs.roas_prior_28d * (inputs.spend + inputs.spend_previous_day) and inputs.conversion_value + inputs.conversion_value_previous_day <= inputs.conversion_value_expected + inputs.conversion_value_expected_previous_day - rules.secondary_threshold * inputs.average_order_value_prior_28d * sqrt(1.12 * (inputs.conversions_expected + inputs.conversions_expected_previous_day))))',
+        'condition': 'inputs.spend >= rules.min_spend and inputs.prior_days >= ' ~ min_baseline_days ~ ' and inputs.conversions_daily_avg_prior_28d >= rules.min_conversions and ((inputs.roas < rules.threshold * inputs.roas_prior_28d and inputs.conversion_value <= inputs.conversion_value_expected - (rules.secondary_threshold + 1) * inputs.average_order_value_prior_28d * sqrt(1.12 * inputs.conversions_expected * coalesce(inputs.value_dispersion_prior_28d, 1))) or ((inputs.conversion_value + inputs.conversion_value_previous_day) < rules.threshold * inputs.roas_prior_28d * (inputs.spend + inputs.spend_previous_day) and inputs.conversion_value + inputs.conversion_value_previous_day <= inputs.conversion_value_expected + inputs.conversion_value_expected_previous_day - rules.secondary_threshold * inputs.average_order_value_prior_28d * sqrt(1.12 * (inputs.conversions_expected + inputs.conversions_expected_previous_day) * coalesce(inputs.value_dispersion_prior_28d, 1))))',
         'score': 'rules.threshold * inputs.roas_prior_28d / nullif(inputs.roas, 0)',
         'explanation': "'ROAS ' || " ~ format_metric_value("'roas'", 'inputs.roas', 'inputs.currency') ~ " || ' is under ' || " ~ format_share('rules.threshold') ~ " || ' of its 28-day level ' || " ~ format_metric_value("'roas'", 'inputs.roas_prior_28d', 'inputs.currency') ~ " || ' (spend ' || " ~ format_metric_value("'spend'", 'inputs.spend', 'inputs.currency') ~ " || ')'",
     },

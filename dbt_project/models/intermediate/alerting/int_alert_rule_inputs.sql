@@ -3,14 +3,28 @@
     the trailing 28 days BEFORE the day (ratios of sums, and daily averages
     over the days that have a row), the previous day's spend, clicks and
     conversions, the conversions the day's clicks would have brought at the
-    28-day conversion rate, and
+    28-day conversion rate, the conversion value they would have brought
+    with its chance spread and how much wider than that spread the
+    campaign's own days have been (`value_dispersion_prior_28d`), and
     month-to-date spend projected to the month's end. Amounts in the
     account currency.
 
+    The dispersion: each day's conversion value is scored against what its
+    clicks would have brought (z, in chance spreads: Poisson conversions of
+    orders whose value varies by about a third); the mean of z squared over
+    the 28 days before, each capped at 9 (a day 3 spreads out, an incident,
+    counts as 3 spreads), divided by 0.97 (that mean for pure chance), is
+    how many times the chance variance the campaign really varies by. Real
+    campaigns vary more than chance: conversion rates move from day to day,
+    a few large orders make a day. A rule that judges a day against the
+    chance spread alone alerts on such a campaign's ordinary bad days; with
+    at least 14 scored days before it, the spread is widened by the square
+    root of the dispersion (never narrowed).
+
     Incremental like mart_anomalies: a daily run computes only the days from
-    `incremental_changed_from()` on, reading the fact from the earlier of 28
+    `incremental_changed_from()` on, reading the fact from the earlier of 56
     days before them and the first of their month (what their windows
-    reach), so every row equals a full rebuild's (tests/test_incremental.py).
+    reach: the dispersion of a day's 28 days before needs their own 28), so every row equals a full rebuild's (tests/test_incremental.py).
     A changed campaign budget (ops.campaign_budgets) reaches the rebuilt
     days; older days keep the budget they were evaluated with until
     `dbt build --full-refresh`.
@@ -40,7 +54,7 @@ fct_ad_performance_daily as (
         is_active is not false  -- accounts removed from the registry are not alerted on
         {%- if is_incremental() %}
         and date_day >= least(
-            {{ dbt.dateadd('day', -28, "cast('" ~ changed_from ~ "' as date)") }},
+            {{ dbt.dateadd('day', -56, "cast('" ~ changed_from ~ "' as date)") }},
             cast(date_trunc('month', cast('{{ changed_from }}' as date)) as date)
         )
         {%- endif %}
@@ -87,7 +101,7 @@ windowed as (
 
 ),
 
-final as (
+expected as (
 
     select
         windowed.*,
@@ -116,6 +130,36 @@ final as (
             windowed.workspace_id = budgets.workspace_id
             and windowed.platform = budgets.platform
             and windowed.campaign_id = budgets.campaign_id
+
+),
+
+scored as (
+
+    -- the day's conversion value in chance spreads from what its clicks would have brought (a day expecting
+    -- under one conversion says little about the spread, and is not scored)
+    select
+        expected.*,
+        case
+            when conversions_expected >= 1 and average_order_value_prior_28d > 0
+                then (conversion_value - conversion_value_expected)
+                / (average_order_value_prior_28d * sqrt(1.12 * conversions_expected))
+        end as conversion_value_z
+
+    from expected
+
+),
+
+final as (
+
+    select
+        scored.*,
+        case
+            when count(conversion_value_z) {{ prior }} >= 14
+                then greatest(1.0, avg(least(conversion_value_z * conversion_value_z, 9)) {{ prior }} / 0.97)
+            else 1.0
+        end as value_dispersion_prior_28d
+
+    from scored
 
 )
 

@@ -410,6 +410,31 @@ def test_run_sends_once_and_rerun_sends_nothing(wh):
     )  # other days are not this run's
 
 
+def test_a_total_is_not_sent_beside_the_alert_of_the_part_that_moved_it(pg_conn):
+    """lumen_eu's Google Ads campaign spikes: its platform total and its workspace total spike too; only the campaign
+    is sent, the totals held back pointing at it. Meta's total, which no campaign alert explains, is sent."""
+    wh = alerts_warehouse(pg_conn)
+    campaign = DEMO_ROWS[1]  # lumen_eu, Google Ads, spend
+
+    def total(platform: str, metric: str = "spend", robust_z: float = 9.5) -> dict:
+        row = anomaly(workspace_id="lumen_eu", platform=platform, account_id="all", campaign_id="all", campaign_name="all",
+                      currency="EUR", metric=metric, value=5000.0, baseline_median=3000.0, robust_z=robust_z, direction="up")  # fmt: skip
+        return {**row, "entity_type": "workspace" if platform == "all" else "platform"}
+
+    insert_anomalies(wh, [campaign, total("google_ads"), total("all"), total("meta", metric="roas")])
+    slack = FakeSlack()
+    summary = run_alerts(wh, DAY, settings(slack_eu="slack_eu"), send_slack=slack)
+    assert summary["sent"] == 2, summary
+    with wh.cursor() as cur:
+        cur.execute("select alert_key, status, suppressed_by from ops.alert_log")
+        log = {k: (status, by) for k, status, by in cur.fetchall()}
+    assert log[campaign["alert_key"]] == ("sent", None)
+    assert log["lumen_eu|google_ads|all|spend|2026-11-20"] == ("suppressed", campaign["alert_key"])
+    assert log["lumen_eu|all|all|spend|2026-11-20"] == ("suppressed", campaign["alert_key"])
+    assert log["lumen_eu|meta|all|roas|2026-11-20"] == ("sent", None)
+    assert "Search - Brand" in summary["messages"]["lumen_eu"]
+
+
 def test_failed_send_stays_pending_and_is_resent_next_run(wh):
     failing = FakeSlack(fail_for={"slack_eu"})
     with pytest.raises(AlertDeliveryError) as err:

@@ -220,6 +220,7 @@ def record_and_select_new(
                 log.info(
                     "suppressed %s: %s was sent within %d day(s) and this is not worse", a.alert_key, prev_key, ws.suppress_days
                 )
+        _group_totals_under_their_parts(cur, [a for a in unique if a.alert_key in undelivered])
         cur.execute(
             "select alert_key from ops.alert_log where alert_key = any(%s) and status = 'pending'",
             ([a.alert_key for a in unique],),
@@ -227,6 +228,36 @@ def record_and_select_new(
         pending = {r[0] for r in cur.fetchall()}
     conn.commit()
     return [a for a in unique if a.alert_key in pending]
+
+
+def _group_totals_under_their_parts(cur, alerts: Sequence[Alert]) -> None:
+    """A platform's or a workspace's total is not sent beside an alert of the same signal, day and workspace on a part of it.
+
+    When a campaign's spend spikes, its platform's total (and its workspace's) often crosses its own threshold on
+    the same day: two or three messages about one event. The part's alert says where to act, so the total's is
+    held back (`suppressed`, `suppressed_by` the part's alert) when an alert of a campaign of that platform (for a
+    workspace total: of any platform or campaign) is to be sent or was sent for the same signal and day. A total
+    no part explains is sent as before.
+    """
+    totals = [a for a in alerts if a.campaign_id == "all" and a.source in ("anomaly", "rule", "intraday")]
+    if not totals:
+        return
+    for a in sorted(totals, key=lambda t: t.platform == "all"):  # platform totals first, then workspace totals
+        cur.execute(
+            "select alert_key from ops.alert_log "
+            "where workspace_id = %s and metric = %s and date_day = %s and status in ('pending', 'sent') "
+            "and alert_key <> %s and (entity_id <> 'all' or (%s = 'all' and platform <> 'all')) "
+            "and (%s = 'all' or platform = %s) order by status desc, score desc nulls last, alert_key limit 1",
+            (a.workspace_id, a.signal or a.metric, a.date_day, a.alert_key, a.platform, a.platform, a.platform),
+        )
+        part = cur.fetchone()
+        if part is None:
+            continue
+        cur.execute(
+            "update ops.alert_log set status = 'suppressed', suppressed_by = %s where alert_key = %s and status = 'pending'",
+            (part[0], a.alert_key),
+        )
+        log.info("not sent %s: the alert of a part of it, %s, says the same", a.alert_key, part[0])
 
 
 def _last_sent(cur, a: Alert, suppress_days: int) -> tuple[str, float | None, str] | None:

@@ -65,9 +65,6 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
-
-import yaml
 
 from sandbox.platforms import ad_traits
 
@@ -535,16 +532,17 @@ class World:
         )
 
 
-# The demo accounts: data, beside the registry that names the same ids (config/workspaces.yml).
-DEMO_WORLD = Path(__file__).with_name("demo_world.yml")
-
-
 def demo_accounts() -> list[Account]:
-    """The demo accounts (``sandbox/demo_world.yml``), in its order: Meta and Google Ads first."""
-    accounts = yaml.safe_load(DEMO_WORLD.read_text())["accounts"]
+    """The demo accounts, each declared by its platform's sandbox module (``DEMO_ACCOUNTS``), in their ``order``:
+    Meta and Google Ads first (config/workspaces.yml names the same ids)."""
+    from sandbox.platforms import platform_modules
+
+    declared = [
+        (a["order"], module.__name__.rsplit(".", 1)[1], a) for module in platform_modules() for a in getattr(module, "DEMO_ACCOUNTS", ())
+    ]
     return [
         Account(
-            a["platform"],
+            platform,
             a["account_id"],
             a["workspace_id"],
             a["currency"],
@@ -552,5 +550,5 @@ def demo_accounts() -> list[Account]:
             tuple(Campaign(**c) for c in a["campaigns"]),
             a["name"],
         )
-        for a in accounts
+        for _, platform, a in sorted(declared, key=lambda entry: entry[0])
     ]

@@ -288,3 +288,23 @@ REALISTIC = RealisticProfile(
     record=realistic_record,
     alternate=0,
 )
+
+
+# The demo world's accounts on this platform (config/workspaces.yml names their ids), each with its place
+# among the demo's accounts (the world draws the stores' orders in that order): its campaigns' baseline
+# economics in the account currency (sandbox.world.Campaign): daily spend, CPM, CTR, CVR, AOV and, where the
+# platform reports reach, frequency.
+DEMO_ACCOUNTS = (
+    {
+        "order": 6,
+        "account_id": "3100000000000001",
+        "workspace_id": "northwind_us",
+        "currency": "USD",
+        "timezone": "America/Los_Angeles",
+        "name": "Northwind Outdoor - Amazon Ads",
+        "campaigns": (
+            {"campaign_id": "310000000000101", "name": "SP - Auto - Tents", "daily_spend": 500.0, "cpm": 8.0, "ctr": 0.005, "cvr": 0.12, "aov": 55.0},
+            {"campaign_id": "310000000000102", "name": "SP - Exact - Sleeping Bags", "daily_spend": 450.0, "cpm": 11.0, "ctr": 0.006, "cvr": 0.14, "aov": 65.0},
+        ),
+    },
+)

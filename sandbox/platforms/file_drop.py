@@ -82,3 +82,23 @@ def drop_demo_exports(world, root: Path, since: date, until: date, as_of: date |
         content = export_csv(export_rows(world, account.account_id, since, until, as_of))
         written.append(drop_file(root, account.workspace_id, account.account_id, f"export-{since}-{until}.csv", content))
     return written
+
+
+# The demo world's accounts on this platform (config/workspaces.yml names their ids), each with its place
+# among the demo's accounts (the world draws the stores' orders in that order): its campaigns' baseline
+# economics in the account currency (sandbox.world.Campaign): daily spend, CPM, CTR, CVR, AOV and, where the
+# platform reports reach, frequency.
+DEMO_ACCOUNTS = (
+    {
+        "order": 11,
+        "account_id": "harbor_pinterest",
+        "workspace_id": "harbor_uk",
+        "currency": "GBP",
+        "timezone": "Europe/London",
+        "name": "Harbor Tea - Pinterest (file drop)",
+        "campaigns": (
+            {"campaign_id": "626744000001", "name": "Pins - Afternoon Tea", "daily_spend": 500.0, "cpm": 5.0, "ctr": 0.01, "cvr": 0.05, "aov": 32.0},
+            {"campaign_id": "626744000002", "name": "Pins - Tea Gifts", "daily_spend": 400.0, "cpm": 6.0, "ctr": 0.01, "cvr": 0.05, "aov": 40.0},
+        ),
+    },
+)

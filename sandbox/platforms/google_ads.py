@@ -444,3 +444,37 @@ REALISTIC = RealisticProfile(
     levels=realistic_levels,
     record=realistic_record,
 )
+
+
+# The demo world's accounts on this platform (config/workspaces.yml names their ids), each with its place
+# among the demo's accounts (the world draws the stores' orders in that order): its campaigns' baseline
+# economics in the account currency (sandbox.world.Campaign): daily spend, CPM, CTR, CVR, AOV and, where the
+# platform reports reach, frequency.
+DEMO_ACCOUNTS = (
+    {
+        "order": 2,
+        "account_id": "1234567890",
+        "workspace_id": "northwind_us",
+        "currency": "USD",
+        "timezone": "America/New_York",
+        "name": "Northwind Outdoor - Google Ads",
+        "campaigns": (
+            {"campaign_id": "20000000001", "name": "Brand Search", "daily_spend": 300.0, "cpm": 16.0, "ctr": 0.045, "cvr": 0.09, "aov": 80.0},
+            {"campaign_id": "20000000002", "name": "Non-Brand Search - Generic", "daily_spend": 900.0, "cpm": 45.0, "ctr": 0.04, "cvr": 0.04, "aov": 85.0},
+            {"campaign_id": "20000000003", "name": "Performance Max - All Products", "daily_spend": 1500.0, "cpm": 10.0, "ctr": 0.01, "cvr": 0.03, "aov": 90.0},
+        ),
+    },
+    {
+        "order": 4,
+        "account_id": "2345678901",
+        "workspace_id": "lumen_eu",
+        "currency": "EUR",
+        "timezone": "Europe/Berlin",
+        "name": "Lumen Home - Google Ads",
+        "campaigns": (
+            {"campaign_id": "20000000011", "name": "Brand Search", "daily_spend": 220.0, "cpm": 12.0, "ctr": 0.045, "cvr": 0.09, "aov": 64.0},
+            {"campaign_id": "20000000012", "name": "Shopping - Lamps", "daily_spend": 650.0, "cpm": 8.0, "ctr": 0.012, "cvr": 0.035, "aov": 70.0},
+            {"campaign_id": "20000000013", "name": "Non-Brand Search - Furniture", "daily_spend": 480.0, "cpm": 30.0, "ctr": 0.03, "cvr": 0.06, "aov": 95.0},
+        ),
+    },
+)

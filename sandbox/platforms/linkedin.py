@@ -275,3 +275,23 @@ class LinkedInApi(PlatformApi):
 
 
 API = LinkedInApi
+
+
+# The demo world's accounts on this platform (config/workspaces.yml names their ids), each with its place
+# among the demo's accounts (the world draws the stores' orders in that order): its campaigns' baseline
+# economics in the account currency (sandbox.world.Campaign): daily spend, CPM, CTR, CVR, AOV and, where the
+# platform reports reach, frequency.
+DEMO_ACCOUNTS = (
+    {
+        "order": 7,
+        "account_id": "508000001",
+        "workspace_id": "lumen_eu",
+        "currency": "EUR",
+        "timezone": "Europe/Berlin",
+        "name": "Lumen Home - LinkedIn",
+        "campaigns": (
+            {"campaign_id": "431685124", "name": "B2B - Interior Designers", "daily_spend": 700.0, "cpm": 20.0, "ctr": 0.01, "cvr": 0.08, "aov": 240.0},
+            {"campaign_id": "431685125", "name": "B2B - Hotel Procurement", "daily_spend": 600.0, "cpm": 18.0, "ctr": 0.012, "cvr": 0.07, "aov": 300.0},
+        ),
+    },
+)

@@ -416,3 +416,37 @@ REALISTIC = RealisticProfile(
     levels=realistic_levels,
     record=realistic_record,
 )
+
+
+# The demo world's accounts on this platform (config/workspaces.yml names their ids), each with its place
+# among the demo's accounts (the world draws the stores' orders in that order): its campaigns' baseline
+# economics in the account currency (sandbox.world.Campaign): daily spend, CPM, CTR, CVR, AOV and, where the
+# platform reports reach, frequency.
+DEMO_ACCOUNTS = (
+    {
+        "order": 1,
+        "account_id": "1000000001",
+        "workspace_id": "northwind_us",
+        "currency": "USD",
+        "timezone": "America/New_York",
+        "name": "Northwind Outdoor - Meta",
+        "campaigns": (
+            {"campaign_id": "120210000000000001", "name": "Prospecting - Broad", "daily_spend": 1200.0, "cpm": 12.0, "ctr": 0.012, "cvr": 0.05, "aov": 70.0, "frequency": 1.25},
+            {"campaign_id": "120210000000000002", "name": "Retargeting - 30d", "daily_spend": 450.0, "cpm": 18.0, "ctr": 0.02, "cvr": 0.08, "aov": 75.0, "frequency": 2.1},
+            {"campaign_id": "120210000000000003", "name": "Lookalike - Purchasers 1%", "daily_spend": 800.0, "cpm": 14.0, "ctr": 0.014, "cvr": 0.04, "aov": 72.0, "frequency": 1.35},
+        ),
+    },
+    {
+        "order": 3,
+        "account_id": "2000000002",
+        "workspace_id": "lumen_eu",
+        "currency": "EUR",
+        "timezone": "Europe/Berlin",
+        "name": "Lumen Home - Meta",
+        "campaigns": (
+            {"campaign_id": "120210000000000101", "name": "Prospecting - Advantage+ Shopping", "daily_spend": 950.0, "cpm": 9.5, "ctr": 0.013, "cvr": 0.045, "aov": 62.0, "frequency": 1.3},
+            {"campaign_id": "120210000000000102", "name": "Retargeting - 14d Viewers", "daily_spend": 320.0, "cpm": 15.0, "ctr": 0.022, "cvr": 0.085, "aov": 58.0, "frequency": 2.2},
+            {"campaign_id": "120210000000000103", "name": "Prospecting - Interests Home Decor", "daily_spend": 600.0, "cpm": 11.0, "ctr": 0.011, "cvr": 0.045, "aov": 66.0, "frequency": 1.3},
+        ),
+    },
+)

@@ -278,3 +278,35 @@ class SnapchatApi(PlatformApi):
 
 
 API = SnapchatApi
+
+
+# The demo world's accounts on this platform (config/workspaces.yml names their ids), each with its place
+# among the demo's accounts (the world draws the stores' orders in that order): its campaigns' baseline
+# economics in the account currency (sandbox.world.Campaign): daily spend, CPM, CTR, CVR, AOV and, where the
+# platform reports reach, frequency.
+DEMO_ACCOUNTS = (
+    {
+        "order": 8,
+        "account_id": "8f2b7a4e-5c1d-4e3a-9b6f-2d8c0e1a7b3c",
+        "workspace_id": "harbor_uk",
+        "currency": "GBP",
+        "timezone": "Europe/London",
+        "name": "Harbor Tea - Snapchat",
+        "campaigns": (
+            {"campaign_id": "a1b2c3d4-0003-4000-8000-000000000003", "name": "Story Ads - Gift Sets", "daily_spend": 400.0, "cpm": 4.0, "ctr": 0.008, "cvr": 0.04, "aov": 35.0},
+            {"campaign_id": "a1b2c3d4-0002-4000-8000-000000000002", "name": "Collection Ads - Matcha", "daily_spend": 400.0, "cpm": 5.0, "ctr": 0.01, "cvr": 0.045, "aov": 30.0},
+        ),
+    },
+    {
+        "order": 9,
+        "account_id": "5c0e7d1a-9b2f-4a6e-8d3c-1f4b2a6e9c70",
+        "workspace_id": "souq_sa",
+        "currency": "SAR",
+        "timezone": "Asia/Riyadh",
+        "name": "Souq Riyadh - Snapchat",
+        "campaigns": (
+            {"campaign_id": "b7e1c2d3-0001-4000-8000-000000000101", "name": "Ramadan Story Ads", "daily_spend": 1400.0, "cpm": 15.0, "ctr": 0.008, "cvr": 0.04, "aov": 180.0},
+            {"campaign_id": "b7e1c2d3-0002-4000-8000-000000000102", "name": "Collection Ads - Oud", "daily_spend": 1200.0, "cpm": 18.0, "ctr": 0.01, "cvr": 0.045, "aov": 220.0},
+        ),
+    },
+)

@@ -215,3 +215,35 @@ REALISTIC = RealisticProfile(
     record=realistic_record,
     alternate=1,
 )
+
+
+# The demo world's accounts on this platform (config/workspaces.yml names their ids), each with its place
+# among the demo's accounts (the world draws the stores' orders in that order): its campaigns' baseline
+# economics in the account currency (sandbox.world.Campaign): daily spend, CPM, CTR, CVR, AOV and, where the
+# platform reports reach, frequency.
+DEMO_ACCOUNTS = (
+    {
+        "order": 5,
+        "account_id": "7100000000000001",
+        "workspace_id": "northwind_us",
+        "currency": "USD",
+        "timezone": "America/New_York",
+        "name": "Northwind Outdoor - TikTok",
+        "campaigns": (
+            {"campaign_id": "1780000000000001", "name": "Spark Ads - Trail Gear", "daily_spend": 600.0, "cpm": 6.0, "ctr": 0.009, "cvr": 0.04, "aov": 60.0},
+            {"campaign_id": "1780000000000002", "name": "Search Ads - Tents", "daily_spend": 400.0, "cpm": 9.0, "ctr": 0.02, "cvr": 0.05, "aov": 75.0},
+        ),
+    },
+    {
+        "order": 10,
+        "account_id": "7100000000000002",
+        "workspace_id": "souq_sa",
+        "currency": "SAR",
+        "timezone": "Asia/Riyadh",
+        "name": "Souq Riyadh - TikTok",
+        "campaigns": (
+            {"campaign_id": "1780000000000101", "name": "Spark Ads - Abayas", "daily_spend": 1500.0, "cpm": 20.0, "ctr": 0.009, "cvr": 0.04, "aov": 250.0},
+            {"campaign_id": "1780000000000102", "name": "Search Ads - Perfume", "daily_spend": 1000.0, "cpm": 30.0, "ctr": 0.02, "cvr": 0.05, "aov": 300.0},
+        ),
+    },
+)

@@ -433,6 +433,7 @@ def test_a_total_is_not_sent_beside_the_alert_of_the_part_that_moved_it(pg_conn)
     assert log["lumen_eu|all|all|spend|2026-11-20"] == ("suppressed", campaign["alert_key"])
     assert log["lumen_eu|meta|all|roas|2026-11-20"] == ("sent", None)
     assert "Search - Brand" in summary["messages"]["lumen_eu"]
+    assert "2 alerts open in this workspace" in summary["messages"]["lumen_eu"]  # the held-back totals are no one's to act on
 
 
 def test_failed_send_stays_pending_and_is_resent_next_run(wh):

@@ -113,12 +113,15 @@ def resolve_absent(cur, run_date: date, fired: Iterable[Sequence[str]]) -> int:
 def open_counts(cur, workspace_ids: Iterable[str], including: Iterable[str] = ()) -> dict[str, int]:
     """Per workspace, how many series are open: delivered (or held back as repeats) and not acted on.
 
-    `including` names alert keys about to be delivered, counted as open too.
+    `including` names alert keys about to be delivered, counted as open too. A total held back beside the
+    alert of a part of it (`suppressed_by` another entity's alert) was never anyone's to act on: not counted.
     """
     cur.execute(
         "select workspace_id, count(distinct (platform, entity_id, metric)) from ops.alert_log "
         "where workspace_id = any(%s) and state = 'open' and source in ('anomaly', 'rule') "
         "and (status <> 'pending' or alert_key = any(%s)) "
+        "and not (status = 'suppressed' and suppressed_by is not null "
+        "and split_part(suppressed_by, '|', 2) || '|' || split_part(suppressed_by, '|', 3) <> platform || '|' || entity_id) "
         "group by workspace_id",
         (list(workspace_ids), list(including)),
     )

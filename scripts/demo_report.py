@@ -108,12 +108,17 @@ def print_report(dsn: str, report_date: date, log_path: Path | None = None) -> N
         )
         print("\n== Alerts ==")
         cur.execute(
-            "select status, coalesce(channel, 'task log'), message from ops.alert_log where date_day = %s order by alert_key",
+            "select status, coalesce(channel, 'task log'), message, suppressed_by from ops.alert_log where date_day = %s "
+            "order by alert_key",
             (report_date,),
         )
         rows = cur.fetchall()
-        for status, channel, message in rows:
-            print(f"[{status} -> {channel}] {message}")
+        for status, channel, message, suppressed_by in rows:
+            if status == "suppressed" and suppressed_by:
+                # held back: a total beside its part's alert, or a repeat (ads_elt.alerts.selection)
+                print(f"[not sent, {suppressed_by} says it] {message}")
+            else:
+                print(f"[{status} -> {channel}] {message}")
         if not rows:
             print("(none)")
     conn.close()

@@ -201,6 +201,23 @@ def test_injected_anomalies_are_flagged_and_alerted_and_normal_days_are_not(demo
     assert "Alert" in first_run.output or alerts
 
 
+def test_the_demo_report_names_the_alert_that_says_what_a_held_back_total_would_have(demo, capsys):
+    """`make demo`'s Alerts section: a platform total held back beside its campaign's alert names that alert."""
+    from demo_report import print_report
+
+    warehouse = demo.first.warehouse
+    print_report(warehouse.pg_server.dsn(warehouse.dbname), REPORT_DATE)
+    section = capsys.readouterr().out.split("== Alerts ==")[1]
+    held = [line for line in section.splitlines() if line.startswith("[not sent, ")]
+    assert held, section
+    for line in held:
+        key = line.removeprefix("[not sent, ").split(" says it]")[0]
+        workspace, platform, campaign, _, day = key.split("|")
+        assert campaign != "all" and day == REPORT_DATE.isoformat(), line
+        assert "All campaigns" in line, line
+    assert any(line.startswith("[sent -> ") for line in section.splitlines()), section
+
+
 def test_acos_is_judged_only_where_a_target_applies(demo):
     """The demo's healthy Meta, Google, TikTok, Snapchat and LinkedIn campaigns (ROAS about 3) are never held to an
     ACOS target: the rule applies to Amazon Ads (and where a workspace sets its own target for other platforms)."""

@@ -99,7 +99,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
-from sandbox.platforms import ad_traits, platform_modules
+from sandbox.platforms import ad_traits, declared
 from sandbox.platforms.base import RealisticProfile
 from sandbox.world import seeded_random
 
@@ -117,7 +117,7 @@ BENIGN_KINDS = ("launch", "budget_increase", "holiday", "pause")
 
 def platform_profiles() -> dict[str, RealisticProfile]:
     """The world's platforms: each module of ``sandbox/platforms/`` that names its ``REALISTIC`` profile, in rotation order."""
-    found = {m.__name__.rsplit(".", 1)[1]: m.REALISTIC for m in platform_modules() if hasattr(m, "REALISTIC")}
+    found = declared("REALISTIC")
     return dict(sorted(found.items(), key=lambda item: item[1].rotation))
 
 

@@ -535,11 +535,9 @@ class World:
 def demo_accounts() -> list[Account]:
     """The demo accounts, each declared by its platform's sandbox module (``DEMO_ACCOUNTS``), in their ``order``:
     Meta and Google Ads first (config/workspaces.yml names the same ids)."""
-    from sandbox.platforms import platform_modules
+    from sandbox.platforms import declared
 
-    declared = [
-        (a["order"], module.__name__.rsplit(".", 1)[1], a) for module in platform_modules() for a in getattr(module, "DEMO_ACCOUNTS", ())
-    ]
+    accounts = [(platform, a) for platform, declared_accounts in declared("DEMO_ACCOUNTS").items() for a in declared_accounts]
     return [
         Account(
             platform,
@@ -550,5 +548,5 @@ def demo_accounts() -> list[Account]:
             tuple(Campaign(**c) for c in a["campaigns"]),
             a["name"],
         )
-        for _, platform, a in sorted(declared, key=lambda entry: entry[0])
+        for platform, a in sorted(accounts, key=lambda entry: entry[1]["order"])
     ]

@@ -36,10 +36,15 @@ def platform_apis(server) -> dict:
     return {api.platform: api for api in (cls(server) for cls in api_classes())}
 
 
+def declared(attribute: str) -> dict:
+    """What the modules that name ``attribute`` declare under it (module name -> value), in the order of their names."""
+    return {module.__name__.rsplit(".", 1)[1]: getattr(module, attribute) for module in platform_modules() if hasattr(module, attribute)}
+
+
 @cache
 def ad_traits() -> dict:
     """The world's ad platforms (module name -> ``AdTraits``), in the order of their names."""
-    return {module.__name__.rsplit(".", 1)[1]: module.TRAITS for module in platform_modules() if hasattr(module, "TRAITS")}
+    return declared("TRAITS")
 
 
 def new_credentials() -> dict:

@@ -240,8 +240,6 @@ def _group_totals_under_their_parts(cur, alerts: Sequence[Alert]) -> None:
     no part explains is sent as before.
     """
     totals = [a for a in alerts if a.campaign_id == "all" and a.source in ("anomaly", "rule", "intraday")]
-    if not totals:
-        return
     for a in sorted(totals, key=lambda t: t.platform == "all"):  # platform totals first, then workspace totals
         cur.execute(
             "select alert_key from ops.alert_log "

@@ -117,12 +117,12 @@ def open_counts(cur, workspace_ids: Iterable[str], including: Iterable[str] = ()
     alert of a part of it (`suppressed_by` another entity's alert) was never anyone's to act on: not counted.
     """
     cur.execute(
-        "select workspace_id, count(distinct (platform, entity_id, metric)) from ops.alert_log "
-        "where workspace_id = any(%s) and state = 'open' and source in ('anomaly', 'rule') "
-        "and (status <> 'pending' or alert_key = any(%s)) "
-        "and not (status = 'suppressed' and suppressed_by is not null "
-        "and split_part(suppressed_by, '|', 2) || '|' || split_part(suppressed_by, '|', 3) <> platform || '|' || entity_id) "
-        "group by workspace_id",
+        "select l.workspace_id, count(distinct (l.platform, l.entity_id, l.metric)) from ops.alert_log l "
+        "left join ops.alert_log by_part on by_part.alert_key = l.suppressed_by "
+        "and (by_part.platform, by_part.entity_id) <> (l.platform, l.entity_id) "
+        "where l.workspace_id = any(%s) and l.state = 'open' and l.source in ('anomaly', 'rule') "
+        "and (l.status <> 'pending' or l.alert_key = any(%s)) and by_part.alert_key is null "
+        "group by l.workspace_id",
         (list(workspace_ids), list(including)),
     )
     return {ws: int(n) for ws, n in cur.fetchall()}

@@ -116,7 +116,7 @@ expected as (
         clicks * {{ cvr('conversions_prior_28d', 'clicks_prior_28d') }} as conversions_expected,
         clicks_previous_day * {{ cvr('conversions_prior_28d', 'clicks_prior_28d') }} as conversions_expected_previous_day,
         -- and the conversion value they would have brought, with its chance spread (Poisson conversions times an
-        -- order value that varies by about a third: sd = average order value x sqrt(1.12 x expected conversions))
+        -- order value that varies by about a third: the macro value_chance_spread)
         clicks * {{ safe_divide('conversion_value_prior_28d', 'clicks_prior_28d') }} as conversion_value_expected,
         clicks_previous_day * {{ safe_divide('conversion_value_prior_28d', 'clicks_prior_28d') }} as conversion_value_expected_previous_day,
         {{ safe_divide('conversion_value_prior_28d', 'conversions_prior_28d') }} as average_order_value_prior_28d,
@@ -142,7 +142,7 @@ scored as (
         case
             when conversions_expected >= 1 and average_order_value_prior_28d > 0
                 then (conversion_value - conversion_value_expected)
-                / (average_order_value_prior_28d * sqrt(1.12 * conversions_expected))
+                / ({{ value_chance_spread('average_order_value_prior_28d', 'conversions_expected') }})
         end as conversion_value_z
 
     from expected

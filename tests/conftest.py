@@ -17,6 +17,8 @@ for p in (REPO, REPO / "plugins", REPO / "scripts"):
 
 from localpg import Cluster  # noqa: E402
 
+pytest_plugins = ("sandbox_clients",)
+
 
 class PgServer:
     def __init__(self, cluster: Cluster):

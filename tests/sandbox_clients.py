@@ -1,10 +1,33 @@
-"""Adapter clients pointed at an in-process sandbox, with a no-wait HTTP layer (sleeps recorded)."""
+"""The demo world's sandbox for adapter tests, and clients with a no-wait HTTP layer (sleeps recorded).
+
+A pytest plugin (``conftest.pytest_plugins``): its fixtures ``world`` (the demo world up to
+``DEMO_END``, once per module) and ``sandbox`` (a fresh server on it for each test) serve every test
+module that does not define its own.
+"""
 
 from __future__ import annotations
 
 import random
+from datetime import date
+
+import pytest
 
 from adapters.http import HttpClient, RetryPolicy
+from sandbox.server import SandboxServer
+from sandbox.world import World
+
+DEMO_END = date(2026, 11, 20)
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return World.demo(DEMO_END)
+
+
+@pytest.fixture
+def sandbox(world):
+    with SandboxServer(world) as server:
+        yield server
 
 
 class Sleeps(list):

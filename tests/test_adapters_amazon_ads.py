@@ -7,26 +7,13 @@ from datetime import date, timedelta
 
 import pytest
 import requests
-from sandbox_clients import Sleeps, http
+from sandbox_clients import DEMO_END, Sleeps, http
 
 from adapters.amazon_ads import DONE, AmazonAdsReportClient, classify, parse_ad_group_page, report_date
 from adapters.errors import BadResponseError, TransientError
-from sandbox.server import SandboxServer
-from sandbox.world import World
 
-END = date(2026, 11, 20)
+END = DEMO_END  # the last day of the shared `world` fixture
 PROFILE = "3100000000000001"
-
-
-@pytest.fixture(scope="module")
-def world():
-    return World.demo(END)
-
-
-@pytest.fixture
-def sandbox(world):
-    with SandboxServer(world) as server:
-        yield server
 
 
 def client(sandbox) -> AmazonAdsReportClient:

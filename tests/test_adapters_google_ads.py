@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from sandbox_clients import DEMO_END, Sleeps
 
 from adapters import PLATFORMS
 from adapters.errors import (
@@ -27,28 +28,12 @@ from sandbox.server import SandboxServer
 from sandbox.world import Account, Anomaly, Campaign, World
 
 REPO = Path(__file__).resolve().parents[1]
-END = date(2026, 11, 20)
+END = DEMO_END  # the last day of the shared `world` fixture
 CUSTOMER = "2345678901"
 
 
-@pytest.fixture(scope="module")
-def world() -> World:
-    return World.demo(END)
-
-
-@pytest.fixture
-def server(world):
-    with SandboxServer(world) as srv:
-        yield srv
-
-
-class Sleeps(list):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-def make_client(server, sleeps=None, retry=None, **overrides) -> GoogleAdsClient:
-    g = {**server.credentials["google_ads"], **overrides}
+def make_client(sandbox, sleeps=None, retry=None, **overrides) -> GoogleAdsClient:
+    g = {**sandbox.credentials["google_ads"], **overrides}
     http = HttpClient(
         "google_ads",
         sleep=sleeps if sleeps is not None else Sleeps(),
@@ -56,12 +41,12 @@ def make_client(server, sleeps=None, retry=None, **overrides) -> GoogleAdsClient
         retry=retry or RetryPolicy(max_attempts=3, backoff_base=0.5, backoff_max=2.0, max_total_wait=60.0),
     )
     return GoogleAdsClient(
-        server.google_ads_url,
+        sandbox.google_ads_url,
         developer_token=g["developer_token"],
         client_id=g["client_id"],
         client_secret=g["client_secret"],
         refresh_token=g["refresh_token"],
-        token_url=server.google_token_url,
+        token_url=sandbox.google_token_url,
         login_customer_id=g.get("login_customer_id"),
         http=http,
     )
@@ -73,9 +58,9 @@ def fetch(client, since, until, customer=CUSTOMER):
     return pages[0]
 
 
-def test_one_page_with_every_campaign_day_matching_the_truth(server, world):
+def test_one_page_with_every_campaign_day_matching_the_truth(sandbox, world):
     since = END - timedelta(days=13)
-    page = fetch(make_client(server), since, END)
+    page = fetch(make_client(sandbox), since, END)
     truth = world.truth_rows("google_ads", CUSTOMER, since, END)
     keys = [(r["campaign"]["id"], r["segments"]["date"]) for r in page.records]
     assert len(keys) == len(set(keys)) == len(truth) == 42
@@ -95,17 +80,17 @@ def test_one_page_with_every_campaign_day_matching_the_truth(server, world):
     assert parse_page(page.body) == page.records
 
 
-def test_records_flatten_every_batch_of_the_stream(server):
-    server.platform_api("google_ads").batch_size = 5
-    page = fetch(make_client(server), END - timedelta(days=6), END)
+def test_records_flatten_every_batch_of_the_stream(sandbox):
+    sandbox.platform_api("google_ads").batch_size = 5
+    page = fetch(make_client(sandbox), END - timedelta(days=6), END)
     batches = json.loads(page.body)
     assert [len(b["results"]) for b in batches] == [5, 5, 5, 5, 1]
     assert len(page.records) == 21
     assert page.records == [r for b in batches for r in b["results"]]
 
 
-def test_an_empty_window_gives_no_records(server):
-    page = fetch(make_client(server), END + timedelta(days=3), END + timedelta(days=4))
+def test_an_empty_window_gives_no_records(sandbox):
+    page = fetch(make_client(sandbox), END + timedelta(days=3), END + timedelta(days=4))
     assert page.records == []
 
 
@@ -126,9 +111,9 @@ def test_int64_strings_doubles_numbers_and_omitted_zero_fields():
         [account],
         anomalies=[Anomaly("no_clicks", "google_ads", "5550001111", "30000000001", quiet_day)],
     )
-    with SandboxServer(world, today=quiet_day + timedelta(days=10)) as server:
+    with SandboxServer(world, today=quiet_day + timedelta(days=10)) as sandbox:
         page = fetch(
-            make_client(server),
+            make_client(sandbox),
             quiet_day - timedelta(days=1),
             quiet_day,
             customer="5550001111",
@@ -142,8 +127,8 @@ def test_int64_strings_doubles_numbers_and_omitted_zero_fields():
     assert b'"clicks"' in page.body  # present where non-zero, absent where zero
 
 
-def test_spend_spike_is_in_the_extract(server):
-    page = fetch(make_client(server), END - timedelta(days=7), END)
+def test_spend_spike_is_in_the_extract(sandbox):
+    page = fetch(make_client(sandbox), END - timedelta(days=7), END)
 
     def roas(day):
         row = next(r for r in page.records if r["campaign"]["id"] == "20000000012" and r["segments"]["date"] == day.isoformat())
@@ -152,10 +137,10 @@ def test_spend_spike_is_in_the_extract(server):
     assert roas(END) < 0.3 * roas(END - timedelta(days=7))
 
 
-def test_restatement_after_the_clock_moves(server, world):
-    client = make_client(server)
+def test_restatement_after_the_clock_moves(sandbox, world):
+    client = make_client(sandbox)
     fresh = fetch(client, END, END).records
-    server.set_today(END + timedelta(days=3))
+    sandbox.set_today(END + timedelta(days=3))
     final = [r for r in fetch(client, END, END).records]
     assert sum(r["metrics"]["conversions"] for r in final) > sum(r["metrics"]["conversions"] for r in fresh)
     assert [r["metrics"]["costMicros"] for r in final] == [r["metrics"]["costMicros"] for r in fresh]
@@ -163,64 +148,64 @@ def test_restatement_after_the_clock_moves(server, world):
     assert [r["metrics"]["conversions"] for r in final] == [e["conversions"] for e in expected]
 
 
-def test_token_is_fetched_once_and_refreshed_once_on_401(server):
-    client = make_client(server)
+def test_token_is_fetched_once_and_refreshed_once_on_401(sandbox):
+    client = make_client(sandbox)
     fetch(client, END, END)
     fetch(client, END, END)
-    assert server.stats()["google_ads"]["endpoints"] == {"token": 1, "searchStream": 2}
-    server.expire_tokens()
+    assert sandbox.stats()["google_ads"]["endpoints"] == {"token": 1, "searchStream": 2}
+    sandbox.expire_tokens()
     page = fetch(client, END, END)
     assert len(page.records) == 3
-    stats = server.stats()["google_ads"]
+    stats = sandbox.stats()["google_ads"]
     assert stats["endpoints"] == {"token": 2, "searchStream": 4}
     assert stats["status"]["401"] == 1
     assert client.auth.refresh_count == 2
 
 
-def test_unauthenticated_after_a_refresh_is_raised(server):
-    server.add_fault("auth_expired", platform="google_ads", count=None)
-    client = make_client(server)
+def test_unauthenticated_after_a_refresh_is_raised(sandbox):
+    sandbox.add_fault("auth_expired", platform="google_ads", count=None)
+    client = make_client(sandbox)
     with pytest.raises(AuthExpiredError, match="still rejected after a token refresh"):
         fetch(client, END, END)
     assert client.auth.refresh_count == 2  # the first token, then exactly one refresh
 
 
-def test_revoked_refresh_token_needs_reauthorisation_without_leaking_secrets(server):
-    client = make_client(server, refresh_token="1//revoked-refresh-token-value")
+def test_revoked_refresh_token_needs_reauthorisation_without_leaking_secrets(sandbox):
+    client = make_client(sandbox, refresh_token="1//revoked-refresh-token-value")
     with pytest.raises(ReauthRequiredError) as info:
         fetch(client, END, END)
     assert "invalid_grant" in str(info.value)
     secrets = [
-        server.credentials["google_ads"]["client_secret"],
+        sandbox.credentials["google_ads"]["client_secret"],
         "1//revoked-refresh-token-value",
     ]
     for secret in secrets:
         assert secret not in str(info.value) and secret not in repr(info.value)
 
 
-def test_bad_developer_token_is_permanent(server):
+def test_bad_developer_token_is_permanent(sandbox):
     with pytest.raises(PermanentError) as info:
-        fetch(make_client(server, developer_token="not-approved-token"), END, END)
+        fetch(make_client(sandbox, developer_token="not-approved-token"), END, END)
     assert "DEVELOPER_TOKEN_NOT_APPROVED" in str(info.value)
     assert "not-approved-token" not in str(info.value)
-    assert server.stats()["google_ads"]["endpoints"]["searchStream"] == 1  # not retried
+    assert sandbox.stats()["google_ads"]["endpoints"]["searchStream"] == 1  # not retried
 
 
-def test_unknown_customer_is_permanent(server):
+def test_unknown_customer_is_permanent(sandbox):
     with pytest.raises(PermanentError, match="USER_PERMISSION_DENIED"):
-        fetch(make_client(server), END, END, customer="9999999999")
+        fetch(make_client(sandbox), END, END, customer="9999999999")
 
 
-def test_login_customer_id_is_sent_as_digits(server):
-    client = make_client(server, login_customer_id="123-456-7890")
+def test_login_customer_id_is_sent_as_digits(sandbox):
+    client = make_client(sandbox, login_customer_id="123-456-7890")
     assert client.login_customer_id == "1234567890"
     page = fetch(client, END, END)
     assert page.request["params"]["login_customer_id"] == "1234567890"
     assert len(fetch(client, END, END, customer="234-567-8901").records) == 3
 
 
-def test_quota_exhaustion_carries_the_retry_delay(server):
-    server.add_fault(
+def test_quota_exhaustion_carries_the_retry_delay(sandbox):
+    sandbox.add_fault(
         "rate_limited",
         platform="google_ads",
         account_id=CUSTOMER,
@@ -229,30 +214,30 @@ def test_quota_exhaustion_carries_the_retry_delay(server):
     )
     sleeps = Sleeps()
     with pytest.raises(RateLimitedError) as info:
-        fetch(make_client(server, sleeps=sleeps), END, END)
+        fetch(make_client(sandbox, sleeps=sleeps), END, END)
     assert info.value.retry_after == 8962 and sleeps == []
     assert info.value.code == "RESOURCE_EXHAUSTED"
 
 
-def test_short_quota_waits_are_slept_then_retried(server):
-    server.add_fault("rate_limited", platform="google_ads", count=1, retry_after=3)
+def test_short_quota_waits_are_slept_then_retried(sandbox):
+    sandbox.add_fault("rate_limited", platform="google_ads", count=1, retry_after=3)
     sleeps = Sleeps()
-    assert len(fetch(make_client(server, sleeps=sleeps), END, END).records) == 3
+    assert len(fetch(make_client(sandbox, sleeps=sleeps), END, END).records) == 3
     assert sleeps == [3.0]
 
 
-def test_http_500_is_retried_then_transient(server):
-    server.add_fault("http_500", platform="google_ads", count=None)
+def test_http_500_is_retried_then_transient(sandbox):
+    sandbox.add_fault("http_500", platform="google_ads", count=None)
     sleeps = Sleeps()
     with pytest.raises(TransientError, match="INTERNAL"):
-        fetch(make_client(server, sleeps=sleeps), END, END)
-    assert len(sleeps) == 2 and server.stats()["google_ads"]["status"]["500"] == 3
+        fetch(make_client(sandbox, sleeps=sleeps), END, END)
+    assert len(sleeps) == 2 and sandbox.stats()["google_ads"]["status"]["500"] == 3
 
 
-def test_garbage_is_a_bad_response_naming_the_customer(server):
-    server.add_fault("garbage", platform="google_ads", count=None)
+def test_garbage_is_a_bad_response_naming_the_customer(sandbox):
+    sandbox.add_fault("garbage", platform="google_ads", count=None)
     with pytest.raises(BadResponseError) as info:
-        fetch(make_client(server), END, END)
+        fetch(make_client(sandbox), END, END)
     assert str(info.value).startswith(f"google_ads searchStream for customer {CUSTOMER}: body is not JSON (starts with '<html>")
 
 
@@ -394,18 +379,18 @@ def test_default_token_url_is_googles():
     assert client.token_url == "https://oauth2.googleapis.com/token"
 
 
-def test_command_line_extract(server, tmp_path):
-    g = server.credentials["google_ads"]
+def test_command_line_extract(sandbox, tmp_path):
+    g = sandbox.credentials["google_ads"]
     env = {
         "PATH": "/usr/bin:/bin",
         "GOOGLE_ADS_DEVELOPER_TOKEN": g["developer_token"],
         "GOOGLE_ADS_CLIENT_ID": g["client_id"],
         "GOOGLE_ADS_CLIENT_SECRET": g["client_secret"],
         "GOOGLE_ADS_REFRESH_TOKEN": g["refresh_token"],
-        "GOOGLE_ADS_TOKEN_URL": server.google_token_url,
+        "GOOGLE_ADS_TOKEN_URL": sandbox.google_token_url,
     }
     result = subprocess.run(
-        [sys.executable, "-m", "adapters.google_ads", "--base-url", server.google_ads_url, "--account", CUSTOMER,
+        [sys.executable, "-m", "adapters.google_ads", "--base-url", sandbox.google_ads_url, "--account", CUSTOMER,
          "--since", (END - timedelta(days=1)).isoformat(), "--until", END.isoformat(), "--out", str(tmp_path)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 import requests
-from sandbox_clients import http
+from sandbox_clients import DEMO_END, http
 
 from adapters.errors import BadResponseError, ReauthRequiredError
 from adapters.linkedin import (
@@ -20,22 +20,9 @@ from adapters.linkedin import (
     report_date,
 )
 from sandbox.platforms.linkedin import campaign_group_of
-from sandbox.server import SandboxServer
-from sandbox.world import World
 
-END = date(2026, 11, 20)
+END = DEMO_END  # the last day of the shared `world` fixture
 ACCOUNT = "508000001"
-
-
-@pytest.fixture(scope="module")
-def world():
-    return World.demo(END)
-
-
-@pytest.fixture
-def sandbox(world):
-    with SandboxServer(world) as server:
-        yield server
 
 
 def refreshing_client(sandbox, **kwargs) -> LinkedInAnalyticsClient:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from sandbox_clients import DEMO_END, Sleeps
 
 from adapters import PLATFORMS
 from adapters.errors import (
@@ -26,27 +27,11 @@ from sandbox.server import SandboxServer
 from sandbox.world import World
 
 REPO = Path(__file__).resolve().parents[1]
-END = date(2026, 11, 20)
+END = DEMO_END  # the last day of the shared `world` fixture
 ACCOUNT = "1000000001"
 
 
-@pytest.fixture(scope="module")
-def world() -> World:
-    return World.demo(END)
-
-
-@pytest.fixture
-def server(world):
-    with SandboxServer(world) as srv:
-        yield srv
-
-
-class Sleeps(list):
-    def __call__(self, seconds: float) -> None:
-        self.append(seconds)
-
-
-def make_client(server, token=None, page_limit=500, sleeps=None, retry=None) -> MetaInsightsClient:
+def make_client(sandbox, token=None, page_limit=500, sleeps=None, retry=None) -> MetaInsightsClient:
     http = HttpClient(
         "meta",
         sleep=sleeps if sleeps is not None else Sleeps(),
@@ -54,16 +39,16 @@ def make_client(server, token=None, page_limit=500, sleeps=None, retry=None) -> 
         retry=retry or RetryPolicy(max_attempts=3, backoff_base=0.5, backoff_max=2.0, max_total_wait=30.0),
     )
     return MetaInsightsClient(
-        server.meta_url,
-        token or server.credentials["meta"]["access_token"],
+        sandbox.meta_url,
+        token or sandbox.credentials["meta"]["access_token"],
         http=http,
         page_limit=page_limit,
     )
 
 
-def test_paging_returns_every_campaign_day_exactly_once(server, world):
+def test_paging_returns_every_campaign_day_exactly_once(sandbox, world):
     since = END - timedelta(days=9)
-    pages = list(make_client(server, page_limit=7).fetch_insights(ACCOUNT, since, END))
+    pages = list(make_client(sandbox, page_limit=7).fetch_insights(ACCOUNT, since, END))
     assert len(pages) == 5  # 30 rows, 7 per page
     keys = [(r["campaign_id"], r["date_start"]) for p in pages for r in p.records]
     truth = world.truth_rows("meta", ACCOUNT, since, END)
@@ -77,10 +62,10 @@ def test_paging_returns_every_campaign_day_exactly_once(server, world):
 
 
 def test_pages_keep_the_body_untouched_and_describe_the_request_without_the_token(
-    server,
+    sandbox,
 ):
-    token = server.credentials["meta"]["access_token"]
-    pages = list(make_client(server, page_limit=4).fetch_insights(ACCOUNT, END - timedelta(days=2), END))
+    token = sandbox.credentials["meta"]["access_token"]
+    pages = list(make_client(sandbox, page_limit=4).fetch_insights(ACCOUNT, END - timedelta(days=2), END))
     assert len(pages) == 3
     for page in pages:
         assert parse_page(page.body) == page.records
@@ -94,8 +79,8 @@ def test_pages_keep_the_body_untouched_and_describe_the_request_without_the_toke
     assert b"access_token=" in pages[0].body
 
 
-def test_numbers_are_strings_and_purchases_appear_under_three_types(server):
-    page = next(make_client(server).fetch_insights(ACCOUNT, END - timedelta(days=1), END))
+def test_numbers_are_strings_and_purchases_appear_under_three_types(sandbox):
+    page = next(make_client(sandbox).fetch_insights(ACCOUNT, END - timedelta(days=1), END))
     record = page.records[0]
     for key in ("spend", "impressions", "clicks", "reach", "campaign_id"):
         assert isinstance(record[key], str)
@@ -113,11 +98,11 @@ def test_numbers_are_strings_and_purchases_appear_under_three_types(server):
     assert record["account_currency"] == "USD"
 
 
-def test_conversions_are_asked_for_under_explicit_attribution_windows(server):
+def test_conversions_are_asked_for_under_explicit_attribution_windows(sandbox):
     from adapters.meta import ATTRIBUTION_WINDOWS
 
     assert ATTRIBUTION_WINDOWS == ("7d_click", "1d_view")
-    page = next(make_client(server).fetch_insights(ACCOUNT, END - timedelta(days=1), END))
+    page = next(make_client(sandbox).fetch_insights(ACCOUNT, END - timedelta(days=1), END))
     assert json.loads(page.request["params"]["action_attribution_windows"]) == ["7d_click", "1d_view"]
     # Meta then gives each action under each window; `value` stays their total, which staging reads.
     for entry in (e for r in page.records for e in (*r.get("actions", []), *r.get("action_values", []))):
@@ -125,22 +110,22 @@ def test_conversions_are_asked_for_under_explicit_attribution_windows(server):
         assert float(entry["7d_click"]) + float(entry["1d_view"]) == pytest.approx(float(entry["value"]), abs=0.011), entry
 
 
-def test_an_attribution_window_meta_does_not_have_is_refused(server):
+def test_an_attribution_window_meta_does_not_have_is_refused(sandbox):
     r = requests.get(
-        f"{server.meta_url}/v21.0/act_{ACCOUNT}/insights",
+        f"{sandbox.meta_url}/v21.0/act_{ACCOUNT}/insights",
         params={"level": "campaign", "action_attribution_windows": '["3d_click"]'},
-        headers={"Authorization": f"Bearer {server.credentials['meta']['access_token']}"},
+        headers={"Authorization": f"Bearer {sandbox.credentials['meta']['access_token']}"},
         timeout=10,
     )
     assert r.status_code == 400
     assert r.json()["error"]["code"] == 100 and "action_attribution_windows" in r.json()["error"]["message"]
 
 
-def test_restatement_shows_after_the_sandbox_clock_moves(server, world):
-    client = make_client(server)
+def test_restatement_shows_after_the_sandbox_clock_moves(sandbox, world):
+    client = make_client(sandbox)
     fresh = [r for p in client.fetch_insights(ACCOUNT, END, END) for r in p.records]
     requests.post(
-        f"{server.url}/_sandbox/clock",
+        f"{sandbox.url}/_sandbox/clock",
         json={"today": (END + timedelta(days=4)).isoformat()},
         timeout=10,
     )
@@ -161,8 +146,8 @@ def test_restatement_shows_after_the_sandbox_clock_moves(server, world):
     assert {r["spend"] for r in fresh} == {r["spend"] for r in final if r["date_start"] == END.isoformat()}
 
 
-def test_the_injected_ctr_collapse_is_in_the_extract(server):
-    rows = [r for p in make_client(server).fetch_insights(ACCOUNT, END - timedelta(days=7), END) for r in p.records]
+def test_the_injected_ctr_collapse_is_in_the_extract(sandbox):
+    rows = [r for p in make_client(sandbox).fetch_insights(ACCOUNT, END - timedelta(days=7), END) for r in p.records]
 
     def ctr(day):
         row = next(r for r in rows if r["campaign_id"] == "120210000000000001" and r["date_start"] == day.isoformat())
@@ -171,9 +156,9 @@ def test_the_injected_ctr_collapse_is_in_the_extract(server):
     assert ctr(END) < 0.4 * ctr(END - timedelta(days=7))
 
 
-def test_garbage_body_is_a_bad_response_with_page_and_account(server):
-    server.add_fault("garbage", platform="meta", account_id=ACCOUNT, count=None, skip=1)
-    client = make_client(server, page_limit=3)
+def test_garbage_body_is_a_bad_response_with_page_and_account(sandbox):
+    sandbox.add_fault("garbage", platform="meta", account_id=ACCOUNT, count=None, skip=1)
+    client = make_client(sandbox, page_limit=3)
     pages = client.fetch_insights(ACCOUNT, END - timedelta(days=2), END)
     first = next(pages)
     assert len(first.records) == 3
@@ -184,68 +169,68 @@ def test_garbage_body_is_a_bad_response_with_page_and_account(server):
     assert info.value.platform == "meta" and info.value.account_id == ACCOUNT
 
 
-def test_truncated_json_is_a_bad_response(server):
-    server.add_fault("garbage", platform="meta", count=None, variant="truncated")
+def test_truncated_json_is_a_bad_response(sandbox):
+    sandbox.add_fault("garbage", platform="meta", count=None, variant="truncated")
     with pytest.raises(BadResponseError, match="body is not JSON"):
-        list(make_client(server).fetch_insights(ACCOUNT, END, END))
+        list(make_client(sandbox).fetch_insights(ACCOUNT, END, END))
 
 
-def test_http_500_is_retried_then_raised_as_transient(server):
-    server.add_fault("http_500", platform="meta", account_id=ACCOUNT, count=None)
+def test_http_500_is_retried_then_raised_as_transient(sandbox):
+    sandbox.add_fault("http_500", platform="meta", account_id=ACCOUNT, count=None)
     sleeps = Sleeps()
     with pytest.raises(TransientError) as info:
-        list(make_client(server, sleeps=sleeps).fetch_insights(ACCOUNT, END, END))
-    assert server.stats()["meta"]["status"] == {"500": 3}
+        list(make_client(sandbox, sleeps=sleeps).fetch_insights(ACCOUNT, END, END))
+    assert sandbox.stats()["meta"]["status"] == {"500": 3}
     assert len(sleeps) == 2
     assert "code 2" in str(info.value) and "gave up after 3 attempts" in str(info.value)
 
 
-def test_http_500_then_recovery(server):
-    server.add_fault("http_500", platform="meta", count=2)
+def test_http_500_then_recovery(sandbox):
+    sandbox.add_fault("http_500", platform="meta", count=2)
     sleeps = Sleeps()
-    pages = list(make_client(server, sleeps=sleeps).fetch_insights(ACCOUNT, END, END))
+    pages = list(make_client(sandbox, sleeps=sleeps).fetch_insights(ACCOUNT, END, END))
     assert len(pages[0].records) == 3 and len(sleeps) == 2
 
 
-def test_throttling_uses_the_usage_header_estimate(server):
-    server.add_fault("rate_limited", platform="meta", count=1, retry_after=120)
+def test_throttling_uses_the_usage_header_estimate(sandbox):
+    sandbox.add_fault("rate_limited", platform="meta", count=1, retry_after=120)
     sleeps = Sleeps()
     generous = RetryPolicy(max_attempts=3, max_total_wait=600)
-    pages = list(make_client(server, sleeps=sleeps, retry=generous).fetch_insights(ACCOUNT, END, END))
+    pages = list(make_client(sandbox, sleeps=sleeps, retry=generous).fetch_insights(ACCOUNT, END, END))
     assert pages and sleeps == [120.0]  # estimated_time_to_regain_access: 2 minutes
 
-    server.add_fault("rate_limited", platform="meta", count=1, retry_after=1800)
+    sandbox.add_fault("rate_limited", platform="meta", count=1, retry_after=1800)
     with pytest.raises(RateLimitedError) as info:
-        list(make_client(server).fetch_insights(ACCOUNT, END, END))
+        list(make_client(sandbox).fetch_insights(ACCOUNT, END, END))
     assert info.value.retry_after == 1800 and info.value.code == 80000
 
 
-def test_expired_token_needs_reauthorisation_and_is_never_printed(server):
+def test_expired_token_needs_reauthorisation_and_is_never_printed(sandbox):
     token = "EAABwrongwrongwrong123456"
     with pytest.raises(ReauthRequiredError) as info:
-        list(make_client(server, token=token).fetch_insights(ACCOUNT, END, END))
+        list(make_client(sandbox, token=token).fetch_insights(ACCOUNT, END, END))
     assert "190/463" in str(info.value)
     assert token not in str(info.value) and token not in repr(info.value)
-    assert server.stats()["meta"]["requests"] == 1  # not retried
+    assert sandbox.stats()["meta"]["requests"] == 1  # not retried
 
-    real = server.credentials["meta"]["access_token"]
-    server.add_fault("auth_expired", platform="meta", count=1, skip=1)
-    pages = make_client(server, page_limit=2).fetch_insights(ACCOUNT, END - timedelta(days=1), END)
+    real = sandbox.credentials["meta"]["access_token"]
+    sandbox.add_fault("auth_expired", platform="meta", count=1, skip=1)
+    pages = make_client(sandbox, page_limit=2).fetch_insights(ACCOUNT, END - timedelta(days=1), END)
     next(pages)
     with pytest.raises(ReauthRequiredError) as info:
         next(pages)
     assert real not in str(info.value) and "page 2" in str(info.value)
 
 
-def test_unknown_account_is_permanent(server):
+def test_unknown_account_is_permanent(sandbox):
     with pytest.raises(PermanentError, match="code 100"):
-        list(make_client(server).fetch_insights("999", END, END))
+        list(make_client(sandbox).fetch_insights("999", END, END))
     with pytest.raises(PermanentError, match="digits"):
-        list(make_client(server).fetch_insights("not-an-id", END, END))
+        list(make_client(sandbox).fetch_insights("not-an-id", END, END))
 
 
-def test_act_prefix_is_accepted(server):
-    assert len(next(make_client(server).fetch_insights(f"act_{ACCOUNT}", END, END)).records) == 3
+def test_act_prefix_is_accepted(sandbox):
+    assert len(next(make_client(sandbox).fetch_insights(f"act_{ACCOUNT}", END, END)).records) == 3
 
 
 class FakeResponse:
@@ -329,13 +314,13 @@ def test_registry_entry():
     assert day({"date_start": "2026-11-20"}) == END
 
 
-def test_command_line_extract(server, tmp_path):
+def test_command_line_extract(sandbox, tmp_path):
     env = {
-        "META_ACCESS_TOKEN": server.credentials["meta"]["access_token"],
+        "META_ACCESS_TOKEN": sandbox.credentials["meta"]["access_token"],
         "PATH": "/usr/bin:/bin",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "adapters.meta", "--base-url", server.meta_url, "--account", ACCOUNT,
+        [sys.executable, "-m", "adapters.meta", "--base-url", sandbox.meta_url, "--account", ACCOUNT,
          "--since", (END - timedelta(days=2)).isoformat(), "--until", END.isoformat(),
          "--page-limit", "4", "--out", str(tmp_path)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False,
@@ -361,10 +346,10 @@ def test_command_line_extract(server, tmp_path):
     assert help_text.returncode == 0 and "META_ACCESS_TOKEN" in help_text.stdout
 
 
-def test_command_line_reports_adapter_errors(server):
+def test_command_line_reports_adapter_errors(sandbox):
     env = {"META_ACCESS_TOKEN": "EAABnotvalid0000", "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
-        [sys.executable, "-m", "adapters.meta", "--base-url", server.meta_url, "--account", ACCOUNT,
+        [sys.executable, "-m", "adapters.meta", "--base-url", sandbox.meta_url, "--account", ACCOUNT,
          "--since", END.isoformat(), "--until", END.isoformat()],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
@@ -374,16 +359,13 @@ def test_command_line_reports_adapter_errors(server):
 
 def test_stored_pages_never_contain_the_access_token(tmp_path):
     """Meta echoes the token in paging.next; the page body kept for the lake must not."""
-    from datetime import date
 
     from adapters.meta import MetaInsightsClient
-    from sandbox.server import SandboxServer
-    from sandbox.world import World
 
     world = World.demo(date(2026, 11, 20))
-    with SandboxServer(world) as server:
-        token = server.credentials["meta"]["access_token"]
-        client = MetaInsightsClient(server.meta_url, token, page_limit=25)
+    with SandboxServer(world) as sandbox:
+        token = sandbox.credentials["meta"]["access_token"]
+        client = MetaInsightsClient(sandbox.meta_url, token, page_limit=25)
         pages = list(client.fetch_insights("1000000001", date(2026, 10, 1), date(2026, 11, 20)))
     assert len(pages) > 1  # several pages, so paging.next links were present
     assert sum(len(p.records) for p in pages) == 51 * 3

@@ -6,7 +6,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from sandbox_clients import Sleeps, http
+from sandbox_clients import DEMO_END, Sleeps, http
 
 from adapters.errors import BadResponseError
 from adapters.snapchat import (
@@ -17,22 +17,9 @@ from adapters.snapchat import (
     parse_page,
     report_date,
 )
-from sandbox.server import SandboxServer
-from sandbox.world import World
 
-END = date(2026, 11, 20)
+END = DEMO_END  # the last day of the shared `world` fixture
 ACCOUNT = "8f2b7a4e-5c1d-4e3a-9b6f-2d8c0e1a7b3c"
-
-
-@pytest.fixture(scope="module")
-def world():
-    return World.demo(END)
-
-
-@pytest.fixture
-def sandbox(world):
-    with SandboxServer(world) as server:
-        yield server
 
 
 def client(sandbox, sleeps=None, **kwargs) -> SnapchatStatsClient:

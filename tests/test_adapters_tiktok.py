@@ -6,26 +6,13 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from sandbox_clients import Sleeps, http
+from sandbox_clients import DEMO_END, Sleeps, http
 
 from adapters.errors import BadResponseError, PermanentError, ReauthRequiredError
 from adapters.tiktok import TikTokReportClient, classify, parse_ad_group_page, parse_page, report_date
-from sandbox.server import SandboxServer
-from sandbox.world import World
 
-END = date(2026, 11, 20)
+END = DEMO_END  # the last day of the shared `world` fixture
 ADVERTISER = "7100000000000001"
-
-
-@pytest.fixture(scope="module")
-def world():
-    return World.demo(END)
-
-
-@pytest.fixture
-def sandbox(world):
-    with SandboxServer(world) as server:
-        yield server
 
 
 def client(sandbox, sleeps=None, **kwargs) -> TikTokReportClient:

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from sandbox_clients import DEMO_END
 
 from sandbox.server import SandboxServer
 from sandbox.world import Account, Anomaly, Campaign, World, restatement_fraction
 
 REPO = Path(__file__).resolve().parents[1]
-END = date(2026, 11, 20)
+END = DEMO_END  # the last day of the shared `world` fixture
 TODAY = END + timedelta(days=1)
 GAQL = (
     "SELECT campaign.id, campaign.name, segments.date, metrics.cost_micros, "
@@ -25,32 +26,21 @@ GAQL = (
 )
 
 
-@pytest.fixture(scope="module")
-def world() -> World:
-    return World.demo(END)
-
-
-@pytest.fixture
-def server(world):
-    with SandboxServer(world) as srv:
-        yield srv
-
-
-def meta_get(server, account="1000000001", since=END, until=END, token=None, **params):
+def meta_get(sandbox, account="1000000001", since=END, until=END, token=None, **params):
     query = {
-        "access_token": token or server.credentials["meta"]["access_token"],
+        "access_token": token or sandbox.credentials["meta"]["access_token"],
         "level": "campaign",
         "time_increment": "1",
         "time_range": json.dumps({"since": since.isoformat(), "until": until.isoformat()}),
         **params,
     }
-    return requests.get(f"{server.meta_url}/v21.0/act_{account}/insights", params=query, timeout=10)
+    return requests.get(f"{sandbox.meta_url}/v21.0/act_{account}/insights", params=query, timeout=10)
 
 
-def google_token(server) -> str:
-    g = server.credentials["google_ads"]
+def google_token(sandbox) -> str:
+    g = sandbox.credentials["google_ads"]
     response = requests.post(
-        server.google_token_url,
+        sandbox.google_token_url,
         data={
             "grant_type": "refresh_token",
             "client_id": g["client_id"],
@@ -66,7 +56,7 @@ def google_token(server) -> str:
 
 
 def google_post(
-    server,
+    sandbox,
     customer="1234567890",
     since=END,
     until=END,
@@ -75,11 +65,11 @@ def google_post(
     **headers,
 ):
     return requests.post(
-        f"{server.google_ads_url}/v21/customers/{customer}/googleAds:searchStream",
+        f"{sandbox.google_ads_url}/v21/customers/{customer}/googleAds:searchStream",
         json={"query": query or GAQL.format(since=since, until=until)},
         headers={
-            "Authorization": f"Bearer {token or google_token(server)}",
-            "developer-token": server.credentials["google_ads"]["developer_token"],
+            "Authorization": f"Bearer {token or google_token(sandbox)}",
+            "developer-token": sandbox.credentials["google_ads"]["developer_token"],
             **headers,
         },
         timeout=10,
@@ -256,8 +246,8 @@ def test_days_on_or_after_today_and_before_the_start_do_not_exist(world):
 # -- Meta wire format ----------------------------------------------------------
 
 
-def test_meta_rows_are_strings_with_duplicate_purchase_types(server, world):
-    response = meta_get(server, since=END - timedelta(days=1), until=END)
+def test_meta_rows_are_strings_with_duplicate_purchase_types(sandbox, world):
+    response = meta_get(sandbox, since=END - timedelta(days=1), until=END)
     assert response.status_code == 200
     payload = response.json()
     assert "paging" in payload and "next" not in payload["paging"]
@@ -285,15 +275,15 @@ def test_meta_rows_are_strings_with_duplicate_purchase_types(server, world):
         assert all(isinstance(a["value"], str) for a in row["actions"] + row["action_values"])
 
 
-def test_meta_paging_uses_cursors_and_full_next_urls(server):
+def test_meta_paging_uses_cursors_and_full_next_urls(sandbox):
     since = END - timedelta(days=3)
-    response = meta_get(server, since=since, until=END, limit="5")
+    response = meta_get(sandbox, since=since, until=END, limit="5")
     payload = response.json()
     seen = [(r["campaign_id"], r["date_start"]) for r in payload["data"]]
     pages = 1
     while "next" in payload["paging"]:
         next_url = payload["paging"]["next"]
-        assert next_url.startswith(server.meta_url + "/v21.0/act_1000000001/insights?")
+        assert next_url.startswith(sandbox.meta_url + "/v21.0/act_1000000001/insights?")
         assert set(payload["paging"]["cursors"]) == {"before", "after"}
         payload = requests.get(next_url, timeout=10).json()
         seen += [(r["campaign_id"], r["date_start"]) for r in payload["data"]]
@@ -319,20 +309,20 @@ def test_prepared_rows_are_served_without_computing_them_again(world, monkeypatc
         assert len(calls) == 2  # a third query pushed the oldest out of a cache of two
 
 
-def test_meta_answers_only_the_requested_fields(server):
-    rows = meta_get(server, fields="campaign_id,spend").json()["data"]
+def test_meta_answers_only_the_requested_fields(sandbox):
+    rows = meta_get(sandbox, fields="campaign_id,spend").json()["data"]
     assert set(rows[0]) == {"campaign_id", "spend", "date_start", "date_stop"}
 
 
-def test_meta_token_by_header_and_errors(server):
+def test_meta_token_by_header_and_errors(sandbox):
     response = requests.get(
-        f"{server.meta_url}/v21.0/act_1000000001/insights",
+        f"{sandbox.meta_url}/v21.0/act_1000000001/insights",
         params={"level": "campaign", "time_increment": "1"},
-        headers={"Authorization": f"Bearer {server.credentials['meta']['access_token']}"},
+        headers={"Authorization": f"Bearer {sandbox.credentials['meta']['access_token']}"},
         timeout=10,
     )
     assert response.status_code == 200 and response.json()["data"]
-    bad = meta_get(server, token="not-the-token")
+    bad = meta_get(sandbox, token="not-the-token")
     assert bad.status_code == 400
     error = bad.json()["error"]
     assert (error["type"], error["code"], error["error_subcode"]) == (
@@ -340,21 +330,21 @@ def test_meta_token_by_header_and_errors(server):
         190,
         463,
     )
-    unknown = meta_get(server, account="999")
+    unknown = meta_get(sandbox, account="999")
     assert unknown.status_code == 400 and unknown.json()["error"]["code"] == 100
 
 
-def test_clock_moves_restatement_and_availability(server, world):
-    before = meta_get(server, since=END, until=END + timedelta(days=1)).json()["data"]
+def test_clock_moves_restatement_and_availability(sandbox, world):
+    before = meta_get(sandbox, since=END, until=END + timedelta(days=1)).json()["data"]
     assert {r["date_start"] for r in before} == {END.isoformat()}
     purchases = {r["campaign_id"]: r["actions"][-1]["value"] for r in before}
     response = requests.post(
-        f"{server.url}/_sandbox/clock",
+        f"{sandbox.url}/_sandbox/clock",
         json={"today": (END + timedelta(days=3)).isoformat()},
     )
     assert response.json()["today"] == (END + timedelta(days=3)).isoformat()
-    assert requests.get(f"{server.url}/_sandbox/clock").json()["today"] == (END + timedelta(days=3)).isoformat()
-    after = meta_get(server, since=END, until=END + timedelta(days=1)).json()["data"]
+    assert requests.get(f"{sandbox.url}/_sandbox/clock").json()["today"] == (END + timedelta(days=3)).isoformat()
+    after = meta_get(sandbox, since=END, until=END + timedelta(days=1)).json()["data"]
     assert {r["date_start"] for r in after} == {
         END.isoformat(),
         (END + timedelta(days=1)).isoformat(),
@@ -363,14 +353,14 @@ def test_clock_moves_restatement_and_availability(server, world):
     final = world.truth_rows("meta", "1000000001", END, END, as_of=END + timedelta(days=3))
     assert restated == {r["campaign_id"]: str(r["conversions"]) for r in final}
     assert any(int(restated[c]) > int(purchases[c]) for c in purchases)
-    assert requests.post(f"{server.url}/_sandbox/clock", json={"today": "soon"}).status_code == 400
+    assert requests.post(f"{sandbox.url}/_sandbox/clock", json={"today": "soon"}).status_code == 400
 
 
 # -- Google Ads wire format ------------------------------------------------------
 
 
-def test_google_search_stream_shape(server, world):
-    response = google_post(server, since=END - timedelta(days=1), until=END)
+def test_google_search_stream_shape(sandbox, world):
+    response = google_post(sandbox, since=END - timedelta(days=1), until=END)
     assert response.status_code == 200
     batches = response.json()
     assert isinstance(batches, list) and len(batches) == 1
@@ -396,15 +386,15 @@ def test_google_search_stream_shape(server, world):
         assert metrics["conversionsValue"] == expected["conversion_value"]
 
 
-def test_google_batches_are_configurable(server):
-    server.platform_api("google_ads").batch_size = 4
-    batches = google_post(server, since=END - timedelta(days=4), until=END).json()
+def test_google_batches_are_configurable(sandbox):
+    sandbox.platform_api("google_ads").batch_size = 4
+    batches = google_post(sandbox, since=END - timedelta(days=4), until=END).json()
     assert [len(b["results"]) for b in batches] == [4, 4, 4, 3]
     assert len({b["requestId"] for b in batches}) == 1
 
 
-def test_google_empty_window_is_one_batch_without_results(server):
-    batches = google_post(server, since=END + timedelta(days=5), until=END + timedelta(days=6)).json()
+def test_google_empty_window_is_one_batch_without_results(sandbox):
+    batches = google_post(sandbox, since=END + timedelta(days=5), until=END + timedelta(days=6)).json()
     assert len(batches) == 1 and "results" not in batches[0] and batches[0]["fieldMask"]
 
 
@@ -422,8 +412,8 @@ def test_google_omits_zero_valued_fields():
         [account],
         anomalies=[Anomaly("no_clicks", "google_ads", "5550001111", "30000000001", day)],
     )
-    with SandboxServer(world, today=day + timedelta(days=5)) as server:
-        batches = google_post(server, customer="5550001111", since=day - timedelta(days=1), until=day).json()
+    with SandboxServer(world, today=day + timedelta(days=5)) as sandbox:
+        batches = google_post(sandbox, customer="5550001111", since=day - timedelta(days=1), until=day).json()
     quiet, ordinary = batches[0]["results"][1], batches[0]["results"][0]
     assert quiet["segments"]["date"] == day.isoformat()
     assert set(quiet["metrics"]) == {"costMicros", "impressions"}
@@ -436,34 +426,34 @@ def test_google_omits_zero_valued_fields():
     }
 
 
-def test_google_auth_and_query_errors(server):
-    token = google_token(server)
-    bad_bearer = google_post(server, token="ya29.nope")
+def test_google_auth_and_query_errors(sandbox):
+    token = google_token(sandbox)
+    bad_bearer = google_post(sandbox, token="ya29.nope")
     assert bad_bearer.status_code == 401 and bad_bearer.json()["error"]["status"] == "UNAUTHENTICATED"
-    bad_dev = google_post(server, token=token, **{"developer-token": "wrong"})
+    bad_dev = google_post(sandbox, token=token, **{"developer-token": "wrong"})
     assert bad_dev.status_code == 403
     failure = bad_dev.json()["error"]["details"][0]["errors"][0]
     assert failure["errorCode"] == {"authorizationError": "DEVELOPER_TOKEN_NOT_APPROVED"}
-    wrong_resource = google_post(server, token=token, query="SELECT keyword_view.resource_name FROM keyword_view")
+    wrong_resource = google_post(sandbox, token=token, query="SELECT keyword_view.resource_name FROM keyword_view")
     assert wrong_resource.status_code == 400 and isinstance(wrong_resource.json(), list)
-    no_dates = google_post(server, token=token, query="SELECT campaign.id, segments.date FROM campaign")
+    no_dates = google_post(sandbox, token=token, query="SELECT campaign.id, segments.date FROM campaign")
     assert no_dates.status_code == 400
-    unknown_customer = google_post(server, customer="9999999999", token=token)
+    unknown_customer = google_post(sandbox, customer="9999999999", token=token)
     assert unknown_customer.status_code == 403
-    dashed_login = google_post(server, token=token, **{"login-customer-id": "123-456-7890"})
+    dashed_login = google_post(sandbox, token=token, **{"login-customer-id": "123-456-7890"})
     assert dashed_login.status_code == 400
-    assert google_post(server, token=token, **{"login-customer-id": "1234567890"}).status_code == 200
-    refused = requests.post(server.google_token_url, data={"grant_type": "refresh_token", "client_id": "x"})
+    assert google_post(sandbox, token=token, **{"login-customer-id": "1234567890"}).status_code == 200
+    refused = requests.post(sandbox.google_token_url, data={"grant_type": "refresh_token", "client_id": "x"})
     assert refused.status_code == 401 and refused.json()["error"] == "invalid_client"
-    server.expire_tokens()
-    assert google_post(server, token=token).status_code == 401
+    sandbox.expire_tokens()
+    assert google_post(sandbox, token=token).status_code == 401
 
 
 # -- faults and counters ---------------------------------------------------------------
 
 
-def test_faults_are_a_table_checked_before_dispatch(server):
-    admin = f"{server.url}/_sandbox/faults"
+def test_faults_are_a_table_checked_before_dispatch(sandbox):
+    admin = f"{sandbox.url}/_sandbox/faults"
     created = requests.post(
         admin,
         json={
@@ -474,11 +464,11 @@ def test_faults_are_a_table_checked_before_dispatch(server):
         },
     )
     assert created.status_code == 201
-    garbage = meta_get(server)
+    garbage = meta_get(sandbox)
     assert garbage.status_code == 200
     with pytest.raises(ValueError):
         garbage.json()
-    assert meta_get(server).status_code == 200  # count 1: used up
+    assert meta_get(sandbox).status_code == 200  # count 1: used up
 
     requests.post(
         admin,
@@ -490,11 +480,11 @@ def test_faults_are_a_table_checked_before_dispatch(server):
         },
     )
     for _ in range(2):
-        failed = google_post(server)
+        failed = google_post(sandbox)
         assert failed.status_code == 500 and failed.json()[0]["error"]["status"] == "INTERNAL"
     assert len(requests.get(admin).json()["faults"]) == 1
     assert requests.delete(admin).json() == {"cleared": 1}
-    assert google_post(server).status_code == 200
+    assert google_post(sandbox).status_code == 200
 
     requests.post(
         admin,
@@ -505,8 +495,8 @@ def test_faults_are_a_table_checked_before_dispatch(server):
             "account_id": "2000000002",
         },
     )
-    assert meta_get(server).status_code == 200  # other account untouched
-    broken = meta_get(server, account="2000000002")
+    assert meta_get(sandbox).status_code == 200  # other account untouched
+    broken = meta_get(sandbox, account="2000000002")
     assert broken.status_code == 500 and broken.json()["error"]["code"] == 2
 
     requests.post(
@@ -518,29 +508,29 @@ def test_faults_are_a_table_checked_before_dispatch(server):
             "variant": "truncated",
         },
     )
-    truncated = meta_get(server)
+    truncated = meta_get(sandbox)
     assert truncated.text.startswith('{"data":[') and not truncated.text.endswith("}")
     assert requests.post(admin, json={"kind": "meteor"}).status_code == 400
 
 
-def test_stats_count_requests_per_platform(server):
-    meta_get(server)
-    meta_get(server, token="bad")
-    google_post(server)
-    stats = requests.get(f"{server.url}/_sandbox/stats").json()
+def test_stats_count_requests_per_platform(sandbox):
+    meta_get(sandbox)
+    meta_get(sandbox, token="bad")
+    google_post(sandbox)
+    stats = requests.get(f"{sandbox.url}/_sandbox/stats").json()
     assert stats["meta"]["requests"] == 2 and stats["meta"]["status"] == {
         "200": 1,
         "400": 1,
     }
     assert stats["google_ads"]["endpoints"] == {"token": 1, "searchStream": 1}
-    requests.delete(f"{server.url}/_sandbox/stats")
-    assert requests.get(f"{server.url}/_sandbox/stats").json() == {}
+    requests.delete(f"{sandbox.url}/_sandbox/stats")
+    assert requests.get(f"{sandbox.url}/_sandbox/stats").json() == {}
 
 
-def test_unknown_paths_answer_in_the_platform_shape(server):
-    meta = requests.get(f"{server.url}/meta/v21.0/me/adaccounts", timeout=10)
+def test_unknown_paths_answer_in_the_platform_shape(sandbox):
+    meta = requests.get(f"{sandbox.url}/meta/v21.0/me/adaccounts", timeout=10)
     assert meta.status_code == 400 and meta.json()["error"]["code"] == 100
-    google = requests.get(f"{server.url}/google_ads/v21/customers:listAccessibleCustomers", timeout=10)
+    google = requests.get(f"{sandbox.url}/google_ads/v21/customers:listAccessibleCustomers", timeout=10)
     assert google.status_code == 404 and google.json()["error"]["status"] == "NOT_FOUND"
 
 

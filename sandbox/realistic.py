@@ -399,14 +399,14 @@ class RealisticWorld:
         for event in (*self._events_by_campaign.get(c.key, ()), *self._holidays_by_ws[c.workspace_id]):
             if day < event.start or (day > event.end and event.kind != "budget_increase"):
                 continue
-            effect = self._effect(event, day)
+            effect = self.effect(event, day)
             if effect is None:
                 return None
             factors = [a * b for a, b in zip(factors, effect, strict=True)]
         return self._report(c, day, raw, tuple(factors))
 
     @staticmethod
-    def _effect(event: Event, day: date) -> tuple[float, float, float, float, float] | None:
+    def effect(event: Event, day: date) -> tuple[float, float, float, float, float] | None:
         """The event's factors on (spend, impressions, clicks, conversions, value) that day; None: no row."""
         kind, x = event.kind, event.detail
         i = (day - event.start).days  # 0 on the first day

@@ -34,6 +34,22 @@ matches a benign event, else a false alert. False alerts per workspace per 30
 days = false alerts / workspaces / (scored days / 30). Only days from
 `--score-from` (default: day 60 of the world, once baselines exist) are
 replayed and scored.
+
+What the data allows (`ideal_detector_recall`). An incident that leaves
+traffic and spend as they were and only takes a share of the conversions
+and their value (a ROAS collapse, a gradual decline) can hide in chance on
+a campaign with a few conversions a day. For each such incident the report
+gives its `visibility_spreads`: how many chance spreads its shortfall
+reaches by the last allowed day at the best, for an ideal detector that
+knows the campaign's true conversion rate and order value (the shortfall of
+the days so far over the Poisson spread of their conversions, widened by
+the world's day-level conversion-rate noise, and of their value, widened by
+the order values' spread). Such a detector, alerting at the product's 2.25
+spreads (`IDEAL_SPREADS`, var `rule_chance_spreads`), catches it with
+chance Phi(visibility - 2.25). Every other incident (no row, conversions at
+zero, clicks or spend moved) counts as caught. `ideal_detector_recall` is
+the mean of those chances: the recall no detector can be expected to beat at
+that operating point, whatever its rules.
 """
 
 from __future__ import annotations
@@ -41,6 +57,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import shutil
 import statistics
@@ -64,6 +81,7 @@ OUT = REPO / ".local" / "evaluate"
 GRACE_DAYS = 2
 ALLOWED_DELAY = {"gradual_decline": 3}
 DEFAULT_ALLOWED_DELAY = 1
+IDEAL_SPREADS = 2.25  # the product's rule_chance_spreads
 
 
 def log(message: str) -> None:
@@ -203,6 +221,35 @@ def matches(alert: dict, event) -> bool:
     return alert["campaign_id"] in ("all", event.campaign_id)
 
 
+def visibility_spreads(world, event) -> float | None:
+    """How many chance spreads an ideal detector could see the incident by, within its allowed delay (module
+    docstring); None when it moves traffic or spend, drops the row or zeroes the conversions (beyond chance)."""
+    from sandbox.realistic import AOV_SIGMA, CVR_SIGMA
+
+    allowed = ALLOWED_DELAY.get(event.kind, DEFAULT_ALLOWED_DELAY)
+    days = [event.start + timedelta(days=k) for k in range(min(allowed, (event.end - event.start).days) + 1)]
+    effects = [world.effect(event, day) for day in days]
+    if any(f is None or f[:3] != (1.0, 1.0, 1.0) or f[3] == 0.0 for f in effects):
+        return None
+    expected = world.levels(world.campaign(event.platform, event.account_id, event.campaign_id)).conversions_per_day
+    best = 0.0
+    for n in range(1, len(effects) + 1):
+        conversions_short = sum(1.0 - f[3] for f in effects[:n]) * expected
+        value_short = sum(1.0 - f[4] for f in effects[:n]) * expected  # in average orders
+        rate_noise = (expected * CVR_SIGMA) ** 2
+        best = max(
+            best,
+            conversions_short / math.sqrt(n * (expected + rate_noise)),
+            value_short / math.sqrt(n * (expected * (1.0 + AOV_SIGMA**2) + rate_noise)),
+        )
+    return round(best, 2)
+
+
+def detection_chance(spreads: float | None) -> float:
+    """The chance that an ideal detector alerting at ``IDEAL_SPREADS`` catches an incident this visible."""
+    return 1.0 if spreads is None else statistics.NormalDist().cdf(spreads - IDEAL_SPREADS)
+
+
 def score(alerts: list[dict], world, first: date) -> dict:
     """The report: recall, precision, delays and false alerts, overall and per detector and rule."""
     scored_days = (world.end - first).days + 1
@@ -220,6 +267,7 @@ def score(alerts: list[dict], world, first: date) -> dict:
             "kind": e.kind, "workspace_id": e.workspace_id, "platform": e.platform, "campaign_id": e.campaign_id,
             "start": e.start.isoformat(), "end": e.end.isoformat(), "detected": delay is not None and delay <= allowed,
             "delay_days": delay, "first_alert": f"{hits[0]['source']}:{hits[0]['signal']}" if hits else None,
+            "visibility_spreads": visibility_spreads(world, e),
         }  # fmt: skip
     classified = []
     for a in sent:
@@ -230,6 +278,9 @@ def score(alerts: list[dict], world, first: date) -> dict:
                            "declared": bool(event and event.declared)})  # fmt: skip
     n_ws = len(world.workspaces)
     per_30 = scored_days / 30.0
+
+    def ideal_recall(found: list[dict]) -> float | None:
+        return round(sum(detection_chance(o["visibility_spreads"]) for o in found) / len(found), 3) if found else None
 
     def summary(rows: list[dict], found: list[dict]) -> dict:
         true = sum(r["class"] == "incident" for r in rows)
@@ -242,6 +293,7 @@ def score(alerts: list[dict], world, first: date) -> dict:
             "benign": sum(r["class"] == "benign" for r in rows),
             "precision": round(true / len(rows), 3) if rows else None,
             "recall": round(sum(o["detected"] for o in found) / len(found), 3) if found else None,
+            "ideal_detector_recall": ideal_recall(found),
             "median_detection_delay_days": statistics.median(delays) if delays else None,
             "false_alerts_per_workspace_per_30d": round(false / n_ws / per_30, 2),
         }
@@ -257,6 +309,7 @@ def score(alerts: list[dict], world, first: date) -> dict:
     overall = summary(classified, list(outcome.values()))
     return {
         "recall": overall["recall"],
+        "ideal_detector_recall": overall["ideal_detector_recall"],
         "precision": overall["precision"],
         "false_alerts_per_workspace_per_30d": overall["false_alerts_per_workspace_per_30d"],
         "benign_event_alerts": overall["benign"],
@@ -320,11 +373,21 @@ def markdown(report: dict) -> str:
         "false_alerts_per_workspace_per_30d": report["false_alerts_per_workspace_per_30d"],
     }  # fmt: skip
     lines.append(row("**all**", total))
-    lines += ["", "| incident kind | incidents | recall | median delay (days) |", "|---|---|---|---|"]
+    lines += [
+        "",
+        "| incident kind | incidents | recall | an ideal detector's recall | median delay (days) |",
+        "|---|---|---|---|---|",
+    ]
     for kind, s in report["by_incident_kind"].items():
         n = sum(1 for o in report["incident_outcomes"].values() if o["kind"] == kind)
-        lines.append(f"| {kind} | {n} | {s['recall']} | {s['median_detection_delay_days']} |")
-    lines += ["", f"Alerts on declared planned changes: {report['declared_planned_change_alerts']}."]
+        lines.append(f"| {kind} | {n} | {s['recall']} | {s['ideal_detector_recall']} | {s['median_detection_delay_days']} |")
+    lines += [
+        "",
+        f"Alerts on declared planned changes: {report['declared_planned_change_alerts']}.",
+        "",
+        f"An ideal detector (it knows each campaign's true conversion rate and order value) alerting at {IDEAL_SPREADS} "
+        f"chance spreads would reach recall {report['ideal_detector_recall']}: the rest hide in chance.",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
-from evaluate import matches, payload, score  # noqa: E402
+from evaluate import IDEAL_SPREADS, detection_chance, matches, payload, score, visibility_spreads  # noqa: E402
 
 from sandbox.realistic import RealisticWorld  # noqa: E402
 
@@ -87,3 +87,28 @@ def test_the_world_lands_in_each_platforms_wire_format(world):
     for platform in {"amazon_ads", "tiktok"} & set(shapes):
         body, row = shapes[platform]
         assert str(row["impressions"]) in str(body)
+
+
+def test_an_ideal_detector_bounds_recall_where_an_incident_only_takes_a_share_of_the_conversions(world):
+    """`ideal_detector_recall`: incidents that leave traffic and spend alone and keep some conversions (ROAS collapse,
+    gradual decline) are as visible as the campaign's volume allows; every other incident is beyond chance."""
+    first = world.start + timedelta(days=60)
+    incidents = [e for e in world.events if e.incident and e.start >= first]
+    spreads = {e.event_id: visibility_spreads(world, e) for e in incidents}
+    bounded = {e.kind for e in incidents if spreads[e.event_id] is not None}
+    assert bounded == {"roas_collapse", "gradual_decline"}, bounded
+    # The more conversions a campaign has a day, the further the same decline stands out of chance.
+    declines = sorted(
+        (world.levels(world.campaign(e.platform, e.account_id, e.campaign_id)).conversions_per_day, spreads[e.event_id])
+        for e in incidents if e.kind == "gradual_decline"
+    )  # fmt: skip
+    assert len(declines) >= 2 and [s for _, s in declines] == sorted(s for _, s in declines), declines
+    assert declines[0][1] < declines[-1][1], declines
+    assert detection_chance(None) == 1.0 and detection_chance(IDEAL_SPREADS) == 0.5
+    report = score([], world, first)  # nothing sent: nothing caught, the bound is the data's alone
+    assert report["recall"] == 0.0
+    chances = [detection_chance(spreads[e.event_id]) for e in incidents]
+    assert report["ideal_detector_recall"] == round(sum(chances) / len(chances), 3) < 1.0
+    for kind, summary in report["by_incident_kind"].items():
+        assert (summary["ideal_detector_recall"] == 1.0) == (kind not in bounded), (kind, summary)
+    assert all(o["visibility_spreads"] == spreads[i] for i, o in report["incident_outcomes"].items())

@@ -35,6 +35,7 @@ class Crafted:
     silent: tuple[date, ...] = ()  # days the platform reports no row for it
     day_before: dict = field(default_factory=dict)  # overrides of BASE on the day before LAST
     odd_days: dict = field(default_factory=dict)  # overrides of BASE on every other day before LAST (odd days from START)
+    last_3_days: dict = field(default_factory=dict)  # overrides of BASE on LAST and the two days before it
 
 
 ACCOUNTS = {
@@ -69,6 +70,12 @@ RULE_CASES = {
         Crafted("craft_a", "191", {"conversions": 0.0, "value": 0.0}),
         Crafted("craft_a", "192", {"conversions": 0.0, "value": 0.0}, {"clicks": 100, "conversions": 5.0, "value": 500.0}),
     ),
+    # 74% of the usual value (and conversions) on each of the last 3 days, on 100 conversions a day: about 4 chance
+    # spreads under what the clicks would have brought over the 3 days (beyond: 3.5); 78%: about 3.4 (inside)
+    "conversion_value_sliding": (
+        Crafted("craft_a", "195", base=BIG, last_3_days={"conversions": 74.0, "value": 7400.0}),
+        Crafted("craft_a", "196", base=BIG, last_3_days={"conversions": 78.0, "value": 7800.0}),
+    ),
     # no row on LAST: after spend on all 7 days before (beyond), after spend on 4 of them (inside: 5 needed)
     "stopped_reporting": (
         Crafted("craft_a", "181", silent=(LAST,)),
@@ -99,6 +106,8 @@ BACK_AFTER_A_DIP = Crafted("craft_a", "133", day_before={"spend": 60.0, "impress
 # value swings 8,000 / 12,000 from day to day: 1.9 chance spreads each day, a dispersion of about 3.7, so a day
 # under half its value is within what the campaign does; no alert.
 NOISY_DIP = Crafted("craft_a", "103", {"value": 4900.0}, {**BIG, "value": 12000.0}, odd_days={"value": 8000.0})
+# The value at 30% of its usual level on the last 3 days: a collapse (roas_below_baseline's), not a slide.
+COLLAPSE = Crafted("craft_a", "197", base=BIG, last_3_days={"conversions": 30.0, "value": 3000.0})
 TINY = Crafted("craft_a", "171", {"clicks": 0}, {"spend": 5.0, "impressions": 40, "clicks": 1, "conversions": 0.0, "value": 0.0})
 
 # Budget recommendations (min_daily_budget 25 for this workspace): daily spend, ROAS, conversions.
@@ -130,11 +139,13 @@ SETTINGS = [
 
 def all_campaigns() -> list[Crafted]:
     out = [c for pair in RULE_CASES.values() for c in pair]
-    return out + list(PACING_CASES) + list(WORKSPACE_CASES) + list(ACOS_SCOPE_CASES) + list(PLANNED_CASES) + [LOW_VOLUME_DIP, NOISY_DIP, BACK_AFTER_A_DIP, CONVERSIONS_DOWN_BY_CHANCE, TINY] + BUDGET_CAMPAIGNS
+    return out + list(PACING_CASES) + list(WORKSPACE_CASES) + list(ACOS_SCOPE_CASES) + list(PLANNED_CASES) + [LOW_VOLUME_DIP, NOISY_DIP, BACK_AFTER_A_DIP, CONVERSIONS_DOWN_BY_CHANCE, COLLAPSE, TINY] + BUDGET_CAMPAIGNS
 
 
 def day_numbers(c: Crafted, day: date) -> dict:
     numbers = {**BASE, **c.base}
+    if LAST - timedelta(days=2) <= day <= LAST:
+        numbers.update(c.last_3_days)
     if day == LAST:
         numbers.update(c.last_day)
     elif day == LAST - timedelta(days=1):

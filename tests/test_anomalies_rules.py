@@ -11,6 +11,7 @@ import pytest
 from crafted_alerting import (
     ACOS_SCOPE_CASES,
     BACK_AFTER_A_DIP,
+    COLLAPSE,
     CONVERSIONS_DOWN_BY_CHANCE,
     LAST,
     LOW_VOLUME_DIP,
@@ -65,6 +66,22 @@ def test_rule_fires_beyond_its_threshold_and_not_just_inside(crafted, rule_id):
     assert alert["explanation"] and alert["value"] is not None
     assert alert["alert_key"] == f"craft_a|google_ads|{beyond.campaign_id}|{rule_id}|{LAST}"
     assert not [a for a in alerts if (a["campaign_id"], a["signal"]) == (inside.campaign_id, rule_id)]
+
+
+def test_a_slide_over_three_days_alerts_and_a_collapse_is_left_to_the_roas_rule(crafted):
+    """conversion_value_sliding: three days at 74% of what the clicks would have brought, each within what a day
+    can do on its own, add up beyond chance; three days at 30% are a collapse, the ROAS rule's alert, not a slide."""
+    evaluations, alerts, _ = crafted
+    slide, _ = RULE_CASES["conversion_value_sliding"]
+    for rule_id in ("roas_below_baseline",):  # no single day of the slide is under half its level
+        assert not fired(evaluations, slide.workspace_id, slide.campaign_id, rule_id)
+    (alert,) = [a for a in alerts if (a["campaign_id"], a["signal"]) == (slide.campaign_id, "conversion_value_sliding")]
+    assert alert["value"] == pytest.approx(3 * 7400.0) and alert["severity"] == "warning"
+    # the expected value: the 3 days' clicks at the 28-day value per click (the slide's first two days among them)
+    assert alert["baseline"] == pytest.approx(6000 * (26 * 10000 + 2 * 7400) / (28 * 2000))
+    assert "over the last 3 days is 75% of what their clicks would have brought at the 28-day rate" in alert["explanation"]
+    assert not fired(evaluations, COLLAPSE.workspace_id, COLLAPSE.campaign_id, "conversion_value_sliding")
+    assert fired(evaluations, COLLAPSE.workspace_id, COLLAPSE.campaign_id, "roas_below_baseline")
 
 
 def test_rule_numbers_and_explanations(crafted):

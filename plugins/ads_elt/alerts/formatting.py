@@ -33,8 +33,9 @@ METRIC_LABELS = {
     "cpa": "CPA",
     "roas": "ROAS",
     "acos": "ACOS",
+    "conversion_value": "Conversion value",
 }
-MONEY_METRICS = {"spend", "cpa"}
+MONEY_METRICS = {"spend", "cpa", "conversion_value"}
 PERCENT_METRICS = {"ctr", "cvr", "acos"}
 MULTIPLE_METRICS = {"roas"}
 

@@ -51,6 +51,7 @@ RULE_IDS = (
     "conversions_stopped",
     "stopped_reporting",
     "budget_pacing",
+    "conversion_value_sliding",
 )
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SLACK_CHANNEL = re.compile(r"^[#A-Za-z0-9_\-]{1,80}$")

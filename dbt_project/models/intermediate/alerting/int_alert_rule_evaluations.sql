@@ -16,6 +16,13 @@
                                    over the 28 days before), one spread more for a single day than
                                    for the day and the day before together (a collapse too small to tell
                                    from chance in one day is told by the second)
+        conversion_value_sliding   conversion value over the day and the two before < threshold x what
+                                   their clicks would have brought at the day's 28-day value per click, and
+                                   secondary_threshold chance spreads under it (widened as for
+                                   roas_below_baseline), the day itself under, no day of the three under
+                                   half (a collapse is roas_below_baseline's or conversions_stopped's),
+                                   spend >= min_spend, 28-day daily conversions >= min_conversions: a slide
+                                   that hides in each day's chance shows in three days together
         spend_up_conversions_down  spend > threshold x its 28-day daily average and
                                    conversions < secondary_threshold x theirs, spend >= min_spend, and
                                    conversions `rule_chance_spreads` Poisson spreads under what the day's
@@ -67,6 +74,8 @@
 {%- endif %}
 {%- set min_baseline_days = var('rule_min_baseline_days') -%}
 {%- set chance_spreads = var('rule_chance_spreads') -%}
+{#- conversion_value_sliding: a day under this share of its expected value makes a collapse, not a slide. -#}
+{%- set slide_floor = 0.5 -%}
 {%- set score_cap = 1000 -%}
 {%- set rules = {
     'roas_below_baseline': {
@@ -76,6 +85,14 @@
         'condition': 'inputs.spend >= rules.min_spend and inputs.prior_days >= ' ~ min_baseline_days ~ ' and inputs.conversions_daily_avg_prior_28d >= rules.min_conversions and ((inputs.roas < rules.threshold * inputs.roas_prior_28d and inputs.conversion_value <= inputs.conversion_value_expected - (rules.secondary_threshold + 1) * ' ~ value_chance_spread('inputs.average_order_value_prior_28d', 'inputs.conversions_expected', 'coalesce(inputs.value_dispersion_prior_28d, 1)') ~ ') or ((inputs.conversion_value + inputs.conversion_value_previous_day) < rules.threshold * inputs.roas_prior_28d * (inputs.spend + inputs.spend_previous_day) and inputs.conversion_value + inputs.conversion_value_previous_day <= inputs.conversion_value_expected + inputs.conversion_value_expected_previous_day - rules.secondary_threshold * ' ~ value_chance_spread('inputs.average_order_value_prior_28d', 'inputs.conversions_expected + inputs.conversions_expected_previous_day', 'coalesce(inputs.value_dispersion_prior_28d, 1)') ~ '))',
         'score': 'rules.threshold * inputs.roas_prior_28d / nullif(inputs.roas, 0)',
         'explanation': "'ROAS ' || " ~ format_metric_value("'roas'", 'inputs.roas', 'inputs.currency') ~ " || ' is under ' || " ~ format_share('rules.threshold') ~ " || ' of its 28-day level ' || " ~ format_metric_value("'roas'", 'inputs.roas_prior_28d', 'inputs.currency') ~ " || ' (spend ' || " ~ format_metric_value("'spend'", 'inputs.spend', 'inputs.currency') ~ " || ')'",
+    },
+    'conversion_value_sliding': {
+        'value': 'inputs.conversion_value_last_3d',
+        'baseline': 'inputs.conversion_value_expected_last_3d',
+        'threshold_value': 'rules.threshold * inputs.conversion_value_expected_last_3d',
+        'condition': 'inputs.spend >= rules.min_spend and inputs.prior_days >= ' ~ min_baseline_days ~ ' and inputs.conversions_daily_avg_prior_28d >= rules.min_conversions and inputs.days_last_3d = 3 and inputs.conversion_value < inputs.conversion_value_expected and inputs.conversion_value_share_min_last_3d >= ' ~ slide_floor ~ ' and inputs.conversion_value_last_3d < rules.threshold * inputs.conversion_value_expected_last_3d and inputs.conversion_value_last_3d <= inputs.conversion_value_expected_last_3d - rules.secondary_threshold * ' ~ value_chance_spread('inputs.average_order_value_prior_28d', 'inputs.conversions_expected_last_3d', 'coalesce(inputs.value_dispersion_prior_28d, 1)'),
+        'score': '(inputs.conversion_value_expected_last_3d - inputs.conversion_value_last_3d) / nullif(' ~ value_chance_spread('inputs.average_order_value_prior_28d', 'inputs.conversions_expected_last_3d', 'coalesce(inputs.value_dispersion_prior_28d, 1)') ~ ', 0) / nullif(rules.secondary_threshold, 0)',
+        'explanation': "'conversion value ' || " ~ format_metric_value("'spend'", 'inputs.conversion_value_last_3d', 'inputs.currency') ~ " || ' over the last 3 days is ' || " ~ format_share('inputs.conversion_value_last_3d / nullif(inputs.conversion_value_expected_last_3d, 0)') ~ " || ' of what their clicks would have brought at the 28-day rate (' || " ~ format_metric_value("'spend'", 'inputs.conversion_value_expected_last_3d', 'inputs.currency') ~ " || '), beyond chance'",
     },
     'spend_up_conversions_down': {
         'value': 'inputs.spend',

@@ -5,7 +5,9 @@
     conversions, the conversions the day's clicks would have brought at the
     28-day conversion rate, the conversion value they would have brought
     with its chance spread and how much wider than that spread the
-    campaign's own days have been (`value_dispersion_prior_28d`), and
+    campaign's own days have been (`value_dispersion_prior_28d`), the same
+    expectations over the day and the two before it (`_last_3d`, with the
+    lowest share of its expected value any of the three had), and
     month-to-date spend projected to the month's end. Amounts in the
     account currency.
 
@@ -31,6 +33,7 @@
 -#}
 {%- set campaign_key = ['workspace_id', 'platform', 'account_id', 'campaign_id'] -%}
 {%- set prior = trailing_days_window(campaign_key, 'date_day', 28, offset_days=1) -%}
+{%- set last_3_days = trailing_days_window(campaign_key, 'date_day', 3) -%}
 {{
     config(
         materialized='incremental',
@@ -92,6 +95,9 @@ windowed as (
         sum(clicks) {{ trailing_days_window(campaign_key, 'date_day', 1, offset_days=1) }} as clicks_previous_day,
         sum(conversions) {{ trailing_days_window(campaign_key, 'date_day', 1, offset_days=1) }} as conversions_previous_day,
         sum(conversion_value) {{ trailing_days_window(campaign_key, 'date_day', 1, offset_days=1) }} as conversion_value_previous_day,
+        count(*) {{ last_3_days }} as days_last_3d,
+        sum(clicks) {{ last_3_days }} as clicks_last_3d,
+        sum(conversion_value) {{ last_3_days }} as conversion_value_last_3d,
         sum(spend) over (
             partition by {{ campaign_key | join(', ') }}, date_trunc('month', date_day)
             order by date_day
@@ -119,6 +125,9 @@ expected as (
         -- order value that varies by about a third: the macro value_chance_spread)
         clicks * {{ safe_divide('conversion_value_prior_28d', 'clicks_prior_28d') }} as conversion_value_expected,
         clicks_previous_day * {{ safe_divide('conversion_value_prior_28d', 'clicks_prior_28d') }} as conversion_value_expected_previous_day,
+        -- the same over the day and the two before it, at the day's 28-day rates
+        clicks_last_3d * {{ cvr('conversions_prior_28d', 'clicks_prior_28d') }} as conversions_expected_last_3d,
+        clicks_last_3d * {{ safe_divide('conversion_value_prior_28d', 'clicks_prior_28d') }} as conversion_value_expected_last_3d,
         {{ safe_divide('conversion_value_prior_28d', 'conversions_prior_28d') }} as average_order_value_prior_28d,
         {{ day_of_month('date_day') }} as days_elapsed_in_month,
         {{ days_in_month('date_day') }} as days_in_month,
@@ -143,7 +152,9 @@ scored as (
             when conversions_expected >= 1 and average_order_value_prior_28d > 0
                 then (conversion_value - conversion_value_expected)
                 / ({{ value_chance_spread('average_order_value_prior_28d', 'conversions_expected') }})
-        end as conversion_value_z
+        end as conversion_value_z,
+        -- the lowest share of what its clicks would have brought that the day and the two before it had
+        min(conversion_value / nullif(conversion_value_expected, 0)) {{ last_3_days }} as conversion_value_share_min_last_3d
 
     from expected
 

@@ -65,7 +65,7 @@ RULE_CASES = {
     ),
     "acos_above": (Crafted("craft_a", "141", {"value": 660.0}), Crafted("craft_a", "142", {"value": 670.0})),
     "roas_below_floor": (Crafted("craft_a", "151", {"value": 398.0}), Crafted("craft_a", "152", {"value": 402.0})),
-    # no conversions on LAST where the clicks would have brought 10 (beyond: 6 needed) and 5 (inside)
+    # no conversions on LAST where the clicks would have brought 10 (beyond: 9 needed) and 5 (inside)
     "conversions_stopped": (
         Crafted("craft_a", "191", {"conversions": 0.0, "value": 0.0}),
         Crafted("craft_a", "192", {"conversions": 0.0, "value": 0.0}, {"clicks": 100, "conversions": 5.0, "value": 500.0}),
@@ -106,6 +106,13 @@ BACK_AFTER_A_DIP = Crafted("craft_a", "133", day_before={"spend": 60.0, "impress
 # value swings 8,000 / 12,000 from day to day: 1.9 chance spreads each day, a dispersion of about 3.7, so a day
 # under half its value is within what the campaign does; no alert.
 NOISY_DIP = Crafted("craft_a", "103", {"value": 4900.0}, {**BIG, "value": 12000.0}, odd_days={"value": 8000.0})
+# No conversions on a campaign with 4 a day: on the last 3 days (the clicks would have brought 11.1 together: beyond
+# the 9 needed) and on the last 2 only (7.7 together: inside, and neither day alone is near).
+SLOW_BREAK = Crafted("craft_a", "193", base={"clicks": 100, "conversions": 4.0, "value": 400.0}, last_3_days={"conversions": 0.0, "value": 0.0})
+SLOW_BREAK_TWO_DAYS = Crafted(
+    "craft_a", "194", {"conversions": 0.0, "value": 0.0}, {"clicks": 100, "conversions": 4.0, "value": 400.0},
+    day_before={"conversions": 0.0, "value": 0.0},
+)  # fmt: skip
 # The value at 30% of its usual level on the last 3 days: a collapse (roas_below_baseline's), not a slide.
 COLLAPSE = Crafted("craft_a", "197", base=BIG, last_3_days={"conversions": 30.0, "value": 3000.0})
 TINY = Crafted("craft_a", "171", {"clicks": 0}, {"spend": 5.0, "impressions": 40, "clicks": 1, "conversions": 0.0, "value": 0.0})
@@ -139,7 +146,7 @@ SETTINGS = [
 
 def all_campaigns() -> list[Crafted]:
     out = [c for pair in RULE_CASES.values() for c in pair]
-    return out + list(PACING_CASES) + list(WORKSPACE_CASES) + list(ACOS_SCOPE_CASES) + list(PLANNED_CASES) + [LOW_VOLUME_DIP, NOISY_DIP, BACK_AFTER_A_DIP, CONVERSIONS_DOWN_BY_CHANCE, COLLAPSE, TINY] + BUDGET_CAMPAIGNS
+    return out + list(PACING_CASES) + list(WORKSPACE_CASES) + list(ACOS_SCOPE_CASES) + list(PLANNED_CASES) + [LOW_VOLUME_DIP, NOISY_DIP, BACK_AFTER_A_DIP, CONVERSIONS_DOWN_BY_CHANCE, COLLAPSE, SLOW_BREAK, SLOW_BREAK_TWO_DAYS, TINY] + BUDGET_CAMPAIGNS
 
 
 def day_numbers(c: Crafted, day: date) -> dict:

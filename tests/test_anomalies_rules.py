@@ -19,6 +19,8 @@ from crafted_alerting import (
     PACING_CASES,
     PLANNED_CASES,
     RULE_CASES,
+    SLOW_BREAK,
+    SLOW_BREAK_TWO_DAYS,
     TINY,
     WORKSPACE_CASES,
     fetch,
@@ -82,6 +84,17 @@ def test_a_slide_over_three_days_alerts_and_a_collapse_is_left_to_the_roas_rule(
     assert "over the last 3 days is 75% of what their clicks would have brought at the 28-day rate" in alert["explanation"]
     assert not fired(evaluations, COLLAPSE.workspace_id, COLLAPSE.campaign_id, "conversion_value_sliding")
     assert fired(evaluations, COLLAPSE.workspace_id, COLLAPSE.campaign_id, "roas_below_baseline")
+
+
+def test_conversions_stopped_adds_up_to_three_days_without_a_conversion(crafted):
+    """A campaign with 4 conversions a day: three days without any are beyond chance (e^-11 under Poisson), two are
+    not (e^-7.7, about one campaign-day in 2,200 by chance alone): the rule waits for the third."""
+    evaluations, alerts, _ = crafted
+    assert fired(evaluations, SLOW_BREAK.workspace_id, SLOW_BREAK.campaign_id, "conversions_stopped")
+    assert not fired(evaluations, SLOW_BREAK_TWO_DAYS.workspace_id, SLOW_BREAK_TWO_DAYS.campaign_id, "conversions_stopped")
+    (alert,) = [a for a in alerts if (a["campaign_id"], a["signal"]) == (SLOW_BREAK.campaign_id, "conversions_stopped")]
+    # scored on the three days' expected conversions: 300 clicks at the 28-day rate (26 days of 4 per 100 clicks)
+    assert alert["score"] == pytest.approx(300 * 26 * 4 / 2800 / 9)
 
 
 def test_rule_numbers_and_explanations(crafted):

@@ -36,8 +36,9 @@
                                    28-day daily conversions >= min_conversions
         roas_below_floor           roas < threshold, spend >= min_spend
         conversions_stopped        no conversions while the day's clicks at the 28-day conversion rate would
-                                   have brought >= threshold (or the day and the day before, both without
-                                   any, together >= threshold), spend >= min_spend
+                                   have brought >= threshold (or the day and the one or two before, all
+                                   without any, together >= threshold), spend >= min_spend: the chance of
+                                   a false zero run is at most e^-threshold
         stopped_reporting          no row on a day its account reported, after spend on >= threshold of the
                                    7 days before with a daily average >= min_spend
         budget_pacing              month-to-date spend / days elapsed x days in month > threshold x monthly budget,
@@ -138,8 +139,8 @@
         'value': 'inputs.conversions',
         'baseline': 'inputs.conversions_expected',
         'threshold_value': 'rules.threshold',
-        'condition': 'inputs.spend >= rules.min_spend and inputs.prior_days >= ' ~ min_baseline_days ~ ' and inputs.conversions = 0 and (inputs.conversions_expected >= rules.threshold or (inputs.conversions_previous_day = 0 and inputs.conversions_expected + inputs.conversions_expected_previous_day >= rules.threshold))',
-        'score': 'greatest(inputs.conversions_expected, inputs.conversions_expected + case when inputs.conversions_previous_day = 0 then inputs.conversions_expected_previous_day else 0 end) / nullif(rules.threshold, 0)',
+        'condition': 'inputs.spend >= rules.min_spend and inputs.prior_days >= ' ~ min_baseline_days ~ ' and inputs.conversions = 0 and (inputs.conversions_expected >= rules.threshold or (inputs.conversions_previous_day = 0 and inputs.conversions_expected + inputs.conversions_expected_previous_day >= rules.threshold) or (inputs.days_last_3d = 3 and inputs.conversions_last_3d = 0 and inputs.conversions_expected_last_3d >= rules.threshold))',
+        'score': 'greatest(inputs.conversions_expected, inputs.conversions_expected + case when inputs.conversions_previous_day = 0 then inputs.conversions_expected_previous_day else 0 end, case when inputs.days_last_3d = 3 and inputs.conversions_last_3d = 0 then inputs.conversions_expected_last_3d else 0 end) / nullif(rules.threshold, 0)',
         'explanation': "'no conversions, while its ' || to_char(inputs.clicks, 'FM999,999,990') || ' clicks would have brought about ' || to_char(inputs.conversions_expected, 'FM999,990.0') || ' at its 28-day conversion rate'",
     },
     'stopped_reporting': {

@@ -97,6 +97,7 @@ windowed as (
         sum(conversion_value) {{ trailing_days_window(campaign_key, 'date_day', 1, offset_days=1) }} as conversion_value_previous_day,
         count(*) {{ last_3_days }} as days_last_3d,
         sum(clicks) {{ last_3_days }} as clicks_last_3d,
+        sum(conversions) {{ last_3_days }} as conversions_last_3d,
         sum(conversion_value) {{ last_3_days }} as conversion_value_last_3d,
         sum(spend) over (
             partition by {{ campaign_key | join(', ') }}, date_trunc('month', date_day)

@@ -386,7 +386,7 @@ def markdown(report: dict) -> str:
         f"Alerts on declared planned changes: {report['declared_planned_change_alerts']}.",
         "",
         f"An ideal detector (it knows each campaign's true conversion rate and order value) alerting at {IDEAL_SPREADS} "
-        f"chance spreads would reach recall {report['ideal_detector_recall']}: the rest hide in chance.",
+        f"chance spreads would be expected to reach recall {report['ideal_detector_recall']}: what it would miss hides in chance.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -95,6 +95,10 @@ def test_conversions_stopped_adds_up_to_three_days_without_a_conversion(crafted)
     (alert,) = [a for a in alerts if (a["campaign_id"], a["signal"]) == (SLOW_BREAK.campaign_id, "conversions_stopped")]
     # scored on the three days' expected conversions: 300 clicks at the 28-day rate (26 days of 4 per 100 clicks)
     assert alert["score"] == pytest.approx(300 * 26 * 4 / 2800 / 9)
+    assert alert["explanation"].endswith("no conversions for 3 days, while their 300 clicks would have brought about 11.1 at its 28-day conversion rate")
+    one_day = RULE_CASES["conversions_stopped"][0]
+    (alert,) = [a for a in alerts if (a["campaign_id"], a["signal"]) == (one_day.campaign_id, "conversions_stopped")]
+    assert alert["explanation"].endswith("no conversions, while its 200 clicks would have brought about 10.0 at its 28-day conversion rate")
 
 
 def test_rule_numbers_and_explanations(crafted):

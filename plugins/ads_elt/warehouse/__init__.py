@@ -240,7 +240,8 @@ def stream_table_ddl() -> str:
     stream_run_id text not null,
     received_at timestamptz not null default now()
 );
-create index if not exists {table}__account_hour_idx on raw.{table} (workspace_id, account_id, time_window_start);"""
+create index if not exists {table}__account_hour_idx on raw.{table} (workspace_id, account_id, time_window_start);
+create index if not exists {table}__received_idx on raw.{table} (received_at);"""
         )
     return "\n".join(out)
 

@@ -25,7 +25,12 @@ with
 
 hourly as (
 
+    -- what the current days and their baselines can reach (local days lie within a day of UTC's): the read
+    -- follows the baseline window, not the months of hours the fact holds
     select * from {{ ref('fct_ad_performance_hourly') }}
+    where hour_start_utc >= (
+        select max(hour_start_utc) from {{ ref('fct_ad_performance_hourly') }}
+    ) - interval '{{ var('intraday_baseline_days') | int + 2 }} days'
 
 ),
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import psycopg2
@@ -27,7 +27,9 @@ def _query(cur, sql: str, params: tuple = ()) -> tuple[list[str], list[tuple]]:
     return [d[0] for d in cur.description], [tuple(float(v) if hasattr(v, "as_tuple") else v for v in r) for r in cur.fetchall()]
 
 
-def print_report(dsn: str, report_date: date, log_path: Path | None = None) -> None:
+def print_report(dsn: str, report_date: date, log_path: Path | None = None, run_started: datetime | None = None) -> None:
+    """The demo's report on ``report_date``; alerts first recorded before ``run_started`` (an earlier demo run on this
+    warehouse, perhaps of older code) are marked as such: the alert log is history and keeps what that run decided."""
     if log_path and log_path.exists():
         states = re.findall(r"(?:Dag run|DagRun) .*?(?:state|finished)[^\n]*", log_path.read_text())
         if states:
@@ -108,19 +110,28 @@ def print_report(dsn: str, report_date: date, log_path: Path | None = None) -> N
         )
         print("\n== Alerts ==")
         cur.execute(
-            "select status, coalesce(channel, 'task log'), message, suppressed_by from ops.alert_log where date_day = %s "
-            "order by alert_key",
+            "select status, coalesce(channel, 'task log'), message, suppressed_by, first_seen_at from ops.alert_log "
+            "where date_day = %s order by alert_key",
             (report_date,),
         )
         rows = cur.fetchall()
-        for status, channel, message, suppressed_by in rows:
+        earlier = 0
+        for status, channel, message, suppressed_by, first_seen_at in rows:
+            before = run_started is not None and first_seen_at < run_started
+            earlier += before
+            mark = ", by an earlier run" if before else ""
             if status == "suppressed" and suppressed_by:
                 # held back: a total beside its part's alert, or a repeat (ads_elt.alerts.selection)
-                print(f"[not sent, {suppressed_by} says it] {message}")
+                print(f"[not sent, {suppressed_by} says it{mark}] {message}")
             else:
-                print(f"[{status} -> {channel}] {message}")
+                print(f"[{status} -> {channel}{mark}] {message}")
         if not rows:
             print("(none)")
+        if earlier:
+            print(
+                f"({earlier} of these were decided by an earlier demo run on this warehouse, and the alert log keeps "
+                "what it decided; `make stop && rm -rf .local` and `make demo` show a fresh run)"
+            )
     conn.close()
 
 

@@ -23,7 +23,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -622,6 +622,7 @@ def demo(report_date: date) -> int:
     print(f"\n== airflow dags test ads_daily {logical} (reports on {report_date}) ==")
     log_path = stack.local / "demo-dags-test.log"
     print(f"(each task as it ends; the full log goes to {log_path.relative_to(REPO)})")
+    run_started = datetime.now(UTC)
     with open(log_path, "w") as log:
         proc = subprocess.Popen(
             [venv_bin("airflow"), "dags", "test", "ads_daily", logical.isoformat()], env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT
@@ -630,7 +631,7 @@ def demo(report_date: date) -> int:
     print(f"full log: {log_path}")
     from demo_report import print_report
 
-    print_report(stack.pg.dsn(WAREHOUSE_DB), report_date, log_path)
+    print_report(stack.pg.dsn(WAREHOUSE_DB), report_date, log_path, run_started)
     demo_stream(stack, env, report_date)
     print("\n== the reporting service (api/): API and dashboard ==")
     api = start_reporting_service(stack, env)

@@ -216,6 +216,22 @@ def test_the_demo_report_names_the_alert_that_says_what_a_held_back_total_would_
         assert campaign != "all" and day == REPORT_DATE.isoformat(), line
         assert "All campaigns" in line, line
     assert any(line.startswith("[sent -> ") for line in section.splitlines()), section
+    assert "earlier" not in section  # everything was decided by this run
+
+
+def test_the_demo_report_marks_alerts_an_earlier_run_decided(demo, capsys):
+    """A rerun of `make demo` on a kept warehouse (perhaps after an upgrade) prints the alert log's decisions of the
+    earlier run as such: the log is history, not what this run's code would decide."""
+    from datetime import UTC, datetime
+
+    from demo_report import print_report
+
+    warehouse = demo.first.warehouse
+    print_report(warehouse.pg_server.dsn(warehouse.dbname), REPORT_DATE, run_started=datetime.now(UTC))
+    section = capsys.readouterr().out.split("== Alerts ==")[1]
+    lines = [line for line in section.splitlines() if line.startswith("[")]
+    assert lines and all(", by an earlier run]" in line for line in lines), section
+    assert f"({len(lines)} of these were decided by an earlier demo run on this warehouse" in section
 
 
 def test_acos_is_judged_only_where_a_target_applies(demo):

@@ -534,7 +534,11 @@ class World:
 
 def demo_accounts() -> list[Account]:
     """The demo accounts, each declared by its platform's sandbox module (``DEMO_ACCOUNTS``), in their ``order``:
-    Meta and Google Ads first (config/workspaces.yml names the same ids)."""
+    Meta and Google Ads first (config/workspaces.yml names the same ids; the stores' orders are drawn in this order).
+
+    An account declares ``order``, ``account_id``, ``workspace_id``, ``currency``, ``timezone``, ``name`` and its
+    ``campaigns``: each a ``Campaign``'s fields, its baseline economics in the account currency (daily spend, CPM,
+    CTR, CVR, AOV and, where the platform reports reach, frequency)."""
     from sandbox.platforms import declared
 
     accounts = [(platform, a) for platform, declared_accounts in declared("DEMO_ACCOUNTS").items() for a in declared_accounts]

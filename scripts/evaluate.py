@@ -232,11 +232,11 @@ def visibility_spreads(world, event) -> float | None:
     if any(f is None or f[:3] != (1.0, 1.0, 1.0) or f[3] == 0.0 for f in effects):
         return None
     expected = world.levels(world.campaign(event.platform, event.account_id, event.campaign_id)).conversions_per_day
+    rate_noise = (expected * CVR_SIGMA) ** 2
     best = 0.0
     for n in range(1, len(effects) + 1):
         conversions_short = sum(1.0 - f[3] for f in effects[:n]) * expected
         value_short = sum(1.0 - f[4] for f in effects[:n]) * expected  # in average orders
-        rate_noise = (expected * CVR_SIGMA) ** 2
         best = max(
             best,
             conversions_short / math.sqrt(n * (expected + rate_noise)),

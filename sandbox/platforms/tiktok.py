@@ -217,10 +217,7 @@ REALISTIC = RealisticProfile(
 )
 
 
-# The demo world's accounts on this platform (config/workspaces.yml names their ids), each with its place
-# among the demo's accounts (the world draws the stores' orders in that order): its campaigns' baseline
-# economics in the account currency (sandbox.world.Campaign): daily spend, CPM, CTR, CVR, AOV and, where the
-# platform reports reach, frequency.
+# The demo world's accounts on this platform (fields: sandbox.world.demo_accounts).
 DEMO_ACCOUNTS = (
     {
         "order": 5,

@@ -34,6 +34,9 @@
 {%- set campaign_key = ['workspace_id', 'platform', 'account_id', 'campaign_id'] -%}
 {%- set prior = trailing_days_window(campaign_key, 'date_day', 28, offset_days=1) -%}
 {%- set last_3_days = trailing_days_window(campaign_key, 'date_day', 3) -%}
+{#- The 28 days before's conversions and conversion value per click: what a day's clicks would have brought. -#}
+{%- set conversion_rate_prior = cvr('conversions_prior_28d', 'clicks_prior_28d') -%}
+{%- set value_per_click_prior = safe_divide('conversion_value_prior_28d', 'clicks_prior_28d') -%}
 {{
     config(
         materialized='incremental',
@@ -120,15 +123,15 @@ expected as (
         {{ safe_divide('spend_prior_28d', 'prior_days') }} as spend_daily_avg_prior_28d,
         {{ safe_divide('conversions_prior_28d', 'prior_days') }} as conversions_daily_avg_prior_28d,
         -- conversions the day's clicks would have brought at the 28-day conversion rate (and the day before's too)
-        clicks * {{ cvr('conversions_prior_28d', 'clicks_prior_28d') }} as conversions_expected,
-        clicks_previous_day * {{ cvr('conversions_prior_28d', 'clicks_prior_28d') }} as conversions_expected_previous_day,
+        clicks * {{ conversion_rate_prior }} as conversions_expected,
+        clicks_previous_day * {{ conversion_rate_prior }} as conversions_expected_previous_day,
         -- and the conversion value they would have brought, with its chance spread (Poisson conversions times an
         -- order value that varies by about a third: the macro value_chance_spread)
-        clicks * {{ safe_divide('conversion_value_prior_28d', 'clicks_prior_28d') }} as conversion_value_expected,
-        clicks_previous_day * {{ safe_divide('conversion_value_prior_28d', 'clicks_prior_28d') }} as conversion_value_expected_previous_day,
+        clicks * {{ value_per_click_prior }} as conversion_value_expected,
+        clicks_previous_day * {{ value_per_click_prior }} as conversion_value_expected_previous_day,
         -- the same over the day and the two before it, at the day's 28-day rates
-        clicks_last_3d * {{ cvr('conversions_prior_28d', 'clicks_prior_28d') }} as conversions_expected_last_3d,
-        clicks_last_3d * {{ safe_divide('conversion_value_prior_28d', 'clicks_prior_28d') }} as conversion_value_expected_last_3d,
+        clicks_last_3d * {{ conversion_rate_prior }} as conversions_expected_last_3d,
+        clicks_last_3d * {{ value_per_click_prior }} as conversion_value_expected_last_3d,
         {{ safe_divide('conversion_value_prior_28d', 'conversions_prior_28d') }} as average_order_value_prior_28d,
         {{ day_of_month('date_day') }} as days_elapsed_in_month,
         {{ days_in_month('date_day') }} as days_in_month,

@@ -22,25 +22,31 @@
         incremental_strategy='delete+insert',
         unique_key='hourly_performance_id',
         on_schema_change='fail',
-        indexes=[{'columns': ['hour_start_utc']}],
+        indexes=[{'columns': ['hour_start_utc']}, {'columns': ['last_received_at']}],
     )
 }}
-{%- if is_incremental() -%}
-    {%- set received_since -%}
-        (select coalesce(max(last_received_at), '-infinity') - interval '{{ var('incremental_watermark_margin_hours', 1) | int }} hours' from {{ this }})
-    {%- endset -%}
-{%- endif %}
 
 with
 
 {% if is_incremental() -%}
+watermark as (
+
+    select coalesce(max(last_received_at), '-infinity') - interval '{{ var('incremental_watermark_margin_hours', 1) | int }} hours' as received_since
+    from {{ this }}
+
+),
+
 changed_hours as (
 
-    select hour_start_utc from {{ ref('stg_amazon_ads__stream_sp_traffic') }}
-    where received_at > {{ received_since }}
+    select traffic.hour_start_utc
+    from {{ ref('stg_amazon_ads__stream_sp_traffic') }} as traffic
+    cross join watermark
+    where traffic.received_at > watermark.received_since
     union
-    select hour_start_utc from {{ ref('stg_amazon_ads__stream_sp_conversion') }}
-    where received_at > {{ received_since }}
+    select conversions.hour_start_utc
+    from {{ ref('stg_amazon_ads__stream_sp_conversion') }} as conversions
+    cross join watermark
+    where conversions.received_at > watermark.received_since
 
 ),
 

@@ -20,6 +20,8 @@ raw table (``raw.<platform>__<report>``). An entity list (``entity_list=True``: 
 and the like) has no report date (``report_date`` returns None); its load replaces the
 account's rows. ``PLATFORMS[p].reports()`` is the primary report followed by the extras, in the
 order they are extracted; ``report_spec(platform, report)`` finds one.
+
+``python -m adapters`` (``adapters.cli``) pulls any of these reports by hand, through the specs.
 """
 
 from __future__ import annotations

@@ -83,7 +83,9 @@ class CreatedDateListClient:
     report = REPORT
     max_per_page = 100
 
-    def __init__(self, base_url: str, http: HttpClient | None, page_size: int, created_margin_days: int, secrets: tuple[str, ...]) -> None:
+    def __init__(
+        self, base_url: str, http: HttpClient | None, page_size: int, created_margin_days: int, secrets: tuple[str, ...]
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.page_size = min(page_size, self.max_per_page)
         self.created_margin_days = created_margin_days
@@ -94,29 +96,6 @@ class CreatedDateListClient:
 
     def created_from(self, since: date) -> date:
         return since - timedelta(days=self.created_margin_days)
-
-
-def store_cli(platform: str, argv: list[str] | None, env_names: list[str], build, report_date, default_base_url: str = "") -> int:
-    """``python -m adapters.<store>``: one store's orders changed in a window, pulled by hand.
-
-    ``build(base_url, env) -> client``; credentials come from the environment variables ``env_names``.
-    """
-    import argparse
-
-    from adapters.cli import add_window_options, require_env, run_extract
-
-    parser = argparse.ArgumentParser(prog=f"python -m adapters.{platform}", description=f"{platform} orders updated in a window of store-local days")
-    parser.add_argument("--base-url", required=not default_base_url, default=default_base_url or None)
-    parser.add_argument("--store", required=True, help="store id (Shopify shop handle, WooCommerce site slug, Salla or Zid store number)")
-    parser.add_argument("--timezone", required=True, help="the store's IANA time zone, e.g. Asia/Riyadh")
-    add_window_options(parser)
-    args = parser.parse_args(argv)
-    client = build(args.base_url, require_env(env_names))
-    return run_extract(
-        lambda: client.fetch_orders(args.store, args.since, args.until, args.timezone),
-        lambda record: report_date(record, args.timezone),
-        args.out,
-    )
 
 
 def store_spec(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
-import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -377,36 +375,3 @@ def test_iter_page_names_a_bad_row_in_a_later_batch():
 def test_default_token_url_is_googles():
     client = GoogleAdsClient("https://googleads.googleapis.com", "d", "c", "s", "r")
     assert client.token_url == "https://oauth2.googleapis.com/token"
-
-
-def test_command_line_extract(sandbox, tmp_path):
-    g = sandbox.credentials["google_ads"]
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "GOOGLE_ADS_DEVELOPER_TOKEN": g["developer_token"],
-        "GOOGLE_ADS_CLIENT_ID": g["client_id"],
-        "GOOGLE_ADS_CLIENT_SECRET": g["client_secret"],
-        "GOOGLE_ADS_REFRESH_TOKEN": g["refresh_token"],
-        "GOOGLE_ADS_TOKEN_URL": sandbox.google_token_url,
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "adapters.google_ads", "--base-url", sandbox.google_ads_url, "--account", CUSTOMER,
-         "--since", (END - timedelta(days=1)).isoformat(), "--until", END.isoformat(), "--out", str(tmp_path)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    summary = json.loads(result.stdout)
-    assert summary["pages"] == 1 and summary["records"] == 6
-    assert (tmp_path / "page-00001.json").read_bytes().startswith(b"[")
-    written = (tmp_path / "request.json").read_text()
-    for secret in g.values():
-        assert secret not in written
-    help_text = subprocess.run(
-        [sys.executable, "-m", "adapters.google_ads", "--help"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert help_text.returncode == 0 and "GOOGLE_ADS_REFRESH_TOKEN" in help_text.stdout

@@ -229,6 +229,23 @@ def test_the_fake_client_is_built_from_its_connection(fake_platform, monkeypatch
     )
 
 
+def test_the_fake_is_pulled_by_hand_through_its_spec(fake_platform, capsys):
+    """``python -m adapters`` knows the fake from the catalogue alone: listed, its client built from its
+    Connection, each of its reports fetched."""
+    from adapters.cli import main
+
+    assert main(["--list"]) == 0
+    assert "fakeads (Fake Ads): daily_stats, campaigns (entity list)" in capsys.readouterr().out
+    window = ["--account", "123", "--since", "2026-11-01", "--until", "2026-11-02"]
+    connection = {"AIRFLOW_CONN_FAKEADS_DEFAULT": json.dumps({"host": "api.fakeads.test", "password": "key-1"})}
+    for report in ("daily_stats", "campaigns"):
+        assert main([FAKE, *window, "--report", report], connection) == 0
+        assert json.loads(capsys.readouterr().out)["pages"] == 0  # the fake's fetch yields nothing
+    no_key = {"AIRFLOW_CONN_FAKEADS_DEFAULT": json.dumps({"host": "api.fakeads.test"})}
+    assert main([FAKE, *window], no_key) == 1
+    assert "Connection 'fakeads_default' (AIRFLOW_CONN_FAKEADS_DEFAULT) has no password (the API key)" in capsys.readouterr().err
+
+
 def test_the_fake_has_its_alert_label(fake_platform):
     assert platform_label(FAKE) == "Fake Ads"
     assert platform_label("tiktok") == "TikTok" and platform_label("all") == "All platforms"
@@ -285,7 +302,9 @@ def test_every_api_platform_of_the_catalogue_has_a_sandbox_connection_its_client
     creds = new_credentials()
     for name, value in platform_connections_env(url, creds).items():
         monkeypatch.setenv(name, value)
-    fetched = [p for p in adapters.ad_platforms() if adapters.PLATFORMS[p].build_client is not None and adapters.PLATFORMS[p].fetch]
+    fetched = [
+        p for p in adapters.ad_platforms() if adapters.PLATFORMS[p].build_client is not None and adapters.PLATFORMS[p].fetch
+    ]
     assert set(sandbox_connections(url, creds)) == {f"{p}_default" for p in fetched}
     for platform in fetched:
         client = connections.client_for(platform, f"{platform}_default")

@@ -31,7 +31,9 @@ fetch_ad_groups = client_call("fetch_ad_group_report")
 
 def build_client(settings: ConnectionSettings) -> AmazonAdsReportClient:
     return AmazonAdsReportClient(
-        settings.base_url(), **oauth_credentials(settings, DEFAULT_TOKEN_URL, "the Login with Amazon client id")
+        settings.base_url(),
+        **oauth_credentials(settings, DEFAULT_TOKEN_URL, "the Login with Amazon client id"),
+        poll_seconds=float(settings.extra.get("report_poll_seconds") or 60.0),
     )
 
 

@@ -20,7 +20,17 @@ from adapters.http import HttpClient, OAuth2RefreshTokenAuth, strip_query_params
 
 DEFAULT_BASE_URL = "https://advertising-api.amazon.com"
 DEFAULT_TOKEN_URL = "https://api.amazon.com/auth/o2/token"
-COLUMNS = ("date", "campaignId", "campaignName", "impressions", "clicks", "cost", "purchases7d", "sales7d", "campaignBudgetCurrencyCode")
+COLUMNS = (
+    "date",
+    "campaignId",
+    "campaignName",
+    "impressions",
+    "clicks",
+    "cost",
+    "purchases7d",
+    "sales7d",
+    "campaignBudgetCurrencyCode",
+)
 # spCampaigns grouped by ad group: the same metrics per ad group, with its id and name.
 AD_GROUP_COLUMNS = ("adGroupId", "adGroupName", *COLUMNS)
 # group -> (groupBy, columns, parser)
@@ -57,8 +67,10 @@ class AmazonAdsReportClient:
         token_url: str | None = None,
         http: HttpClient | None = None,
         download_http: HttpClient | None = None,
+        poll_seconds: float = 30.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.poll_seconds = poll_seconds  # between two status checks of a blocking fetch (``fetch_report``)
         self.client_id = client_id
         self.http = http or HttpClient("amazon_ads", classify=classify)
         if not self.http.platform:
@@ -77,7 +89,12 @@ class AmazonAdsReportClient:
 
     def profiles(self) -> list[dict]:
         response = self.http.request(
-            "GET", f"{self.base_url}/v2/profiles", headers=self._headers(), auth=self.auth, classify=classify, context="amazon_ads profiles"
+            "GET",
+            f"{self.base_url}/v2/profiles",
+            headers=self._headers(),
+            auth=self.auth,
+            classify=classify,
+            context="amazon_ads profiles",
         )
         try:
             profiles = response.json()
@@ -92,7 +109,9 @@ class AmazonAdsReportClient:
         for profile in self.profiles():
             if str(profile.get("profileId")) == str(profile_id):
                 return profile
-        raise PermanentError(f"amazon_ads: profile {profile_id} is not accessible with these credentials", account_id=str(profile_id))
+        raise PermanentError(
+            f"amazon_ads: profile {profile_id} is not accessible with these credentials", account_id=str(profile_id)
+        )
 
     def create_report(self, profile_id: str, since: date, until: date, group: str = "campaign") -> str:
         """A new report's id, or the existing one's when Amazon answers 425 (duplicate).
@@ -139,7 +158,12 @@ class AmazonAdsReportClient:
         if since > until:
             raise PermanentError(f"amazon_ads reports for profile {profile_id}: since {since} is after until {until}")
         return [
-            {"report_id": self.create_report(profile_id, start, end, group), "start": start.isoformat(), "end": end.isoformat(), "group": group}
+            {
+                "report_id": self.create_report(profile_id, start, end, group),
+                "start": start.isoformat(),
+                "end": end.isoformat(),
+                "group": group,
+            }
             for start, end in report_windows(since, until)
         ]
 
@@ -171,7 +195,12 @@ class AmazonAdsReportClient:
         return Page(
             body=body,
             records=records,
-            request={"method": "GET", "url": strip_query_params(url, ("X-Amz-Signature", "X-Amz-Credential", "X-Amz-Security-Token")), "path": "report", "params": {"reportId": status.get("reportId")}},
+            request={
+                "method": "GET",
+                "url": strip_query_params(url, ("X-Amz-Signature", "X-Amz-Credential", "X-Amz-Security-Token")),
+                "path": "report",
+                "params": {"reportId": status.get("reportId")},
+            },
         )
 
     def fetch_campaign_report(self, profile_id: str, since: date, until: date, **kwargs) -> Iterator[Page]:
@@ -188,11 +217,13 @@ class AmazonAdsReportClient:
         since: date,
         until: date,
         group: str = "campaign",
-        poll_seconds: float = 30.0,
+        poll_seconds: float | None = None,
         max_wait: float = 3 * 3600.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> Iterator[Page]:
-        """Create, wait for and download every window's report (blocking: for the command line)."""
+        """Create, wait for and download every window's report (blocking: for the command line); ``poll_seconds``
+        between two status checks (default the client's)."""
+        poll_seconds = self.poll_seconds if poll_seconds is None else poll_seconds
         for report in self.request_reports(profile_id, since, until, group):
             waited = 0.0
             while True:
@@ -200,12 +231,14 @@ class AmazonAdsReportClient:
                 if status["status"] == DONE:
                     break
                 if status["status"] == FAILED:
-                    raise TransientError(f"amazon_ads report {report['report_id']} failed: {status.get('failureReason')}", account_id=str(profile_id))
+                    raise TransientError(
+                        f"amazon_ads report {report['report_id']} failed: {status.get('failureReason')}",
+                        account_id=str(profile_id),
+                    )
                 if waited >= max_wait:
-                    raise TransientError(f"amazon_ads report {report['report_id']} not ready after {waited:.0f}s", account_id=str(profile_id))
+                    raise TransientError(
+                        f"amazon_ads report {report['report_id']} not ready after {waited:.0f}s", account_id=str(profile_id)
+                    )
                 sleep(poll_seconds)
                 waited += poll_seconds
             yield self.download(status, group)
-
-
-

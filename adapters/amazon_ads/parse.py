@@ -89,7 +89,9 @@ def classify(response: requests.Response) -> AdapterError | None:
     payload = error_body(response)
     if payload is None:
         return None
-    message = str(payload.get("detail") or payload.get("details") or payload.get("message") or body_excerpt(response.content, 200))
+    message = str(
+        payload.get("detail") or payload.get("details") or payload.get("message") or body_excerpt(response.content, 200)
+    )
     detail = f"HTTP {status} {payload.get('code', '')}: {message}"
     kwargs = {"status_code": status, "code": payload.get("code")}
     if status == 425:

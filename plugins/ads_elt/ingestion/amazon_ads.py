@@ -101,7 +101,7 @@ class AmazonAdsReportOperator(BaseOperator):
 
     def execute(self, context):
         from ads_elt.ingestion import sync_state
-        from ads_elt.registry.connections import client_for, report_poll_seconds
+        from ads_elt.registry.connections import client_for
         from ads_elt.warehouse.db import connect
 
         scope = SyncScope.of(self.scope)  # the XCom form, rendered from plan's output
@@ -113,7 +113,7 @@ class AmazonAdsReportOperator(BaseOperator):
                 profile = client.profile(scope.account_id)
                 since, until = scope.window_start, scope.window_end
                 reports = [report for group in REPORT_GROUPS for report in client.request_reports(scope.account_id, since, until, group)]
-                poll_seconds = report_poll_seconds(scope.connection)
+                poll_seconds = client.poll_seconds  # the Connection's extra.report_poll_seconds
             except Exception as exc:
                 raise _failed(conn, scope, exc) from None
         log.info(

@@ -74,8 +74,3 @@ def connection_table() -> str:
             lines.append(f"| {name} | {c.default_host} | {c.login} | {c.password} | {c.extra} | {', '.join(c.required)} |")
     return "\n".join(lines)
 
-
-def report_poll_seconds(conn_id: str) -> float:
-    """How long to wait between two polls of an asynchronous report (``extra.report_poll_seconds``)."""
-    extra = airflow_connection(conn_id).extra_dejson or {}
-    return float(extra.get("report_poll_seconds") or 60.0)

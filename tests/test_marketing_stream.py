@@ -366,7 +366,8 @@ def _readable(body: str) -> bool:
 def test_an_hourly_build_rebuilds_the_hours_that_received_records_and_equals_a_full_refresh(stream_world, tmp_path):
     """fct_ad_performance_hourly is incremental: records received after its last build (new hours, and later deltas
     of hours it already holds) rebuild their hours whole, every other hour keeps its rows, and the table equals
-    what a full refresh gives."""
+    what a full refresh gives. mart_stream_reconciliation rebuilds the days from the first day those hours fall on,
+    keeps the days before, and equals a full refresh too, also after an upgrade from a table without its watermark."""
     from bench import run_dbt
     from e2e_harness import Warehouse, copy_database
     from stack import dbt_cli_env
@@ -375,8 +376,15 @@ def test_an_hourly_build_rebuilds_the_hours_that_received_records_and_equals_a_f
     pg = source.pg_server
     copy = Warehouse(pg, copy_database(pg, source.dbname, f"{source.dbname}_hourly"))
     env = dbt_cli_env(pg.port, pg.password, copy.dbname)
-    # Builds minutes apart: no margin on the arrival watermark (see the model's docstring).
-    args = ["run", "--select", "fct_ad_performance_hourly", "--vars", "{incremental_watermark_margin_hours: 0}"]
+    # Builds minutes apart: no margin on the arrival watermark (see the models' docstrings); no daily lookback, so
+    # what the reconciliation rebuilds is set by the stream's arrivals alone (no load finishes in between).
+    args = [
+        "run",
+        "--select",
+        "fct_ad_performance_hourly mart_stream_reconciliation",
+        "--vars",
+        "{incremental_watermark_margin_hours: 0, incremental_lookback_days: 0}",
+    ]
     hour_key = "time_window_start, campaign_id, ad_group_id, keyword_id, ad_id, placement"
     later = {}  # raw table -> condition on its records that arrive after the first build
     for table in ("raw.amazon_stream__sp_traffic", "raw.amazon_stream__sp_conversion"):
@@ -394,6 +402,7 @@ def test_an_hourly_build_rebuilds_the_hours_that_received_records_and_equals_a_f
                 cur.execute(f"delete from {table} where idempotency_id in (select idempotency_id from {table}_later)")
         assert run_dbt([*args, "--full-refresh"], env, tmp_path)["returncode"] == 0
         first = dict(copy.query("select hourly_performance_id, xmin::text from marts.fct_ad_performance_hourly"))
+        first_days = dict(copy.query("select reconciliation_id, xmin::text from marts.mart_stream_reconciliation"))
         with conn, conn.cursor() as cur:
             for table in later:
                 cur.execute(f"update {table}_later set received_at = now()")
@@ -408,11 +417,32 @@ def test_an_hourly_build_rebuilds_the_hours_that_received_records_and_equals_a_f
     assert run_dbt(args, env, tmp_path)["returncode"] == 0
     columns = "hourly_performance_id, hour_start_utc, xmin::text, to_jsonb(f)"
     incremental = copy.query(f"select {columns} from marts.fct_ad_performance_hourly f order by 1")
+    day_columns = "reconciliation_id, date_day, xmin::text, to_jsonb(r)"
+    days = copy.query(f"select {day_columns} from marts.mart_stream_reconciliation r order by 1")
     # A row was written again exactly when its hour received a record; an hour nobody wrote to kept its rows.
     assert all((hour in arrived) == (first.get(key) != xmin) for key, hour, xmin, _ in incremental)
     assert any(hour not in arrived for _, hour, _, _ in incremental)
     assert any(hour in arrived and key in first for key, hour, _, _ in incremental)  # late deltas of built hours
     assert any(key not in first for key, *_ in incremental)  # and new hours
+    # A reconciliation row was written again exactly when its day is on or after the first day an arrival reached.
+    first_changed_day = min(row["date_day"] for _, hour, _, row in incremental if hour in arrived)
+    assert all((str(day) >= first_changed_day) == (first_days.get(key) != xmin) for key, day, xmin, _ in days)
+    assert any(str(day) < first_changed_day for _, day, _, _ in days)
+    assert any(str(day) >= first_changed_day and key in first_days for key, day, _, _ in days)
     assert run_dbt([*args, "--full-refresh"], env, tmp_path)["returncode"] == 0
     full = copy.query(f"select {columns} from marts.fct_ad_performance_hourly f order by 1")
     assert [(k, h, row) for k, h, _, row in incremental] == [(k, h, row) for k, h, _, row in full]
+    full_days = copy.query(f"select {day_columns} from marts.mart_stream_reconciliation r order by 1")
+    assert [(key, row) for key, _, _, row in days] == [(key, row) for key, _, _, row in full_days]
+
+    # A reconciliation table built before its watermark column existed: the next hourly run rebuilds every day.
+    conn = psycopg2.connect(pg.dsn(copy.dbname))
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("alter table marts.mart_stream_reconciliation drop column stream_last_received_at")
+    finally:
+        conn.close()
+    assert run_dbt(args, env, tmp_path)["returncode"] == 0
+    upgraded = copy.query(f"select {day_columns} from marts.mart_stream_reconciliation r order by 1")
+    assert all(xmin != full_xmin for (_, _, xmin, _), (_, _, full_xmin, _) in zip(upgraded, full_days, strict=True))
+    assert [(key, row) for key, _, _, row in upgraded] == [(key, row) for key, _, _, row in full_days]

@@ -1,7 +1,91 @@
 {#-
-    Store orders: shared pieces of the four `stg_<store>__orders` models and
-    of the attribution model.
+    Store orders: the staging pattern of the `stg_<store>__orders` models and
+    the pieces they and the attribution model share.
 -#}
+
+{#-
+    A store's staging model: its source, the store's columns as expressions
+    (its renames) and one call,
+
+        {{ stage_orders(
+            source('<store>', 'orders'),
+            store_platform='<store>',
+            prepared={'status': ..., ...},
+            fields={'order_id': ..., 'order_name': ..., 'ordered_at': ..., ...},
+        ) }}
+
+    Every raw row gets `store_timezone`, the store's registry time zone (UTC
+    when the store is not registered, which `mart_order_exceptions` lists),
+    then the `prepared` columns (name -> expression on the raw row and
+    `store_timezone`: values the fields read more than once). `fields` maps
+    each canonical order column (order_id, order_name, ordered_at,
+    order_date, updated_at, currency, gross_revenue, refunded_amount,
+    is_cancelled, status, the five utm_ columns, click_at, landing_page,
+    referrer_url) to an expression on those; workspace, store platform and
+    store id are set here. `latest_order_version` keeps each order's last
+    version and selects the canonical columns.
+-#}
+{% macro stage_orders(source_relation, store_platform, fields, prepared={}) -%}
+with
+
+source as (
+
+    select * from {{ source_relation }}
+
+),
+
+store_timezones as (
+
+    {{ store_timezones(store_platform) }}
+
+),
+
+located as (
+
+    select
+        source.*,
+        coalesce(store_timezones.timezone, 'UTC') as store_timezone
+
+    from source
+    left join store_timezones
+        on
+            source.workspace_id = store_timezones.workspace_id
+            and source.account_id = store_timezones.store_id
+
+),
+
+prepared as (
+
+    select
+        {%- for name, expression in prepared.items() %}
+        {{ expression }} as {{ name }},
+        {%- endfor %}
+        located.*
+
+    from located
+
+),
+
+renamed as (
+
+    select
+        workspace_id,
+        '{{ store_platform }}' as store_platform,
+        account_id as store_id,
+        {%- for name, expression in fields.items() %}
+        {{ expression if expression == name else expression ~ ' as ' ~ name }},
+        {%- endfor %}
+        sync_run_id,
+        extracted_at
+
+    from prepared
+
+),
+
+{{ latest_order_version('renamed') }}
+
+select * from final
+{%- endmacro %}
 
 {#-
     The last version of each order: a store re-sends an order after every
@@ -189,23 +273,27 @@
 
 {#-
     Refund and cancellation of the stores that send a status and a refunded
-    total (Salla, Zid): the refunded total when it is given and positive, else
-    the whole total when the status is a refunded one. Emits
-    `refunded_amount` and `is_cancelled`.
+    total (Salla, Zid), as `stage_orders` fields: `refunded_amount` is the
+    refunded total when it is given and positive, else the whole total when
+    the status is a refunded one; `is_cancelled` is a cancelled status.
 -#}
 {% macro refund_from_status(status_column, total_expression, refunded_expression, refunded_statuses, cancelled_statuses) -%}
-    case
-        when coalesce({{ amount(refunded_expression) }}, 0) > 0 then {{ amount(refunded_expression) }}
-        when {{ status_column }} in ('{{ refunded_statuses | join("', '") }}') then coalesce({{ amount(total_expression) }}, 0)
-        else 0
-    end as refunded_amount,
-    {{ status_column }} in ('{{ cancelled_statuses | join("', '") }}') as is_cancelled
+    {{ return({
+        'refunded_amount': 'case'
+            ~ ' when coalesce(' ~ amount(refunded_expression) ~ ', 0) > 0 then ' ~ amount(refunded_expression)
+            ~ " when " ~ status_column ~ " in ('" ~ refunded_statuses | join("', '") ~ "')"
+            ~ ' then coalesce(' ~ amount(total_expression) ~ ', 0)'
+            ~ ' else 0 end',
+        'is_cancelled': status_column ~ " in ('" ~ cancelled_statuses | join("', '") ~ "')",
+    }) }}
 {%- endmacro %}
 
 
-{#- One text column per `name: [json, path]` entry, e.g. the UTM paths of a store. -#}
-{% macro json_text_columns(column, paths) -%}
-    {%- for name, path in paths.items() %}
-    {{ json_text(column, *path) }} as {{ name }}{{ ',' if not loop.last }}
-    {%- endfor %}
+{#- One text field per `name: [json, path]` entry, e.g. the UTM paths of a store (name -> expression). -#}
+{% macro json_text_fields(column, paths) -%}
+    {%- set fields = {} -%}
+    {%- for name, path in paths.items() -%}
+        {%- do fields.update({name: json_text(column, *path)}) -%}
+    {%- endfor -%}
+    {{ return(fields) }}
 {%- endmacro %}

@@ -27,75 +27,38 @@
     'referrer_url': ['source_details', 'referrer'],
 } -%}
 
-with
+{%- set fields = {
+    'order_id': json_text('payload', 'id'),
+    'order_name': json_text('payload', 'reference_id'),
+    'ordered_at': local_text_to_utc('ordered_at_local', 'order_timezone'),
+    'order_date': 'cast(left(ordered_at_local, 10) as date)',
+    'updated_at': local_text_to_utc('updated_at_local', 'order_timezone'),
+    'currency': 'upper(' ~ json_text('payload', 'amounts', 'total', 'currency') ~ ')',
+    'gross_revenue': 'coalesce(' ~ amount(json_text('payload', 'amounts', 'total', 'amount')) ~ ', 0)',
+    'status': 'status',
+    'click_at': local_text_to_utc('last_visit_at_local', 'visit_timezone'),
+} -%}
+{%- do fields.update(refund_from_status(
+    'status',
+    json_text('payload', 'amounts', 'total', 'amount'),
+    json_text('payload', 'amounts', 'refunded', 'amount'),
+    refunded_statuses,
+    cancelled_statuses,
+)) -%}
+{%- do fields.update(json_text_fields('payload', utm_paths)) -%}
 
-source as (
-
-    select * from {{ source('salla', 'orders') }}
-
-),
-
-store_timezones as (
-
-    {{ store_timezones('salla') }}
-
-),
-
-parsed as (
-
-    select
-        source.*,
-        {{ json_text('source.payload', 'date', 'date') }} as ordered_at_local,
-        coalesce(
-            {{ json_text('source.payload', 'updated_at', 'date') }},
-            case when jsonb_typeof(source.payload -> 'updated_at') = 'string' then {{ json_text('source.payload', 'updated_at') }} end
-        ) as updated_at_local,
-        {{ json_text('source.payload', 'source_details', 'last_visit_at', 'date') }} as last_visit_at_local,
-        coalesce(
-            nullif({{ json_text('source.payload', 'date', 'timezone') }}, ''),
-            store_timezones.timezone,
-            'UTC'
-        ) as order_timezone,
-        coalesce(
-            nullif({{ json_text('source.payload', 'source_details', 'last_visit_at', 'timezone') }}, ''),
-            nullif({{ json_text('source.payload', 'date', 'timezone') }}, ''),
-            store_timezones.timezone,
-            'UTC'
-        ) as visit_timezone,
-        lower({{ json_text('source.payload', *status_path) }}) as status
-
-    from source
-    left join store_timezones
-        on
-            source.workspace_id = store_timezones.workspace_id
-            and source.account_id = store_timezones.store_id
-
-),
-
-renamed as (
-
-    select
-        {{ json_text('payload', 'id') }} as order_id,
-        workspace_id,
-        'salla' as store_platform,
-        account_id as store_id,
-        {{ json_text('payload', 'reference_id') }} as order_name,
-        {{ local_text_to_utc('ordered_at_local', 'order_timezone') }} as ordered_at,
-        cast(left(ordered_at_local, 10) as date) as order_date,
-        {{ local_text_to_utc('updated_at_local', 'order_timezone') }} as updated_at,
-        upper({{ json_text('payload', 'amounts', 'total', 'currency') }}) as currency,
-        coalesce({{ amount(json_text('payload', 'amounts', 'total', 'amount')) }}, 0) as gross_revenue,
-        {{ refund_from_status('status', json_text('payload', 'amounts', 'total', 'amount'), json_text('payload', 'amounts', 'refunded', 'amount'), refunded_statuses, cancelled_statuses) }},
-        status,
-        {{ json_text_columns('payload', utm_paths) }},
-        {{ local_text_to_utc('last_visit_at_local', 'visit_timezone') }} as click_at,
-        sync_run_id,
-        extracted_at
-
-    from parsed
-
-),
-
-{{ latest_order_version('renamed') }}
-
-select * from final
+{{ stage_orders(
+    source('salla', 'orders'),
+    store_platform='salla',
+    prepared={
+        'ordered_at_local': json_text('payload', 'date', 'date'),
+        'updated_at_local': 'coalesce(' ~ json_text('payload', 'updated_at', 'date')
+            ~ ", case when jsonb_typeof(payload -> 'updated_at') = 'string' then " ~ json_text('payload', 'updated_at') ~ ' end)',
+        'last_visit_at_local': json_text('payload', 'source_details', 'last_visit_at', 'date'),
+        'order_timezone': 'coalesce(nullif(' ~ json_text('payload', 'date', 'timezone') ~ ", ''), store_timezone)",
+        'visit_timezone': 'coalesce(nullif(' ~ json_text('payload', 'source_details', 'last_visit_at', 'timezone') ~ ", ''), "
+            ~ 'nullif(' ~ json_text('payload', 'date', 'timezone') ~ ", ''), store_timezone)",
+        'status': 'lower(' ~ json_text('payload', *status_path) ~ ')',
+    },
+    fields=fields,
+) }}

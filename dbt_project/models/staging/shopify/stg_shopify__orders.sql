@@ -9,58 +9,33 @@
     `customerJourneySummary.lastVisit` (null when Shopify recorded no visit).
 -#}
 
-with
+{%- set last_visit_paths = {
+    'utm_source': ['customerJourneySummary', 'lastVisit', 'utmParameters', 'source'],
+    'utm_medium': ['customerJourneySummary', 'lastVisit', 'utmParameters', 'medium'],
+    'utm_campaign': ['customerJourneySummary', 'lastVisit', 'utmParameters', 'campaign'],
+    'utm_content': ['customerJourneySummary', 'lastVisit', 'utmParameters', 'content'],
+    'utm_term': ['customerJourneySummary', 'lastVisit', 'utmParameters', 'term'],
+    'landing_page': ['customerJourneySummary', 'lastVisit', 'landingPage'],
+    'referrer_url': ['customerJourneySummary', 'lastVisit', 'referrerUrl'],
+} -%}
+{%- set fields = {
+    'order_id': "regexp_replace(" ~ json_text('payload', 'id') ~ ", '^gid://shopify/Order/', '')",
+    'order_name': json_text('payload', 'name'),
+    'ordered_at': 'created_at',
+    'order_date': 'cast(created_at at time zone store_timezone as date)',
+    'updated_at': 'cast(' ~ json_text('payload', 'updatedAt') ~ ' as timestamptz)',
+    'currency': 'upper(' ~ json_text('payload', 'totalPriceSet', 'shopMoney', 'currencyCode') ~ ')',
+    'gross_revenue': 'coalesce(' ~ amount(json_text('payload', 'totalPriceSet', 'shopMoney', 'amount')) ~ ', 0)',
+    'refunded_amount': 'coalesce(' ~ amount(json_text('payload', 'totalRefundedSet', 'shopMoney', 'amount')) ~ ', 0)',
+    'is_cancelled': json_text('payload', 'cancelledAt') ~ ' is not null',
+    'status': 'lower(' ~ json_text('payload', 'displayFinancialStatus') ~ ')',
+    'click_at': 'cast(' ~ json_text('payload', 'customerJourneySummary', 'lastVisit', 'occurredAt') ~ ' as timestamptz)',
+} -%}
+{%- do fields.update(json_text_fields('payload', last_visit_paths)) -%}
 
-source as (
-
-    select * from {{ source('shopify', 'orders') }}
-
-),
-
-store_timezones as (
-
-    {{ store_timezones('shopify') }}
-
-),
-
-parsed as (
-
-    select
-        regexp_replace({{ json_text('source.payload', 'id') }}, '^gid://shopify/Order/', '') as order_id,
-        source.workspace_id,
-        'shopify' as store_platform,
-        source.account_id as store_id,
-        {{ json_text('source.payload', 'name') }} as order_name,
-        cast({{ json_text('source.payload', 'createdAt') }} as timestamptz) as ordered_at,
-        cast(
-            cast({{ json_text('source.payload', 'createdAt') }} as timestamptz)
-            at time zone coalesce(store_timezones.timezone, 'UTC') as date
-        ) as order_date,
-        cast({{ json_text('source.payload', 'updatedAt') }} as timestamptz) as updated_at,
-        upper({{ json_text('source.payload', 'totalPriceSet', 'shopMoney', 'currencyCode') }}) as currency,
-        coalesce({{ amount(json_text('source.payload', 'totalPriceSet', 'shopMoney', 'amount')) }}, 0) as gross_revenue,
-        coalesce({{ amount(json_text('source.payload', 'totalRefundedSet', 'shopMoney', 'amount')) }}, 0) as refunded_amount,
-        {{ json_text('source.payload', 'cancelledAt') }} is not null as is_cancelled,
-        lower({{ json_text('source.payload', 'displayFinancialStatus') }}) as status,
-        {{ json_text('source.payload', 'customerJourneySummary', 'lastVisit', 'utmParameters', 'source') }} as utm_source,
-        {{ json_text('source.payload', 'customerJourneySummary', 'lastVisit', 'utmParameters', 'medium') }} as utm_medium,
-        {{ json_text('source.payload', 'customerJourneySummary', 'lastVisit', 'utmParameters', 'campaign') }} as utm_campaign,
-        {{ json_text('source.payload', 'customerJourneySummary', 'lastVisit', 'utmParameters', 'content') }} as utm_content,
-        {{ json_text('source.payload', 'customerJourneySummary', 'lastVisit', 'utmParameters', 'term') }} as utm_term,
-        cast({{ json_text('source.payload', 'customerJourneySummary', 'lastVisit', 'occurredAt') }} as timestamptz) as click_at,
-        {{ json_text('source.payload', 'customerJourneySummary', 'lastVisit', 'landingPage') }} as landing_page,
-        {{ json_text('source.payload', 'customerJourneySummary', 'lastVisit', 'referrerUrl') }} as referrer_url,
-        source.sync_run_id,
-        source.extracted_at
-
-    from source
-    left join store_timezones
-        on
-            source.workspace_id = store_timezones.workspace_id
-            and source.account_id = store_timezones.store_id
-
-),
-
-{{ latest_order_version('parsed') }}
-
-select * from final
+{{ stage_orders(
+    source('shopify', 'orders'),
+    store_platform='shopify',
+    prepared={'created_at': 'cast(' ~ json_text('payload', 'createdAt') ~ ' as timestamptz)'},
+    fields=fields,
+) }}

@@ -27,59 +27,25 @@
     'referrer_url': ['marketing', 'referer'],
 } -%}
 
-with
+{%- set fields = {
+    'order_id': json_text('payload', 'id'),
+    'order_name': json_text('payload', 'code'),
+    'ordered_at': local_text_to_utc(json_text('payload', 'created_at'), 'store_timezone'),
+    'order_date': 'cast(left(' ~ json_text('payload', 'created_at') ~ ', 10) as date)',
+    'updated_at': local_text_to_utc(json_text('payload', 'updated_at'), 'store_timezone'),
+    'currency': 'upper(' ~ json_text('payload', 'currency_code') ~ ')',
+    'gross_revenue': 'coalesce(' ~ amount(json_text('payload', 'order_total')) ~ ', 0)',
+    'status': 'status',
+    'click_at': local_text_to_utc(json_text('payload', 'marketing', 'last_visit_at'), 'store_timezone'),
+} -%}
+{%- do fields.update(refund_from_status(
+    'status', json_text('payload', 'order_total'), json_text('payload', 'refunded_total'), refunded_statuses, cancelled_statuses
+)) -%}
+{%- do fields.update(json_text_fields('payload', utm_paths)) -%}
 
-source as (
-
-    select * from {{ source('zid', 'orders') }}
-
-),
-
-store_timezones as (
-
-    {{ store_timezones('zid') }}
-
-),
-
-parsed as (
-
-    select
-        source.*,
-        coalesce(store_timezones.timezone, 'UTC') as store_timezone,
-        lower({{ json_text('source.payload', *status_path) }}) as status
-
-    from source
-    left join store_timezones
-        on
-            source.workspace_id = store_timezones.workspace_id
-            and source.account_id = store_timezones.store_id
-
-),
-
-renamed as (
-
-    select
-        {{ json_text('payload', 'id') }} as order_id,
-        workspace_id,
-        'zid' as store_platform,
-        account_id as store_id,
-        {{ json_text('payload', 'code') }} as order_name,
-        {{ local_text_to_utc(json_text('payload', 'created_at'), 'store_timezone') }} as ordered_at,
-        cast(left({{ json_text('payload', 'created_at') }}, 10) as date) as order_date,
-        {{ local_text_to_utc(json_text('payload', 'updated_at'), 'store_timezone') }} as updated_at,
-        upper({{ json_text('payload', 'currency_code') }}) as currency,
-        coalesce({{ amount(json_text('payload', 'order_total')) }}, 0) as gross_revenue,
-        {{ refund_from_status('status', json_text('payload', 'order_total'), json_text('payload', 'refunded_total'), refunded_statuses, cancelled_statuses) }},
-        status,
-        {{ json_text_columns('payload', utm_paths) }},
-        {{ local_text_to_utc(json_text('payload', 'marketing', 'last_visit_at'), 'store_timezone') }} as click_at,
-        sync_run_id,
-        extracted_at
-
-    from parsed
-
-),
-
-{{ latest_order_version('renamed') }}
-
-select * from final
+{{ stage_orders(
+    source('zid', 'orders'),
+    store_platform='zid',
+    prepared={'status': 'lower(' ~ json_text('payload', *status_path) ~ ')'},
+    fields=fields,
+) }}

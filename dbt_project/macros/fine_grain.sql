@@ -124,17 +124,7 @@ final as (
         {%- for column in name_columns %}
         {{ column }},
         {%- endfor %}
-        currency,
-        reporting_currency,
-        fx_rate_to_reporting,
-        spend,
-        spend * fx_rate_to_reporting as spend_reporting,
-        impressions,
-        clicks,
-        conversions,
-        conversion_value,
-        conversion_value * fx_rate_to_reporting as conversion_value_reporting,
-        is_active
+        {{ converted_performance_columns() }}
 
     from complete
 

@@ -171,3 +171,25 @@ unioned as (
         else currency_fx.usd_per_unit / reporting_fx.usd_per_unit
     end
 {%- endmacro %}
+
+
+{#-
+    The performance columns of a fact at any grain, after its row was
+    converted (`fx_rate_to_reporting` set): the metrics in the account's
+    currency and spend and conversion value in the reporting currency, so the
+    campaign fact and the finer facts convert with one formula and sum to
+    each other.
+-#}
+{% macro converted_performance_columns() -%}
+        currency,
+        reporting_currency,
+        fx_rate_to_reporting,
+        spend,
+        spend * fx_rate_to_reporting as spend_reporting,
+        impressions,
+        clicks,
+        conversions,
+        conversion_value,
+        conversion_value * fx_rate_to_reporting as conversion_value_reporting,
+        is_active
+{%- endmacro %}

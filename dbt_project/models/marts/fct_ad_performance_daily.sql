@@ -60,17 +60,7 @@ final as (
         campaign_name,
         campaign_group_id,
         campaign_group_name,
-        currency,
-        reporting_currency,
-        fx_rate_to_reporting,
-        spend,
-        spend * fx_rate_to_reporting as spend_reporting,
-        impressions,
-        clicks,
-        conversions,
-        conversion_value,
-        conversion_value * fx_rate_to_reporting as conversion_value_reporting,
-        is_active
+        {{ converted_performance_columns() }}
 
     from int_ad_performance_converted
 

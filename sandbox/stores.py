@@ -10,10 +10,15 @@ the day before ``as_of``), every draw from a ``random.Random`` seeded by
 always gives the same orders:
 
 - Paid orders: for every campaign of the workspace (all its ad accounts), the
-  campaign's final conversions that day times ``ORDERS_PER_CONVERSION``, split
+  campaign's final conversions that day times its platform's
+  ``store_orders_per_conversion`` (its traits in ``sandbox/platforms/``: 0.35
+  for social platforms to 0.55 for search, as platforms also claim view-through
+  and cross-device conversions), split
   evenly over the workspace's stores, rounded at random (so counts follow the
   campaigns loosely). Organic orders: about ``ORGANIC_SHARE`` of the paid ones,
-  plus 0-2.
+  plus 0-2. A workspace's store revenue is so about half to two thirds of what
+  its platforms claim (the demo prints it), and each platform claims 2 to 4
+  times the revenue the store's last click gives it.
 - Order time: uniform over the local day; totals around the campaign's average
   order value (organic: the workspace's average), in the store's currency.
 - A paid order's last visit (click) is 0-6 days before the order and carries
@@ -64,7 +69,6 @@ from sandbox.platforms import ad_traits
 from sandbox.world import World, seeded_random
 
 STORE_PLATFORMS = ("shopify", "woocommerce", "salla", "zid")
-ORDERS_PER_CONVERSION = 0.03
 ORGANIC_SHARE = 0.4
 REFUND_SHARE = 0.06
 CANCEL_SHARE = 0.03
@@ -159,7 +163,7 @@ class StoreWorld:
     def _stores_in_workspace(self, store: Store) -> int:
         return sum(1 for s in self.stores if s.workspace_id == store.workspace_id)
 
-    @functools.lru_cache(maxsize=256)  # noqa: B019 - one world per server, a handful of stores and days
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one world per server: a handful of stores, some hundred days
     def _day(self, platform: str, store_id: str, day: date) -> tuple[dict, ...]:
         """The orders placed on one store-local day, with every event that will happen to them."""
         store = self.store(platform, store_id)
@@ -171,12 +175,14 @@ class StoreWorld:
         aovs = []
         for ad_platform, account_id, campaign in campaigns:
             conversions = self.world.final(ad_platform, account_id, campaign.campaign_id, day)["conversions"]
-            expected = conversions * ORDERS_PER_CONVERSION / split
+            expected = conversions * ad_traits()[ad_platform].store_orders_per_conversion / split
             n = int(expected) + (1 if rng.random() < expected - int(expected) else 0)
             plan += [(ad_platform, campaign)] * n
             aovs.append(campaign.aov)
         organic = int(len(plan) * ORGANIC_SHARE) + rng.randint(0, 2)
         plan += [None] * organic
+        if len(plan) > 990:  # order numbers are id_base + day * 1000 + n (the named cases add two)
+            raise ValueError(f"{platform} store {store_id}: {len(plan)} orders on {day}, more than its order numbers allow")
         rng.shuffle(plan)
         special = self.world.end_date is not None and day == self.world.end_date - timedelta(days=3)
         if special and campaigns:  # the named cases need an order and a paid order after it
@@ -284,8 +290,11 @@ class StoreWorld:
         the order) and ``truth_rule`` (``utm_campaign_name``, ``utm_campaign_id``,
         ``no_campaign``, ``outside_window``, ``organic``, ``malformed_utm``).
         """
+        return list(self._orders(platform, self.store(platform, store_id).store_id, as_of or self.world.default_as_of, since))
+
+    @functools.lru_cache(maxsize=32)  # noqa: B019 - every page of a list API asks for the same store and day
+    def _orders(self, platform: str, store_id: str, as_of: date, since: date | None) -> tuple[dict, ...]:
         store = self.store(platform, store_id)
-        as_of = as_of or self.world.default_as_of
         tz = ZoneInfo(store.timezone)
         cutoff = datetime.combine(as_of, time()).replace(tzinfo=tz).astimezone(UTC)
         day = since or self.world.start_date
@@ -294,8 +303,7 @@ class StoreWorld:
             for base in self._day(platform, store.store_id, day):
                 out.append(_state(base, cutoff, tz, platform))
             day += timedelta(days=1)
-        return out
-
+        return tuple(out)
 
     def created_between(self, platform: str, store_id: str, as_of: date, since: date | None, until: date | None) -> list[dict]:
         """``orders`` placed on store-local days ``since..until`` (either open), newest first: list APIs that

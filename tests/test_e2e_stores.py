@@ -295,3 +295,21 @@ def test_blended_roas_and_platform_vs_store_equal_a_recomputation_from_the_truth
     row = runs.first.kpis[("all", REPORT_DATE)]
     want = sum(store_revenue[d] for d in month) / sum(spend[("all", d)] for d in month)
     assert float(row["blended_roas_28d"]) == pytest.approx(want, rel=1e-6)
+
+
+def test_each_workspaces_stores_take_in_40_to_95_pct_of_what_its_platforms_claim(demo):
+    """Platforms over-claim (they also count view-through and cross-device conversions) by a factor, not twentyfold:
+    over the 28 days to the report date each workspace's store revenue is 40-95% of the revenue its platforms
+    claim, every platform claims more than the store's last click gives it, and a social platform more so than
+    search (each platform's store orders per conversion: its traits in sandbox/platforms/)."""
+    assert demo.first.run.succeeded
+    kpis = demo.first.query(
+        "select workspace_id, platform, platform_revenue_28d, attributed_revenue_28d, store_revenue_28d "
+        "from marts.mart_workspace_kpis_daily where date_day = %s",
+        (REPORT_DATE,),
+    )
+    shares = {w: float(store) / float(claimed) for w, p, claimed, _, store in kpis if p == "all"}
+    assert len(shares) == 4 and all(0.40 <= share <= 0.95 for share in shares.values()), shares
+    claims = {(w, p): float(claimed) / float(attributed) for w, p, claimed, attributed, _ in kpis if p != "all"}
+    assert len(claims) >= 10 and all(ratio > 1 for ratio in claims.values()), claims
+    assert claims[("northwind_us", "meta")] > claims[("northwind_us", "google_ads")], claims

@@ -52,7 +52,7 @@ GROUP_BY = {
 MAX_DAYS = 31
 MARKETPLACE_ID = "ATVPDKIKX0DER"
 
-TRAITS = AdTraits(id_digits=15, utm_sources=(("amazon", "cpc"),), search_terms=True)
+TRAITS = AdTraits(id_digits=15, utm_sources=(("amazon", "cpc"),), search_terms=True, store_orders_per_conversion=0.55)
 
 
 def advertiser_id(profile_id: str) -> str:

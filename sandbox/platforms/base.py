@@ -29,6 +29,9 @@ class AdTraits:
     extras: Callable[[dict], dict] | None = None  # its own metrics, derived from a day's numbers
     utm_sources: tuple[tuple[str, str], ...] = ()  # (utm_source, utm_medium) pairs stores see on its clicks
     search_terms: bool = False  # its clicks carry the search keyword as utm_term
+    # Store orders behind each conversion it reports (sandbox/stores.py): under 1, as platforms also count
+    # view-through and cross-device conversions the store never sees from them; lowest where views count most.
+    store_orders_per_conversion: float = 0.4
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ DEMO_COLUMNS = {
 }
 DEMO_DATE_FORMAT = "%d/%m/%Y"
 
-TRAITS = AdTraits(utm_sources=(("pinterest", "paid_social"),))
+TRAITS = AdTraits(utm_sources=(("pinterest", "paid_social"),), store_orders_per_conversion=0.4)
 
 
 def export_rows(world, account_id: str, since: date, until: date, as_of: date | None = None) -> list[dict]:

@@ -92,6 +92,7 @@ TRAITS = AdTraits(
     fractional_conversions=True,
     utm_sources=(("google", "cpc"), ("Google", "cpc"), ("google", "paidsearch")),
     search_terms=True,
+    store_orders_per_conversion=0.55,
 )
 
 

@@ -63,7 +63,7 @@ PIVOTS = {
 ENTITY_STATUSES = ("ACTIVE", "PAUSED", "ARCHIVED", "COMPLETED", "CANCELED", "DRAFT", "PENDING_DELETION", "REMOVED")
 _ACCOUNTS = re.compile(r"^List\(((?:urn%3Ali%3AsponsoredAccount%3A\d+)(?:,urn%3Ali%3AsponsoredAccount%3A\d+)*)\)$")
 
-TRAITS = AdTraits(id_digits=9, utm_sources=(("linkedin", "paid_social"), ("LinkedIn", "cpc")))
+TRAITS = AdTraits(id_digits=9, utm_sources=(("linkedin", "paid_social"), ("LinkedIn", "cpc")), store_orders_per_conversion=0.4)
 
 
 def long_precision(value: float) -> str:

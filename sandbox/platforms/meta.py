@@ -110,6 +110,7 @@ TRAITS = AdTraits(
     id_digits=17,
     reach=True,
     utm_sources=(("facebook", "paid_social"), ("fb", "paid"), ("ig", "paid_social"), ("Instagram", "cpc"), ("Facebook", "cpc")),
+    store_orders_per_conversion=0.35,
 )
 
 

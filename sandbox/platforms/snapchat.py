@@ -54,6 +54,7 @@ TRAITS = AdTraits(
     uuid_ids=True,
     extras=video_metrics("video_views", 0.35, quartile_1=0.52, quartile_2=0.36, quartile_3=0.24, view_completion=0.15),
     utm_sources=(("snapchat", "paid_social"), ("Snapchat", "cpc")),
+    store_orders_per_conversion=0.35,
 )
 
 

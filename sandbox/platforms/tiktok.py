@@ -72,6 +72,7 @@ TRAITS = AdTraits(
         video_views_p100=0.12,
     ),
     utm_sources=(("tiktok", "paid_social"), ("TikTok", "cpc")),
+    store_orders_per_conversion=0.35,
 )
 
 

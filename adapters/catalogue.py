@@ -21,6 +21,9 @@ from adapters.base import entity_report_date
 
 Fetch = Callable[..., Iterable]
 
+# An account id, unless the platform's spec says otherwise (``PlatformSpec.account_id_pattern``).
+DIGITS_ACCOUNT_ID = r"^[0-9]{1,20}$"
+
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -113,9 +116,14 @@ class PlatformSpec:
     store: bool = False
     connection: ConnectionConvention | None = None
     build_client: Callable[[ConnectionSettings], Any] | None = None
-    account_id_pattern: str | None = None  # None: digits (the registry's default)
+    account_id_pattern: str | None = None  # None: DIGITS_ACCOUNT_ID (see ``account_id_regex``)
     # An account id as the platform's UI shows it -> as its API takes it (e.g. 123-456-7890 -> 1234567890).
     account_id_from_ui: Callable[[str], str] | None = None
+
+    @property
+    def account_id_regex(self) -> str:
+        """What an account id (a store's id for a store) of this platform looks like."""
+        return self.account_id_pattern or DIGITS_ACCOUNT_ID
 
     @property
     def report(self) -> str:

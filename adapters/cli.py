@@ -223,9 +223,8 @@ def _extract(spec: PlatformSpec, args: argparse.Namespace, environ: Mapping[str,
     except KeyError as exc:
         raise SettingsError(f"{spec.name}: {exc.args[0]}") from None
     account = spec.account_id_from_ui(args.account) if spec.account_id_from_ui else args.account
-    pattern = spec.account_id_pattern or r"^\d+$"
-    if not re.fullmatch(pattern, account):
-        raise SettingsError(f"{spec.name}: account {args.account!r} does not match {pattern}")
+    if not re.fullmatch(spec.account_id_regex, account):
+        raise SettingsError(f"{spec.name}: account {args.account!r} does not match {spec.account_id_regex}")
     if spec.zoned:
         if not args.timezone:
             raise SettingsError(f"{spec.name}: a store's days are its own, so --timezone is required (e.g. America/New_York)")

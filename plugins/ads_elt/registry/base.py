@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from adapters import PLATFORMS as CATALOGUE
 from adapters import ad_platforms, store_platforms
+from adapters.catalogue import DIGITS_ACCOUNT_ID
 from adapters.stores import STORE_LOOKBACK_DAYS  # noqa: F401 - a store's default lookback when its spec has none
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -26,9 +27,9 @@ DEFAULT_CONNECTIONS = {p: f"{p}_default" for p in AD_PLATFORMS}
 STORE_ID_PATTERNS = {p: re.compile(CATALOGUE[p].account_id_pattern) for p in STORE_PLATFORMS if CATALOGUE[p].account_id_pattern}
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-ACCOUNT_ID_PATTERN = re.compile(r"^[0-9]{1,20}$")
-# Account ids that are not digits (their platform's spec says so: Snapchat's UUIDs, a file drop's name).
-ACCOUNT_ID_PATTERNS = {p: re.compile(CATALOGUE[p].account_id_pattern) for p in AD_PLATFORMS if CATALOGUE[p].account_id_pattern}
+ACCOUNT_ID_PATTERN = re.compile(DIGITS_ACCOUNT_ID)
+# Each ad platform's account ids: digits unless its spec says otherwise (Snapchat's UUIDs, a file drop's name).
+ACCOUNT_ID_PATTERNS = {p: re.compile(CATALOGUE[p].account_id_regex) for p in AD_PLATFORMS}
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
 CONN_ID_PATTERN = re.compile(r"^[A-Za-z0-9_.\-]{1,250}$")
 URL_FIELDS = {"workspace_id", "platform", "campaign_id", "date"}

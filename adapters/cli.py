@@ -45,8 +45,8 @@ def iso_date(text: str) -> date:
 
 
 def add_window_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--since", type=iso_date, required=True, help="first day (YYYY-MM-DD)")
-    parser.add_argument("--until", type=iso_date, required=True, help="last day, inclusive")
+    parser.add_argument("--since", type=iso_date, help="first day (YYYY-MM-DD)")
+    parser.add_argument("--until", type=iso_date, help="last day, inclusive")
     parser.add_argument(
         "--out",
         type=Path,
@@ -196,15 +196,15 @@ def parser_for(platforms: Mapping[str, PlatformSpec]) -> argparse.ArgumentParser
 def main(argv: list[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     from adapters import PLATFORMS
 
-    if argv is None:
-        argv = sys.argv[1:]
-    if "--list" in argv:
-        print(catalogue_listing(PLATFORMS))
-        return 0
     parser = parser_for(PLATFORMS)
     args = parser.parse_args(argv)
+    if args.list:
+        print(catalogue_listing(PLATFORMS))
+        return 0
     if args.platform is None or not args.account:
         parser.error("PLATFORM and --account are required (or --list)")
+    if args.since is None or args.until is None:
+        parser.error("--since and --until are required")
     spec = PLATFORMS[args.platform]
     try:
         pages, report_date = _extract(spec, args, environ)

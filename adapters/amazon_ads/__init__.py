@@ -1,6 +1,14 @@
 """Amazon Ads API Reporting v3 (asynchronous): Sponsored Products campaigns and ad groups per day."""
 
-from adapters.amazon_ads.client import COLUMNS, DEFAULT_TOKEN_URL, DONE, FAILED, AmazonAdsReportClient, report_windows
+from adapters.amazon_ads.client import (
+    COLUMNS,
+    DEFAULT_TOKEN_URL,
+    DONE,
+    FAILED,
+    REPORT_POLL_SECONDS,
+    AmazonAdsReportClient,
+    report_windows,
+)
 from adapters.amazon_ads.parse import (
     AD_GROUP_REPORT,
     REPORT,
@@ -33,7 +41,7 @@ def build_client(settings: ConnectionSettings) -> AmazonAdsReportClient:
     return AmazonAdsReportClient(
         settings.base_url(),
         **oauth_credentials(settings, DEFAULT_TOKEN_URL, "the Login with Amazon client id"),
-        poll_seconds=float(settings.extra.get("report_poll_seconds") or 60.0),
+        poll_seconds=float(settings.extra.get("report_poll_seconds") or REPORT_POLL_SECONDS),
     )
 
 

@@ -41,6 +41,8 @@ GROUPS = {
 MAX_DAYS = 31
 MEDIA_TYPE = "application/vnd.createasyncreportrequest.v3+json"
 DONE = "COMPLETED"
+# Seconds between two status checks of a report, unless the Connection's extra.report_poll_seconds says otherwise.
+REPORT_POLL_SECONDS = 60.0
 FAILED = "FAILED"
 
 
@@ -67,7 +69,7 @@ class AmazonAdsReportClient:
         token_url: str | None = None,
         http: HttpClient | None = None,
         download_http: HttpClient | None = None,
-        poll_seconds: float = 30.0,
+        poll_seconds: float = REPORT_POLL_SECONDS,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.poll_seconds = poll_seconds  # between two status checks of a blocking fetch (``fetch_report``)

@@ -22,6 +22,7 @@ from typing import Any
 from airflow.sdk import BaseOperator
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from adapters.amazon_ads.client import REPORT_POLL_SECONDS
 from ads_elt.ingestion.scope import SyncScope
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class AmazonAdsReportTrigger(BaseTrigger):
     """
 
     def __init__(
-        self, conn_id: str, profile_id: str, report_ids: list[str], poll_seconds: float = 60.0, report_groups: dict[str, str] | None = None
+        self, conn_id: str, profile_id: str, report_ids: list[str], poll_seconds: float = REPORT_POLL_SECONDS, report_groups: dict[str, str] | None = None
     ) -> None:
         super().__init__()
         self.conn_id = conn_id
